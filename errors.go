@@ -1,0 +1,181 @@
+package composiohttp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// Sentinel errors for requests the Transport refuses before sending
+// anything. Test with errors.Is; they arrive wrapped in *url.Error when the
+// call goes through an http.Client.
+var (
+	// ErrUnsupportedMethod: the method is not GET, POST, PUT, DELETE,
+	// PATCH or HEAD, which are all the proxy accepts.
+	ErrUnsupportedMethod = errors.New("composiohttp: unsupported method")
+	// ErrBodyTooLarge: a body over MaxInlineBody and no Transport.Upload.
+	ErrBodyTooLarge = errors.New("composiohttp: request body too large for the proxy")
+	// ErrInvalidJSONBody: a body declared as JSON is not valid JSON.
+	ErrInvalidJSONBody = errors.New("composiohttp: request body declared as JSON is not valid JSON")
+	// ErrNoAPIKey: no API key configured and COMPOSIO_API_KEY unset.
+	ErrNoAPIKey = errors.New("composiohttp: no API key (set Transport.APIKey or COMPOSIO_API_KEY)")
+	// ErrNoAuthContext: neither a connected account id nor a connection.
+	ErrNoAuthContext = errors.New("composiohttp: no connected account id or connection for the request")
+	// ErrBadRequest: the request cannot be expressed as a proxy call
+	// (nil URL, invalid connection, bad configuration).
+	ErrBadRequest = errors.New("composiohttp: invalid request")
+
+	// ErrMalformedEnvelope: the proxy's 200 reply is not a valid
+	// envelope. The concrete error is *EnvelopeError.
+	ErrMalformedEnvelope = errors.New("composiohttp: malformed proxy response")
+	// ErrBinaryBody: a binary_data body could not be fetched or did not
+	// match its declared size. The concrete error is *BinaryError.
+	ErrBinaryBody = errors.New("composiohttp: binary response body failed")
+)
+
+// Error is an error of the proxy itself (not of the upstream API, whose
+// 4xx/5xx responses are returned as ordinary responses). RoundTrip returns
+// it instead of a response; use errors.As to get it, also through
+// *url.Error.
+type Error struct {
+	// StatusCode is the HTTP status of the proxy's reply.
+	StatusCode int
+	// Code is Composio's numeric error code, when given.
+	Code int
+	// Slug names the error, e.g. "OriginMismatch", when given.
+	Slug string
+	// Message is the human-readable message.
+	Message string
+	// RequestID identifies the call to Composio support.
+	RequestID string
+	// SuggestedFix is Composio's hint, when given.
+	SuggestedFix string
+	// Errors lists details, e.g. validation failures.
+	Errors []string
+	// RetryAfter is the wait the proxy asked for (Retry-After), or 0.
+	RetryAfter time.Duration
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "composiohttp: proxy error %d", e.StatusCode)
+	if e.Slug != "" {
+		b.WriteString(" ")
+		b.WriteString(e.Slug)
+	}
+	if e.Message != "" {
+		b.WriteString(": ")
+		b.WriteString(e.Message)
+	}
+	if len(e.Errors) > 0 {
+		fmt.Fprintf(&b, " (%s)", strings.Join(e.Errors, "; "))
+	}
+	if e.RequestID != "" {
+		b.WriteString(" [request_id ")
+		b.WriteString(e.RequestID)
+		b.WriteString("]")
+	}
+	return b.String()
+}
+
+// Temporary reports whether the same call may succeed later: true for 429,
+// 500, 502 and 504; false for everything else (400, 401, 403, 404, 422,
+// 501, ...).
+func (e *Error) Temporary() bool {
+	switch e.StatusCode {
+	case http.StatusTooManyRequests, http.StatusInternalServerError,
+		http.StatusBadGateway, http.StatusGatewayTimeout:
+		return true
+	}
+	return false
+}
+
+// Timeout reports whether the proxy gave up waiting for the upstream (504).
+func (e *Error) Timeout() bool { return e.StatusCode == http.StatusGatewayTimeout }
+
+// EnvelopeError is a proxy 200 reply that is not a valid envelope. It
+// matches ErrMalformedEnvelope with errors.Is.
+type EnvelopeError struct {
+	// Reason says what is wrong, without quoting the body.
+	Reason string
+	// Offset is the byte offset in the body where decoding failed, or -1.
+	Offset int64
+}
+
+func (e *EnvelopeError) Error() string {
+	if e.Offset >= 0 {
+		return fmt.Sprintf("composiohttp: malformed proxy response at byte %d: %s", e.Offset, e.Reason)
+	}
+	return "composiohttp: malformed proxy response: " + e.Reason
+}
+
+// Is makes errors.Is(err, ErrMalformedEnvelope) true.
+func (e *EnvelopeError) Is(target error) bool { return target == ErrMalformedEnvelope }
+
+// BinaryError is a failure reading a binary_data body: the signed URL
+// refused (e.g. expired), or the body was shorter or longer than declared.
+// It matches ErrBinaryBody with errors.Is.
+type BinaryError struct {
+	// StatusCode is the signed URL's HTTP status, 0 if it answered 200.
+	StatusCode int
+	// Expected and Got are the declared and the actual size, when the
+	// sizes disagree.
+	Expected, Got int64
+	// Err is the underlying error, if any.
+	Err error
+}
+
+func (e *BinaryError) Error() string {
+	switch {
+	case e.StatusCode != 0:
+		return fmt.Sprintf("composiohttp: binary response body: signed URL answered %d (expired?)", e.StatusCode)
+	case e.Err != nil:
+		return "composiohttp: binary response body: " + e.Err.Error()
+	default:
+		return fmt.Sprintf("composiohttp: binary response body: size mismatch: declared %d bytes, got %d", e.Expected, e.Got)
+	}
+}
+
+// Is makes errors.Is(err, ErrBinaryBody) true.
+func (e *BinaryError) Is(target error) bool { return target == ErrBinaryBody }
+
+// Unwrap returns the underlying error.
+func (e *BinaryError) Unwrap() error { return e.Err }
+
+// IsRetryable reports whether err, returned by a RoundTrip through the
+// Transport, is worth retrying: a temporary *Error (429, 500, 502, 504) or
+// a connection failure (refused, reset, unexpected EOF, dial or network
+// timeout). Context cancellation, client-side validation errors and
+// permanent proxy errors are not.
+func IsRetryable(err error) bool {
+	if err == nil {
+		return false
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return false
+	}
+	var pe *Error
+	if errors.As(err, &pe) {
+		return pe.Temporary()
+	}
+	if errors.Is(err, ErrMalformedEnvelope) || errors.Is(err, ErrBadRequest) {
+		return false
+	}
+	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) ||
+		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) ||
+		errors.Is(err, syscall.EPIPE) {
+		return true
+	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return true
+	}
+	var oe *net.OpError
+	return errors.As(err, &oe)
+}
