@@ -1,0 +1,162 @@
+package credentials
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"strconv"
+	"strings"
+)
+
+// Redacted replaces the value of a secret that is set, in every form of a
+// Connection or Val other than MarshalWire and AppendWire.
+const Redacted = "[REDACTED]"
+
+// secretWords mark a key outside the typed fields as secret when its
+// lower-cased name contains one of them. The list errs on the side of
+// hiding: "author" is hidden because it contains "auth".
+var secretWords = []string{"token", "secret", "key", "pass", "pwd", "auth",
+	"credential", "signature", "cookie", "session", "private", "verifier",
+	"jwt", "username"}
+
+// IsSecret reports whether the value of key (a wire name) is redacted.
+//
+// Typed keys that are secret: access_token, refresh_token, id_token,
+// client_secret, generic_api_key, api_key, bearer_token, basic_encoded,
+// token, username, password, oauth_token, oauth_token_secret,
+// oauth_verifier, private_key, credentials_json and authed_user. username is
+// secret because several APIs take an API key as the basic-auth user name.
+// The other typed keys (token_type, expires_in, expires_at, scope,
+// client_id, consumer_key, application_id, installation_id and the location
+// fields such as subdomain or base_url) are shown.
+//
+// Any other key is secret when its lower-cased name contains token, secret,
+// key, pass, pwd, auth, credential, signature, cookie, session, private,
+// verifier, jwt or username.
+func IsSecret(key string) bool {
+	if i, ok := fieldIndex[key]; ok {
+		return fields[i].secret
+	}
+	if key == authedUserKey {
+		return true
+	}
+	lower := strings.ToLower(key)
+	for _, w := range secretWords {
+		if strings.Contains(lower, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// Format implements fmt.Formatter so that every verb shows c redacted:
+// %#v gives GoString, any other verb formats String as a string would be.
+func (c Connection) Format(f fmt.State, verb rune) {
+	if verb == 'v' && f.Flag('#') {
+		io.WriteString(f, c.GoString())
+		return
+	}
+	fmt.Fprintf(f, fmt.FormatString(f, verb), c.String())
+}
+
+// Format implements fmt.Formatter so that every verb shows v redacted:
+// %#v gives GoString, any other verb formats String as a string would be.
+func (v Val) Format(f fmt.State, verb rune) {
+	if verb == 'v' && f.Flag('#') {
+		io.WriteString(f, v.GoString())
+		return
+	}
+	fmt.Fprintf(f, fmt.FormatString(f, verb), v.String())
+}
+
+// GoString returns a Go-syntax-like, redacted form of c.
+func (c Connection) GoString() string {
+	return fmt.Sprintf("credentials.Connection{AuthScheme:%q, ToolkitSlug:%q, Val:%s}",
+		string(c.AuthScheme), c.ToolkitSlug, c.Val.GoString())
+}
+
+// GoString returns a Go-syntax-like, redacted form of v: the typed fields
+// that are set, then AuthedUser and Extra as redacted JSON.
+func (v Val) GoString() string {
+	var b strings.Builder
+	b.WriteString("credentials.Val{")
+	sep := ""
+	for i := range fields {
+		f := &fields[i]
+		if s := *f.ptr(&v); s != "" {
+			if f.secret {
+				s = Redacted
+			}
+			fmt.Fprintf(&b, "%s%s:%q", sep, f.name, s)
+			sep = ", "
+		}
+	}
+	if len(v.AuthedUser) > 0 {
+		fmt.Fprintf(&b, "%sAuthedUser:%s", sep, redactRaw(v.AuthedUser, true))
+		sep = ", "
+	}
+	if len(v.Extra) > 0 {
+		fmt.Fprintf(&b, "%sExtra:{", sep)
+		for i, k := range v.sortedExtra() {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			fmt.Fprintf(&b, "%q:%s", k, redactRaw(v.Extra[k], IsSecret(k)))
+		}
+		b.WriteString("}")
+	}
+	b.WriteString("}")
+	return b.String()
+}
+
+// redactRaw returns raw's text, or Redacted quoted when secret and set.
+func redactRaw(raw json.RawMessage, secret bool) string {
+	if secret && string(raw) != `""` && string(raw) != "null" {
+		return strconv.Quote(Redacted)
+	}
+	return string(raw)
+}
+
+// LogValue implements slog.LogValuer: a group of authScheme, toolkitSlug
+// and val, with secrets redacted.
+func (c Connection) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.String("authScheme", string(c.AuthScheme)),
+		slog.String("toolkitSlug", c.ToolkitSlug),
+		slog.Attr{Key: "val", Value: c.Val.LogValue()},
+	)
+}
+
+// LogValue implements slog.LogValuer: a group of the keys that are set,
+// with secrets redacted. Values are strings; a non-string value of an
+// Extra key is given as its JSON text.
+func (v Val) LogValue() slog.Value {
+	attrs := make([]slog.Attr, 0, 8)
+	for i := range fields {
+		f := &fields[i]
+		if s := *f.ptr(&v); s != "" {
+			if f.secret {
+				s = Redacted
+			}
+			attrs = append(attrs, slog.String(f.key, s))
+		}
+	}
+	add := func(k string, raw json.RawMessage) {
+		s := redactRaw(raw, IsSecret(k))
+		var uq string
+		if s != "" && s[0] == '"' && json.Unmarshal([]byte(s), &uq) == nil {
+			s = uq
+		}
+		attrs = append(attrs, slog.String(k, s))
+	}
+	if len(v.AuthedUser) > 0 {
+		add(authedUserKey, v.AuthedUser)
+	}
+	for _, k := range v.sortedExtra() {
+		if !v.typedSet(k) {
+			add(k, v.Extra[k])
+		}
+	}
+	return slog.GroupValue(attrs...)
+}

@@ -1,0 +1,277 @@
+package credentials
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"strconv"
+	"sync"
+	"time"
+)
+
+// Source supplies the Connection to use for a request, for credentials that
+// rotate or refresh. Implementations must be safe for concurrent use.
+// Callers must treat the returned Connection as read-only: sources may
+// return the same value to many callers.
+type Source interface {
+	Connection(ctx context.Context) (*Connection, error)
+}
+
+// SourceFunc adapts a function to a Source.
+type SourceFunc func(ctx context.Context) (*Connection, error)
+
+// Connection calls f(ctx).
+func (f SourceFunc) Connection(ctx context.Context) (*Connection, error) { return f(ctx) }
+
+// StaticSource returns a Source that always returns c. It fails if c is
+// nil.
+func StaticSource(c *Connection) Source {
+	return SourceFunc(func(context.Context) (*Connection, error) {
+		if c == nil {
+			return nil, errors.New("credentials: static source has a nil Connection")
+		}
+		return c, nil
+	})
+}
+
+// FileSource returns a Source that reads a Connection as JSON
+// ({"authScheme", "toolkitSlug", "val"}) from the file at path. The file is
+// checked with os.Stat on every call and read again when its modification
+// time or size changed, so a rotated file (including a Kubernetes secret
+// volume, which swaps a symlink) takes effect on the next request. Errors
+// name the path but never quote the file's contents.
+func FileSource(path string) Source {
+	return &fileSource{path: path}
+}
+
+type fileSource struct {
+	path string
+
+	mu    sync.Mutex
+	mtime time.Time
+	size  int64
+	conn  *Connection
+}
+
+func (s *fileSource) Connection(ctx context.Context) (*Connection, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	fi, err := os.Stat(s.path)
+	if err != nil {
+		return nil, fmt.Errorf("credentials: file source: %w", err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.conn != nil && fi.ModTime().Equal(s.mtime) && fi.Size() == s.size {
+		return s.conn, nil
+	}
+	data, err := os.ReadFile(s.path)
+	if err != nil {
+		return nil, fmt.Errorf("credentials: file source: %w", err)
+	}
+	c, err := parseConnection(data)
+	if err != nil {
+		return nil, fmt.Errorf("credentials: file source %s: %w", s.path, err)
+	}
+	s.conn, s.mtime, s.size = c, fi.ModTime(), fi.Size()
+	return c, nil
+}
+
+// EnvSource returns a Source that reads a Connection as JSON from the
+// environment variable name on every call (parsing again only when the
+// value changed). It fails when the variable is unset or empty. Errors
+// name the variable but never quote its value.
+func EnvSource(name string) Source {
+	return &envSource{name: name}
+}
+
+type envSource struct {
+	name string
+
+	mu   sync.Mutex
+	raw  string
+	conn *Connection
+}
+
+func (s *envSource) Connection(ctx context.Context) (*Connection, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	raw := os.Getenv(s.name)
+	if raw == "" {
+		return nil, fmt.Errorf("credentials: environment variable %s is not set", s.name)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.conn != nil && raw == s.raw {
+		return s.conn, nil
+	}
+	c, err := parseConnection([]byte(raw))
+	if err != nil {
+		return nil, fmt.Errorf("credentials: environment variable %s: %w", s.name, err)
+	}
+	s.raw, s.conn = raw, c
+	return c, nil
+}
+
+// parseConnection decodes a Connection without quoting data in errors.
+func parseConnection(data []byte) (*Connection, error) {
+	var c Connection
+	if err := json.Unmarshal(data, &c); err != nil {
+		return nil, sanitize(err)
+	}
+	return &c, nil
+}
+
+// Expiry returns when v's credentials expire, from expires_at given as an
+// RFC 3339 time or as Unix seconds (a JSON number or numeric string). It
+// reports false when expires_at is absent or not in either form.
+// expires_in is relative to when a token was issued, which a Val does not
+// record; CachingSource counts it from when it fetched the connection.
+func (v *Val) Expiry() (time.Time, bool) {
+	s, ok := v.Get("expires_at")
+	if !ok || s == "" {
+		return time.Time{}, false
+	}
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, true
+	}
+	if secs, err := strconv.ParseFloat(s, 64); err == nil && isNumber(s) && math.Abs(secs) < 1<<40 {
+		whole, frac := math.Modf(secs)
+		return time.Unix(int64(whole), int64(frac*1e9)), true
+	}
+	return time.Time{}, false
+}
+
+// DefaultExpirySkew is how long before its expiry CachingSource considers
+// a connection expired, as golang.org/x/oauth2 does for tokens.
+const DefaultExpirySkew = 10 * time.Second
+
+// CacheOption configures CachingSource.
+type CacheOption func(*cachingSource)
+
+// WithClock sets the clock CachingSource reads. Default: time.Now.
+func WithClock(now func() time.Time) CacheOption {
+	return func(s *cachingSource) { s.now = now }
+}
+
+// WithExpirySkew sets how long before its expiry a connection is refreshed.
+// Default: DefaultExpirySkew.
+func WithExpirySkew(d time.Duration) CacheOption {
+	return func(s *cachingSource) { s.skew = d }
+}
+
+// WithMaxAge caps how long a connection is cached, whatever its expiry;
+// it also bounds connections that carry no expiry. Zero (the default)
+// means no cap: a connection without expiry is kept until the process
+// ends.
+func WithMaxAge(d time.Duration) CacheOption {
+	return func(s *cachingSource) { s.maxAge = d }
+}
+
+// CachingSource returns a Source that returns src's connection until it
+// expires, then asks src again. The expiry is Val.Expiry (expires_at), else
+// expires_in seconds counted from the fetch, minus the skew; a connection
+// with neither is kept until WithMaxAge, if set.
+//
+// Concurrent callers that find the cache stale share one call to src,
+// made with the context of the first of them; each waiter still returns
+// early if its own context ends. A failed call is returned to everyone
+// waiting on it and is not cached: the next call tries again.
+func CachingSource(src Source, opts ...CacheOption) Source {
+	s := &cachingSource{src: src, now: time.Now, skew: DefaultExpirySkew}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
+}
+
+type cachingSource struct {
+	src    Source
+	now    func() time.Time
+	skew   time.Duration
+	maxAge time.Duration
+
+	mu       sync.Mutex
+	conn     *Connection
+	until    time.Time // zero: no expiry
+	inflight *refresh
+}
+
+// refresh is one call to the underlying source that others may wait on.
+type refresh struct {
+	done    chan struct{}
+	conn    *Connection
+	err     error
+	waiters int // callers waiting on done, for tests
+}
+
+func (s *cachingSource) Connection(ctx context.Context) (*Connection, error) {
+	s.mu.Lock()
+	if s.conn != nil && (s.until.IsZero() || s.now().Before(s.until)) {
+		c := s.conn
+		s.mu.Unlock()
+		return c, nil
+	}
+	if r := s.inflight; r != nil {
+		r.waiters++
+		s.mu.Unlock()
+		select {
+		case <-r.done:
+			return r.conn, r.err
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	r := &refresh{done: make(chan struct{})}
+	s.inflight = r
+	s.mu.Unlock()
+
+	defer func() {
+		if p := recover(); p != nil {
+			r.err = fmt.Errorf("credentials: source panicked: %v", p)
+			s.finish(r)
+			panic(p)
+		}
+		s.finish(r)
+	}()
+	r.conn, r.err = s.src.Connection(ctx)
+	if r.err == nil && r.conn == nil {
+		r.err = errors.New("credentials: source returned a nil Connection")
+	}
+	return r.conn, r.err
+}
+
+// finish records r's result and wakes its waiters.
+func (s *cachingSource) finish(r *refresh) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.inflight = nil
+	if r.err == nil {
+		s.conn, s.until = r.conn, s.expiry(r.conn)
+	}
+	close(r.done)
+}
+
+// expiry returns when a connection fetched now must be fetched again.
+func (s *cachingSource) expiry(c *Connection) time.Time {
+	now := s.now()
+	var until time.Time
+	if t, ok := c.Val.Expiry(); ok {
+		until = t.Add(-s.skew)
+	} else if secs, err := strconv.ParseFloat(c.Val.ExpiresIn, 64); err == nil && secs > 0 && secs < 1<<40 {
+		until = now.Add(time.Duration(secs*float64(time.Second)) - s.skew)
+	}
+	if s.maxAge > 0 && (until.IsZero() || until.After(now.Add(s.maxAge))) {
+		until = now.Add(s.maxAge)
+	}
+	if !until.IsZero() && !until.After(now) {
+		// Already stale: return it once, fetch again next time.
+		until = now
+	}
+	return until
+}
