@@ -1,9 +1,22 @@
 package composiohttp
 
 import (
+	"bufio"
+	"bytes"
 	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
 	"net/http"
+	"net/textproto"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
 
 	"github.com/composiohttp/composiohttp/credentials"
 )
@@ -20,6 +33,15 @@ const (
 	// binary_body.base64 (the proxy's 4 MB limit, counted before
 	// encoding). Larger bodies go through Transport.Upload.
 	MaxInlineBody = 4 << 20
+	// MaxRequestSize is the proxy's limit on a whole request; a JSON body
+	// larger than this fails with ErrBodyTooLarge.
+	MaxRequestSize = 250 << 20
+	// DefaultMaxResponseSize bounds a proxy reply read into memory when
+	// Transport.MaxResponseSize is 0. Binary bodies are streamed from their
+	// signed URL and do not count.
+	DefaultMaxResponseSize = 64 << 20
+	// maxErrorBody bounds how much of a proxy error reply is read.
+	maxErrorBody = 64 << 10
 )
 
 // UploadFunc stores a body too large to send inline and returns a URL the
@@ -63,9 +85,117 @@ type Transport struct {
 	// Upload receives bodies over MaxInlineBody. Nil: such requests fail
 	// with ErrBodyTooLarge before anything is sent.
 	Upload UploadFunc
+	// MaxResponseSize bounds the proxy reply read into memory (binary
+	// bodies excepted: they stream). 0 means DefaultMaxResponseSize. A
+	// larger reply fails with an *EnvelopeError.
+	MaxResponseSize int64
 	// Base carries the proxy calls and the binary downloads. Nil:
 	// http.DefaultTransport.
 	Base http.RoundTripper
+
+	once sync.Once
+	cfg  config
+	now  func() time.Time // for tests; nil means time.Now
+}
+
+// config is what the Transport derives from its fields and the
+// environment, once.
+type config struct {
+	err      error
+	proxyURL url.URL
+	header   http.Header // sent to the proxy with every call
+	base     http.RoundTripper
+	maxResp  int64
+}
+
+func (t *Transport) config() *config {
+	t.once.Do(func() { t.cfg = t.buildConfig() })
+	return &t.cfg
+}
+
+func (t *Transport) buildConfig() config {
+	c := config{base: t.Base, maxResp: t.MaxResponseSize}
+	if c.base == nil {
+		c.base = http.DefaultTransport
+	}
+	if c.maxResp <= 0 {
+		c.maxResp = DefaultMaxResponseSize
+	}
+	key := firstNonEmpty(t.APIKey, os.Getenv("COMPOSIO_API_KEY"))
+	if key == "" {
+		c.err = ErrNoAPIKey
+		return c
+	}
+	base := firstNonEmpty(t.BaseURL, os.Getenv("COMPOSIO_BASE_URL"), DefaultBaseURL)
+	u, err := url.Parse(strings.TrimRight(base, "/"))
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		c.err = fmt.Errorf("%w: base URL is not an http(s) URL", ErrBadRequest)
+		return c
+	}
+	version := firstNonEmpty(t.APIVersion, DefaultAPIVersion)
+	if version != "v3.1" && version != "v3" {
+		c.err = fmt.Errorf("%w: API version %q is not v3.1 or v3", ErrBadRequest, version)
+		return c
+	}
+	u.Path += "/api/" + version + "/tools/execute/proxy"
+	u.RawPath = ""
+	c.proxyURL = *u
+
+	c.header = make(http.Header)
+	if env := os.Getenv("COMPOSIO_CUSTOM_HEADERS"); env != "" {
+		if err := parseHeaderLines(env, c.header); err != nil {
+			c.err = err
+			return c
+		}
+	}
+	for k, vs := range t.Header {
+		k = http.CanonicalHeaderKey(k)
+		c.header[k] = append(c.header[k], vs...)
+	}
+	// The key goes only where its kind says: a user key never travels as
+	// x-api-key, whatever the custom headers say.
+	delete(c.header, "X-Api-Key")
+	delete(c.header, "X-User-Api-Key")
+	if strings.HasPrefix(key, "uak_") {
+		c.header.Set("X-User-Api-Key", key)
+	} else {
+		c.header.Set("X-Api-Key", key)
+	}
+	c.header.Set("Content-Type", "application/json")
+	c.header.Set("Accept", "application/json")
+	if c.header.Get("User-Agent") == "" {
+		c.header.Set("User-Agent", "composiohttp")
+	}
+	return c
+}
+
+func firstNonEmpty(s ...string) string {
+	for _, v := range s {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// parseHeaderLines parses COMPOSIO_CUSTOM_HEADERS: one "Name: value" a
+// line; blank lines and lines starting with # are ignored. The error names
+// the line, never its value.
+func parseHeaderLines(s string, h http.Header) error {
+	sc := bufio.NewScanner(strings.NewReader(s))
+	for line := 1; sc.Scan(); line++ {
+		text := strings.TrimSpace(sc.Text())
+		if text == "" || text[0] == '#' {
+			continue
+		}
+		name, value, ok := strings.Cut(text, ":")
+		name = strings.TrimSpace(name)
+		if !ok || !validHeaderName([]byte(name)) || !validHeaderValue([]byte(value)) {
+			return fmt.Errorf("%w: COMPOSIO_CUSTOM_HEADERS line %d is not \"Name: value\"", ErrBadRequest, line)
+		}
+		h.Add(textproto.CanonicalMIMEHeaderKey(name), strings.TrimSpace(value))
+	}
+	return nil
 }
 
 // NewClient returns an *http.Client whose Transport is t (a zero Transport,
@@ -75,4 +205,383 @@ func NewClient(t *Transport) *http.Client {
 		t = &Transport{}
 	}
 	return &http.Client{Transport: t}
+}
+
+// RoundTrip sends req through the proxy and returns the upstream's
+// response. It returns *Error when the proxy itself fails, and an error
+// matching one of the sentinels (ErrUnsupportedMethod, ErrBodyTooLarge,
+// ...) for a request it refuses before sending anything. It never modifies
+// req and always closes req.Body.
+func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	body := onceCloser{rc: req.Body}
+	if req.Body == http.NoBody {
+		body.rc = nil
+	}
+	fail := func(err error) (*http.Response, error) {
+		body.close()
+		return nil, err
+	}
+	c := t.config()
+	if c.err != nil {
+		return fail(c.err)
+	}
+	if req.URL == nil {
+		return fail(fmt.Errorf("%w: nil URL", ErrBadRequest))
+	}
+	method := req.Method
+	switch method {
+	case "":
+		method = http.MethodGet
+	case http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete, http.MethodPatch, http.MethodHead:
+	default:
+		return fail(fmt.Errorf("%w: %q (the proxy takes GET, POST, PUT, DELETE, PATCH, HEAD)", ErrUnsupportedMethod, method))
+	}
+
+	ctx := req.Context()
+	account, conn := t.ConnectedAccountID, t.Connection
+	if cc, ok := ConnectionFromContext(ctx); ok {
+		account, conn = "", cc
+	} else if id, ok := ConnectedAccountFromContext(ctx); ok {
+		account, conn = id, nil
+	}
+	if conn != nil {
+		if err := conn.Validate(); err != nil {
+			return fail(fmt.Errorf("%w: %w", ErrBadRequest, err))
+		}
+	} else if account == "" {
+		return fail(ErrNoAuthContext)
+	}
+
+	buf := make([]byte, 0, 512+len(req.URL.Path)+len(req.URL.RawQuery)+max(int(req.ContentLength), 0))
+	buf = append(buf, '{')
+	if conn != nil {
+		buf = append(buf, `"custom_connection_data":`...)
+		var err error
+		if buf, err = credentials.AppendWire(buf, conn); err != nil {
+			return fail(fmt.Errorf("%w: %w", ErrBadRequest, err))
+		}
+	} else {
+		buf = append(buf, `"connected_account_id":`...)
+		buf = appendString(buf, account)
+	}
+	buf = append(buf, `,"endpoint":`...)
+	buf = appendEndpoint(buf, req.URL)
+	buf = append(buf, `,"method":"`...)
+	buf = append(buf, method...)
+	buf = append(buf, '"')
+	buf, err := appendParameters(buf, req)
+	if err != nil {
+		return fail(err)
+	}
+
+	// The body, last: a streamed binary body ends the envelope.
+	var stream io.Reader
+	streamLen := int64(0)
+	if body.rc != nil {
+		ct := req.Header.Get("Content-Type")
+		switch {
+		case isJSONType(ct) && !t.JSONAsBinary:
+			data, err := readBody(body.rc, req.ContentLength, MaxRequestSize)
+			body.close()
+			if err != nil {
+				return nil, err
+			}
+			if len(data) > 0 {
+				if !validJSON(data) {
+					return nil, ErrInvalidJSONBody
+				}
+				buf = append(buf, `,"body":`...)
+				buf = append(buf, data...)
+			}
+		case req.ContentLength > 0 && req.ContentLength <= MaxInlineBody:
+			// Known size: encode while the proxy request is written.
+			buf = appendBinaryHead(buf, ct)
+			stream = &b64Reader{src: body.rc, remain: req.ContentLength}
+			streamLen = int64(base64.StdEncoding.EncodedLen(int(req.ContentLength)))
+		default:
+			var data []byte
+			var rest io.Reader = body.rc
+			size := req.ContentLength
+			if size <= 0 { // unknown: read what may go inline
+				size = -1
+				if data, err = readBody(io.LimitReader(body.rc, MaxInlineBody+1), -1, MaxInlineBody+1); err != nil {
+					return fail(err)
+				}
+				rest = io.MultiReader(bytes.NewReader(data), body.rc)
+			}
+			if size < 0 && len(data) <= MaxInlineBody {
+				body.close()
+				if len(data) > 0 {
+					buf = appendBinaryHead(buf, ct)
+					buf = base64.StdEncoding.AppendEncode(buf, data)
+					buf = append(buf, `"}`...)
+				}
+				break
+			}
+			if t.Upload == nil {
+				return fail(fmt.Errorf("%w: over %d bytes and no Transport.Upload", ErrBodyTooLarge, MaxInlineBody))
+			}
+			u, err := t.Upload(ctx, rest, size, contentTypeOr(ct))
+			body.close()
+			if err != nil {
+				return nil, fmt.Errorf("composiohttp: upload of a large body failed: %w", err)
+			}
+			buf = append(buf, `,"binary_body":{"url":`...)
+			buf = appendString(buf, u)
+			buf = append(buf, `,"content_type":`...)
+			buf = appendString(buf, contentTypeOr(ct))
+			buf = append(buf, '}')
+		}
+	}
+
+	preq := &http.Request{
+		Method:     http.MethodPost,
+		URL:        new(url.URL),
+		Proto:      "HTTP/1.1",
+		ProtoMajor: 1,
+		ProtoMinor: 1,
+		Header:     c.header.Clone(),
+		Host:       c.proxyURL.Host,
+	}
+	*preq.URL = c.proxyURL
+	var sb *streamBody
+	if stream != nil {
+		const tail = `"}}`
+		sb = &streamBody{r: io.MultiReader(bytes.NewReader(buf), stream, strings.NewReader(tail)), c: body.rc}
+		body.rc = nil // owned by sb now
+		preq.Body = sb
+		preq.ContentLength = int64(len(buf)) + streamLen + int64(len(tail))
+	} else {
+		buf = append(buf, '}')
+		preq.Body = &memBody{}
+		preq.Body.(*memBody).Reset(buf)
+		preq.ContentLength = int64(len(buf))
+		preq.GetBody = func() (io.ReadCloser, error) {
+			b := &memBody{}
+			b.Reset(buf)
+			return b, nil
+		}
+	}
+	preq = preq.WithContext(ctx)
+
+	info := CallInfoFromContext(ctx)
+	if info != nil {
+		info.ConnectedAccountID = account
+		if conn != nil {
+			info.Toolkit = conn.ToolkitSlug
+		}
+	}
+	presp, err := c.base.RoundTrip(preq)
+	if err != nil {
+		if sb != nil {
+			sb.Close()
+		}
+		return nil, err
+	}
+	defer presp.Body.Close()
+	rid := presp.Header.Get("X-Request-Id")
+	if info != nil {
+		info.ProxyStatus = presp.StatusCode
+		info.RequestID = rid
+	}
+	if presp.StatusCode != http.StatusOK {
+		raw, _ := io.ReadAll(io.LimitReader(presp.Body, maxErrorBody))
+		perr := parseProxyError(presp.StatusCode, presp.Header, raw, t.clock())
+		if info != nil && perr.RequestID != "" {
+			info.RequestID = perr.RequestID
+		}
+		return nil, perr
+	}
+	raw, err := readBody(presp.Body, presp.ContentLength, c.maxResp)
+	if err != nil {
+		if errors.Is(err, ErrBodyTooLarge) {
+			return nil, envErr(-1, "reply larger than MaxResponseSize")
+		}
+		return nil, err
+	}
+	env, err := decodeEnvelope(raw)
+	if err != nil {
+		return nil, err
+	}
+	if info != nil {
+		info.UpstreamStatus = env.status
+	}
+	return t.response(req, method, &env, c), nil
+}
+
+func (t *Transport) clock() time.Time {
+	if t.now != nil {
+		return t.now()
+	}
+	return time.Now()
+}
+
+// response builds the upstream's response from a decoded envelope.
+func (t *Transport) response(req *http.Request, method string, env *envelope, c *config) *http.Response {
+	resp := &http.Response{
+		Status:     strconv.Itoa(env.status) + " " + http.StatusText(env.status),
+		StatusCode: env.status,
+		Proto:      "HTTP/1.1",
+		ProtoMajor: 1,
+		ProtoMinor: 1,
+		Header:     env.header,
+		Body:       http.NoBody,
+		Request:    req,
+	}
+	switch {
+	case method == http.MethodHead:
+		resp.ContentLength = env.contentLength
+	case env.binary != nil:
+		resp.Body = &binaryBody{ctx: req.Context(), base: c.base, url: env.binary.URL, size: env.binary.Size}
+		resp.ContentLength = env.binary.Size
+	case len(env.data) > 0:
+		mb := &memBody{}
+		mb.Reset(env.data)
+		resp.Body = mb
+		resp.ContentLength = int64(len(env.data))
+	}
+	return resp
+}
+
+// CloseIdleConnections closes the idle connections of Base, if it can.
+func (t *Transport) CloseIdleConnections() {
+	type closeIdler interface{ CloseIdleConnections() }
+	if ci, ok := t.config().base.(closeIdler); ok {
+		ci.CloseIdleConnections()
+	}
+}
+
+func contentTypeOr(ct string) string {
+	if ct == "" {
+		return "application/octet-stream"
+	}
+	return ct
+}
+
+func appendBinaryHead(buf []byte, ct string) []byte {
+	buf = append(buf, `,"binary_body":{"content_type":`...)
+	buf = appendString(buf, contentTypeOr(ct))
+	return append(buf, `,"base64":"`...)
+}
+
+// readBody reads r whole: n bytes when n > 0, else up to max. More than
+// max is ErrBodyTooLarge.
+func readBody(r io.Reader, n, max int64) ([]byte, error) {
+	if n > max {
+		return nil, fmt.Errorf("%w: %d bytes, limit %d", ErrBodyTooLarge, n, max)
+	}
+	if n > 0 {
+		data := make([]byte, n)
+		if _, err := io.ReadFull(r, data); err != nil {
+			return nil, fmt.Errorf("composiohttp: reading body: %w", err)
+		}
+		return data, nil
+	}
+	data, err := io.ReadAll(io.LimitReader(r, max+1))
+	if err != nil {
+		return nil, fmt.Errorf("composiohttp: reading body: %w", err)
+	}
+	if int64(len(data)) > max {
+		return data, fmt.Errorf("%w: over %d bytes", ErrBodyTooLarge, max)
+	}
+	return data, nil
+}
+
+// onceCloser closes the caller's body at most once.
+type onceCloser struct {
+	rc   io.ReadCloser
+	done bool
+}
+
+func (o *onceCloser) close() {
+	if o.rc != nil && !o.done {
+		o.done = true
+		o.rc.Close()
+	}
+}
+
+// streamBody is a proxy request body that streams the caller's body; it
+// closes the caller's body exactly once.
+type streamBody struct {
+	r    io.Reader
+	c    io.Closer
+	once sync.Once
+}
+
+func (s *streamBody) Read(p []byte) (int, error) { return s.r.Read(p) }
+
+func (s *streamBody) Close() error {
+	s.once.Do(func() { s.c.Close() })
+	return nil
+}
+
+// parseProxyError builds an *Error from a proxy error reply, tolerating
+// replies that are not in Composio's shape.
+func parseProxyError(status int, h http.Header, body []byte, now time.Time) *Error {
+	e := &Error{StatusCode: status, RequestID: h.Get("X-Request-Id")}
+	var outer map[string]json.RawMessage
+	if json.Unmarshal(body, &outer) == nil {
+		obj := outer
+		var inner map[string]json.RawMessage
+		if json.Unmarshal(outer["error"], &inner) == nil {
+			obj = inner
+		}
+		str := func(k string) string {
+			var s string
+			json.Unmarshal(obj[k], &s)
+			return s
+		}
+		e.Message = str("message")
+		e.Slug = firstNonEmpty(str("slug"), str("name"))
+		e.SuggestedFix = str("suggested_fix")
+		if id := str("request_id"); id != "" {
+			e.RequestID = id
+		}
+		for _, k := range []string{"code", "error_code"} {
+			var n json.Number
+			if json.Unmarshal(obj[k], &n) == nil {
+				if v, err := n.Int64(); err == nil {
+					e.Code = int(v)
+					break
+				}
+			}
+			if v, err := strconv.Atoi(str(k)); err == nil {
+				e.Code = v
+				break
+			}
+		}
+		var details []json.RawMessage
+		if json.Unmarshal(obj["errors"], &details) == nil {
+			for _, d := range details {
+				var s string
+				if json.Unmarshal(d, &s) != nil {
+					s = string(d)
+				}
+				e.Errors = append(e.Errors, s)
+			}
+		}
+	}
+	if e.Message == "" {
+		e.Message = http.StatusText(status)
+	}
+	e.RetryAfter = parseRetryAfter(h.Get("Retry-After"), now)
+	return e
+}
+
+// parseRetryAfter reads a Retry-After value: seconds or an HTTP date.
+func parseRetryAfter(v string, now time.Time) time.Duration {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0
+	}
+	if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
+		if secs < 0 {
+			return 0
+		}
+		return time.Duration(min(secs, int64(365*24*3600))) * time.Second
+	}
+	if at, err := http.ParseTime(v); err == nil && at.After(now) {
+		return at.Sub(now)
+	}
+	return 0
 }
