@@ -1,0 +1,37 @@
+// Package middleware composes http.RoundTripper middleware around a
+// composiohttp.Transport. Each concern lives in its own sub-package, so
+// that importing one does not compile the others' dependencies:
+//
+//   - trace: OpenTelemetry spans and metrics (otelhttp)
+//   - logging: one structured log/slog line per call, secrets redacted
+//   - cache: HTTP caching keyed per connected account (httpcache)
+//   - retry: retries with exponential backoff and Retry-After (backoff/v4)
+//   - ratelimit: a token bucket per connected account, local
+//     (x/time/rate) or shared by many replicas through Redis
+//     (ratelimit/redislimit)
+//
+// # Order
+//
+// Chain takes the middlewares outermost first. The recommended order is
+//
+//	trace → logging → cache → retry → ratelimit → composiohttp.Transport
+//
+// so that tracing and logging see the whole call (with the number of
+// retries and whether the cache answered), a cache hit skips everything
+// below it, and every retry attempt waits for the rate limiter (which
+// also pauses an account that the proxy or the upstream answered with
+// 429 and Retry-After):
+//
+//	client := &http.Client{Transport: middleware.Chain(
+//		&composiohttp.Transport{ConnectedAccountID: "ca_1"},
+//		trace.Middleware(...),
+//		logging.Middleware(...),
+//		cache.Middleware(...),
+//		retry.Middleware(),
+//		ratelimit.Middleware(ratelimit.NewLocal(10, 10)),
+//	)}
+//
+// Setting a timeout on the request context (or http.Client.Timeout)
+// bounds the whole call, retries and waits included: retry and ratelimit
+// fail fast instead of starting a wait that would outlast it.
+package middleware

@@ -1,0 +1,359 @@
+// Package retry retries failed calls of an http.RoundTripper, typically a
+// composiohttp.Transport, with exponential backoff and jitter
+// (github.com/cenkalti/backoff/v4), honouring Retry-After.
+//
+// A call is retried when
+//   - the transport returned an error for which composiohttp.IsRetryable
+//     is true: a proxy error with status 429, 500, 502 or 504, or a
+//     connection failure (refused, reset, unexpected EOF, timeout); or
+//   - the upstream answered 429, 502, 503 or 504.
+//
+// Every other response, whatever its status, and every other error is
+// returned at once. When the attempts run out, the last response or error
+// is returned as is; every response discarded before is drained (at most
+// 64 KiB) and closed.
+//
+// Only requests that are safe to send twice are retried: methods GET,
+// HEAD, PUT, DELETE, OPTIONS and TRACE, or any request carrying an
+// Idempotency-Key header, or any request at all with WithNonIdempotent.
+// A request body is sent again through Request.GetBody (set by
+// http.NewRequest for in-memory bodies); a request with a body but no
+// GetBody is sent once. The caller's request is never modified.
+//
+// Waits: the Retry-After of a proxy error (composiohttp.Error.RetryAfter)
+// or of an upstream response (seconds or HTTP date) is used when given,
+// capped by WithMaxRetryAfter; otherwise the backoff decides. A wait that
+// would end after the request context's deadline, or after
+// WithMaxElapsedTime, is not started: the last response or error is
+// returned at once. If the context ends during a wait, the call ends with
+// the context's error.
+//
+// When the request context carries a *composiohttp.CallInfo
+// (composiohttp.WithCallInfo), its Retries field counts the retries made.
+package retry
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/cenkalti/backoff/v4"
+
+	"github.com/composiohttp/composiohttp"
+	"github.com/composiohttp/composiohttp/middleware"
+)
+
+// Defaults.
+const (
+	// DefaultMaxAttempts is the number of attempts, the first included.
+	DefaultMaxAttempts = 4
+	// DefaultMaxElapsedTime bounds the time from the start of the call
+	// to the start of the last retry.
+	DefaultMaxElapsedTime = time.Minute
+	// DefaultMaxRetryAfter caps the wait a Retry-After asks for.
+	DefaultMaxRetryAfter = 30 * time.Second
+	// DefaultInitialInterval, DefaultMaxInterval, DefaultMultiplier and
+	// DefaultRandomizationFactor configure the default exponential
+	// backoff: 250ms, 500ms, 1s, ... up to 8s, each ±50%.
+	DefaultInitialInterval     = 250 * time.Millisecond
+	DefaultMaxInterval         = 8 * time.Second
+	DefaultMultiplier          = 2.0
+	DefaultRandomizationFactor = 0.5
+)
+
+// drainLimit bounds how much of a discarded response body is read so
+// that its connection can be reused.
+const drainLimit = 64 << 10
+
+// Event describes one retry, for the hook set by WithOnRetry.
+type Event struct {
+	// Request is the caller's request. Do not modify it.
+	Request *http.Request
+	// Attempt is the number of the attempt that failed, from 1; the
+	// retry is attempt Attempt+1.
+	Attempt int
+	// Wait is how long the retry waits before it is sent.
+	Wait time.Duration
+	// StatusCode is the upstream status that caused the retry, or 0 when
+	// Err did.
+	StatusCode int
+	// Err is the error that caused the retry, or nil when StatusCode did.
+	Err error
+}
+
+// Option configures the retrier built by New or Middleware.
+type Option func(*config)
+
+type config struct {
+	maxAttempts   int
+	maxElapsed    time.Duration
+	maxRetryAfter time.Duration
+	newBackOff    func() backoff.BackOff
+	nonIdempotent bool
+	onRetry       func(Event)
+	sleep         func(context.Context, time.Duration) error
+	now           func() time.Time
+}
+
+// WithMaxAttempts sets the number of attempts, the first included
+// (default DefaultMaxAttempts). n ≤ 1 disables retries.
+func WithMaxAttempts(n int) Option { return func(c *config) { c.maxAttempts = n } }
+
+// WithMaxElapsedTime bounds the time from the start of the call to the
+// start of the last retry (default DefaultMaxElapsedTime); d ≤ 0 removes
+// the bound (the request context still applies).
+func WithMaxElapsedTime(d time.Duration) Option { return func(c *config) { c.maxElapsed = d } }
+
+// WithMaxRetryAfter caps the wait a Retry-After asks for (default
+// DefaultMaxRetryAfter); a longer Retry-After waits d.
+func WithMaxRetryAfter(d time.Duration) Option { return func(c *config) { c.maxRetryAfter = d } }
+
+// WithBackOff sets the backoff used when no Retry-After is given: f is
+// called once per call that retries, since a backoff.BackOff keeps state.
+// When the backoff returns backoff.Stop, the call stops retrying. Default:
+// a backoff.ExponentialBackOff with DefaultInitialInterval,
+// DefaultMultiplier, DefaultRandomizationFactor, DefaultMaxInterval.
+func WithBackOff(f func() backoff.BackOff) Option { return func(c *config) { c.newBackOff = f } }
+
+// WithNonIdempotent retries requests of every method, POST and PATCH
+// included, even without an Idempotency-Key header. Beware: a write
+// retried after its reply was lost may happen twice.
+func WithNonIdempotent() Option { return func(c *config) { c.nonIdempotent = true } }
+
+// WithOnRetry calls f before each retry's wait, from the goroutine of the
+// call.
+func WithOnRetry(f func(Event)) Option { return func(c *config) { c.onRetry = f } }
+
+// WithSleep replaces the wait between attempts (default: a timer that
+// stops when ctx ends). sleep must return ctx's error if ctx ends first,
+// nil otherwise. Tests use it to run without waiting.
+func WithSleep(sleep func(ctx context.Context, d time.Duration) error) Option {
+	return func(c *config) { c.sleep = sleep }
+}
+
+// WithClock replaces time.Now, for elapsed-time and deadline checks and
+// for Retry-After dates.
+func WithClock(now func() time.Time) Option { return func(c *config) { c.now = now } }
+
+// Middleware returns a middleware.Middleware applying New with opts.
+func Middleware(opts ...Option) middleware.Middleware {
+	return func(next http.RoundTripper) http.RoundTripper { return New(next, opts...) }
+}
+
+// New returns an http.RoundTripper that sends requests through next
+// (http.DefaultTransport if nil), retrying as described in the package
+// documentation. It is safe for concurrent use if next is.
+func New(next http.RoundTripper, opts ...Option) http.RoundTripper {
+	t := &transport{next: next, config: config{
+		maxAttempts:   DefaultMaxAttempts,
+		maxElapsed:    DefaultMaxElapsedTime,
+		maxRetryAfter: DefaultMaxRetryAfter,
+		newBackOff:    defaultBackOff,
+		sleep:         sleep,
+		now:           time.Now,
+	}}
+	for _, o := range opts {
+		if o != nil {
+			o(&t.config)
+		}
+	}
+	if t.next == nil {
+		t.next = http.DefaultTransport
+	}
+	if t.newBackOff == nil {
+		t.newBackOff = defaultBackOff
+	}
+	if t.sleep == nil {
+		t.sleep = sleep
+	}
+	if t.now == nil {
+		t.now = time.Now
+	}
+	return t
+}
+
+func defaultBackOff() backoff.BackOff {
+	return &backoff.ExponentialBackOff{
+		InitialInterval:     DefaultInitialInterval,
+		RandomizationFactor: DefaultRandomizationFactor,
+		Multiplier:          DefaultMultiplier,
+		MaxInterval:         DefaultMaxInterval,
+		Stop:                backoff.Stop,
+		Clock:               backoff.SystemClock,
+	}
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+type transport struct {
+	next http.RoundTripper
+	config
+}
+
+// ErrNilRequest is returned for a nil request.
+var ErrNilRequest = errors.New("retry: nil request")
+
+func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req == nil {
+		return nil, ErrNilRequest
+	}
+	// The first attempt sends the caller's request itself: nothing is
+	// allocated when it succeeds.
+	resp, err := t.next.RoundTrip(req)
+	if t.maxAttempts <= 1 || !t.replayable(req) {
+		return resp, err
+	}
+	var (
+		ctx   = req.Context()
+		start time.Time
+		bo    backoff.BackOff
+	)
+	for attempt := 1; ; attempt++ {
+		status, retryAfter, ok := t.retryable(resp, err)
+		if !ok || attempt >= t.maxAttempts || ctx.Err() != nil {
+			return resp, err
+		}
+		if bo == nil {
+			// The call's start is taken after the first attempt, so
+			// that the first attempt costs no clock read.
+			start = t.now()
+			bo = t.newBackOff()
+			bo.Reset()
+		}
+		wait := retryAfter
+		if wait <= 0 {
+			wait = bo.NextBackOff()
+			if wait == backoff.Stop {
+				return resp, err
+			}
+		} else if wait > t.maxRetryAfter {
+			wait = t.maxRetryAfter
+		}
+		now := t.now()
+		if t.maxElapsed > 0 && now.Add(wait).Sub(start) > t.maxElapsed {
+			return resp, err
+		}
+		if dl, ok := ctx.Deadline(); ok && now.Add(wait).After(dl) {
+			return resp, err
+		}
+		next := req
+		if req.Body != nil && req.Body != http.NoBody {
+			body, gerr := req.GetBody()
+			if gerr != nil {
+				return resp, err
+			}
+			r := *req
+			r.Body = body
+			next = &r
+		}
+		if t.onRetry != nil {
+			t.onRetry(Event{Request: req, Attempt: attempt, Wait: wait, StatusCode: status, Err: err})
+		}
+		if resp != nil {
+			discard(resp)
+		}
+		if serr := t.sleep(ctx, wait); serr != nil {
+			if next.Body != req.Body {
+				next.Body.Close()
+			}
+			if err != nil {
+				return nil, fmt.Errorf("retry: %w while waiting to retry after: %w", serr, err)
+			}
+			return nil, fmt.Errorf("retry: %w while waiting to retry after status %d", serr, status)
+		}
+		if info := composiohttp.CallInfoFromContext(ctx); info != nil {
+			info.Retries++
+		}
+		resp, err = t.next.RoundTrip(next)
+	}
+}
+
+// replayable reports whether req may be sent again.
+func (t *transport) replayable(req *http.Request) bool {
+	if req.Body != nil && req.Body != http.NoBody && req.GetBody == nil {
+		return false
+	}
+	if t.nonIdempotent {
+		return true
+	}
+	switch req.Method {
+	case "", http.MethodGet, http.MethodHead, http.MethodPut, http.MethodDelete,
+		http.MethodOptions, http.MethodTrace:
+		return true
+	}
+	return len(req.Header["Idempotency-Key"]) > 0
+}
+
+// retryable reports whether the outcome of an attempt is worth retrying,
+// with the upstream status (0 for an error) and the Retry-After asked for
+// (0 if none).
+func (t *transport) retryable(resp *http.Response, err error) (status int, retryAfter time.Duration, ok bool) {
+	if err != nil {
+		if resp != nil { // a broken RoundTripper; keep nothing open
+			discard(resp)
+		}
+		if !composiohttp.IsRetryable(err) {
+			return 0, 0, false
+		}
+		var pe *composiohttp.Error
+		if errors.As(err, &pe) {
+			retryAfter = pe.RetryAfter
+		}
+		return 0, retryAfter, true
+	}
+	switch resp.StatusCode {
+	case http.StatusTooManyRequests, http.StatusBadGateway,
+		http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+		return resp.StatusCode, parseRetryAfter(resp.Header.Get("Retry-After"), t.now), true
+	}
+	return resp.StatusCode, 0, false
+}
+
+// parseRetryAfter reads a Retry-After value: delay seconds or an HTTP
+// date. It returns 0 for an empty, invalid or past value.
+func parseRetryAfter(v string, now func() time.Time) time.Duration {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0
+	}
+	if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
+		if secs <= 0 {
+			return 0
+		}
+		if secs > int64(24*time.Hour/time.Second) { // avoid overflow; capped anyway
+			secs = int64(24 * time.Hour / time.Second)
+		}
+		return time.Duration(secs) * time.Second
+	}
+	if at, err := http.ParseTime(v); err == nil {
+		if d := at.Sub(now()); d > 0 {
+			return d
+		}
+	}
+	return 0
+}
+
+// discard drains (bounded) and closes a response that is not returned.
+func discard(resp *http.Response) {
+	if resp.Body != nil {
+		_, _ = io.CopyN(io.Discard, resp.Body, drainLimit)
+		resp.Body.Close()
+	}
+}
