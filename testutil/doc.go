@@ -1,0 +1,59 @@
+// Package testutil is an in-process fake of Composio's proxy endpoint,
+// modelled on net/http/httptest: NewServer starts it on a loopback port for
+// the length of a test, and Server.Client returns an *http.Client whose
+// composiohttp.Transport talks to it.
+//
+// The fake serves POST /api/v3/tools/execute/proxy and
+// POST /api/v3.1/tools/execute/proxy the way the real service does:
+//
+//   - API keys: the project key (Server.APIKey) in x-api-key, or the user key
+//     (WithUserAPIKey) in x-user-api-key. A missing or wrong key, or a user
+//     key (uak_...) sent in x-api-key, is a 401.
+//   - The envelope is validated strictly: unknown fields, wrong types, a
+//     method outside GET POST PUT DELETE PATCH HEAD, a missing endpoint, a
+//     bad parameter, both body and binary_body, invalid base64 are a 400
+//     (slug ValidationError, code 10400) whose errors[] names each problem;
+//     binary_body.base64 over composiohttp.MaxInlineBody decoded bytes is a
+//     400 with slug PayloadTooLarge.
+//   - Neither connected_account_id nor custom_connection_data is a 400
+//     MissingAuthContext; both at once is a 400 ValidationError. An unknown
+//     account is a 404 ConnectedAccountNotFound, an account whose Status is
+//     not "" or "ACTIVE" a 422 ConnectedAccountNotActive.
+//   - An absolute endpoint must share scheme and registrable domain (eTLD+1,
+//     by golang.org/x/net/publicsuffix; IP addresses and single-label hosts
+//     must match exactly) with the account's base URL, else 400
+//     OriginMismatch. A relative endpoint is resolved against the base URL,
+//     keeping its path ("https://x/api" + "/v1/y" is "https://x/api/v1/y").
+//     With custom_connection_data the base URL is val.base_url (required for
+//     now).
+//   - The upstream request gets the envelope's method, endpoint, query and
+//     header parameters (in order), a body (body as JSON, content type
+//     application/json unless a Content-Type header parameter says
+//     otherwise; binary_body.base64 decoded; binary_body.url fetched with a
+//     GET), and the account's credentials (see WithCredentialApplier and
+//     ApplyCredentials). It is served by the account's Handler in process,
+//     by a handler registered with AddUpstream for its origin, or over
+//     HTTP. Redirects are not followed: a 3xx arrives in the envelope.
+//   - The reply is a 200 envelope whatever the upstream status: JSON bodies
+//     (application/json, */*+json) as data, verbatim; text (text/*, XML,
+//     form data, or valid UTF-8 without a content type) as a JSON string;
+//     anything else as binary_data, stored on the fake behind a signed URL
+//     (GET /binary/<id>?exp=..&sig=..) that expires after WithBinaryTTL and
+//     then answers 403 like S3. An empty body has no data.
+//   - An unreachable upstream is a 502 BadGateway, one slower than
+//     WithUpstreamTimeout a 504 UpstreamTimeout.
+//
+// Every reply carries a request id, in the X-Request-Id header and in
+// error.request_id: the caller's X-Request-Id if it sent one, else
+// "req_<n>". Error replies have the real shape,
+// {"error":{message, code, slug, status, request_id, suggested_fix, errors}},
+// with code 10000+status (10400 for a 400, 10404 for a 404, ...).
+//
+// Inject scripts faults (proxy errors, latency, malformed envelopes,
+// dropped connections, upstream timeouts), for every call, N calls, or the
+// calls of one account. Requests and Downloads record what the fake
+// received, for assertions.
+//
+// The command testutil/cmd/fakeproxy serves the same fake on an address, for
+// clients written in other languages.
+package testutil

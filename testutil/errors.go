@@ -1,0 +1,110 @@
+package testutil
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/composiohttp/composiohttp"
+)
+
+// Slugs of the errors the fake answers with.
+const (
+	SlugValidation         = "ValidationError"           // 400: errors[] says what is wrong
+	SlugPayloadTooLarge    = "PayloadTooLarge"           // 400: binary_body.base64 over 4 MB; 413: envelope over MaxEnvelope
+	SlugMissingAuthContext = "MissingAuthContext"        // 400
+	SlugOriginMismatch     = "OriginMismatch"            // 400
+	SlugBinaryFetchFailed  = "BinaryBodyFetchFailed"     // 400: binary_body.url could not be fetched
+	SlugInvalidAPIKey      = "InvalidAPIKey"             // 401
+	SlugNotFound           = "NotFound"                  // 404: unknown path
+	SlugAccountNotFound    = "ConnectedAccountNotFound"  // 404
+	SlugMethodNotAllowed   = "MethodNotAllowed"          // 405
+	SlugAccountNotActive   = "ConnectedAccountNotActive" // 422
+	SlugInvalidConnection  = "InvalidConnectionData"     // 422: the credential applier failed
+	SlugRateLimited        = "RateLimitExceeded"         // 429 (faults)
+	SlugInternal           = "InternalServerError"       // 500
+	SlugUnsupportedScheme  = "AuthSchemeNotSupported"    // 501
+	SlugBadGateway         = "BadGateway"                // 502: upstream unreachable
+	SlugServiceUnavailable = "ServiceUnavailable"        // 503 (faults)
+	SlugUpstreamTimeout    = "UpstreamTimeout"           // 504
+)
+
+const (
+	codeBase                = 10000
+	validationSuggestedFix  = "Check the request body against the proxy execute API reference."
+	malformedEnvelopeReply  = `{"status":200,"headers":{"content-type":"application/json"},"data":{"truncat`
+	redacted                = "REDACTED"
+	contentTypeJSON         = "application/json"
+	headerRequestID         = "X-Request-Id"
+	headerAPIKey            = "X-Api-Key"
+	headerUserAPIKey        = "X-User-Api-Key"
+	headerAuthorization     = "Authorization"
+	headerCookie            = "Cookie"
+	headerContentType       = "Content-Type"
+	headerRetryAfter        = "Retry-After"
+	headerAllow             = "Allow"
+	userKeyPrefix           = "uak_"
+	requestIDPrefix         = "req_"
+	proxyPathV3             = "/api/v3/tools/execute/proxy"
+	proxyPathV31            = "/api/v3.1/tools/execute/proxy"
+	binaryPathPrefix        = "/binary/"
+	defaultBinaryType       = "application/octet-stream"
+	maxRecordedErrorDetails = 50
+)
+
+// ErrUnsupportedScheme is returned (wrapped) by a credential applier for an
+// auth scheme it does not implement; the fake then answers 501.
+var ErrUnsupportedScheme = errors.New("testutil: unsupported auth scheme")
+
+// proxyError is an error reply of the fake.
+type proxyError struct {
+	status  int
+	slug    string
+	message string
+	fix     string
+	errs    []string
+	header  http.Header
+}
+
+func newError(status int, slug, message string, errs ...string) *proxyError {
+	return &proxyError{status: status, slug: slug, message: message, errs: errs}
+}
+
+func (s *Server) writeError(w http.ResponseWriter, reqID string, e *proxyError) {
+	if len(e.errs) > maxRecordedErrorDetails {
+		e.errs = append(e.errs[:maxRecordedErrorDetails:maxRecordedErrorDetails], "...")
+	}
+	for k, v := range e.header {
+		w.Header()[k] = v
+	}
+	body, _ := json.Marshal(composiohttp.ErrorResponse{Error: composiohttp.ErrorBody{
+		Message:      e.message,
+		Code:         codeBase + e.status,
+		Slug:         e.slug,
+		Status:       e.status,
+		RequestID:    reqID,
+		SuggestedFix: e.fix,
+		Errors:       e.errs,
+	}})
+	w.Header().Set(headerContentType, contentTypeJSON)
+	w.WriteHeader(e.status)
+	w.Write(body)
+}
+
+// defaultSlug names a fault's status when the fault gives no slug.
+func defaultSlug(status int) string {
+	switch status {
+	case http.StatusTooManyRequests:
+		return SlugRateLimited
+	case http.StatusInternalServerError:
+		return SlugInternal
+	case http.StatusBadGateway:
+		return SlugBadGateway
+	case http.StatusServiceUnavailable:
+		return SlugServiceUnavailable
+	case http.StatusGatewayTimeout:
+		return SlugUpstreamTimeout
+	}
+	return strings.ReplaceAll(http.StatusText(status), " ", "")
+}

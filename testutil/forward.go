@@ -1,0 +1,299 @@
+package testutil
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/composiohttp/composiohttp"
+	"github.com/composiohttp/composiohttp/credentials"
+)
+
+// ApplyCredentials is the default credential applier: OAUTH2, DCR_OAUTH and
+// S2S_OAUTH2 set "Authorization: <token_type or Bearer> <access_token>";
+// BEARER_TOKEN sets "Authorization: Bearer <token or bearer_token>"; BASIC
+// sets basic_encoded, or username and password, as Basic authorization;
+// NO_AUTH sets nothing. A missing required field is an error; any other
+// scheme is an error matching ErrUnsupportedScheme.
+func ApplyCredentials(conn *credentials.Connection, r *http.Request) error {
+	v := &conn.Val
+	switch conn.AuthScheme {
+	case credentials.OAuth2, credentials.DCROAuth, credentials.S2SOAuth2:
+		if v.AccessToken == "" {
+			return fmt.Errorf("testutil: %s connection has no access_token", conn.AuthScheme)
+		}
+		typ := v.TokenType
+		if typ == "" || strings.EqualFold(typ, "bearer") {
+			typ = "Bearer"
+		}
+		r.Header.Set(headerAuthorization, typ+" "+v.AccessToken)
+	case credentials.BearerToken:
+		tok := v.Token
+		if tok == "" {
+			tok = v.BearerToken
+		}
+		if tok == "" {
+			return errors.New("testutil: BEARER_TOKEN connection has no token")
+		}
+		r.Header.Set(headerAuthorization, "Bearer "+tok)
+	case credentials.Basic:
+		switch {
+		case v.BasicEncoded != "":
+			r.Header.Set(headerAuthorization, "Basic "+v.BasicEncoded)
+		case v.Username != "":
+			r.SetBasicAuth(v.Username, v.Password)
+		default:
+			return errors.New("testutil: BASIC connection has no basic_encoded or username")
+		}
+	case credentials.NoAuth:
+	default:
+		return fmt.Errorf("%w %q", ErrUnsupportedScheme, conn.AuthScheme)
+	}
+	return nil
+}
+
+// upstreamResult is an upstream's response, body read.
+type upstreamResult struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+// forward performs the upstream call of env and encodes the 200 envelope.
+func (s *Server) forward(ctx context.Context, env *envelope) ([]byte, *proxyError) {
+	t, perr := s.resolve(env)
+	if perr != nil {
+		return nil, perr
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.upstreamTimeout)
+	defer cancel()
+
+	u := *t.url
+	var query []string
+	if u.RawQuery != "" {
+		query = append(query, u.RawQuery)
+	}
+	for _, p := range env.params {
+		if p.Type == composiohttp.ParamQuery {
+			query = append(query, url.QueryEscape(p.Name)+"="+url.QueryEscape(p.Value))
+		}
+	}
+	u.RawQuery = strings.Join(query, "&")
+
+	var body io.Reader
+	var size int64 = -1
+	contentType := ""
+	switch {
+	case env.body != nil:
+		body, size, contentType = bytes.NewReader(env.body), int64(len(env.body)), contentTypeJSON
+	case env.binaryURL != "":
+		res, perr := s.fetchBinary(ctx, env.binaryURL)
+		if perr != nil {
+			return nil, perr
+		}
+		defer res.Body.Close()
+		body, size, contentType = res.Body, res.ContentLength, env.binaryType
+		if contentType == "" {
+			contentType = res.Header.Get(headerContentType)
+		}
+	case env.hasBinary:
+		body, size, contentType = bytes.NewReader(env.binary), int64(len(env.binary)), env.binaryType
+	}
+	req, err := http.NewRequestWithContext(ctx, env.method, u.String(), body)
+	if err != nil {
+		return nil, validationError("endpoint: " + err.Error())
+	}
+	if size >= 0 {
+		req.ContentLength = size
+	}
+	for _, p := range env.params {
+		if p.Type == composiohttp.ParamHeader {
+			req.Header.Add(p.Name, p.Value)
+		}
+	}
+	if contentType != "" && (env.body == nil || req.Header.Get(headerContentType) == "") {
+		req.Header.Set(headerContentType, contentType)
+	}
+	if env.hasBinary && req.Header.Get(headerContentType) == "" {
+		req.Header.Set(headerContentType, defaultBinaryType)
+	}
+	if err := s.cfg.applier(t.conn, req); err != nil {
+		if errors.Is(err, ErrUnsupportedScheme) {
+			return nil, newError(http.StatusNotImplemented, SlugUnsupportedScheme,
+				fmt.Sprintf("Auth scheme %s is not supported by the proxy", t.conn.AuthScheme))
+		}
+		return nil, newError(http.StatusUnprocessableEntity, SlugInvalidConnection,
+			"The connection's credentials cannot be applied", err.Error())
+	}
+
+	res, err := s.send(ctx, req, t.handler)
+	if err != nil {
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			return nil, newError(http.StatusGatewayTimeout, SlugUpstreamTimeout, "The upstream API did not answer in time")
+		}
+		return nil, newError(http.StatusBadGateway, SlugBadGateway, "The upstream API could not be reached", err.Error())
+	}
+	return s.wrap(env.method, res), nil
+}
+
+// fetchBinary GETs a binary_body.url.
+func (s *Server) fetchBinary(ctx context.Context, rawURL string) (*http.Response, *proxyError) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
+	if err != nil {
+		return nil, validationError("binary_body.url: " + err.Error())
+	}
+	var res *http.Response
+	if h := s.handlerForURL(req.URL); h != nil {
+		var r *upstreamResult
+		if r, err = s.serveInProcess(ctx, req, h); err == nil {
+			res = &http.Response{StatusCode: r.status, Header: r.header,
+				Body: io.NopCloser(bytes.NewReader(r.body)), ContentLength: int64(len(r.body))}
+		}
+	} else {
+		res, err = s.fetcher.Do(req)
+	}
+	if err != nil {
+		return nil, newError(http.StatusBadRequest, SlugBinaryFetchFailed, "binary_body.url could not be fetched", err.Error())
+	}
+	if res.StatusCode != http.StatusOK {
+		res.Body.Close()
+		return nil, newError(http.StatusBadRequest, SlugBinaryFetchFailed,
+			fmt.Sprintf("binary_body.url answered %d", res.StatusCode))
+	}
+	return res, nil
+}
+
+// handlerForURL returns the in-process handler for u, if any: the fake
+// itself for its own URLs, or one registered with AddUpstream.
+func (s *Server) handlerForURL(u *url.URL) http.Handler {
+	if s.URL != "" && normOrigin(s.URL) == normOrigin(u.Scheme+"://"+u.Host) {
+		return s
+	}
+	return s.upstreamHandler(u.Scheme + "://" + u.Host)
+}
+
+// send performs req in process with h, or over HTTP when h is nil.
+func (s *Server) send(ctx context.Context, req *http.Request, h http.Handler) (*upstreamResult, error) {
+	if h != nil {
+		return s.serveInProcess(ctx, req, h)
+	}
+	res, err := s.upstream.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer res.Body.Close()
+	var buf bytes.Buffer
+	if res.ContentLength > 0 {
+		buf.Grow(int(res.ContentLength))
+	}
+	if _, err := buf.ReadFrom(res.Body); err != nil {
+		return nil, err
+	}
+	return &upstreamResult{status: res.StatusCode, header: res.Header, body: buf.Bytes()}, nil
+}
+
+// serveInProcess runs h on req in its own goroutine, so that the upstream
+// timeout holds even for a handler that ignores its context.
+func (s *Server) serveInProcess(ctx context.Context, req *http.Request, h http.Handler) (*upstreamResult, error) {
+	req.RequestURI = req.URL.RequestURI()
+	req.RemoteAddr = "192.0.2.1:1234"
+	if req.Body == nil {
+		req.Body = http.NoBody
+	}
+	if req.URL.Scheme == "https" {
+		req.TLS = &tls.ConnectionState{Version: tls.VersionTLS12, HandshakeComplete: true, ServerName: req.URL.Hostname()}
+	}
+	rec := httptest.NewRecorder()
+	done := make(chan any, 1)
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		defer func() { done <- recover() }()
+		h.ServeHTTP(rec, req)
+	}()
+	select {
+	case p := <-done:
+		if p != nil {
+			return nil, fmt.Errorf("testutil: upstream handler panicked: %v", p)
+		}
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	res := rec.Result()
+	return &upstreamResult{status: res.StatusCode, header: res.Header, body: rec.Body.Bytes()}, nil
+}
+
+// wrap turns an upstream response into the proxy's 200 envelope.
+func (s *Server) wrap(method string, res *upstreamResult) []byte {
+	env := &composiohttp.ProxyResponse{Status: res.status, Headers: make(map[string]string, len(res.header))}
+	for k, v := range res.header {
+		env.Headers[strings.ToLower(k)] = strings.Join(v, ", ")
+	}
+	body := res.body
+	if method == http.MethodHead || len(body) == 0 {
+		return encodeReply(env, nil)
+	}
+	ct := res.header.Get(headerContentType)
+	switch classify(ct, body) {
+	case bodyJSON:
+		return encodeReply(env, bytes.TrimSpace(body))
+	case bodyText:
+		data, _ := json.Marshal(string(body))
+		return encodeReply(env, data)
+	}
+	if ct == "" {
+		ct = http.DetectContentType(body)
+	}
+	env.BinaryData = s.storeBlob(body, ct)
+	return encodeReply(env, nil)
+}
+
+type bodyKind int
+
+const (
+	bodyBinary bodyKind = iota
+	bodyJSON
+	bodyText
+)
+
+// classify decides how a body of content type ct travels in the envelope.
+func classify(ct string, body []byte) bodyKind {
+	mt, _, err := mime.ParseMediaType(ct)
+	if err != nil {
+		mt, _, _ = strings.Cut(strings.ToLower(ct), ";")
+		mt = strings.TrimSpace(mt)
+	}
+	text := utf8.Valid(body)
+	switch {
+	case mt == "":
+		if json.Valid(body) {
+			return bodyJSON
+		}
+		if text {
+			return bodyText
+		}
+	case mt == "application/json" || strings.HasSuffix(mt, "+json"):
+		if json.Valid(body) {
+			return bodyJSON
+		}
+		if text {
+			return bodyText
+		}
+	case strings.HasPrefix(mt, "text/"), mt == "application/xml", strings.HasSuffix(mt, "+xml"),
+		mt == "application/x-www-form-urlencoded", mt == "application/javascript":
+		if text {
+			return bodyText
+		}
+	}
+	return bodyBinary
+}

@@ -1,0 +1,303 @@
+package testutil
+
+import (
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"golang.org/x/net/publicsuffix"
+
+	"github.com/composiohttp/composiohttp"
+	"github.com/composiohttp/composiohttp/credentials"
+)
+
+// ServeHTTP serves the proxy endpoints and the signed binary URLs.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	reqID := r.Header.Get(headerRequestID)
+	if reqID == "" {
+		reqID = fmt.Sprintf("%s%d", requestIDPrefix, s.reqSeq.Add(1))
+	}
+	w.Header().Set(headerRequestID, reqID)
+	switch p := r.URL.Path; {
+	case p == proxyPathV3 || p == proxyPathV31:
+		s.serveProxy(w, r, reqID)
+	case strings.HasPrefix(p, binaryPathPrefix):
+		s.serveBinary(w, r)
+	default:
+		s.writeError(w, reqID, newError(http.StatusNotFound, SlugNotFound,
+			fmt.Sprintf("Cannot %s %s", r.Method, p)))
+	}
+}
+
+// statusWriter remembers the status written.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+func (s *Server) serveProxy(rw http.ResponseWriter, r *http.Request, reqID string) {
+	w := &statusWriter{ResponseWriter: rw}
+	raw, readErr := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxEnvelope))
+	rec := s.record(r, raw, reqID)
+	defer func() {
+		s.mu.Lock()
+		rec.Status = w.status
+		s.mu.Unlock()
+	}()
+
+	if r.Method != http.MethodPost {
+		e := newError(http.StatusMethodNotAllowed, SlugMethodNotAllowed,
+			fmt.Sprintf("Method %s is not allowed on %s", r.Method, r.URL.Path))
+		e.header = http.Header{headerAllow: {http.MethodPost}}
+		s.writeError(w, reqID, e)
+		return
+	}
+	if e := s.checkAPIKey(r); e != nil {
+		s.writeError(w, reqID, e)
+		return
+	}
+	if readErr != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(readErr, &mbe) {
+			s.writeError(w, reqID, newError(http.StatusRequestEntityTooLarge, SlugPayloadTooLarge,
+				fmt.Sprintf("Request body is larger than %d bytes", MaxEnvelope)))
+		}
+		return // the caller went away
+	}
+	env, perr := decodeEnvelope(raw)
+	if perr != nil {
+		s.writeError(w, reqID, perr)
+		return
+	}
+	if f, ok := s.takeFault(env.accountID); ok && s.applyFault(w, r, reqID, f) {
+		return
+	}
+	reply, perr := s.forward(r.Context(), env)
+	if perr != nil {
+		if r.Context().Err() == nil {
+			s.writeError(w, reqID, perr)
+		}
+		return
+	}
+	w.Header().Set(headerContentType, contentTypeJSON)
+	w.WriteHeader(http.StatusOK)
+	w.Write(reply)
+}
+
+func (s *Server) record(r *http.Request, raw []byte, reqID string) *Recorded {
+	rec := &Recorded{
+		Body:      raw,
+		Header:    redact(r.Header),
+		Method:    r.Method,
+		Path:      r.URL.Path,
+		Time:      s.cfg.now(),
+		RequestID: reqID,
+	}
+	json.Unmarshal(raw, &rec.Envelope) // best effort
+	s.mu.Lock()
+	s.records = append(s.records, rec)
+	s.mu.Unlock()
+	return rec
+}
+
+func redact(h http.Header) http.Header {
+	h = h.Clone()
+	for _, k := range []string{headerAPIKey, headerUserAPIKey, headerAuthorization, headerCookie} {
+		for i := range h[k] {
+			h[k][i] = redacted
+		}
+	}
+	return h
+}
+
+func (s *Server) checkAPIKey(r *http.Request) *proxyError {
+	key, userKey := r.Header.Get(headerAPIKey), r.Header.Get(headerUserAPIKey)
+	switch {
+	case key != "" && strings.HasPrefix(key, userKeyPrefix):
+		e := newError(http.StatusUnauthorized, SlugInvalidAPIKey, "User API keys must be sent in the x-user-api-key header")
+		e.fix = "Send uak_ keys as x-user-api-key, never as x-api-key."
+		return e
+	case key != "" && equal(key, s.APIKey):
+		return nil
+	case key == "" && userKey != "" && s.UserAPIKey != "" && equal(userKey, s.UserAPIKey):
+		return nil
+	case key == "" && userKey == "":
+		e := newError(http.StatusUnauthorized, SlugInvalidAPIKey, "API key is missing")
+		e.fix = "Send your project API key in the x-api-key header."
+		return e
+	}
+	e := newError(http.StatusUnauthorized, SlugInvalidAPIKey, "Invalid API key")
+	e.fix = "Check the API key of your project."
+	return e
+}
+
+func equal(a, b string) bool { return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1 }
+
+// applyFault plays f and reports whether the call is answered.
+func (s *Server) applyFault(w *statusWriter, r *http.Request, reqID string, f Fault) bool {
+	if f.Latency > 0 {
+		if err := s.cfg.sleep(r.Context(), f.Latency); err != nil {
+			return true
+		}
+	}
+	switch {
+	case f.Drop:
+		if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
+			conn.Close()
+			return true
+		}
+		panic(http.ErrAbortHandler)
+	case f.Malformed:
+		w.Header().Set(headerContentType, contentTypeJSON)
+		w.WriteHeader(http.StatusOK)
+		io.WriteString(w, malformedEnvelopeReply)
+	case f.UpstreamTimeout:
+		s.writeError(w, reqID, newError(http.StatusGatewayTimeout, SlugUpstreamTimeout, "The upstream API did not answer in time"))
+	case f.Status != 0:
+		e := newError(f.Status, f.Slug, f.Message)
+		if e.slug == "" {
+			e.slug = defaultSlug(f.Status)
+		}
+		if e.message == "" {
+			e.message = http.StatusText(f.Status)
+		}
+		if f.RetryAfter != "" {
+			e.header = http.Header{headerRetryAfter: {f.RetryAfter}}
+		}
+		s.writeError(w, reqID, e)
+	default:
+		return false
+	}
+	return true
+}
+
+// target is where a call goes and as whom.
+type target struct {
+	url     *url.URL
+	conn    *credentials.Connection
+	handler http.Handler // nil: over HTTP
+}
+
+func (s *Server) resolve(env *envelope) (*target, *proxyError) {
+	var base string
+	t := &target{}
+	if env.accountID != "" {
+		a, ok := s.account(env.accountID)
+		if !ok {
+			e := newError(http.StatusNotFound, SlugAccountNotFound,
+				fmt.Sprintf("Connected account %s not found", env.accountID))
+			e.fix = "Check the connected account id, or connect the user to the toolkit first."
+			return nil, e
+		}
+		if a.Status != "" && !strings.EqualFold(a.Status, "ACTIVE") {
+			e := newError(http.StatusUnprocessableEntity, SlugAccountNotActive,
+				fmt.Sprintf("Connected account %s is %s, not ACTIVE", a.ID, a.Status))
+			e.fix = "Reconnect the account."
+			return nil, e
+		}
+		base = a.BaseURL
+		t.conn = &credentials.Connection{AuthScheme: a.AuthScheme, ToolkitSlug: a.Toolkit, Val: a.Val}
+		t.handler = a.Handler
+	} else {
+		c := *env.conn
+		t.conn = &c
+		base = c.Val.BaseURL
+		if base == "" {
+			return nil, validationError("custom_connection_data.val.base_url: required by the fake to know the upstream")
+		}
+	}
+	bu, err := url.Parse(base)
+	if err != nil || bu.Scheme == "" || bu.Host == "" {
+		return nil, newError(http.StatusBadGateway, SlugBadGateway, "The account has no valid upstream base URL")
+	}
+	eu, err := url.Parse(env.endpoint)
+	if err != nil {
+		return nil, validationError(fmt.Sprintf("endpoint: invalid URL: %v", err))
+	}
+	switch {
+	case eu.Scheme != "" && eu.Host != "":
+		if !sameSite(eu, bu) {
+			e := newError(http.StatusBadRequest, SlugOriginMismatch,
+				fmt.Sprintf("Endpoint %s://%s does not share scheme and registrable domain with the connection's base URL %s://%s",
+					eu.Scheme, eu.Host, bu.Scheme, bu.Host))
+			e.fix = "Use a path relative to the connection's base URL, or an absolute URL on the same domain."
+			return nil, e
+		}
+		t.url = eu
+	case eu.Scheme != "" || eu.Host != "":
+		return nil, validationError("endpoint: must be an absolute http(s) URL or a path")
+	default:
+		u := *bu
+		u.Path = strings.TrimSuffix(bu.Path, "/") + "/" + strings.TrimPrefix(eu.Path, "/")
+		u.RawPath = ""
+		u.RawQuery = eu.RawQuery
+		u.Fragment = ""
+		t.url = &u
+	}
+	if t.handler == nil {
+		t.handler = s.upstreamHandler(t.url.Scheme + "://" + t.url.Host)
+	}
+	return t, nil
+}
+
+// sameSite reports whether a and b share scheme and registrable domain
+// (exact host for IP addresses and hosts without a public suffix); ports
+// are ignored.
+func sameSite(a, b *url.URL) bool {
+	return strings.EqualFold(a.Scheme, b.Scheme) && registrable(a.Hostname()) == registrable(b.Hostname())
+}
+
+func registrable(host string) string {
+	host = strings.ToLower(strings.TrimSuffix(host, "."))
+	if net.ParseIP(host) != nil {
+		return host
+	}
+	d, err := publicsuffix.EffectiveTLDPlusOne(host)
+	if err != nil {
+		return host
+	}
+	return d
+}
+
+func normOrigin(origin string) string {
+	u, err := url.Parse(origin)
+	if err != nil || u.Host == "" {
+		return strings.ToLower(strings.TrimSuffix(origin, "/"))
+	}
+	return strings.ToLower(u.Scheme + "://" + u.Host)
+}
+
+// encodeReply builds the 200 envelope; data is spliced in verbatim.
+func encodeReply(resp *composiohttp.ProxyResponse, data []byte) []byte {
+	b, _ := json.Marshal(resp)
+	if data == nil {
+		return b
+	}
+	out := make([]byte, 0, len(b)+len(data)+9)
+	out = append(out, b[:len(b)-1]...)
+	out = append(out, `,"data":`...)
+	out = append(out, data...)
+	return append(out, '}')
+}

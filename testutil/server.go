@@ -1,0 +1,418 @@
+package testutil
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/composiohttp/composiohttp"
+	"github.com/composiohttp/composiohttp/credentials"
+)
+
+// Defaults of the fake.
+const (
+	// DefaultBinaryTTL is the lifetime of a signed binary_data URL.
+	DefaultBinaryTTL = 10 * time.Minute
+	// DefaultUpstreamTimeout is how long the fake waits for an upstream
+	// before answering 504.
+	DefaultUpstreamTimeout = 30 * time.Second
+	// DefaultAccountBaseURL is the nominal base URL of an account that has
+	// a Handler and no BaseURL.
+	DefaultAccountBaseURL = "https://api.example.com"
+	// MaxEnvelope is the largest proxy request body the fake reads (the
+	// real service's 250 MB limit); larger ones get a 413.
+	MaxEnvelope = 250 << 20
+)
+
+// Account is a connected account known to the fake.
+type Account struct {
+	// ID is the connected account id, e.g. "ca_github".
+	ID string `json:"id"`
+	// Toolkit is the toolkit slug, e.g. "github".
+	Toolkit string `json:"toolkit,omitempty"`
+	// AuthScheme is the account's auth scheme, e.g. credentials.OAuth2.
+	AuthScheme credentials.Scheme `json:"auth_scheme"`
+	// Val holds the credentials, applied to every forwarded request.
+	Val credentials.Val `json:"val"`
+	// Status is "" or "ACTIVE" for a usable account; any other value
+	// (EXPIRED, INACTIVE, FAILED, INITIATED, ...) makes calls fail with 422.
+	Status string `json:"status,omitempty"`
+	// BaseURL is the upstream origin (with an optional base path) that
+	// relative endpoints resolve against and absolute endpoints must share
+	// a registrable domain with. Default, when Handler is set:
+	// DefaultAccountBaseURL.
+	BaseURL string `json:"base_url,omitempty"`
+	// Handler, if set, serves the account's upstream in process; BaseURL
+	// is then only the nominal origin.
+	Handler http.Handler `json:"-"`
+}
+
+// Fault is a scripted misbehaviour of the proxy, set with Server.Inject.
+// It applies to calls that pass the API key check and envelope validation.
+// Latency is waited first; then the first of Drop, Malformed,
+// UpstreamTimeout and Status that is set decides the reply. A Fault with
+// only Latency delays an otherwise normal call.
+type Fault struct {
+	// Status is the HTTP status of a proxy error reply (e.g. 429, 500,
+	// 502, 504), in the real error shape.
+	Status int
+	// Slug and Message of the error. Defaults: a slug for the status
+	// (RateLimitExceeded, InternalServerError, BadGateway,
+	// ServiceUnavailable, UpstreamTimeout, else the status text without
+	// spaces) and the status text.
+	Slug    string
+	Message string
+	// RetryAfter is sent as the Retry-After header (seconds or an HTTP
+	// date), if set.
+	RetryAfter string
+	// Latency delays the reply; the wait ends early if the caller goes
+	// away. See WithSleep.
+	Latency time.Duration
+	// Malformed replies 200 with a body that is not a valid envelope.
+	Malformed bool
+	// Drop closes the connection without a reply.
+	Drop bool
+	// UpstreamTimeout replies 504 with slug UpstreamTimeout.
+	UpstreamTimeout bool
+	// Times is how many calls the fault applies to; <= 0 means every call.
+	Times int
+	// Account limits the fault to calls for this connected account id;
+	// "" matches any call.
+	Account string
+}
+
+// Recorded is one request the fake received on a proxy path.
+type Recorded struct {
+	// Envelope is the decoded envelope (zero if it did not decode).
+	Envelope composiohttp.ProxyRequest
+	// Body is the raw request body.
+	Body []byte
+	// Header holds the request headers, with the values of X-Api-Key,
+	// X-User-Api-Key, Authorization and Cookie replaced by "REDACTED".
+	Header http.Header
+	// Method and Path of the proxy request.
+	Method string
+	Path   string
+	// Time is when it arrived, by the fake's clock.
+	Time time.Time
+	// Status is the HTTP status the fake answered (0 if the connection
+	// was dropped or the caller went away).
+	Status int
+	// RequestID is the request id of the reply.
+	RequestID string
+}
+
+// Download is one request for a binary_data URL.
+type Download struct {
+	// ID is the blob id from the URL path.
+	ID string
+	// Header holds the request headers, redacted as in Recorded.
+	Header http.Header
+	// HadAPIKey reports that the request carried X-Api-Key,
+	// X-User-Api-Key or Authorization, which a client must never send to
+	// a signed URL.
+	HadAPIKey bool
+	// Time is when it arrived, by the fake's clock.
+	Time time.Time
+	// Status is the HTTP status answered.
+	Status int
+}
+
+// Option configures a Server.
+type Option func(*config)
+
+type config struct {
+	apiKey          string
+	userAPIKey      string
+	now             func() time.Time
+	sleep           func(context.Context, time.Duration) error
+	binaryTTL       time.Duration
+	upstreamTimeout time.Duration
+	upstreamRT      http.RoundTripper
+	applier         func(*credentials.Connection, *http.Request) error
+}
+
+// WithAPIKey sets the project API key the fake accepts in x-api-key.
+// Default: "ak_test_" followed by random hex.
+func WithAPIKey(key string) Option { return func(c *config) { c.apiKey = key } }
+
+// WithUserAPIKey sets a user API key (uak_...) the fake also accepts, in
+// x-user-api-key. Default: none.
+func WithUserAPIKey(key string) Option { return func(c *config) { c.userAPIKey = key } }
+
+// WithClock sets the clock used for signed URL expiry and recording times.
+// Default: time.Now.
+func WithClock(now func() time.Time) Option { return func(c *config) { c.now = now } }
+
+// WithSleep sets how Fault.Latency is waited. sleep must return early with
+// ctx's error when ctx is done. Default: a timer.
+func WithSleep(sleep func(ctx context.Context, d time.Duration) error) Option {
+	return func(c *config) { c.sleep = sleep }
+}
+
+// WithBinaryTTL sets the lifetime of signed binary_data URLs. Default:
+// DefaultBinaryTTL.
+func WithBinaryTTL(d time.Duration) Option { return func(c *config) { c.binaryTTL = d } }
+
+// WithUpstreamTimeout sets how long the fake waits for an upstream before
+// answering 504. Default: DefaultUpstreamTimeout.
+func WithUpstreamTimeout(d time.Duration) Option {
+	return func(c *config) { c.upstreamTimeout = d }
+}
+
+// WithUpstreamTransport sets the RoundTripper for upstreams reached over
+// HTTP (accounts without a Handler, binary_body.url fetches), e.g. the
+// Client().Transport of an httptest TLS server. Default: a clone of
+// http.DefaultTransport, closed with the Server.
+func WithUpstreamTransport(rt http.RoundTripper) Option {
+	return func(c *config) { c.upstreamRT = rt }
+}
+
+// WithCredentialApplier sets how an account's credentials are put on the
+// forwarded request. An error matching ErrUnsupportedScheme makes the call
+// fail with 501, any other error with 422. Default: ApplyCredentials.
+func WithCredentialApplier(f func(conn *credentials.Connection, r *http.Request) error) Option {
+	return func(c *config) { c.applier = f }
+}
+
+// Server is a fake Composio proxy. It is an http.Handler; NewServer serves
+// it on a loopback port. Its methods are safe for concurrent use.
+type Server struct {
+	// URL is the base URL of the fake, e.g. http://127.0.0.1:port, to use
+	// as Transport.BaseURL or COMPOSIO_BASE_URL. NewServer sets it; with
+	// New, set it before serving (signed URLs are built from it, or from
+	// the request's Host when it is empty).
+	URL string
+	// APIKey is the project key the fake accepts in x-api-key.
+	APIKey string
+	// UserAPIKey is the user key accepted in x-user-api-key, if any.
+	UserAPIKey string
+
+	cfg        config
+	ts         *httptest.Server
+	clientRT   http.RoundTripper
+	upstream   *http.Client // upstream calls: no redirects
+	fetcher    *http.Client // binary_body.url: follows redirects
+	ownRT      *http.Transport
+	signKey    []byte
+	reqSeq     atomic.Uint64
+	wg         sync.WaitGroup
+	closeOnce  sync.Once
+	mu         sync.Mutex
+	accounts   map[string]Account
+	upstreams  map[string]http.Handler
+	faults     []*faultState
+	records    []*Recorded
+	downloads  []Download
+	blobs      map[string]*blob
+	blobSeq    uint64
+	lastPruned time.Time
+}
+
+type faultState struct {
+	f    Fault
+	left int // < 0: forever
+}
+
+// New returns a fake that is not started: serve it with any http.Server
+// (set URL first) and call Close when done. Most tests want NewServer.
+func New(opts ...Option) *Server {
+	cfg := config{
+		now:             time.Now,
+		sleep:           sleepCtx,
+		binaryTTL:       DefaultBinaryTTL,
+		upstreamTimeout: DefaultUpstreamTimeout,
+		applier:         ApplyCredentials,
+	}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	if cfg.apiKey == "" {
+		cfg.apiKey = "ak_test_" + randomHex(8)
+	}
+	s := &Server{
+		APIKey:     cfg.apiKey,
+		UserAPIKey: cfg.userAPIKey,
+		cfg:        cfg,
+		signKey:    []byte(randomHex(16)),
+		accounts:   make(map[string]Account),
+		upstreams:  make(map[string]http.Handler),
+		blobs:      make(map[string]*blob),
+	}
+	rt := cfg.upstreamRT
+	if rt == nil {
+		s.ownRT = http.DefaultTransport.(*http.Transport).Clone()
+		rt = s.ownRT
+	}
+	s.upstream = &http.Client{
+		Transport:     rt,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+	s.fetcher = &http.Client{Transport: rt}
+	return s
+}
+
+// NewServer starts a fake on a loopback port with httptest and closes it
+// when the test ends.
+func NewServer(tb testing.TB, opts ...Option) *Server {
+	tb.Helper()
+	s := New(opts...)
+	s.ts = httptest.NewServer(s)
+	s.URL = s.ts.URL
+	s.clientRT = s.ts.Client().Transport
+	tb.Cleanup(s.Close)
+	return s
+}
+
+// Close shuts the fake down: the httptest server if NewServer started it,
+// then waits for in-process upstream handlers still running and closes
+// idle upstream connections. It is safe to call more than once.
+func (s *Server) Close() {
+	s.closeOnce.Do(func() {
+		if s.ts != nil {
+			s.ts.Close()
+		}
+		s.wg.Wait()
+		if s.ownRT != nil {
+			s.ownRT.CloseIdleConnections()
+		}
+	})
+}
+
+// Transport returns a new composiohttp.Transport pointed at the fake, with
+// its API key and no connected account set.
+func (s *Server) Transport() *composiohttp.Transport {
+	return &composiohttp.Transport{BaseURL: s.URL, APIKey: s.APIKey, Base: s.clientRT}
+}
+
+// Client returns an *http.Client whose Transport is s.Transport().
+func (s *Server) Client() *http.Client { return &http.Client{Transport: s.Transport()} }
+
+// AddAccount adds a connected account, replacing one with the same ID. It
+// panics if a.ID is empty.
+func (s *Server) AddAccount(a Account) {
+	if a.ID == "" {
+		panic("testutil: AddAccount: empty account ID")
+	}
+	if a.BaseURL == "" && a.Handler != nil {
+		a.BaseURL = DefaultAccountBaseURL
+	}
+	s.mu.Lock()
+	s.accounts[a.ID] = a
+	s.mu.Unlock()
+}
+
+// AddUpstream serves the upstream origin ("https://api.example.com") in
+// process with h, for requests that are not served by an account's own
+// Handler: custom_connection_data calls and binary_body.url fetches.
+func (s *Server) AddUpstream(origin string, h http.Handler) {
+	s.mu.Lock()
+	s.upstreams[normOrigin(origin)] = h
+	s.mu.Unlock()
+}
+
+// Inject adds a fault. Faults are matched in the order injected; one call
+// triggers at most one fault.
+func (s *Server) Inject(f Fault) {
+	left := f.Times
+	if left <= 0 {
+		left = -1
+	}
+	s.mu.Lock()
+	s.faults = append(s.faults, &faultState{f: f, left: left})
+	s.mu.Unlock()
+}
+
+// Requests returns copies of the proxy requests received, in order.
+func (s *Server) Requests() []Recorded {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]Recorded, len(s.records))
+	for i, r := range s.records {
+		c := *r
+		c.Header = r.Header.Clone()
+		c.Body = slices.Clone(r.Body)
+		c.Envelope.Body = slices.Clone(r.Envelope.Body)
+		c.Envelope.Parameters = slices.Clone(r.Envelope.Parameters)
+		out[i] = c
+	}
+	return out
+}
+
+// Downloads returns copies of the binary_data URL requests received, in
+// order.
+func (s *Server) Downloads() []Download {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := slices.Clone(s.downloads)
+	for i := range out {
+		out[i].Header = out[i].Header.Clone()
+	}
+	return out
+}
+
+// Reset forgets recorded requests and downloads, pending faults and stored
+// binary bodies; accounts and upstreams stay.
+func (s *Server) Reset() {
+	s.mu.Lock()
+	s.faults = nil
+	s.records = nil
+	s.downloads = nil
+	s.blobs = make(map[string]*blob)
+	s.mu.Unlock()
+}
+
+func (s *Server) takeFault(account string) (Fault, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i, fs := range s.faults {
+		if fs.f.Account != "" && fs.f.Account != account {
+			continue
+		}
+		if fs.left > 0 {
+			fs.left--
+			if fs.left == 0 {
+				s.faults = slices.Delete(s.faults, i, i+1)
+			}
+		}
+		return fs.f, true
+	}
+	return Fault{}, false
+}
+
+func (s *Server) account(id string) (Account, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a, ok := s.accounts[id]
+	return a, ok
+}
+
+func (s *Server) upstreamHandler(origin string) http.Handler {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.upstreams[normOrigin(origin)]
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}

@@ -1,0 +1,325 @@
+package testutil
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+
+	"github.com/composiohttp/composiohttp"
+	"github.com/composiohttp/composiohttp/credentials"
+)
+
+// envelope is a validated proxy request.
+type envelope struct {
+	accountID  string
+	endpoint   string
+	method     string
+	body       json.RawMessage // nil when absent or null
+	binary     []byte          // decoded binary_body.base64
+	binaryURL  string
+	binaryType string
+	hasBinary  bool
+	params     []composiohttp.Parameter
+	conn       *credentials.Connection
+}
+
+var methods = []string{
+	http.MethodGet, http.MethodPost, http.MethodPut,
+	http.MethodDelete, http.MethodPatch, http.MethodHead,
+}
+
+// fieldCheck collects validation errors, "<field>: <problem>".
+type fieldCheck struct{ errs []string }
+
+func (c *fieldCheck) add(field, format string, args ...any) {
+	c.errs = append(c.errs, field+": "+fmt.Sprintf(format, args...))
+}
+
+// str decodes a JSON string; null counts as absent.
+func (c *fieldCheck) str(field string, raw json.RawMessage) (string, bool) {
+	if isNull(raw) {
+		return "", false
+	}
+	var v string
+	if err := json.Unmarshal(raw, &v); err != nil {
+		c.add(field, "must be a string, got %s", kind(raw))
+		return "", false
+	}
+	return v, true
+}
+
+// object decodes a JSON object, reporting keys outside allowed.
+func (c *fieldCheck) object(field string, raw json.RawMessage, allowed ...string) (map[string]json.RawMessage, bool) {
+	var m map[string]json.RawMessage
+	if kind(raw) != "object" || json.Unmarshal(raw, &m) != nil {
+		c.add(field, "must be an object, got %s", kind(raw))
+		return nil, false
+	}
+	for _, k := range sortedKeys(m) {
+		if !slices.Contains(allowed, k) {
+			c.add(joinField(field, k), "unknown field")
+		}
+	}
+	return m, true
+}
+
+func joinField(parent, name string) string {
+	if parent == "" {
+		return name
+	}
+	return parent + "." + name
+}
+
+// decodeEnvelope validates a proxy request body strictly.
+func decodeEnvelope(raw []byte) (*envelope, *proxyError) {
+	var c fieldCheck
+	if !json.Valid(raw) {
+		return nil, validationError("request body: invalid JSON")
+	}
+	top, ok := c.object("", raw, "connected_account_id", "endpoint", "method", "body",
+		"binary_body", "parameters", "custom_connection_data")
+	if !ok {
+		return nil, validationError("request body: must be a JSON object, got " + kind(raw))
+	}
+	env := &envelope{}
+	env.accountID, _ = c.str("connected_account_id", top["connected_account_id"])
+
+	if raw, ok := top["endpoint"]; !ok || isNull(raw) {
+		c.add("endpoint", "required")
+	} else if ep, ok := c.str("endpoint", raw); ok {
+		if ep == "" {
+			c.add("endpoint", "must not be empty")
+		}
+		env.endpoint = ep
+	}
+
+	if raw, ok := top["method"]; !ok || isNull(raw) {
+		c.add("method", "required")
+	} else if m, ok := c.str("method", raw); ok {
+		if !slices.Contains(methods, m) {
+			c.add("method", "must be one of %s, got %q", strings.Join(methods, ", "), m)
+		}
+		env.method = m
+	}
+
+	if raw, ok := top["body"]; ok && !isNull(raw) {
+		env.body = json.RawMessage(bytes.TrimSpace(raw))
+	}
+
+	tooLarge := false
+	if raw, ok := top["binary_body"]; ok && !isNull(raw) {
+		tooLarge = c.binaryBody(env, raw)
+	}
+	if env.body != nil && env.hasBinary {
+		c.add("body", "only one of body and binary_body may be given")
+	}
+
+	if raw, ok := top["parameters"]; ok && !isNull(raw) {
+		env.params = c.parameters(raw)
+	}
+
+	if raw, ok := top["custom_connection_data"]; ok && !isNull(raw) {
+		env.conn = c.connection(raw)
+	}
+	if env.accountID != "" && env.conn != nil {
+		c.add("connected_account_id", "only one of connected_account_id and custom_connection_data may be given")
+	}
+
+	switch {
+	case len(c.errs) > 0:
+		return nil, validationError(c.errs...)
+	case tooLarge:
+		e := newError(http.StatusBadRequest, SlugPayloadTooLarge,
+			fmt.Sprintf("binary_body.base64 is larger than %d bytes", composiohttp.MaxInlineBody),
+			"binary_body.base64: decoded size over the 4 MB limit")
+		e.fix = "Upload large files somewhere reachable and pass binary_body.url instead."
+		return nil, e
+	case env.accountID == "" && env.conn == nil:
+		e := newError(http.StatusBadRequest, SlugMissingAuthContext,
+			"Either connected_account_id or custom_connection_data is required")
+		e.fix = "Pass the connected account id of the user, or the connection's credentials in custom_connection_data."
+		return nil, e
+	}
+	return env, nil
+}
+
+func validationError(errs ...string) *proxyError {
+	e := newError(http.StatusBadRequest, SlugValidation, "Validation error while processing request", errs...)
+	e.fix = validationSuggestedFix
+	return e
+}
+
+// binaryBody checks binary_body and reports whether its base64 is over the
+// size limit.
+func (c *fieldCheck) binaryBody(env *envelope, raw json.RawMessage) (tooLarge bool) {
+	m, ok := c.object("binary_body", raw, "base64", "url", "content_type")
+	if !ok {
+		return false
+	}
+	env.hasBinary = true
+	b64, hasB64 := c.str("binary_body.base64", m["base64"])
+	u, hasURL := c.str("binary_body.url", m["url"])
+	env.binaryType, _ = c.str("binary_body.content_type", m["content_type"])
+	switch {
+	case hasB64 && hasURL:
+		c.add("binary_body", "only one of base64 and url may be given")
+	case !hasB64 && !hasURL:
+		c.add("binary_body", "one of base64 and url is required")
+	case hasB64:
+		if base64.StdEncoding.DecodedLen(len(b64)) > composiohttp.MaxInlineBody+3 {
+			return true
+		}
+		b, err := base64.StdEncoding.DecodeString(b64)
+		if err != nil {
+			c.add("binary_body.base64", "invalid base64: %v", err)
+			return false
+		}
+		if len(b) > composiohttp.MaxInlineBody {
+			return true
+		}
+		env.binary = b
+	case hasURL:
+		pu, err := url.Parse(u)
+		if err != nil || (pu.Scheme != "http" && pu.Scheme != "https") || pu.Host == "" {
+			c.add("binary_body.url", "must be an absolute http or https URL")
+		}
+		env.binaryURL = u
+	}
+	return false
+}
+
+func (c *fieldCheck) parameters(raw json.RawMessage) []composiohttp.Parameter {
+	var list []json.RawMessage
+	if kind(raw) != "array" || json.Unmarshal(raw, &list) != nil {
+		c.add("parameters", "must be an array, got %s", kind(raw))
+		return nil
+	}
+	params := make([]composiohttp.Parameter, 0, len(list))
+	for i, item := range list {
+		field := fmt.Sprintf("parameters[%d]", i)
+		m, ok := c.object(field, item, "name", "value", "type")
+		if !ok {
+			continue
+		}
+		var p composiohttp.Parameter
+		if _, ok := m["name"]; !ok {
+			c.add(field+".name", "required")
+		} else if p.Name, ok = c.str(field+".name", m["name"]); ok && p.Name == "" {
+			c.add(field+".name", "must not be empty")
+		}
+		switch v := m["value"]; kind(v) {
+		case "string":
+			json.Unmarshal(v, &p.Value)
+		case "number":
+			p.Value = string(v)
+		case "missing":
+			c.add(field+".value", "required")
+		default:
+			c.add(field+".value", "must be a string or a number, got %s", kind(v))
+		}
+		if _, ok := m["type"]; !ok {
+			c.add(field+".type", "required")
+		} else if p.Type, ok = c.str(field+".type", m["type"]); ok &&
+			p.Type != composiohttp.ParamHeader && p.Type != composiohttp.ParamQuery {
+			c.add(field+".type", "must be %q or %q, got %q", composiohttp.ParamHeader, composiohttp.ParamQuery, p.Type)
+		}
+		if p.Type == composiohttp.ParamHeader {
+			if p.Name != "" && !validHeaderName(p.Name) {
+				c.add(field+".name", "invalid header name %q", p.Name)
+			}
+			if !validHeaderValue(p.Value) {
+				c.add(field+".value", "invalid header value")
+			}
+		}
+		params = append(params, p)
+	}
+	return params
+}
+
+func (c *fieldCheck) connection(raw json.RawMessage) *credentials.Connection {
+	const field = "custom_connection_data"
+	m, ok := c.object(field, raw, "authScheme", "toolkitSlug", "val")
+	if !ok {
+		return nil
+	}
+	n := len(c.errs)
+	if _, ok := m["authScheme"]; !ok {
+		c.add(field+".authScheme", "required")
+	} else if s, ok := c.str(field+".authScheme", m["authScheme"]); ok && s == "" {
+		c.add(field+".authScheme", "must not be empty")
+	}
+	c.str(field+".toolkitSlug", m["toolkitSlug"])
+	if v, ok := m["val"]; ok && !isNull(v) && kind(v) != "object" {
+		c.add(field+".val", "must be an object, got %s", kind(v))
+	}
+	if len(c.errs) > n {
+		return nil
+	}
+	var conn credentials.Connection
+	if err := json.Unmarshal(raw, &conn); err != nil {
+		c.add(field, "invalid connection: %v", err)
+		return nil
+	}
+	return &conn
+}
+
+// kind names the JSON type of raw, or "missing" for no value.
+func kind(raw json.RawMessage) string {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 {
+		return "missing"
+	}
+	switch raw[0] {
+	case '{':
+		return "object"
+	case '[':
+		return "array"
+	case '"':
+		return "string"
+	case 't', 'f':
+		return "boolean"
+	case 'n':
+		return "null"
+	}
+	return "number"
+}
+
+func isNull(raw json.RawMessage) bool { return kind(raw) == "null" }
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// validHeaderName reports whether name is an RFC 9110 token.
+func validHeaderName(name string) bool {
+	if name == "" {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if c >= 0x7f || c <= ' ' || strings.IndexByte("\"(),/:;<=>?@[\\]{}", c) >= 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// validHeaderValue reports whether v has no control characters but tab.
+func validHeaderValue(v string) bool {
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; (c < ' ' && c != '\t') || c == 0x7f {
+			return false
+		}
+	}
+	return true
+}
