@@ -1,0 +1,256 @@
+// Package cache is HTTP caching middleware for composiohttp: standard
+// RFC 7234 caching (Cache-Control, Expires, ETag/If-None-Match and
+// Last-Modified/If-Modified-Since revalidation, Vary), done by
+// github.com/gregjones/httpcache, with keys kept apart per tenant.
+//
+// # Tenant safety
+//
+// httpcache keys entries by URL only. This package runs a fresh, cheap
+// httpcache.Transport per request whose Cache is a view of the Store that
+// prefixes every key with the request's tenant: composiohttp.Identity of
+// the request context, or the default identity when the context selects no
+// account (see WithDefaultIdentity). So one connected account is never
+// served another's response, including responses marked private (httpcache
+// is a private cache and stores them; with per-tenant keys each account has
+// its own private cache). Keys are SHA-256 digests of tenant and URL, so no
+// URL or secret ever reaches a store.
+//
+// Requests that carry their own Authorization header bypass the cache
+// entirely unless WithAuthorizedRequests is given; then the header's value
+// is part of the key too.
+//
+// Hits are marked with httpcache's X-From-Cache: 1 header and, when the
+// request context carries a *composiohttp.CallInfo, CallInfo.CacheHit.
+// A response revalidated with a 304 is a hit: its body comes from the cache.
+//
+// A store that fails degrades to no caching: the request goes to the next
+// RoundTripper as if nothing were cached, and the error goes to the
+// handler set with WithErrorHandler.
+package cache
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/gregjones/httpcache"
+
+	"github.com/composiohttp/composiohttp"
+)
+
+// XFromCache is the header httpcache sets to "1" on responses served from
+// the cache.
+const XFromCache = httpcache.XFromCache
+
+// DefaultIdentity is the tenant used for requests whose context selects no
+// account, when WithDefaultIdentity is not given and next is not a
+// *composiohttp.Transport.
+const DefaultIdentity = "default"
+
+// Option configures New and Middleware.
+type Option func(*config)
+
+type config struct {
+	store           Store
+	defaultIdentity string
+	authorized      bool
+	onError         func(error)
+}
+
+// WithStore sets where responses are kept. Default: a new
+// NewMemoryStore(DefaultMaxBytes) per New call (so per wrapped
+// RoundTripper).
+func WithStore(s Store) Option { return func(c *config) { c.store = s } }
+
+// WithDefaultIdentity sets the tenant for requests whose context selects no
+// account (composiohttp.Identity returns ""), i.e. requests acting as the
+// Transport's own ConnectedAccountID or Connection. Default: derived from
+// next when it is a *composiohttp.Transport ("account:<id>" or the
+// connection's digest), else DefaultIdentity. Set it when several
+// Transports with different default accounts share one store (e.g. Redis).
+func WithDefaultIdentity(id string) Option { return func(c *config) { c.defaultIdentity = id } }
+
+// WithAuthorizedRequests makes requests that carry their own Authorization
+// header cacheable, keyed additionally by a digest of that header. Default:
+// such requests bypass the cache.
+func WithAuthorizedRequests() Option { return func(c *config) { c.authorized = true } }
+
+// WithErrorHandler sets a function that receives every store error (the
+// request itself never fails because of one). Default: errors are dropped.
+// It may be called concurrently, and after RoundTrip returned (entries are
+// stored when the body has been read to the end).
+func WithErrorHandler(f func(error)) Option { return func(c *config) { c.onError = f } }
+
+// Middleware returns a function that wraps a RoundTripper with New(next,
+// opts...), for use with a middleware chain.
+func Middleware(opts ...Option) func(http.RoundTripper) http.RoundTripper {
+	return func(next http.RoundTripper) http.RoundTripper { return New(next, opts...) }
+}
+
+// New returns a RoundTripper that serves GET and HEAD requests from a cache
+// when HTTP caching rules allow, revalidates stale entries through next,
+// and invalidates a URL's entries after a successful unsafe request (POST,
+// PUT, PATCH, DELETE) to it. Requests with a body, a Range header, or (by
+// default) an Authorization header pass through untouched. next nil means
+// http.DefaultTransport.
+func New(next http.RoundTripper, opts ...Option) http.RoundTripper {
+	if next == nil {
+		next = http.DefaultTransport
+	}
+	var c config
+	for _, o := range opts {
+		o(&c)
+	}
+	if c.store == nil {
+		c.store = NewMemoryStore(DefaultMaxBytes)
+	}
+	if c.defaultIdentity == "" {
+		c.defaultIdentity = transportIdentity(next)
+	}
+	if c.onError == nil {
+		c.onError = func(error) {}
+	}
+	return &transport{next: next, inner: network{next}, cfg: c}
+}
+
+func transportIdentity(next http.RoundTripper) string {
+	if t, ok := next.(*composiohttp.Transport); ok {
+		switch {
+		case t.Connection != nil:
+			return composiohttp.Identity(composiohttp.WithConnection(context.Background(), t.Connection))
+		case t.ConnectedAccountID != "":
+			return "account:" + t.ConnectedAccountID
+		}
+	}
+	return DefaultIdentity
+}
+
+type transport struct {
+	next  http.RoundTripper
+	inner http.RoundTripper
+	cfg   config
+}
+
+func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.URL == nil {
+		return t.next.RoundTrip(req) // let the next layer report the bad request
+	}
+	auth := req.Header.Get("Authorization")
+	switch {
+	case req.Method == http.MethodPost || req.Method == http.MethodPut ||
+		req.Method == http.MethodPatch || req.Method == http.MethodDelete:
+		return t.unsafe(req)
+	case req.Method != http.MethodGet && req.Method != http.MethodHead, // "" too: keep it simple
+		req.Body != nil && req.Body != http.NoBody,
+		req.Header.Get("Range") != "",
+		auth != "" && !t.cfg.authorized:
+		return t.next.RoundTrip(req)
+	}
+	ctx := req.Context()
+	hc := &httpcache.Transport{
+		Transport:           t.inner,
+		Cache:               &view{store: t.cfg.store, ctx: ctx, ns: t.namespace(ctx, auth), onError: t.cfg.onError},
+		MarkCachedResponses: true,
+	}
+	resp, err := hc.RoundTrip(req)
+	if err == nil && resp.Header.Get(XFromCache) != "" {
+		if info := composiohttp.CallInfoFromContext(ctx); info != nil {
+			info.CacheHit = true
+			if info.ConnectedAccountID == "" {
+				info.ConnectedAccountID, _ = composiohttp.ConnectedAccountFromContext(ctx)
+			}
+		}
+	}
+	return resp, err
+}
+
+// unsafe sends a request with an unsafe method and, when it succeeds,
+// drops the cached GET and HEAD responses for its URL (RFC 7234 §4.4).
+func (t *transport) unsafe(req *http.Request) (*http.Response, error) {
+	ctx := req.Context()
+	ns := t.namespace(ctx, req.Header.Get("Authorization"))
+	u := req.URL.String()
+	resp, err := t.next.RoundTrip(req)
+	if err == nil && resp.StatusCode < 400 {
+		v := &view{store: t.cfg.store, ctx: ctx, ns: ns, onError: t.cfg.onError}
+		v.Delete(u)
+		v.Delete(http.MethodHead + " " + u)
+	}
+	return resp, err
+}
+
+func (t *transport) namespace(ctx context.Context, auth string) string {
+	id := composiohttp.Identity(ctx)
+	if id == "" {
+		id = t.cfg.defaultIdentity
+	}
+	if t.cfg.authorized && auth != "" {
+		id += "\x00authorization\x00" + auth // hashed with the URL below
+	}
+	return id
+}
+
+// view is the httpcache.Cache of one request: t.store with keys bound to
+// the request's tenant, errors swallowed.
+type view struct {
+	store   Store
+	ctx     context.Context
+	ns      string
+	onError func(error)
+}
+
+func (v *view) key(k string) string {
+	h := sha256.New()
+	h.Write([]byte("composiohttp/cache/v1\x00"))
+	h.Write([]byte(v.ns))
+	h.Write([]byte{0})
+	h.Write([]byte(k))
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+func (v *view) Get(k string) ([]byte, bool) {
+	b, ok, err := v.store.Get(v.ctx, v.key(k))
+	if err != nil {
+		v.onError(fmt.Errorf("cache: store get: %w", err))
+		return nil, false
+	}
+	return b, ok && len(b) > 0
+}
+
+// Set and Delete may run after the caller's context ended (httpcache
+// stores once the body is read to the end); they are not cancelled with it.
+func (v *view) Set(k string, b []byte) {
+	if err := v.store.Set(context.WithoutCancel(v.ctx), v.key(k), b); err != nil {
+		v.onError(fmt.Errorf("cache: store set: %w", err))
+	}
+}
+
+func (v *view) Delete(k string) {
+	if err := v.store.Delete(context.WithoutCancel(v.ctx), v.key(k)); err != nil {
+		v.onError(fmt.Errorf("cache: store delete: %w", err))
+	}
+}
+
+// network sits between httpcache and next: it removes X-From-Cache from
+// responses that really came from the network (so an upstream cannot fake a
+// hit) and adds the Date header a cache needs to judge freshness when the
+// upstream sent none (RFC 9110 §6.6.1).
+type network struct{ next http.RoundTripper }
+
+func (n network) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := n.next.RoundTrip(req)
+	if err != nil || resp == nil {
+		return resp, err
+	}
+	if resp.Header == nil {
+		resp.Header = make(http.Header)
+	}
+	resp.Header.Del(XFromCache)
+	if resp.Header.Get("Date") == "" {
+		resp.Header.Set("Date", time.Now().UTC().Format(http.TimeFormat))
+	}
+	return resp, nil
+}

@@ -1,0 +1,331 @@
+// Package logging is log/slog middleware for composiohttp: one structured
+// line per call, at a level chosen by its outcome.
+//
+// A line (message "composiohttp request") has these attributes, when known:
+//
+//	method       the request method
+//	url          the upstream URL, without user info, with the values of
+//	             secret query parameters (token, key, secret, password,
+//	             signature, auth, code, sig, ...) replaced by REDACTED
+//	status       the upstream status
+//	duration     from the call to the return of the layers below
+//	account      the connected account id
+//	toolkit      the toolkit of the connection
+//	request_id   the proxy's request id
+//	retries      retries made (middleware/retry)
+//	cache_hit    served from cache (middleware/cache)
+//	error        the error, with URLs in it redacted the same way
+//
+// plus, only when asked with WithHeaders and WithBodies, request_headers,
+// response_headers, request_body and response_body, redacted: the values
+// of Authorization, Proxy-Authorization, Cookie, Set-Cookie, X-Api-Key,
+// X-User-Api-Key and any header whose name contains token, secret, key,
+// pass or auth are replaced by [REDACTED]; JSON bodies are shown with the
+// values of such keys replaced, form bodies with such parameters replaced,
+// other bodies not at all.
+//
+// Levels: 2xx and 3xx at the success level (Info unless
+// WithSuccessLevel), 4xx at Warn, 5xx and errors at Error. When the
+// logger's handler is not enabled for the lowest of these, the middleware
+// only forwards the call.
+package logging
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/composiohttp/composiohttp"
+	"github.com/composiohttp/composiohttp/credentials"
+)
+
+// Message is the message of every line.
+const Message = "composiohttp request"
+
+// Option configures New and Middleware.
+type Option func(*config)
+
+type config struct {
+	logger  *slog.Logger
+	success slog.Level
+	now     func() time.Time
+	headers bool
+	bodies  int
+}
+
+// WithLogger sets the logger. Default: slog.Default() at the time of each
+// call.
+func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l } }
+
+// WithSuccessLevel sets the level of 2xx and 3xx lines. Default:
+// slog.LevelInfo; slog.LevelDebug keeps successful calls out of Info logs.
+func WithSuccessLevel(l slog.Level) Option { return func(c *config) { c.success = l } }
+
+// WithClock sets the clock that times calls. Default: time.Now.
+func WithClock(now func() time.Time) Option { return func(c *config) { c.now = now } }
+
+// WithHeaders logs request and response headers, redacted. Default: off.
+func WithHeaders() Option { return func(c *config) { c.headers = true } }
+
+// WithBodies logs up to maxBytes of the request and the response body,
+// redacted (see the package documentation). A request body is read through
+// Request.GetBody, so a body that cannot be replayed is not shown; a
+// response body is read ahead by up to maxBytes and handed on intact.
+// Default: 0, bodies are not logged.
+func WithBodies(maxBytes int) Option { return func(c *config) { c.bodies = maxBytes } }
+
+// Middleware returns a function that wraps a RoundTripper with New(next,
+// opts...), for use with a middleware chain.
+func Middleware(opts ...Option) func(http.RoundTripper) http.RoundTripper {
+	return func(next http.RoundTripper) http.RoundTripper { return New(next, opts...) }
+}
+
+// New returns a RoundTripper that logs each call through next (nil:
+// http.DefaultTransport).
+func New(next http.RoundTripper, opts ...Option) http.RoundTripper {
+	if next == nil {
+		next = http.DefaultTransport
+	}
+	c := config{now: time.Now}
+	for _, o := range opts {
+		o(&c)
+	}
+	if c.now == nil {
+		c.now = time.Now
+	}
+	return &transport{next: next, cfg: c, min: min(c.success, slog.LevelWarn)}
+}
+
+type transport struct {
+	next http.RoundTripper
+	cfg  config
+	min  slog.Level
+}
+
+func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	l := t.cfg.logger
+	if l == nil {
+		l = slog.Default()
+	}
+	ctx := req.Context()
+	if !l.Handler().Enabled(ctx, t.min) {
+		return t.next.RoundTrip(req)
+	}
+	info := composiohttp.CallInfoFromContext(ctx)
+	if info == nil {
+		info = new(composiohttp.CallInfo)
+		ctx = composiohttp.WithCallInfo(ctx, info)
+		req = req.WithContext(ctx)
+	}
+	var reqBody slog.Attr
+	if t.cfg.bodies > 0 {
+		reqBody = t.requestBody(req)
+	}
+	start := t.cfg.now()
+	resp, err := t.next.RoundTrip(req)
+	d := t.cfg.now().Sub(start)
+
+	level := t.cfg.success
+	switch {
+	case err != nil || resp == nil || resp.StatusCode >= 500:
+		level = slog.LevelError
+	case resp.StatusCode >= 400:
+		level = slog.LevelWarn
+	}
+	if !l.Handler().Enabled(ctx, level) {
+		return resp, err
+	}
+	attrs := make([]slog.Attr, 0, 16)
+	attrs = append(attrs, slog.String("method", req.Method))
+	if req.URL != nil {
+		u, _ := redactURL(req.URL)
+		attrs = append(attrs, slog.String("url", u.String()))
+	}
+	if resp != nil {
+		attrs = append(attrs, slog.Int("status", resp.StatusCode))
+	}
+	attrs = append(attrs, slog.Duration("duration", d))
+	account := info.ConnectedAccountID
+	if account == "" {
+		account, _ = composiohttp.ConnectedAccountFromContext(ctx)
+	}
+	requestID := info.RequestID
+	var pe *composiohttp.Error
+	if requestID == "" && errors.As(err, &pe) {
+		requestID = pe.RequestID
+	}
+	for _, kv := range [...][2]string{{"account", account}, {"toolkit", info.Toolkit}, {"request_id", requestID}} {
+		if kv[1] != "" {
+			attrs = append(attrs, slog.String(kv[0], kv[1]))
+		}
+	}
+	attrs = append(attrs, slog.Int("retries", info.Retries), slog.Bool("cache_hit", info.CacheHit))
+	if err != nil {
+		attrs = append(attrs, slog.String("error", errorString(err)))
+	}
+	if t.cfg.headers {
+		attrs = append(attrs, headerAttr("request_headers", req.Header))
+		if resp != nil {
+			attrs = append(attrs, headerAttr("response_headers", resp.Header))
+		}
+	}
+	if t.cfg.bodies > 0 {
+		if reqBody.Key != "" {
+			attrs = append(attrs, reqBody)
+		}
+		if resp != nil && resp.Body != nil && resp.Body != http.NoBody {
+			attrs = append(attrs, t.responseBody(resp))
+		}
+	}
+	l.LogAttrs(ctx, level, Message, attrs...)
+	return resp, err
+}
+
+// errorString is err's text with the URL of a *url.Error redacted.
+func errorString(err error) string {
+	var ue *url.Error
+	if !errors.As(err, &ue) {
+		return err.Error()
+	}
+	s := err.Error()
+	if u, perr := url.Parse(ue.URL); perr == nil {
+		if r, changed := redactURL(u); changed {
+			s = strings.ReplaceAll(s, ue.URL, r.String())
+		}
+	} else {
+		s = strings.ReplaceAll(s, ue.URL, "[unparsable URL]")
+	}
+	return s
+}
+
+// secretHeader reports whether a header's value must not be logged.
+func secretHeader(name string) bool { return credentials.IsSecret(name) }
+
+func headerAttr(key string, h http.Header) slog.Attr {
+	attrs := make([]any, 0, len(h))
+	for name, vs := range h {
+		v := strings.Join(vs, ", ")
+		if secretHeader(name) {
+			v = credentials.Redacted
+		}
+		attrs = append(attrs, slog.String(name, v))
+	}
+	return slog.Group(key, attrs...)
+}
+
+func (t *transport) requestBody(req *http.Request) slog.Attr {
+	if req.Body == nil || req.Body == http.NoBody {
+		return slog.Attr{}
+	}
+	if req.GetBody == nil {
+		return slog.String("request_body", "[not replayable, not shown]")
+	}
+	b, err := req.GetBody()
+	if err != nil {
+		return slog.String("request_body", "[not shown: "+err.Error()+"]")
+	}
+	defer b.Close()
+	buf, truncated, _ := readUpTo(b, t.cfg.bodies)
+	return slog.String("request_body", redactBody(req.Header.Get("Content-Type"), buf, truncated))
+}
+
+// responseBody reads ahead up to the configured size and puts the bytes
+// back in front of the rest of the body.
+func (t *transport) responseBody(resp *http.Response) slog.Attr {
+	body := resp.Body
+	buf, truncated, err := readUpTo(body, t.cfg.bodies)
+	var rest io.Reader = body
+	if err != nil {
+		rest = errReader{err}
+	}
+	resp.Body = readCloser{io.MultiReader(bytes.NewReader(buf), rest), body}
+	return slog.String("response_body", redactBody(resp.Header.Get("Content-Type"), buf, truncated))
+}
+
+// readUpTo reads at most max bytes, reporting whether more remain (or may
+// remain, after a read error).
+func readUpTo(r io.Reader, max int) ([]byte, bool, error) {
+	buf := make([]byte, max+1)
+	n, err := io.ReadFull(r, buf)
+	switch {
+	case err == nil:
+		return buf[:max], true, nil
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return buf[:n], false, nil
+	}
+	return buf[:n], true, err
+}
+
+type readCloser struct {
+	io.Reader
+	io.Closer
+}
+
+type errReader struct{ err error }
+
+func (e errReader) Read([]byte) (int, error) { return 0, e.err }
+
+// redactBody renders a body for a log line: JSON with secret keys' values
+// replaced, form data with secret parameters replaced, anything else (or a
+// truncated JSON body, which cannot be parsed) described, not shown.
+func redactBody(contentType string, b []byte, truncated bool) string {
+	mt, _, _ := mime.ParseMediaType(contentType)
+	more := ""
+	if truncated {
+		more = "+"
+	}
+	switch {
+	case len(b) == 0:
+		return ""
+	case mt == "application/json" || strings.HasSuffix(mt, "+json"):
+		if truncated {
+			return "[" + strconv.Itoa(len(b)) + more + " bytes of JSON, truncated, not shown]"
+		}
+		d := json.NewDecoder(bytes.NewReader(b))
+		d.UseNumber()
+		var v any
+		if err := d.Decode(&v); err != nil {
+			return "[" + strconv.Itoa(len(b)) + " bytes of invalid JSON, not shown]"
+		}
+		out, err := json.Marshal(redactJSON(v))
+		if err != nil {
+			return "[JSON not shown]"
+		}
+		return string(out)
+	case mt == "application/x-www-form-urlencoded":
+		if truncated {
+			return redactQuery(string(b)) + "…"
+		}
+		return redactQuery(string(b))
+	}
+	if mt == "" {
+		mt = "unknown type"
+	}
+	return "[" + strconv.Itoa(len(b)) + more + " bytes of " + mt + ", not shown]"
+}
+
+func redactJSON(v any) any {
+	switch v := v.(type) {
+	case map[string]any:
+		for k, x := range v {
+			if secretParam(k) {
+				v[k] = credentials.Redacted
+			} else {
+				v[k] = redactJSON(x)
+			}
+		}
+	case []any:
+		for i, x := range v {
+			v[i] = redactJSON(x)
+		}
+	}
+	return v
+}

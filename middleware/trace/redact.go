@@ -1,0 +1,84 @@
+package trace
+
+import (
+	"net/url"
+	"strings"
+
+	"github.com/composiohttp/composiohttp/credentials"
+)
+
+// redactedValue replaces the value of a secret query parameter.
+const redactedValue = "REDACTED"
+
+// secretParam reports whether a query parameter's value must not be shown:
+// credentials.IsSecret (token, secret, key, pass, auth, signature, ...)
+// plus "sig" and "code" (signed URLs, OAuth authorization codes).
+func secretParam(name string) bool {
+	if credentials.IsSecret(name) {
+		return true
+	}
+	switch strings.ToLower(name) {
+	case "sig", "code":
+		return true
+	}
+	return false
+}
+
+// redactURL returns u without user info and with the values of secret
+// query parameters replaced, and whether that differs from u. u itself is
+// not modified; when nothing is secret it is returned as is, without
+// allocating.
+func redactURL(u *url.URL) (*url.URL, bool) {
+	if u == nil || (u.User == nil && !hasSecretParam(u.RawQuery)) {
+		return u, false
+	}
+	r := *u
+	r.User = nil
+	r.RawQuery = redactQuery(u.RawQuery)
+	return &r, true
+}
+
+func hasSecretParam(q string) bool {
+	for q != "" {
+		var pair string
+		pair, q, _ = strings.Cut(q, "&")
+		name, _, _ := strings.Cut(pair, "=")
+		if name != "" && paramSecret(name) {
+			return true
+		}
+	}
+	return false
+}
+
+// paramSecret decides on a raw (escaped) parameter name; a name that does
+// not unescape is treated as secret.
+func paramSecret(raw string) bool {
+	if strings.ContainsAny(raw, "%+") {
+		n, err := url.QueryUnescape(raw)
+		if err != nil {
+			return true
+		}
+		raw = n
+	}
+	return secretParam(raw)
+}
+
+func redactQuery(q string) string {
+	var b strings.Builder
+	b.Grow(len(q))
+	for i := 0; q != ""; i++ {
+		var pair string
+		pair, q, _ = strings.Cut(q, "&")
+		if i > 0 {
+			b.WriteByte('&')
+		}
+		name, _, hasValue := strings.Cut(pair, "=")
+		if hasValue && paramSecret(name) {
+			b.WriteString(name)
+			b.WriteString("=" + redactedValue)
+			continue
+		}
+		b.WriteString(pair)
+	}
+	return b.String()
+}

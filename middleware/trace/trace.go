@@ -1,0 +1,240 @@
+// Package trace is OpenTelemetry tracing middleware for composiohttp,
+// built on otelhttp.NewTransport: one client span per call, named after
+// what was called upstream ("GET api.github.com /repos/{owner}/{repo}" when
+// the route template is known, else "GET api.github.com"), with the
+// composio facts of the call as attributes, and the trace context injected
+// into the request headers, which the composiohttp Transport forwards to
+// the upstream as header parameters.
+//
+// Besides otelhttp's own attributes (http.request.method, server.address,
+// url.full, http.response.status_code, ...), a span carries, when known:
+//
+//	url.path                        the upstream path (no query)
+//	url.template                    the route template
+//	composio.toolkit                the toolkit of the connection
+//	composio.connected_account.id   the connected account
+//	composio.request_id             the proxy's request id
+//	composio.upstream.status_code   the upstream's status
+//	composio.proxy.status_code      the proxy's own HTTP status
+//	composio.error.slug             the slug of a proxy error
+//	http.request.resend_count       retries made (middleware/retry)
+//	composio.cache.hit              served from cache (middleware/cache)
+//
+// They come from a *composiohttp.CallInfo that the middleware puts in the
+// request context (or reuses, when an outer layer already did) and reads
+// when the layers below return. No secret reaches an attribute: url.full is
+// given without user info and with the values of secret query parameters
+// (token, key, secret, password, signature, auth, code, sig, ...) replaced
+// by REDACTED, while the request sent upstream keeps them. Header values
+// are never recorded.
+//
+// Trace context is injected with the propagators given by WithPropagators,
+// by default otel.GetTextMapPropagator() (as otelhttp does), which is a
+// no-op until the program sets one.
+package trace
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/url"
+
+	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/propagation"
+	oteltrace "go.opentelemetry.io/otel/trace"
+
+	"github.com/composiohttp/composiohttp"
+)
+
+// Attribute keys set by the middleware, besides otelhttp's.
+const (
+	AttrURLPath          = attribute.Key("url.path")
+	AttrURLTemplate      = attribute.Key("url.template")
+	AttrToolkit          = attribute.Key("composio.toolkit")
+	AttrConnectedAccount = attribute.Key("composio.connected_account.id")
+	AttrRequestID        = attribute.Key("composio.request_id")
+	AttrUpstreamStatus   = attribute.Key("composio.upstream.status_code")
+	AttrProxyStatus      = attribute.Key("composio.proxy.status_code")
+	AttrErrorSlug        = attribute.Key("composio.error.slug")
+	AttrResendCount      = attribute.Key("http.request.resend_count")
+	AttrCacheHit         = attribute.Key("composio.cache.hit")
+)
+
+// Option configures New and Middleware.
+type Option func(*config)
+
+type config struct {
+	otel  []otelhttp.Option
+	route func(*http.Request) string
+}
+
+// WithTracerProvider sets the TracerProvider. Default: the one of the
+// span in the request context, else otel.GetTracerProvider() (otelhttp's
+// default).
+func WithTracerProvider(tp oteltrace.TracerProvider) Option {
+	return WithOTelHTTPOptions(otelhttp.WithTracerProvider(tp))
+}
+
+// WithMeterProvider sets the MeterProvider for otelhttp's client metrics.
+// Default: otel.GetMeterProvider().
+func WithMeterProvider(mp metric.MeterProvider) Option {
+	return WithOTelHTTPOptions(otelhttp.WithMeterProvider(mp))
+}
+
+// WithPropagators sets how the trace context is injected into the request
+// headers. Default: otel.GetTextMapPropagator().
+func WithPropagators(p propagation.TextMapPropagator) Option {
+	return WithOTelHTTPOptions(otelhttp.WithPropagators(p))
+}
+
+// WithOTelHTTPOptions passes options to otelhttp.NewTransport, after the
+// middleware's own (so otelhttp.WithSpanNameFormatter replaces the default
+// span names).
+func WithOTelHTTPOptions(opts ...otelhttp.Option) Option {
+	return func(c *config) { c.otel = append(c.otel, opts...) }
+}
+
+// WithRouteFunc sets a function returning the route template of a request
+// (e.g. "/repos/{owner}/{repo}"), or "" when unknown. A route set with
+// ContextWithRoute wins. Default: none.
+func WithRouteFunc(f func(*http.Request) string) Option {
+	return func(c *config) { c.route = f }
+}
+
+type routeKey struct{}
+
+// ContextWithRoute returns a context that names the route template of the
+// requests made with it, for span names and url.template.
+func ContextWithRoute(ctx context.Context, route string) context.Context {
+	return context.WithValue(ctx, routeKey{}, route)
+}
+
+// RouteFromContext returns the route set by ContextWithRoute, or "".
+func RouteFromContext(ctx context.Context) string {
+	r, _ := ctx.Value(routeKey{}).(string)
+	return r
+}
+
+// Middleware returns a function that wraps a RoundTripper with New(next,
+// opts...), for use with a middleware chain.
+func Middleware(opts ...Option) func(http.RoundTripper) http.RoundTripper {
+	return func(next http.RoundTripper) http.RoundTripper { return New(next, opts...) }
+}
+
+// New returns a RoundTripper that traces each call through next (nil:
+// http.DefaultTransport). The span ends when the response body is closed or
+// read to the end, or when RoundTrip fails.
+func New(next http.RoundTripper, opts ...Option) http.RoundTripper {
+	if next == nil {
+		next = http.DefaultTransport
+	}
+	var c config
+	for _, o := range opts {
+		o(&c)
+	}
+	o := append([]otelhttp.Option{otelhttp.WithSpanNameFormatter(spanName)}, c.otel...)
+	return &transport{otel: otelhttp.NewTransport(annotate{next}, o...), route: c.route}
+}
+
+type transport struct {
+	otel  http.RoundTripper
+	route func(*http.Request) string
+}
+
+type origURLKey struct{}
+
+func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	ctx := req.Context()
+	if composiohttp.CallInfoFromContext(ctx) == nil {
+		ctx = composiohttp.WithCallInfo(ctx, new(composiohttp.CallInfo))
+	}
+	if t.route != nil && RouteFromContext(ctx) == "" {
+		if r := t.route(req); r != "" {
+			ctx = ContextWithRoute(ctx, r)
+		}
+	}
+	red, changed := redactURL(req.URL)
+	if changed {
+		ctx = context.WithValue(ctx, origURLKey{}, req.URL)
+	}
+	if ctx != req.Context() {
+		req = req.WithContext(ctx)
+		req.URL = red
+	}
+	return t.otel.RoundTrip(req)
+}
+
+func spanName(_ string, r *http.Request) string {
+	name := r.Method
+	if r.URL != nil && r.URL.Host != "" {
+		name += " " + r.URL.Host
+	}
+	if route := RouteFromContext(r.Context()); route != "" {
+		name += " " + route
+	}
+	return name
+}
+
+// annotate runs below otelhttp: it restores the real URL for the layers
+// below and adds the CallInfo attributes to otelhttp's span.
+type annotate struct{ next http.RoundTripper }
+
+func (a annotate) RoundTrip(r *http.Request) (*http.Response, error) {
+	ctx := r.Context()
+	if u, ok := ctx.Value(origURLKey{}).(*url.URL); ok {
+		r = r.WithContext(ctx)
+		r.URL = u
+	}
+	resp, err := a.next.RoundTrip(r)
+	if span := oteltrace.SpanFromContext(ctx); span.IsRecording() {
+		span.SetAttributes(attributes(ctx, r, err)...)
+	}
+	return resp, err
+}
+
+func attributes(ctx context.Context, r *http.Request, err error) []attribute.KeyValue {
+	attrs := make([]attribute.KeyValue, 0, 10)
+	if r.URL != nil {
+		attrs = append(attrs, AttrURLPath.String(r.URL.Path))
+	}
+	if route := RouteFromContext(ctx); route != "" {
+		attrs = append(attrs, AttrURLTemplate.String(route))
+	}
+	info := composiohttp.CallInfoFromContext(ctx)
+	if info == nil {
+		info = new(composiohttp.CallInfo)
+	}
+	account, requestID := info.ConnectedAccountID, info.RequestID
+	if account == "" {
+		account, _ = composiohttp.ConnectedAccountFromContext(ctx)
+	}
+	var pe *composiohttp.Error
+	if errors.As(err, &pe) {
+		attrs = append(attrs, AttrErrorSlug.String(pe.Slug))
+		if requestID == "" {
+			requestID = pe.RequestID
+		}
+		if info.ProxyStatus == 0 {
+			attrs = append(attrs, AttrProxyStatus.Int(pe.StatusCode))
+		}
+	}
+	for _, kv := range [...]struct {
+		k attribute.Key
+		v string
+	}{{AttrToolkit, info.Toolkit}, {AttrConnectedAccount, account}, {AttrRequestID, requestID}} {
+		if kv.v != "" {
+			attrs = append(attrs, kv.k.String(kv.v))
+		}
+	}
+	for _, kv := range [...]struct {
+		k attribute.Key
+		v int
+	}{{AttrUpstreamStatus, info.UpstreamStatus}, {AttrProxyStatus, info.ProxyStatus}, {AttrResendCount, info.Retries}} {
+		if kv.v != 0 {
+			attrs = append(attrs, kv.k.Int(kv.v))
+		}
+	}
+	return append(attrs, AttrCacheHit.Bool(info.CacheHit))
+}
