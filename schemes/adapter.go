@@ -1,0 +1,178 @@
+// Package schemes turns a credentials.Connection into what an upstream API
+// expects on each request: one Adapter per Composio auth scheme (headers,
+// query parameters, OAuth 1 signatures, service-account token exchanges),
+// a Registry keyed by scheme name, a registry of toolkits (base URLs and
+// where an API key goes), and a direct-mode Transport that applies them
+// locally and sends requests straight to the upstream, without the proxy.
+//
+// The same adapters drive the credential injection of the fake proxy in
+// testutil, so a test sees exactly the headers each scheme produces:
+//
+//	if err := schemes.Default.Apply(ctx, conn, upstreamReq); err != nil { ... }
+//	base, err := schemes.ResolveBaseURL(conn)
+package schemes
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"sync"
+
+	"github.com/composiohttp/composiohttp/credentials"
+)
+
+// Adapter applies a connection's credentials to an outgoing request:
+// headers, query parameters or a signature. req is already a clone owned by
+// the caller of Apply, which Apply may change freely; if Apply replaces
+// req.Body it closes the body it replaced. Implementations must be safe for
+// concurrent use.
+type Adapter interface {
+	Apply(ctx context.Context, c *credentials.Connection, req *http.Request) error
+}
+
+// AdapterFunc adapts an ordinary function to the Adapter interface.
+type AdapterFunc func(ctx context.Context, c *credentials.Connection, req *http.Request) error
+
+// Apply calls f(ctx, c, req).
+func (f AdapterFunc) Apply(ctx context.Context, c *credentials.Connection, req *http.Request) error {
+	return f(ctx, c, req)
+}
+
+// ErrUnknownScheme is matched (errors.Is) by every *UnknownSchemeError.
+var ErrUnknownScheme = errors.New("schemes: unknown auth scheme")
+
+// UnknownSchemeError reports a connection whose auth scheme has no adapter
+// in the registry used.
+type UnknownSchemeError struct {
+	Scheme credentials.Scheme
+}
+
+func (e *UnknownSchemeError) Error() string {
+	return fmt.Sprintf("schemes: no adapter for auth scheme %q", string(e.Scheme))
+}
+
+// Is reports whether target is ErrUnknownScheme.
+func (e *UnknownSchemeError) Is(target error) bool { return target == ErrUnknownScheme }
+
+// ErrMissingField is matched (errors.Is) by every *MissingFieldError.
+var ErrMissingField = errors.New("schemes: missing connection field")
+
+// MissingFieldError reports a connection field an adapter or a toolkit
+// template needs and the connection lacks. Field is the wire key (for
+// example "access_token" or "subdomain"); the error never holds a value.
+type MissingFieldError struct {
+	Scheme  credentials.Scheme // set by adapters
+	Toolkit string             // set by base URL resolution
+	Field   string
+}
+
+func (e *MissingFieldError) Error() string {
+	if e.Toolkit != "" {
+		return fmt.Sprintf("schemes: toolkit %q needs connection field %q", e.Toolkit, e.Field)
+	}
+	return fmt.Sprintf("schemes: auth scheme %s needs connection field %q", string(e.Scheme), e.Field)
+}
+
+// Is reports whether target is ErrMissingField or
+// credentials.ErrMissingField.
+func (e *MissingFieldError) Is(target error) bool {
+	return target == ErrMissingField || target == credentials.ErrMissingField
+}
+
+// Registry maps auth scheme names to adapters. The zero value is an empty
+// registry ready to use; it is safe for concurrent use.
+type Registry struct {
+	mu       sync.RWMutex
+	adapters map[credentials.Scheme]Adapter
+}
+
+// NewRegistry returns an empty registry. Use Default, or Default.Clone(),
+// for one holding the built-in adapters.
+func NewRegistry() *Registry { return &Registry{} }
+
+// Register sets the adapter for scheme s, replacing any earlier one.
+// A nil adapter removes s.
+func (r *Registry) Register(s credentials.Scheme, a Adapter) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if a == nil {
+		delete(r.adapters, s)
+		return
+	}
+	if r.adapters == nil {
+		r.adapters = make(map[credentials.Scheme]Adapter)
+	}
+	r.adapters[s] = a
+}
+
+// Lookup returns the adapter registered for s.
+func (r *Registry) Lookup(s credentials.Scheme) (Adapter, bool) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	a, ok := r.adapters[s]
+	return a, ok
+}
+
+// Clone returns a new registry holding the same adapters as r. Adapters
+// themselves (and their caches) are shared.
+func (r *Registry) Clone() *Registry {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	c := &Registry{adapters: make(map[credentials.Scheme]Adapter, len(r.adapters))}
+	for s, a := range r.adapters {
+		c.adapters[s] = a
+	}
+	return c
+}
+
+// Apply applies c to req with the adapter registered for c.AuthScheme.
+// req must be a request the caller owns (a clone of the user's request).
+// It returns an *UnknownSchemeError when no adapter is registered.
+func (r *Registry) Apply(ctx context.Context, c *credentials.Connection, req *http.Request) error {
+	if c == nil {
+		return errors.New("schemes: nil connection")
+	}
+	if req == nil || req.URL == nil {
+		return errors.New("schemes: nil request or request URL")
+	}
+	a, ok := r.Lookup(c.AuthScheme)
+	if !ok {
+		return &UnknownSchemeError{Scheme: c.AuthScheme}
+	}
+	return a.Apply(ctx, c, req)
+}
+
+// Default holds the built-in adapter of every scheme Composio defines, each
+// with its default configuration:
+//
+//	OAUTH2, DCR_OAUTH, S2S_OAUTH2  &OAuth2{}
+//	BEARER_TOKEN                   Bearer{}
+//	BASIC                          Basic{}
+//	BASIC_WITH_JWT                 BasicWithJWT{}
+//	API_KEY                        &APIKey{}
+//	OAUTH1                         &OAuth1{}
+//	NO_AUTH                        NoAuth{}
+//	SERVICE_ACCOUNT                &GitHubApp{}
+//	GOOGLE_SERVICE_ACCOUNT         &GoogleServiceAccount{}
+//
+// Register on Default to add or replace an adapter process-wide, or on
+// Default.Clone() for a registry of your own.
+var Default = newDefault()
+
+func newDefault() *Registry {
+	r := NewRegistry()
+	oauth2 := &OAuth2{}
+	r.Register(credentials.OAuth2, oauth2)
+	r.Register(credentials.DCROAuth, oauth2)
+	r.Register(credentials.S2SOAuth2, oauth2)
+	r.Register(credentials.BearerToken, Bearer{})
+	r.Register(credentials.Basic, Basic{})
+	r.Register(credentials.BasicWithJWT, BasicWithJWT{})
+	r.Register(credentials.APIKey, &APIKey{})
+	r.Register(credentials.OAuth1, &OAuth1{})
+	r.Register(credentials.NoAuth, NoAuth{})
+	r.Register(credentials.ServiceAccount, &GitHubApp{})
+	r.Register(credentials.GoogleServiceAccount, &GoogleServiceAccount{})
+	return r
+}

@@ -1,0 +1,195 @@
+package schemes
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/oauth2"
+)
+
+// Token exchanges (OAuth 2 refresh, GitHub App installation tokens, Google
+// service accounts) share these defaults.
+const (
+	// expiryLeeway: a cached token this close to its expiry is refreshed.
+	expiryLeeway = time.Minute
+	// maxCacheEntries bounds each adapter's per-connection cache; past it
+	// the cache starts over.
+	maxCacheEntries = 4096
+	// exchangeTimeout bounds one token exchange, whatever the client.
+	exchangeTimeout = time.Minute
+)
+
+// defaultHTTPClient is used for token exchanges when an adapter's
+// HTTPClient is nil: http.DefaultTransport with a 30 second timeout.
+var defaultHTTPClient = &http.Client{Timeout: 30 * time.Second}
+
+func clientOr(c *http.Client) *http.Client {
+	if c != nil {
+		return c
+	}
+	return defaultHTTPClient
+}
+
+func nowOr(now func() time.Time) time.Time {
+	if now != nil {
+		return now()
+	}
+	return time.Now()
+}
+
+// digest names a cache entry by a SHA-256 of its parts, so no secret is
+// ever a map key (or shows up in a heap dump of the keys, or a log of them).
+func digest(parts ...string) string {
+	h := sha256.New()
+	for _, p := range parts {
+		h.Write([]byte(p))
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil)[:16])
+}
+
+// sourceCache keeps one oauth2.TokenSource per connection digest.
+type sourceCache struct {
+	mu      sync.Mutex
+	sources map[string]oauth2.TokenSource
+}
+
+func (c *sourceCache) get(key string, mk func() (oauth2.TokenSource, error)) (oauth2.TokenSource, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if ts, ok := c.sources[key]; ok {
+		return ts, nil
+	}
+	ts, err := mk()
+	if err != nil {
+		return nil, err
+	}
+	if c.sources == nil || len(c.sources) >= maxCacheEntries {
+		c.sources = make(map[string]oauth2.TokenSource)
+	}
+	c.sources[key] = ts
+	return ts, nil
+}
+
+// tokenCache keeps one token per connection digest and makes sure that
+// many concurrent callers needing a new token cause one exchange: the
+// first starts it, the others wait for its result (each until its own
+// context ends).
+type tokenCache struct {
+	mu      sync.Mutex
+	entries map[string]*tokenEntry
+}
+
+type tokenEntry struct {
+	token  string
+	expiry time.Time
+	flight *flight
+}
+
+type flight struct {
+	done  chan struct{}
+	token string
+	err   error
+}
+
+// get returns the cached token for key if it is valid at now, else the
+// result of fetch, which runs once at a time per key, detached from ctx's
+// cancellation (other callers may be waiting for it) and bounded by
+// exchangeTimeout.
+func (c *tokenCache) get(ctx context.Context, key string, now time.Time, fetch func(context.Context) (string, time.Time, error)) (string, error) {
+	c.mu.Lock()
+	if c.entries == nil || len(c.entries) >= maxCacheEntries {
+		c.entries = make(map[string]*tokenEntry)
+	}
+	e := c.entries[key]
+	if e == nil {
+		e = &tokenEntry{}
+		c.entries[key] = e
+	}
+	if e.token != "" && now.Before(e.expiry.Add(-expiryLeeway)) {
+		t := e.token
+		c.mu.Unlock()
+		return t, nil
+	}
+	f := e.flight
+	if f == nil {
+		f = &flight{done: make(chan struct{})}
+		e.flight = f
+		go func() {
+			fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), exchangeTimeout)
+			defer cancel()
+			tok, exp, err := fetch(fctx)
+			c.mu.Lock()
+			if err == nil {
+				e.token, e.expiry = tok, exp
+			}
+			e.flight = nil
+			c.mu.Unlock()
+			f.token, f.err = tok, err
+			close(f.done)
+		}()
+	}
+	c.mu.Unlock()
+	select {
+	case <-ctx.Done():
+		return "", ctx.Err()
+	case <-f.done:
+		return f.token, f.err
+	}
+}
+
+// TokenError reports a failed token exchange or refresh. It carries the
+// HTTP status and the endpoint's error code or message, never a token or
+// a secret; Unwrap gives the underlying error (an *oauth2.RetrieveError
+// for OAuth 2 exchanges, whose Body may hold the endpoint's raw reply).
+type TokenError struct {
+	// Scheme is the auth scheme whose exchange failed.
+	Scheme string
+	// StatusCode is the token endpoint's HTTP status, 0 if none.
+	StatusCode int
+	// Code is the endpoint's error code or message, if it gave one.
+	Code string
+	// Err is the underlying error.
+	Err error
+}
+
+func (e *TokenError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "schemes: %s token exchange failed", e.Scheme)
+	if e.StatusCode != 0 {
+		fmt.Fprintf(&b, ": status %d", e.StatusCode)
+	}
+	if e.Code != "" {
+		fmt.Fprintf(&b, ": %q", e.Code)
+	}
+	if e.StatusCode == 0 && e.Code == "" && e.Err != nil {
+		// Transport-level failures (dial errors, timeouts, JSON syntax)
+		// name URLs and causes, never request bodies or replies.
+		b.WriteString(": ")
+		b.WriteString(e.Err.Error())
+	}
+	return b.String()
+}
+
+func (e *TokenError) Unwrap() error { return e.Err }
+
+// oauth2Error turns an error of x/oauth2 into a *TokenError without its
+// response body.
+func oauth2Error(scheme string, err error) error {
+	te := &TokenError{Scheme: scheme, Err: err}
+	var re *oauth2.RetrieveError
+	if errors.As(err, &re) {
+		if re.Response != nil {
+			te.StatusCode = re.Response.StatusCode
+		}
+		te.Code = re.ErrorCode
+	}
+	return te
+}
