@@ -1,0 +1,222 @@
+// Package ratelimit holds calls of an http.RoundTripper, typically a
+// composiohttp.Transport, to a rate per key: by default one token bucket
+// per connected account (or connection), so that one busy tenant cannot
+// use up another's share of the proxy or of the upstream API.
+//
+// A Limiter decides when a call may proceed. Local keeps the buckets in
+// process (golang.org/x/time/rate); the sub-package redislimit shares
+// them among many replicas through Redis (GCRA, go-redis/redis_rate), in
+// its own package so that importing ratelimit does not compile go-redis.
+//
+// Waits honour the request context: a wait that would end after the
+// context's deadline is not started, the call fails at once with a
+// *LimitError (errors.Is(err, ErrLimited)) and takes no token.
+//
+// Adaptive: after the proxy (a *composiohttp.Error with status 429 and
+// RetryAfter) or the upstream (a 429 response with a Retry-After header)
+// asked a key to slow down, that key pauses for the time asked, capped
+// by WithMaxPause, if the Limiter implements Pauser (Local and
+// redislimit.Limiter do).
+package ratelimit
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/composiohttp/composiohttp"
+	"github.com/composiohttp/composiohttp/middleware"
+)
+
+// DefaultMaxPause caps the pause a Retry-After asks for.
+const DefaultMaxPause = 5 * time.Minute
+
+// Limiter decides when a call for a key may proceed. Implementations
+// must be safe for concurrent use.
+type Limiter interface {
+	// Wait blocks until a call for key may proceed, and takes the token
+	// for it. When the wait would end after ctx's deadline, it fails at
+	// once with an error matching ErrLimited and takes nothing; when
+	// ctx ends during the wait, it returns an error wrapping ctx's.
+	Wait(ctx context.Context, key string) error
+}
+
+// LimiterFunc adapts a function to the Limiter interface.
+type LimiterFunc func(ctx context.Context, key string) error
+
+// Wait calls f(ctx, key).
+func (f LimiterFunc) Wait(ctx context.Context, key string) error { return f(ctx, key) }
+
+// Pauser is implemented by Limiters that can hold a key back for a
+// while, used for adaptive pauses after a 429.
+type Pauser interface {
+	// Pause makes calls for key wait until d from now.
+	Pause(ctx context.Context, key string, d time.Duration) error
+}
+
+// ErrLimited matches (errors.Is) the error of a call refused because its
+// wait would outlast its context.
+var ErrLimited = errors.New("ratelimit: rate limit wait exceeds the context deadline")
+
+// LimitError is a call refused because its wait would outlast its
+// context. It matches ErrLimited.
+type LimitError struct {
+	// Key is the rate-limit key (an account id or a digest, never a
+	// secret).
+	Key string
+	// Wait is how long the call would have had to wait.
+	Wait time.Duration
+}
+
+func (e *LimitError) Error() string {
+	return fmt.Sprintf("ratelimit: key %q would wait %v, past the context deadline", e.Key, e.Wait)
+}
+
+// Is makes errors.Is(err, ErrLimited) true.
+func (e *LimitError) Is(target error) bool { return target == ErrLimited }
+
+// ErrNoLimiter is returned by a middleware built with a nil Limiter.
+var ErrNoLimiter = errors.New("ratelimit: nil Limiter")
+
+// ErrNilRequest is returned for a nil request.
+var ErrNilRequest = errors.New("ratelimit: nil request")
+
+// KeyByAccount is the default key: composiohttp.Identity of the request
+// context ("account:<id>", "connection:<digest>"), or "" when the
+// context selects nothing, i.e. the Transport's own account.
+func KeyByAccount(req *http.Request) string { return composiohttp.Identity(req.Context()) }
+
+// KeyByToolkit keys calls by toolkit: "toolkit:<slug>" when the context
+// carries a connection naming its toolkit, else "host:<upstream host>"
+// (the host stands for the toolkit's API).
+func KeyByToolkit(req *http.Request) string {
+	if c, ok := composiohttp.ConnectionFromContext(req.Context()); ok && c.ToolkitSlug != "" {
+		return "toolkit:" + c.ToolkitSlug
+	}
+	if req.URL == nil {
+		return ""
+	}
+	return "host:" + req.URL.Host
+}
+
+// Option configures the middleware built by New or Middleware.
+type Option func(*transport)
+
+// WithKey sets how a request's key is chosen (default KeyByAccount).
+func WithKey(key func(*http.Request) string) Option {
+	return func(t *transport) { t.key = key }
+}
+
+// WithMaxPause caps the pause a Retry-After asks for (default
+// DefaultMaxPause); d ≤ 0 disables adaptive pauses.
+func WithMaxPause(d time.Duration) Option { return func(t *transport) { t.maxPause = d } }
+
+// WithClock replaces time.Now for reading Retry-After dates.
+func WithClock(now func() time.Time) Option { return func(t *transport) { t.now = now } }
+
+// Middleware returns a middleware.Middleware applying New with l and opts.
+func Middleware(l Limiter, opts ...Option) middleware.Middleware {
+	return func(next http.RoundTripper) http.RoundTripper { return New(next, l, opts...) }
+}
+
+// New returns an http.RoundTripper that waits for l before each call it
+// sends through next (http.DefaultTransport if nil). It is safe for
+// concurrent use if next and l are.
+func New(next http.RoundTripper, l Limiter, opts ...Option) http.RoundTripper {
+	t := &transport{next: next, l: l, key: KeyByAccount, maxPause: DefaultMaxPause, now: time.Now}
+	for _, o := range opts {
+		if o != nil {
+			o(t)
+		}
+	}
+	if t.next == nil {
+		t.next = http.DefaultTransport
+	}
+	if t.key == nil {
+		t.key = KeyByAccount
+	}
+	if t.now == nil {
+		t.now = time.Now
+	}
+	t.pauser, _ = l.(Pauser)
+	return t
+}
+
+type transport struct {
+	next     http.RoundTripper
+	l        Limiter
+	pauser   Pauser
+	key      func(*http.Request) string
+	maxPause time.Duration
+	now      func() time.Time
+}
+
+func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req == nil {
+		return nil, ErrNilRequest
+	}
+	if t.l == nil {
+		closeBody(req)
+		return nil, ErrNoLimiter
+	}
+	key := t.key(req)
+	if err := t.l.Wait(req.Context(), key); err != nil {
+		closeBody(req)
+		return nil, err
+	}
+	resp, err := t.next.RoundTrip(req)
+	if t.pauser != nil && t.maxPause > 0 {
+		if d := t.pauseFor(resp, err); d > 0 {
+			// Best effort: a failed pause only loses the hint. The
+			// request context may be done; the pause must still land.
+			_ = t.pauser.Pause(context.WithoutCancel(req.Context()), key, min(d, t.maxPause))
+		}
+	}
+	return resp, err
+}
+
+// pauseFor returns the pause a 429 asks for, or 0.
+func (t *transport) pauseFor(resp *http.Response, err error) time.Duration {
+	if err != nil {
+		var pe *composiohttp.Error
+		if errors.As(err, &pe) && pe.StatusCode == http.StatusTooManyRequests {
+			return pe.RetryAfter
+		}
+		return 0
+	}
+	if resp != nil && resp.StatusCode == http.StatusTooManyRequests {
+		return parseRetryAfter(resp.Header.Get("Retry-After"), t.now)
+	}
+	return 0
+}
+
+func closeBody(req *http.Request) {
+	if req.Body != nil {
+		req.Body.Close()
+	}
+}
+
+// parseRetryAfter reads a Retry-After value: delay seconds or an HTTP
+// date. It returns 0 for an empty, invalid or past value.
+func parseRetryAfter(v string, now func() time.Time) time.Duration {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0
+	}
+	if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
+		if secs <= 0 {
+			return 0
+		}
+		return time.Duration(min(secs, int64(24*time.Hour/time.Second))) * time.Second
+	}
+	if at, err := http.ParseTime(v); err == nil {
+		if d := at.Sub(now()); d > 0 {
+			return d
+		}
+	}
+	return 0
+}
