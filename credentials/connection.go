@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"unicode/utf8"
 )
 
 // Scheme names an auth scheme as Composio spells it on the wire.
@@ -327,6 +328,10 @@ func (v *Val) setTyped(f field, raw json.RawMessage) bool {
 		s = string(raw)
 	case f.kind == kindJSON && raw[0] == '{':
 		s = string(raw)
+		if !utf8.ValidString(s) {
+			// As the wire string will carry it: each bad byte as U+FFFD.
+			_ = json.Unmarshal(appendString(nil, s), &s)
+		}
 	}
 	if s == "" {
 		return false

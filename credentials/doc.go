@@ -18,7 +18,8 @@
 //     text "3600" and are written as 3600).
 //   - credentials_json may arrive as an object or a string; its field holds
 //     the JSON text and it is always written as a string, which is what
-//     the proxy expects.
+//     the proxy expects. Invalid UTF-8 in a string becomes U+FFFD, as
+//     with encoding/json.
 //   - A typed key whose value is not a non-empty string (an empty string,
 //     null, a number, an array such as a list of scopes) leaves its field
 //     empty and is kept verbatim in Extra, so "password": "" survives the
