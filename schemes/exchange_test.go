@@ -111,11 +111,11 @@ func TestGitHubAppExpiryAndRefresh(t *testing.T) {
 		exchanges int32
 	}{
 		{0, "Bearer ghs_1", 1},
-		{30 * time.Minute, "Bearer ghs_1", 1},  // cached
-		{28 * time.Minute, "Bearer ghs_1", 1},  // 2m before expiry: still cached
-		{90 * time.Second, "Bearer ghs_2", 2},  // within a minute of expiry: refreshed
-		{10 * time.Minute, "Bearer ghs_2", 2},  // new token cached
-		{2 * time.Hour, "Bearer ghs_3", 3},     // long expired
+		{30 * time.Minute, "Bearer ghs_1", 1}, // cached
+		{28 * time.Minute, "Bearer ghs_1", 1}, // 2m before expiry: still cached
+		{90 * time.Second, "Bearer ghs_2", 2}, // within a minute of expiry: refreshed
+		{10 * time.Minute, "Bearer ghs_2", 2}, // new token cached
+		{2 * time.Hour, "Bearer ghs_3", 3},    // long expired
 	}
 	for i, st := range steps {
 		clk.Advance(st.advance)

@@ -1,0 +1,215 @@
+package schemes_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/composiohttp/composiohttp/credentials"
+	"github.com/composiohttp/composiohttp/schemes"
+	"github.com/google/go-github/v75/github"
+)
+
+// TestDirectGoGitHub drives go-github through the direct Transport against
+// an httptest GitHub Enterprise server and checks the Authorization header
+// the server saw, for a token connection and for a GitHub App connection
+// whose installation token comes from the same server.
+func TestDirectGoGitHub(t *testing.T) {
+	t.Parallel()
+	clk := newClock()
+	tokens := newGitHubTokenServer(t, clk)
+	var mu sync.Mutex
+	var seen []string
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/api/v3/user" {
+			http.NotFound(w, r)
+			return
+		}
+		mu.Lock()
+		seen = append(seen, r.Header.Get("Authorization"))
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, `{"login":"octocat","id":1}`)
+	}))
+	t.Cleanup(api.Close)
+
+	tests := []struct {
+		name string
+		tr   *schemes.Transport
+		want string
+	}{
+		{"oauth2", &schemes.Transport{Base: api.Client().Transport, Connection: &credentials.Connection{
+			AuthScheme: credentials.OAuth2, ToolkitSlug: "github", Val: credentials.Val{AccessToken: "gho_abc", TokenType: "bearer"}}},
+			"Bearer gho_abc"},
+		{"github app", &schemes.Transport{Base: api.Client().Transport,
+			Registry: func() *schemes.Registry {
+				r := schemes.Default.Clone()
+				r.Register(credentials.ServiceAccount, &schemes.GitHubApp{HTTPClient: tokens.Client(), Now: clk.Now})
+				return r
+			}(),
+			Source: credentials.StaticSource(githubAppConn(tokens.URL, pkcs1PEM()))},
+			"Bearer ghs_1"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			client, err := github.NewClient(&http.Client{Transport: tt.tr}).WithEnterpriseURLs(api.URL, api.URL)
+			if err != nil {
+				t.Fatal(err)
+			}
+			user, _, err := client.Users.Get(context.Background(), "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if user.GetLogin() != "octocat" {
+				t.Errorf("login %q", user.GetLogin())
+			}
+			mu.Lock()
+			got := seen[len(seen)-1]
+			mu.Unlock()
+			if got != tt.want {
+				t.Errorf("server saw Authorization %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestTransportRelativeURL(t *testing.T) {
+	t.Parallel()
+	var got string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got = r.URL.RequestURI() + " " + r.Header.Get("Authorization")
+	}))
+	t.Cleanup(srv.Close)
+	tks := schemes.NewToolkitRegistry(schemes.Toolkit{Slug: "asana", BaseURL: srv.URL + "/api/1.0"})
+	for _, tt := range []struct{ url, want string }{
+		{"/users/me?opt_pretty=true", "/api/1.0/users/me?opt_pretty=true Bearer pat"},
+		{"users/me", "/api/1.0/users/me Bearer pat"},
+		{"/a%2Fb", "/api/1.0/a%2Fb Bearer pat"},
+	} {
+		tr := &schemes.Transport{Toolkits: tks, Base: srv.Client().Transport, Connection: &credentials.Connection{
+			AuthScheme: credentials.BearerToken, ToolkitSlug: "asana", Val: credentials.Val{Token: "pat"}}}
+		req := mustRequest(t, "GET", tt.url)
+		resp, err := tr.RoundTrip(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if got != tt.want {
+			t.Errorf("%s: server saw %q, want %q", tt.url, got, tt.want)
+		}
+		if req.URL.Host != "" || req.Header.Get("Authorization") != "" {
+			t.Errorf("caller's request modified: %v %v", req.URL, req.Header)
+		}
+	}
+}
+
+// TestTransportContract: the caller's request is never modified, its body
+// is closed on every path, any upstream status comes back as a response.
+func TestTransportContract(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		w.Header().Set("X-Auth", r.Header.Get("Authorization"))
+		w.WriteHeader(http.StatusTeapot)
+		fmt.Fprintf(w, "got %s", b)
+	}))
+	t.Cleanup(srv.Close)
+	ok := &credentials.Connection{AuthScheme: credentials.BearerToken, ToolkitSlug: "x", Val: credentials.Val{Token: "t"}}
+	failing := schemes.NewRegistry()
+	failing.Register(credentials.BearerToken, schemes.AdapterFunc(func(context.Context, *credentials.Connection, *http.Request) error {
+		return errors.New("schemes: boom")
+	}))
+	tests := []struct {
+		name    string
+		tr      *schemes.Transport
+		url     string
+		wantErr error
+	}{
+		{"success 418", &schemes.Transport{Connection: ok}, srv.URL + "/p", nil},
+		{"no connection", &schemes.Transport{}, srv.URL, nil},
+		{"source error", &schemes.Transport{Source: credentials.SourceFunc(func(context.Context) (*credentials.Connection, error) {
+			return nil, errors.New("credentials: rotated away")
+		})}, srv.URL, nil},
+		{"invalid connection", &schemes.Transport{Connection: &credentials.Connection{AuthScheme: credentials.BearerToken}}, srv.URL, credentials.ErrMissingField},
+		{"unknown scheme", &schemes.Transport{Connection: &credentials.Connection{AuthScheme: "SAML"}, Registry: schemes.NewRegistry()}, srv.URL, schemes.ErrUnknownScheme},
+		{"unknown toolkit", &schemes.Transport{Connection: &credentials.Connection{AuthScheme: credentials.NoAuth, ToolkitSlug: "nosuch"}}, "/relative", schemes.ErrUnknownToolkit},
+		{"adapter error", &schemes.Transport{Connection: ok, Registry: failing}, srv.URL, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if tt.tr.Base == nil {
+				tt.tr.Base = srv.Client().Transport
+			}
+			body := newBody("payload")
+			req, err := http.NewRequest("POST", tt.url, body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Header.Set("X-Caller", "1")
+			before := req.URL.String()
+			resp, err := tt.tr.RoundTrip(req)
+			if tt.name == "success 418" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				b, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusTeapot || string(b) != "got payload" || resp.Header.Get("X-Auth") != "Bearer t" {
+					t.Errorf("response %d %q %q", resp.StatusCode, b, resp.Header.Get("X-Auth"))
+				}
+			} else {
+				if err == nil {
+					resp.Body.Close()
+					t.Fatal("no error")
+				}
+				if resp != nil {
+					t.Error("response with error")
+				}
+				if tt.wantErr != nil && !errors.Is(err, tt.wantErr) {
+					t.Errorf("err %v is not %v", err, tt.wantErr)
+				}
+			}
+			if !body.Closed() {
+				t.Error("request body not closed")
+			}
+			if req.URL.String() != before || req.Header.Get("Authorization") != "" || len(req.Header) != 1 {
+				t.Errorf("caller's request modified: %s %v", req.URL, req.Header)
+			}
+		})
+	}
+}
+
+func TestTransportConcurrent(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, r.Header.Get("Authorization"))
+	}))
+	t.Cleanup(srv.Close)
+	tr := &schemes.Transport{Base: srv.Client().Transport, Toolkits: schemes.NewToolkitRegistry(schemes.Toolkit{Slug: "svc", BaseURL: srv.URL}),
+		Connection: &credentials.Connection{AuthScheme: credentials.OAuth1, ToolkitSlug: "svc",
+			Val: credentials.Val{ConsumerKey: "ck", OAuthToken: "t", OAuthTokenSecret: "s"}}}
+	client := &http.Client{Transport: tr}
+	var wg sync.WaitGroup
+	for i := range 20 {
+		wg.Go(func() {
+			resp, err := client.Post(srv.URL+fmt.Sprintf("/x?i=%d", i), "application/x-www-form-urlencoded", strings.NewReader("a=1"))
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if !strings.HasPrefix(string(b), "OAuth oauth_consumer_key=\"ck\"") {
+				t.Errorf("upstream saw %q", b)
+			}
+		})
+	}
+	wg.Wait()
+}
