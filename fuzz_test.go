@@ -1,0 +1,68 @@
+package composiohttp
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"testing"
+)
+
+func FuzzScanMatchesValid(f *testing.F) {
+	for _, s := range []string{`{}`, `[1,2.5e-3,"a\u00e9\n",true,false,null]`, `{"a":{"b":[]}}`, `-0`, `01`, `1.`, `"\x`, `{"a" 1}`, ` [ ] `, `"\ud800"`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if got, want := validJSON(b), json.Valid(b); got != want {
+			t.Fatalf("validJSON(%q) = %v, json.Valid = %v", b, got, want)
+		}
+	})
+}
+
+func FuzzDecodeEnvelope(f *testing.F) {
+	for _, s := range []string{
+		okReply,
+		`{"status":200,"headers":{"content-type":"text/plain","x-a":"1"},"data":"hi\n"}`,
+		`{"status":404,"headers":null,"data":null}`,
+		`{"status":200,"binary_data":{"url":"https://s.test/x","content_type":"image/png","size":10,"expires_at":"2030-01-01T00:00:00Z"}}`,
+		`{"status":200,"headers":{"A":"1","a":"2","content-length":"5"},"data":[1,{"x":"\u0041"}]}`,
+		`{"status":"200"}`, `{"status":200,"data":`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		env, err := decodeEnvelope(b)
+		if err != nil {
+			if !errors.Is(err, ErrMalformedEnvelope) {
+				t.Fatalf("error %v is not ErrMalformedEnvelope", err)
+			}
+			return
+		}
+		if !json.Valid(b) {
+			t.Fatalf("accepted invalid JSON %q", b)
+		}
+		if env.status < 100 || env.status > 999 {
+			t.Fatalf("status %d", env.status)
+		}
+		for k, vs := range env.header {
+			if k != http.CanonicalHeaderKey(k) || len(vs) == 0 {
+				t.Fatalf("header %q = %q", k, vs)
+			}
+			for _, v := range vs {
+				if !validHeaderValue([]byte(v)) {
+					t.Fatalf("invalid header value %q", v)
+				}
+			}
+		}
+		if env.binary != nil && env.binary.Size < -1 {
+			t.Fatalf("size %d", env.binary.Size)
+		}
+		// What encoding/json reads must agree on status and headers.
+		var ref struct {
+			Status  int               `json:"status"`
+			Headers map[string]string `json:"headers"`
+		}
+		if json.Unmarshal(b, &ref) == nil && ref.Status != env.status {
+			t.Fatalf("status %d, encoding/json says %d", env.status, ref.Status)
+		}
+	})
+}
