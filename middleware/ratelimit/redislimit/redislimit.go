@@ -1,0 +1,156 @@
+// Package redislimit is a ratelimit.Limiter shared by many replicas
+// through Redis: a GCRA rate limit per key (github.com/go-redis/redis_rate/v10
+// on github.com/redis/go-redis/v9), so that all replicas together stay
+// within the limit. It is a package of its own so that importing
+// ratelimit does not compile go-redis.
+//
+// Each call costs two Redis round trips: one to read the key's adaptive
+// pause (ratelimit.Pauser), one to run the GCRA script. Time is Redis's
+// clock, so replicas' clocks need not agree.
+package redislimit
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/go-redis/redis_rate/v10"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/composiohttp/composiohttp/middleware/ratelimit"
+)
+
+// DefaultPrefix starts every Redis key the Limiter uses.
+const DefaultPrefix = "composiohttp:ratelimit:"
+
+// Limiter is a ratelimit.Limiter and ratelimit.Pauser keeping its state
+// in Redis. Set the fields before first use and do not change them after;
+// it is safe for concurrent use.
+type Limiter struct {
+	// Client is the Redis client (a *redis.Client, *redis.ClusterClient
+	// or *redis.Ring). Required.
+	Client redis.UniversalClient
+	// Limit is the rate and burst per key, e.g. redis_rate.PerSecond(10).
+	// Required.
+	Limit redis_rate.Limit
+	// Prefix starts the Redis keys. Default: DefaultPrefix. (redis_rate
+	// adds "rate:" before it for the GCRA keys.)
+	Prefix string
+	// FailOpen lets calls through when Redis fails. Default: the call
+	// fails with the Redis error.
+	FailOpen bool
+	// Now replaces time.Now, for deadline checks. Tests set it.
+	Now func() time.Time
+	// Sleep replaces the wait (default: a timer that stops when ctx
+	// ends). It must return ctx's error if ctx ends first. Tests set it.
+	Sleep func(ctx context.Context, d time.Duration) error
+
+	once sync.Once
+	rl   *redis_rate.Limiter
+}
+
+// New returns a Limiter allowing each key limit through client.
+func New(client redis.UniversalClient, limit redis_rate.Limit) *Limiter {
+	return &Limiter{Client: client, Limit: limit}
+}
+
+// ErrConfig is returned by a Limiter without Client or Limit.
+var ErrConfig = errors.New("redislimit: Limiter needs a Client and a non-zero Limit")
+
+// Allow takes a token for key if a call may proceed now and returns 0;
+// else it returns how long until one may, taking nothing.
+func (l *Limiter) Allow(ctx context.Context, key string) (time.Duration, error) {
+	if l.Client == nil || l.Limit.Burst <= 0 || l.Limit.Rate <= 0 || l.Limit.Period <= 0 {
+		return 0, ErrConfig
+	}
+	l.once.Do(func() { l.rl = redis_rate.NewLimiter(l.Client) })
+	pttl, err := l.Client.PTTL(ctx, l.pauseKey(key)).Result()
+	if err != nil {
+		return 0, fmt.Errorf("redislimit: reading pause of key %q: %w", key, err)
+	}
+	if pttl > 0 {
+		return pttl, nil
+	}
+	res, err := l.rl.Allow(ctx, l.prefix()+key, l.Limit)
+	if err != nil {
+		return 0, fmt.Errorf("redislimit: key %q: %w", key, err)
+	}
+	if res.Allowed > 0 {
+		return 0, nil
+	}
+	if res.RetryAfter <= 0 { // not expected from GCRA; never spin
+		return time.Millisecond, nil
+	}
+	return res.RetryAfter, nil
+}
+
+// Wait implements ratelimit.Limiter: it calls Allow until it allows,
+// sleeping the time Allow asks for, and fails at once with a
+// *ratelimit.LimitError when that time would outlast ctx's deadline.
+func (l *Limiter) Wait(ctx context.Context, key string) error {
+	for {
+		d, err := l.Allow(ctx, key)
+		if err != nil {
+			if l.FailOpen && !errors.Is(err, ErrConfig) {
+				return nil
+			}
+			return err
+		}
+		if d <= 0 {
+			return nil
+		}
+		if dl, ok := ctx.Deadline(); ok && l.now().Add(d).After(dl) {
+			return &ratelimit.LimitError{Key: key, Wait: d}
+		}
+		if err := l.sleep(ctx, d); err != nil {
+			return fmt.Errorf("redislimit: waiting for key %q: %w", key, err)
+		}
+	}
+}
+
+// Pause implements ratelimit.Pauser: calls for key, on every replica,
+// wait until d from now. A later Pause replaces an earlier one.
+func (l *Limiter) Pause(ctx context.Context, key string, d time.Duration) error {
+	if l.Client == nil {
+		return ErrConfig
+	}
+	if d < time.Millisecond {
+		return nil
+	}
+	if err := l.Client.Set(ctx, l.pauseKey(key), 1, d).Err(); err != nil {
+		return fmt.Errorf("redislimit: pausing key %q: %w", key, err)
+	}
+	return nil
+}
+
+func (l *Limiter) prefix() string {
+	if l.Prefix == "" {
+		return DefaultPrefix
+	}
+	return l.Prefix
+}
+
+func (l *Limiter) pauseKey(key string) string { return l.prefix() + "pause:" + key }
+
+func (l *Limiter) now() time.Time {
+	if l.Now != nil {
+		return l.Now()
+	}
+	return time.Now()
+}
+
+func (l *Limiter) sleep(ctx context.Context, d time.Duration) error {
+	if l.Sleep != nil {
+		return l.Sleep(ctx, d)
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
