@@ -205,13 +205,16 @@ func (s *Server) send(ctx context.Context, req *http.Request, h http.Handler) (*
 // serveInProcess runs h on req in its own goroutine, so that the upstream
 // timeout holds even for a handler that ignores its context.
 func (s *Server) serveInProcess(ctx context.Context, req *http.Request, h http.Handler) (*upstreamResult, error) {
+	// Make req look like one a server received.
+	req = req.Clone(ctx)
+	if req.URL.Scheme == "https" {
+		req.TLS = &tls.ConnectionState{Version: tls.VersionTLS12, HandshakeComplete: true, ServerName: req.URL.Hostname()}
+	}
 	req.RequestURI = req.URL.RequestURI()
+	req.URL = &url.URL{Path: req.URL.Path, RawPath: req.URL.RawPath, RawQuery: req.URL.RawQuery}
 	req.RemoteAddr = "192.0.2.1:1234"
 	if req.Body == nil {
 		req.Body = http.NoBody
-	}
-	if req.URL.Scheme == "https" {
-		req.TLS = &tls.ConnectionState{Version: tls.VersionTLS12, HandshakeComplete: true, ServerName: req.URL.Hostname()}
 	}
 	rec := httptest.NewRecorder()
 	done := make(chan any, 1)

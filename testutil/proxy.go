@@ -60,7 +60,12 @@ func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 func (s *Server) serveProxy(rw http.ResponseWriter, r *http.Request, reqID string) {
 	w := &statusWriter{ResponseWriter: rw}
 	raw, readErr := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxEnvelope))
-	rec := s.record(r, raw, reqID)
+	var env *envelope
+	var perr *proxyError
+	if readErr == nil {
+		env, perr = decodeEnvelope(raw)
+	}
+	rec := s.record(r, raw, reqID, env)
 	defer func() {
 		s.mu.Lock()
 		rec.Status = w.status
@@ -86,7 +91,6 @@ func (s *Server) serveProxy(rw http.ResponseWriter, r *http.Request, reqID strin
 		}
 		return // the caller went away
 	}
-	env, perr := decodeEnvelope(raw)
 	if perr != nil {
 		s.writeError(w, reqID, perr)
 		return
@@ -106,7 +110,7 @@ func (s *Server) serveProxy(rw http.ResponseWriter, r *http.Request, reqID strin
 	w.Write(reply)
 }
 
-func (s *Server) record(r *http.Request, raw []byte, reqID string) *Recorded {
+func (s *Server) record(r *http.Request, raw []byte, reqID string, env *envelope) *Recorded {
 	rec := &Recorded{
 		Body:      raw,
 		Header:    redact(r.Header),
@@ -115,7 +119,11 @@ func (s *Server) record(r *http.Request, raw []byte, reqID string) *Recorded {
 		Time:      s.cfg.now(),
 		RequestID: reqID,
 	}
-	json.Unmarshal(raw, &rec.Envelope) // best effort
+	if env != nil {
+		rec.Envelope = env.proxyRequest()
+	} else {
+		json.Unmarshal(raw, &rec.Envelope) // best effort
+	}
 	s.mu.Lock()
 	s.records = append(s.records, rec)
 	s.mu.Unlock()
@@ -250,8 +258,11 @@ func (s *Server) resolve(env *envelope) (*target, *proxyError) {
 		return nil, validationError("endpoint: must be an absolute http(s) URL or a path")
 	default:
 		u := *bu
-		u.Path = strings.TrimSuffix(bu.Path, "/") + "/" + strings.TrimPrefix(eu.Path, "/")
-		u.RawPath = ""
+		escaped := strings.TrimSuffix(bu.EscapedPath(), "/") + "/" + strings.TrimPrefix(eu.EscapedPath(), "/")
+		if u.Path, err = url.PathUnescape(escaped); err != nil {
+			return nil, validationError("endpoint: " + err.Error())
+		}
+		u.RawPath = escaped
 		u.RawQuery = eu.RawQuery
 		u.Fragment = ""
 		t.url = &u
@@ -262,23 +273,35 @@ func (s *Server) resolve(env *envelope) (*target, *proxyError) {
 	return t, nil
 }
 
-// sameSite reports whether a and b share scheme and registrable domain
-// (exact host for IP addresses and hosts without a public suffix); ports
-// are ignored.
+// sameSite reports whether a and b share scheme and registrable domain;
+// ports are ignored. See registrable.
 func sameSite(a, b *url.URL) bool {
 	return strings.EqualFold(a.Scheme, b.Scheme) && registrable(a.Hostname()) == registrable(b.Hostname())
 }
 
+// registrable returns host's eTLD+1 by the ICANN section of the public
+// suffix list (private suffixes such as googleapis.com or github.io count
+// as ordinary domains, so that gmail.googleapis.com may call
+// www.googleapis.com, as Composio documents), or host itself for IP
+// addresses and hosts without one.
 func registrable(host string) string {
 	host = strings.ToLower(strings.TrimSuffix(host, "."))
-	if net.ParseIP(host) != nil {
+	if net.ParseIP(host) != nil || host == "" {
 		return host
 	}
-	d, err := publicsuffix.EffectiveTLDPlusOne(host)
-	if err != nil {
+	suffix, icann := publicsuffix.PublicSuffix(host)
+	for !icann {
+		_, rest, ok := strings.Cut(suffix, ".")
+		if !ok {
+			break
+		}
+		suffix, icann = publicsuffix.PublicSuffix(rest)
+	}
+	i := len(host) - len(suffix) - 1
+	if i <= 0 || host[i] != '.' {
 		return host
 	}
-	return d
+	return host[1+strings.LastIndexByte(host[:i], '.'):]
 }
 
 func normOrigin(origin string) string {

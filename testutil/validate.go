@@ -21,6 +21,7 @@ type envelope struct {
 	method     string
 	body       json.RawMessage // nil when absent or null
 	binary     []byte          // decoded binary_body.base64
+	base64     string
 	binaryURL  string
 	binaryType string
 	hasBinary  bool
@@ -42,8 +43,11 @@ func (c *fieldCheck) add(field, format string, args ...any) {
 
 // str decodes a JSON string; null counts as absent.
 func (c *fieldCheck) str(field string, raw json.RawMessage) (string, bool) {
-	if isNull(raw) {
+	if k := kind(raw); k == "null" || k == "missing" {
 		return "", false
+	}
+	if plainString(raw) {
+		return string(raw[1 : len(raw)-1]), true
 	}
 	var v string
 	if err := json.Unmarshal(raw, &v); err != nil {
@@ -78,8 +82,8 @@ func joinField(parent, name string) string {
 // decodeEnvelope validates a proxy request body strictly.
 func decodeEnvelope(raw []byte) (*envelope, *proxyError) {
 	var c fieldCheck
-	if !json.Valid(raw) {
-		return nil, validationError("request body: invalid JSON")
+	if err := json.Unmarshal(raw, new(json.RawMessage)); err != nil {
+		return nil, validationError("request body: invalid JSON: " + err.Error())
 	}
 	top, ok := c.object("", raw, "connected_account_id", "endpoint", "method", "body",
 		"binary_body", "parameters", "custom_connection_data")
@@ -171,6 +175,7 @@ func (c *fieldCheck) binaryBody(env *envelope, raw json.RawMessage) (tooLarge bo
 	case !hasB64 && !hasURL:
 		c.add("binary_body", "one of base64 and url is required")
 	case hasB64:
+		env.base64 = b64
 		if base64.StdEncoding.DecodedLen(len(b64)) > composiohttp.MaxInlineBody+3 {
 			return true
 		}
@@ -322,4 +327,28 @@ func validHeaderValue(v string) bool {
 		}
 	}
 	return true
+}
+
+// plainString reports whether raw, valid JSON, is a string without escapes.
+func plainString(raw json.RawMessage) bool {
+	if len(raw) < 2 || raw[0] != '"' || raw[len(raw)-1] != '"' {
+		return false
+	}
+	return bytes.IndexByte(raw[1:len(raw)-1], '\\') < 0
+}
+
+// proxyRequest returns env as the exported wire type, for recording.
+func (env *envelope) proxyRequest() composiohttp.ProxyRequest {
+	pr := composiohttp.ProxyRequest{
+		ConnectedAccountID:   env.accountID,
+		Endpoint:             env.endpoint,
+		Method:               env.method,
+		Body:                 env.body,
+		Parameters:           env.params,
+		CustomConnectionData: env.conn,
+	}
+	if env.hasBinary {
+		pr.BinaryBody = &composiohttp.BinaryBody{Base64: env.base64, URL: env.binaryURL, ContentType: env.binaryType}
+	}
+	return pr
 }
