@@ -104,6 +104,9 @@ type flight struct {
 // cancellation (other callers may be waiting for it) and bounded by
 // exchangeTimeout.
 func (c *tokenCache) get(ctx context.Context, key string, now time.Time, fetch func(context.Context) (string, time.Time, error)) (string, error) {
+	if err := ctx.Err(); err != nil {
+		return "", err
+	}
 	c.mu.Lock()
 	if c.entries == nil || len(c.entries) >= maxCacheEntries {
 		c.entries = make(map[string]*tokenEntry)
@@ -178,6 +181,7 @@ func (e *TokenError) Error() string {
 	return b.String()
 }
 
+// Unwrap returns e.Err.
 func (e *TokenError) Unwrap() error { return e.Err }
 
 // oauth2Error turns an error of x/oauth2 into a *TokenError without its

@@ -206,9 +206,13 @@ func TestGitHubAppCallerCancel(t *testing.T) {
 	srv.gate = make(chan struct{})
 	a := &schemes.GitHubApp{HTTPClient: srv.Client(), Now: clk.Now}
 	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	req := mustRequest(t, "GET", "https://api.github.com/user")
-	if err := a.Apply(ctx, githubAppConn(srv.URL, pkcs1PEM()), req); !errors.Is(err, context.Canceled) {
+	errc := make(chan error, 1)
+	go func() {
+		req := mustRequest(t, "GET", "https://api.github.com/user")
+		errc <- a.Apply(ctx, githubAppConn(srv.URL, pkcs1PEM()), req)
+	}()
+	cancel() // while the exchange is held at the gate (or before it starts)
+	if err := <-errc; !errors.Is(err, context.Canceled) {
 		t.Errorf("err = %v, want context.Canceled", err)
 	}
 	close(srv.gate) // the detached exchange completes and is cached

@@ -9,6 +9,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"net"
@@ -50,6 +51,20 @@ type OAuth1 struct {
 	// Nonce makes oauth_nonce. Default: 16 random bytes in hex.
 	Nonce func() string
 }
+
+// String describes a without its consumer secret, so configuration can be
+// logged.
+func (a OAuth1) String() string {
+	secret := ""
+	if a.ConsumerSecret != "" {
+		secret = "[REDACTED]"
+	}
+	return fmt.Sprintf("schemes.OAuth1{ConsumerKey:%q ConsumerSecret:%s Realm:%q OmitVersion:%t}",
+		a.ConsumerKey, secret, a.Realm, a.OmitVersion)
+}
+
+// GoString is String, for %#v.
+func (a OAuth1) GoString() string { return a.String() }
 
 // Apply signs req and sets its Authorization header.
 func (a *OAuth1) Apply(_ context.Context, c *credentials.Connection, req *http.Request) error {

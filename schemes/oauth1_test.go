@@ -2,6 +2,7 @@ package schemes_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -191,5 +192,18 @@ func TestOAuth1Defaults(t *testing.T) {
 	}
 	if len(seen) != 3 {
 		t.Error("nonces repeat")
+	}
+}
+
+func TestOAuth1PrintsNoSecret(t *testing.T) {
+	t.Parallel()
+	a := schemes.OAuth1{ConsumerKey: "ck", ConsumerSecret: "very-secret"}
+	for _, f := range []string{"%v", "%+v", "%#v", "%s"} {
+		if s := fmt.Sprintf(f, a); strings.Contains(s, "very-secret") {
+			t.Errorf("%s shows the secret: %s", f, s)
+		}
+		if s := fmt.Sprintf(f, &a); strings.Contains(s, "very-secret") {
+			t.Errorf("%s of pointer shows the secret: %s", f, s)
+		}
 	}
 }

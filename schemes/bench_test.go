@@ -1,0 +1,45 @@
+package schemes_test
+
+import (
+	"context"
+	"net/http"
+	"testing"
+
+	"github.com/composiohttp/composiohttp/credentials"
+	"github.com/composiohttp/composiohttp/schemes"
+)
+
+func BenchmarkApply(b *testing.B) {
+	conns := []struct {
+		name string
+		conn *credentials.Connection
+	}{
+		{"oauth2", &credentials.Connection{AuthScheme: credentials.OAuth2, ToolkitSlug: "github", Val: credentials.Val{AccessToken: "gho_abc"}}},
+		{"api_key_query", &credentials.Connection{AuthScheme: credentials.APIKey, ToolkitSlug: "gmail", Val: credentials.Val{APIKey: "AIza"}}},
+		{"basic", &credentials.Connection{AuthScheme: credentials.Basic, Val: credentials.Val{Username: "u", Password: "p"}}},
+		{"oauth1", &credentials.Connection{AuthScheme: credentials.OAuth1, Val: credentials.Val{ConsumerKey: "ck", OAuthToken: "t", OAuthTokenSecret: "s"}}},
+	}
+	for _, c := range conns {
+		b.Run(c.name, func(b *testing.B) {
+			req, _ := http.NewRequest("GET", "https://api.example.com/v1/items?limit=10&page=2", nil)
+			ctx := context.Background()
+			b.ReportAllocs()
+			for b.Loop() {
+				r := req.Clone(ctx)
+				if err := schemes.Default.Apply(ctx, c.conn, r); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+func BenchmarkResolveBaseURL(b *testing.B) {
+	conn := &credentials.Connection{ToolkitSlug: "zendesk", Val: credentials.Val{Subdomain: "acme"}}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := schemes.ResolveBaseURL(conn); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
