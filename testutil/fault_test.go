@@ -249,7 +249,10 @@ func TestRecording(t *testing.T) {
 	s := github(t, echo, testutil.WithClock(clock.Now))
 	call(t, s, get("/user"))
 	call(t, s, `{"connected_account_id":"ca_github","endpoint":"/x","method":"POST","body":{"a":false},"parameters":[{"name":"q","value":"1","type":"query"}]}`,
-		func(r *http.Request) { r.URL.Path = "/api/v3/tools/execute/proxy"; r.Header.Set("X-Request-Id", "mine") })
+		func(r *http.Request) {
+			r.URL.Path = "/api/v3/tools/execute/proxy"
+			r.Header.Set("X-Request-Id", "mine")
+		})
 	call(t, s, `{"bad":1}`, func(r *http.Request) { r.Header.Set("Authorization", "Bearer x") })
 	call(t, s, get("/y"), func(r *http.Request) { r.Header.Set("X-Api-Key", "ak_wrong") })
 

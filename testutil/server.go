@@ -221,8 +221,9 @@ type faultState struct {
 	left int // < 0: forever
 }
 
-// New returns a fake that is not started: serve it with any http.Server
-// (set URL first) and call Close when done. Most tests want NewServer.
+// New returns a fake that is not started: call Start, or serve it with
+// any http.Server (set URL first), and call Close when done. Most tests
+// want NewServer.
 func New(opts ...Option) *Server {
 	cfg := config{
 		now:             time.Now,
@@ -264,11 +265,21 @@ func New(opts ...Option) *Server {
 func NewServer(tb testing.TB, opts ...Option) *Server {
 	tb.Helper()
 	s := New(opts...)
+	s.Start()
+	tb.Cleanup(s.Close)
+	return s
+}
+
+// Start serves a fake made by New on a loopback port with httptest, like
+// httptest.Server.Start, and sets URL. Call Close when done. It panics if
+// the fake is already started.
+func (s *Server) Start() {
+	if s.ts != nil {
+		panic("testutil: Server already started")
+	}
 	s.ts = httptest.NewServer(s)
 	s.URL = s.ts.URL
 	s.clientRT = s.ts.Client().Transport
-	tb.Cleanup(s.Close)
-	return s
 }
 
 // Close shuts the fake down: the httptest server if NewServer started it,
