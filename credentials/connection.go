@@ -63,10 +63,11 @@ func (c *Connection) Clone() *Connection {
 }
 
 // Val holds the fields of a connection (custom_connection_data.val). Every
-// documented key has a typed field holding its string value; expires_in
-// and expires_at hold the decimal text when they arrive as numbers. Keys
-// without a field, and typed keys whose value is not a non-empty string,
-// are kept in Extra, so a decode/encode round trip loses nothing.
+// documented key has a typed field holding its string value, or the
+// decimal text of a number (a GitHub application_id may arrive as 12345).
+// Keys without a field, and typed keys whose value is neither a non-empty
+// string nor a number, are kept in Extra, so a decode/encode round trip
+// loses nothing.
 //
 // The zero Val is empty and ready to use. A Val is not safe for concurrent
 // modification.
@@ -118,8 +119,12 @@ type Val struct {
 	// JSON value is kept as it arrived).
 	AuthedUser json.RawMessage `json:"authed_user,omitempty"`
 	// Extra holds every key without a typed field, and every typed key
-	// whose value is not a non-empty string, as raw JSON.
+	// whose value is not a non-empty string or a number, as raw JSON.
 	Extra map[string]json.RawMessage `json:"-"`
+
+	// numeric marks typed fields (by index in fields) that arrived as
+	// JSON numbers and are written back as numbers while they hold one.
+	numeric uint64
 }
 
 // Value kinds of typed fields.
@@ -187,6 +192,9 @@ var fields = [...]field{
 	{"server_location", "ServerLocation", false, kindString, func(v *Val) *string { return &v.ServerLocation }},
 }
 
+// numeric has one bit per typed field.
+var _ [64 - len(fields)]struct{}
+
 // fieldIndex maps a wire key to its index in fields.
 var fieldIndex = func() map[string]int {
 	m := make(map[string]int, len(fields))
@@ -243,6 +251,7 @@ func (v *Val) Get(key string) (string, bool) {
 func (v *Val) Set(key, value string) {
 	if i, ok := fieldIndex[key]; ok {
 		*fields[i].ptr(v) = value
+		v.numeric &^= 1 << i
 		if value != "" {
 			delete(v.Extra, key)
 			return
@@ -264,6 +273,7 @@ func (v *Val) Set(key, value string) {
 func (v *Val) Delete(key string) {
 	if i, ok := fieldIndex[key]; ok {
 		*fields[i].ptr(v) = ""
+		v.numeric &^= 1 << i
 	}
 	if key == authedUserKey {
 		v.AuthedUser = nil
@@ -305,7 +315,7 @@ func (v *Val) UnmarshalJSON(data []byte) error {
 			continue
 		}
 		i, ok := fieldIndex[key]
-		if ok && v.setTyped(fields[i], raw) {
+		if ok && v.setTyped(i, raw) {
 			continue
 		}
 		if v.Extra == nil {
@@ -316,16 +326,20 @@ func (v *Val) UnmarshalJSON(data []byte) error {
 	return nil
 }
 
-// setTyped stores raw in f's typed field if the value fits there.
-func (v *Val) setTyped(f field, raw json.RawMessage) bool {
+// setTyped stores raw in typed field i if the value fits there.
+func (v *Val) setTyped(i int, raw json.RawMessage) bool {
+	f := &fields[i]
 	var s string
 	switch {
 	case raw[0] == '"':
 		if err := json.Unmarshal(raw, &s); err != nil {
 			return false
 		}
-	case f.kind == kindNumber && (raw[0] == '-' || raw[0] >= '0' && raw[0] <= '9'):
+	case f.kind != kindJSON && (raw[0] == '-' || raw[0] >= '0' && raw[0] <= '9'):
 		s = string(raw)
+		if f.kind == kindString {
+			v.numeric |= 1 << i
+		}
 	case f.kind == kindJSON && raw[0] == '{':
 		s = string(raw)
 		if !utf8.ValidString(s) {
@@ -416,7 +430,7 @@ func (v *Val) appendJSON(dst []byte, redact bool) ([]byte, error) {
 		switch {
 		case redact && f.secret:
 			dst = appendString(dst, Redacted)
-		case f.kind == kindNumber && isNumber(s):
+		case (f.kind == kindNumber || v.numeric&(1<<i) != 0) && isNumber(s):
 			dst = append(dst, s...)
 		default:
 			dst = appendString(dst, s)

@@ -38,8 +38,9 @@ func TestValUnmarshal(t *testing.T) {
 			Val{Extra: map[string]json.RawMessage{"plan": raw(`"pro"`), "n": raw(`1`), "ok": raw(`true`), "obj": raw(`{"a":[1,2]}`), "nil": raw(`null`)}}},
 		{"typed key, empty string", `{"password":""}`, Val{Extra: map[string]json.RawMessage{"password": raw(`""`)}}},
 		{"typed key, null", `{"refresh_token":null}`, Val{Extra: map[string]json.RawMessage{"refresh_token": raw(`null`)}}},
+		{"typed key, bool", `{"region":true}`, Val{Extra: map[string]json.RawMessage{"region": raw(`true`)}}},
 		{"typed key, array", `{"scope":["a","b"]}`, Val{Extra: map[string]json.RawMessage{"scope": raw(`["a","b"]`)}}},
-		{"typed key, number", `{"installation_id":42}`, Val{Extra: map[string]json.RawMessage{"installation_id": raw(`42`)}}},
+		{"typed key, number", `{"installation_id":42}`, Val{InstallationID: "42", numeric: 1 << fieldIndex["installation_id"]}},
 		{"escapes", `{"token":"a\"b\\c\u00e9\n"}`, Val{Token: "a\"b\\c\u00e9\n"}},
 	}
 	for _, tt := range tests {
@@ -359,4 +360,24 @@ func sameValue(key string, in, out json.RawMessage) bool {
 		return false
 	}
 	return reflect.DeepEqual(a, b)
+}
+
+func TestNumericTypedField(t *testing.T) {
+	t.Parallel()
+	var c Connection
+	if err := json.Unmarshal([]byte(`{"authScheme":"SERVICE_ACCOUNT","val":{"application_id":123456,"installation_id":"42"}}`), &c); err != nil {
+		t.Fatal(err)
+	}
+	if c.Val.ApplicationID != "123456" || c.Val.InstallationID != "42" {
+		t.Fatalf("decoded %s", c.Val.plain())
+	}
+	want := `{"authScheme":"SERVICE_ACCOUNT","val":{"application_id":123456,"installation_id":"42"}}`
+	if b, _ := MarshalWire(&c); string(b) != want {
+		t.Errorf("got  %s\nwant %s", b, want)
+	}
+	c.Val.Set("application_id", "7")
+	want = `{"authScheme":"SERVICE_ACCOUNT","val":{"application_id":"7","installation_id":"42"}}`
+	if b, _ := MarshalWire(&c); string(b) != want {
+		t.Errorf("after Set: got  %s\nwant %s", b, want)
+	}
 }

@@ -20,10 +20,13 @@
 //     the JSON text and it is always written as a string, which is what
 //     the proxy expects. Invalid UTF-8 in a string becomes U+FFFD, as
 //     with encoding/json.
-//   - A typed key whose value is not a non-empty string (an empty string,
-//     null, a number, an array such as a list of scopes) leaves its field
-//     empty and is kept verbatim in Extra, so "password": "" survives the
-//     round trip. Val.Get and Val.Set see both places.
+//   - A typed key whose value is a number keeps its text in the field
+//     (a GitHub application_id may arrive as 12345) and is written back
+//     as a number while the field holds one.
+//   - A typed key whose value is neither a non-empty string nor a number
+//     (an empty string, null, an array such as a list of scopes) leaves
+//     its field empty and is kept verbatim in Extra, so "password": ""
+//     survives the round trip. Val.Get and Val.Set see both places.
 //
 // Keys are written in a fixed order (the typed fields, then Extra sorted by
 // key), so equal connections encode to equal bytes.
