@@ -1,0 +1,186 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/composiohttp/composiohttp"
+	"github.com/composiohttp/composiohttp/credentials"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+func TestLoadAccountsTestdata(t *testing.T) {
+	t.Parallel()
+	f, err := os.Open("testdata/accounts.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	accounts, err := loadAccounts(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(accounts) != 4 {
+		t.Fatalf("%d accounts", len(accounts))
+	}
+	a := accounts[0]
+	if a.ID != "ca_github" || a.Toolkit != "github" || a.AuthScheme != credentials.OAuth2 ||
+		a.Val.AccessToken != "gho_fake_token" || a.BaseURL != "https://api.github.com" || a.Status != "" {
+		t.Errorf("account 0: %+v", a)
+	}
+	if accounts[2].Val.Subdomain != "example" || accounts[3].Status != "EXPIRED" {
+		t.Errorf("accounts 2, 3: %+v %+v", accounts[2], accounts[3])
+	}
+}
+
+func TestLoadAccountsErrors(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, json, want string
+	}{
+		{"not JSON", `[{`, "accounts:"},
+		{"not an array", `{"id":"a"}`, "cannot unmarshal object"},
+		{"unknown field", `[{"id":"a","auth_scheme":"NO_AUTH","base_url":"https://x.test","handler":"x"}]`, `unknown field "handler"`},
+		{"missing id", `[{"auth_scheme":"NO_AUTH","base_url":"https://x.test"}]`, "accounts[0]: id is required"},
+		{"repeated id", `[{"id":"a","auth_scheme":"NO_AUTH","base_url":"https://x.test"},{"id":"a","auth_scheme":"NO_AUTH","base_url":"https://x.test"}]`, `accounts[1]: id "a" repeated`},
+		{"missing scheme", `[{"id":"a","base_url":"https://x.test"}]`, "auth_scheme is required"},
+		{"missing base_url", `[{"id":"a","auth_scheme":"NO_AUTH"}]`, "base_url must be an absolute http(s) URL"},
+		{"relative base_url", `[{"id":"a","auth_scheme":"NO_AUTH","base_url":"/api"}]`, "base_url must be an absolute http(s) URL"},
+		{"trailing data", `[] []`, "data after the JSON array"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := loadAccounts(strings.NewReader(tt.json))
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("got %v, want %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestParseFlags(t *testing.T) {
+	t.Parallel()
+	o, err := parseFlags([]string{"-addr", ":0", "-api-key", "ak_x", "-binary-ttl", "1m"}, io.Discard)
+	if err != nil || o.addr != ":0" || o.apiKey != "ak_x" || o.binaryTTL != time.Minute {
+		t.Errorf("got %+v, %v", o, err)
+	}
+	if _, err := parseFlags([]string{"-nope"}, io.Discard); err == nil {
+		t.Error("unknown flag accepted")
+	}
+	if _, err := parseFlags([]string{"-h"}, io.Discard); err != flag.ErrHelp {
+		t.Errorf("-h: %v", err)
+	}
+	if _, err := parseFlags([]string{"extra"}, io.Discard); err == nil {
+		t.Error("extra argument accepted")
+	}
+}
+
+// TestHandler serves the fake built from a file without a port of its
+// own; the upstream is an httptest server.
+func TestHandler(t *testing.T) {
+	t.Parallel()
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(map[string]string{"path": r.URL.Path, "auth": r.Header.Get("Authorization")})
+	}))
+	defer up.Close()
+	file := filepath.Join(t.TempDir(), "accounts.json")
+	os.WriteFile(file, []byte(`[{"id":"ca_up","toolkit":"up","auth_scheme":"BEARER_TOKEN","val":{"token":"tk"},"base_url":"`+up.URL+`/api"}]`), 0o600)
+
+	s, n, err := newServer(&options{accounts: file, apiKey: "ak_cmd", binaryTTL: time.Minute, upstreamTimeout: time.Second})
+	if err != nil || n != 1 {
+		t.Fatalf("newServer: %d, %v", n, err)
+	}
+	defer s.Close()
+
+	tests := []struct {
+		name, key, body string
+		status          int
+		want            string
+	}{
+		{"forwarded", "ak_cmd", `{"connected_account_id":"ca_up","endpoint":"/v1/x","method":"GET"}`, 200, `"data":{"auth":"Bearer tk","path":"/api/v1/x"}`},
+		{"wrong key", "ak_other", `{"connected_account_id":"ca_up","endpoint":"/v1/x","method":"GET"}`, 401, `"slug":"InvalidAPIKey"`},
+		{"unknown account", "ak_cmd", `{"connected_account_id":"ca_no","endpoint":"/v1/x","method":"GET"}`, 404, `"slug":"ConnectedAccountNotFound"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req := httptest.NewRequest(http.MethodPost, "/api/v3/tools/execute/proxy", strings.NewReader(tt.body))
+			req.Header.Set("X-Api-Key", tt.key)
+			w := httptest.NewRecorder()
+			s.ServeHTTP(w, req)
+			if w.Code != tt.status || !strings.Contains(w.Body.String(), tt.want) {
+				t.Errorf("got %d %s, want %d with %s", w.Code, w.Body, tt.status, tt.want)
+			}
+		})
+	}
+}
+
+func TestNewServerErrors(t *testing.T) {
+	t.Parallel()
+	if _, _, err := newServer(&options{accounts: "testdata/missing.json"}); err == nil {
+		t.Error("missing file accepted")
+	}
+	bad := filepath.Join(t.TempDir(), "bad.json")
+	os.WriteFile(bad, []byte(`[{"id":""}]`), 0o600)
+	if _, _, err := newServer(&options{accounts: bad}); err == nil || !strings.Contains(err.Error(), "bad.json") {
+		t.Errorf("got %v", err)
+	}
+}
+
+// TestRun starts the command on an ephemeral loopback port, makes one call
+// through the library's Transport and stops it as a signal would.
+func TestRun(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-accounts", "testdata/accounts.json", "-api-key", "ak_run"}, pw, io.Discard)
+		pw.Close()
+	}()
+	vars := map[string]string{}
+	sc := bufio.NewScanner(pr)
+	for len(vars) < 2 && sc.Scan() {
+		if k, v, ok := strings.Cut(sc.Text(), "="); ok {
+			vars[k] = v
+		}
+	}
+	go io.Copy(io.Discard, pr)
+	if vars["COMPOSIO_API_KEY"] != "ak_run" || !strings.HasPrefix(vars["COMPOSIO_BASE_URL"], "http://127.0.0.1:") {
+		t.Fatalf("printed %v", vars)
+	}
+
+	tr := &composiohttp.Transport{BaseURL: vars["COMPOSIO_BASE_URL"], APIKey: vars["COMPOSIO_API_KEY"], ConnectedAccountID: "ca_expired"}
+	defer tr.CloseIdleConnections()
+	_, err := (&http.Client{Transport: tr}).Get("https://slack.com/api/auth.test")
+	var pe *composiohttp.Error
+	if !errors.As(err, &pe) || pe.StatusCode != 422 {
+		t.Errorf("call: %v", err)
+	}
+
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("run: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("run did not stop")
+	}
+}
