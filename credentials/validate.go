@@ -72,7 +72,8 @@ var required = map[Scheme][][]string{
 
 // Required returns the requirements of scheme s, in the order Validate
 // checks them, and whether s is known. Each requirement is a list of wire
-// keys any one of which must be set (non-empty, as Val.Get sees it):
+// keys any one of which must be set: Val.Get returns a value that is not
+// empty or blank (a number such as a numeric application_id counts):
 //
 //	OAUTH2, S2S_OAUTH2       access_token
 //	DCR_OAUTH                access_token; client_id
