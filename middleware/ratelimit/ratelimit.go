@@ -29,7 +29,6 @@ import (
 	"time"
 
 	"github.com/composiohttp/composiohttp"
-	"github.com/composiohttp/composiohttp/middleware"
 )
 
 // DefaultMaxPause caps the pause a Retry-After asks for.
@@ -118,8 +117,8 @@ func WithMaxPause(d time.Duration) Option { return func(t *transport) { t.maxPau
 // WithClock replaces time.Now for reading Retry-After dates.
 func WithClock(now func() time.Time) Option { return func(t *transport) { t.now = now } }
 
-// Middleware returns a middleware.Middleware applying New with l and opts.
-func Middleware(l Limiter, opts ...Option) middleware.Middleware {
+// Middleware returns a middleware, for middleware.Chain, applying New with l and opts.
+func Middleware(l Limiter, opts ...Option) func(http.RoundTripper) http.RoundTripper {
 	return func(next http.RoundTripper) http.RoundTripper { return New(next, l, opts...) }
 }
 

@@ -45,7 +45,6 @@ import (
 	"github.com/cenkalti/backoff/v4"
 
 	"github.com/composiohttp/composiohttp"
-	"github.com/composiohttp/composiohttp/middleware"
 )
 
 // Defaults.
@@ -140,8 +139,8 @@ func WithSleep(sleep func(ctx context.Context, d time.Duration) error) Option {
 // for Retry-After dates.
 func WithClock(now func() time.Time) Option { return func(c *config) { c.now = now } }
 
-// Middleware returns a middleware.Middleware applying New with opts.
-func Middleware(opts ...Option) middleware.Middleware {
+// Middleware returns a middleware, for middleware.Chain, applying New with opts.
+func Middleware(opts ...Option) func(http.RoundTripper) http.RoundTripper {
 	return func(next http.RoundTripper) http.RoundTripper { return New(next, opts...) }
 }
 
