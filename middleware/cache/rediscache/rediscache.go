@@ -2,6 +2,12 @@
 // github.com/redis/go-redis/v9, so that many replicas share one HTTP cache.
 // It lives in its own package so that importing cache does not compile
 // go-redis.
+//
+// A cache should fail fast when Redis is unreachable, since every call
+// then degrades to an uncached one: go-redis by default retries a failed
+// dial 5 times 100ms apart, so consider redis.Options{DialerRetries: 1,
+// MaxRetries: -1} and short DialTimeout, ReadTimeout and WriteTimeout for
+// the cache's client.
 package rediscache
 
 import (
