@@ -31,26 +31,26 @@ const (
 )
 
 const (
-	codeBase                = 10000
-	validationSuggestedFix  = "Check the request body against the proxy execute API reference."
-	malformedEnvelopeReply  = `{"status":200,"headers":{"content-type":"application/json"},"data":{"truncat`
-	redacted                = "REDACTED"
-	contentTypeJSON         = "application/json"
-	headerRequestID         = "X-Request-Id"
-	headerAPIKey            = "X-Api-Key"
-	headerUserAPIKey        = "X-User-Api-Key"
-	headerAuthorization     = "Authorization"
-	headerCookie            = "Cookie"
-	headerContentType       = "Content-Type"
-	headerRetryAfter        = "Retry-After"
-	headerAllow             = "Allow"
-	userKeyPrefix           = "uak_"
-	requestIDPrefix         = "req_"
-	proxyPathV3             = "/api/v3/tools/execute/proxy"
-	proxyPathV31            = "/api/v3.1/tools/execute/proxy"
-	binaryPathPrefix        = "/binary/"
-	defaultBinaryType       = "application/octet-stream"
-	maxRecordedErrorDetails = 50
+	codeBase               = 10000
+	validationSuggestedFix = "Check the request body against the proxy execute API reference."
+	malformedEnvelopeReply = `{"status":200,"headers":{"content-type":"application/json"},"data":{"truncat`
+	redacted               = "REDACTED"
+	contentTypeJSON        = "application/json"
+	headerRequestID        = "X-Request-Id"
+	headerAPIKey           = "X-Api-Key"
+	headerUserAPIKey       = "X-User-Api-Key"
+	headerAuthorization    = "Authorization"
+	headerCookie           = "Cookie"
+	headerContentType      = "Content-Type"
+	headerRetryAfter       = "Retry-After"
+	headerAllow            = "Allow"
+	userKeyPrefix          = "uak_"
+	requestIDPrefix        = "req_"
+	proxyPathV3            = "/api/v3/tools/execute/proxy"
+	proxyPathV31           = "/api/v3.1/tools/execute/proxy"
+	binaryPathPrefix       = "/binary/"
+	defaultBinaryType      = "application/octet-stream"
+	maxErrorDetails        = 50
 )
 
 // ErrUnsupportedScheme is returned (wrapped) by a credential applier for an
@@ -72,8 +72,8 @@ func newError(status int, slug, message string, errs ...string) *proxyError {
 }
 
 func (s *Server) writeError(w http.ResponseWriter, reqID string, e *proxyError) {
-	if len(e.errs) > maxRecordedErrorDetails {
-		e.errs = append(e.errs[:maxRecordedErrorDetails:maxRecordedErrorDetails], "...")
+	if len(e.errs) > maxErrorDetails {
+		e.errs = append(e.errs[:maxErrorDetails:maxErrorDetails], "...")
 	}
 	for k, v := range e.header {
 		w.Header()[k] = v

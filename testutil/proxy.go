@@ -226,7 +226,7 @@ func (s *Server) resolve(env *envelope) (*target, *proxyError) {
 			return nil, e
 		}
 		base = a.BaseURL
-		t.conn = &credentials.Connection{AuthScheme: a.AuthScheme, ToolkitSlug: a.Toolkit, Val: a.Val}
+		t.conn = &credentials.Connection{AuthScheme: a.AuthScheme, ToolkitSlug: a.Toolkit, Val: a.Val.Clone()}
 		t.handler = a.Handler
 	} else {
 		c := *env.conn

@@ -187,8 +187,8 @@ func WithCredentialApplier(f func(conn *credentials.Connection, r *http.Request)
 type Server struct {
 	// URL is the base URL of the fake, e.g. http://127.0.0.1:port, to use
 	// as Transport.BaseURL or COMPOSIO_BASE_URL. NewServer sets it; with
-	// New, set it before serving (signed URLs are built from it, or from
-	// the request's Host when it is empty).
+	// New and your own http.Server, set it before serving: signed
+	// binary_data URLs are built from it.
 	URL string
 	// APIKey is the project key the fake accepts in x-api-key.
 	APIKey string
@@ -315,6 +315,7 @@ func (s *Server) AddAccount(a Account) {
 	if a.BaseURL == "" && a.Handler != nil {
 		a.BaseURL = DefaultAccountBaseURL
 	}
+	a.Val = a.Val.Clone()
 	s.mu.Lock()
 	s.accounts[a.ID] = a
 	s.mu.Unlock()
