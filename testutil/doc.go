@@ -19,10 +19,11 @@
 //     MissingAuthContext; both at once is a 400 ValidationError. An unknown
 //     account is a 404 ConnectedAccountNotFound, an account whose Status is
 //     not "" or "ACTIVE" a 422 ConnectedAccountNotActive.
-//   - An absolute endpoint must share scheme and registrable domain (eTLD+1,
-//     by golang.org/x/net/publicsuffix; IP addresses and single-label hosts
-//     must match exactly) with the account's base URL, else 400
-//     OriginMismatch. A relative endpoint is resolved against the base URL,
+//   - An absolute endpoint must share scheme and registrable domain (eTLD+1
+//     by the ICANN section of golang.org/x/net/publicsuffix, so that
+//     gmail.googleapis.com may call www.googleapis.com as Composio documents;
+//     IP addresses and single-label hosts must match exactly; ports are
+//     ignored) with the account's base URL, else 400 OriginMismatch. A relative endpoint is resolved against the base URL,
 //     keeping its path ("https://x/api" + "/v1/y" is "https://x/api/v1/y").
 //     With custom_connection_data the base URL is val.base_url (required for
 //     now).
@@ -31,7 +32,9 @@
 //     application/json unless a Content-Type header parameter says
 //     otherwise; binary_body.base64 decoded; binary_body.url fetched with a
 //     GET), and the account's credentials (see WithCredentialApplier and
-//     ApplyCredentials). It is served by the account's Handler in process,
+//     ApplyCredentials: an auth scheme it does not implement is a 501
+//     AuthSchemeNotSupported, credentials it cannot apply a 422
+//     InvalidConnectionData). It is served by the account's Handler in process,
 //     by a handler registered with AddUpstream for its origin, or over
 //     HTTP. Redirects are not followed: a 3xx arrives in the envelope.
 //   - The reply is a 200 envelope whatever the upstream status: JSON bodies
@@ -41,7 +44,9 @@
 //     (GET /binary/<id>?exp=..&sig=..) that expires after WithBinaryTTL and
 //     then answers 403 like S3. An empty body has no data.
 //   - An unreachable upstream is a 502 BadGateway, one slower than
-//     WithUpstreamTimeout a 504 UpstreamTimeout.
+//     WithUpstreamTimeout a 504 UpstreamTimeout. A request body over
+//     MaxEnvelope is a 413 PayloadTooLarge; a binary_body.url that cannot be
+//     fetched a 400 BinaryBodyFetchFailed.
 //
 // Every reply carries a request id, in the X-Request-Id header and in
 // error.request_id: the caller's X-Request-Id if it sent one, else
