@@ -276,27 +276,18 @@ func classify(ct string, body []byte) bodyKind {
 		mt, _, _ = strings.Cut(strings.ToLower(ct), ";")
 		mt = strings.TrimSpace(mt)
 	}
-	text := utf8.Valid(body)
 	switch {
-	case mt == "":
+	case mt == "" || mt == "application/json" || strings.HasSuffix(mt, "+json"):
 		if json.Valid(body) {
 			return bodyJSON
-		}
-		if text {
-			return bodyText
-		}
-	case mt == "application/json" || strings.HasSuffix(mt, "+json"):
-		if json.Valid(body) {
-			return bodyJSON
-		}
-		if text {
-			return bodyText
 		}
 	case strings.HasPrefix(mt, "text/"), mt == "application/xml", strings.HasSuffix(mt, "+xml"),
 		mt == "application/x-www-form-urlencoded", mt == "application/javascript":
-		if text {
-			return bodyText
-		}
+	default:
+		return bodyBinary
+	}
+	if utf8.Valid(body) {
+		return bodyText
 	}
 	return bodyBinary
 }

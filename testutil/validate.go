@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -82,13 +83,20 @@ func joinField(parent, name string) string {
 // decodeEnvelope validates a proxy request body strictly.
 func decodeEnvelope(raw []byte) (*envelope, *proxyError) {
 	var c fieldCheck
-	if err := json.Unmarshal(raw, new(json.RawMessage)); err != nil {
-		return nil, validationError("request body: invalid JSON: " + err.Error())
-	}
-	top, ok := c.object("", raw, "connected_account_id", "endpoint", "method", "body",
-		"binary_body", "parameters", "custom_connection_data")
-	if !ok {
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &top); err != nil || top == nil {
+		var se *json.SyntaxError
+		if errors.As(err, &se) || kind(raw) == "missing" {
+			return nil, validationError(fmt.Sprintf("request body: invalid JSON: %v", err))
+		}
 		return nil, validationError("request body: must be a JSON object, got " + kind(raw))
+	}
+	for _, k := range sortedKeys(top) {
+		switch k {
+		case "connected_account_id", "endpoint", "method", "body", "binary_body", "parameters", "custom_connection_data":
+		default:
+			c.add(k, "unknown field")
+		}
 	}
 	env := &envelope{}
 	env.accountID, _ = c.str("connected_account_id", top["connected_account_id"])
