@@ -26,12 +26,15 @@
 //
 // Levels: 2xx and 3xx at the success level (Info unless
 // WithSuccessLevel), 4xx at Warn, 5xx and errors at Error. When the
-// logger's handler is not enabled for the lowest of these, the middleware
-// only forwards the call.
+// logger's handler is enabled at none of these levels, the middleware only
+// forwards the call; when it is enabled at some, a call whose line is
+// filtered out costs a CallInfo and two clock readings, never the building
+// of a line.
 package logging
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -101,13 +104,23 @@ func New(next http.RoundTripper, opts ...Option) http.RoundTripper {
 	if c.now == nil {
 		c.now = time.Now
 	}
-	return &transport{next: next, cfg: c, min: min(c.success, slog.LevelWarn)}
+	return &transport{next: next, cfg: c}
 }
 
 type transport struct {
 	next http.RoundTripper
 	cfg  config
-	min  slog.Level
+}
+
+// enabled reports whether h takes a line at any level a call can end
+// with, asking for the lowest first: with the usual threshold handlers,
+// one call answers.
+func (t *transport) enabled(ctx context.Context, h slog.Handler) bool {
+	lo, hi := t.cfg.success, slog.LevelWarn
+	if lo > hi {
+		lo, hi = hi, lo
+	}
+	return h.Enabled(ctx, lo) || h.Enabled(ctx, hi) || h.Enabled(ctx, slog.LevelError)
 }
 
 func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -116,7 +129,7 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		l = slog.Default()
 	}
 	ctx := req.Context()
-	if !l.Handler().Enabled(ctx, t.min) {
+	if !t.enabled(ctx, l.Handler()) {
 		return t.next.RoundTrip(req)
 	}
 	info := composiohttp.CallInfoFromContext(ctx)
@@ -234,7 +247,7 @@ func (t *transport) requestBody(req *http.Request) slog.Attr {
 	}
 	defer b.Close()
 	buf, truncated, _ := readUpTo(b, t.cfg.bodies)
-	return slog.String("request_body", redactBody(req.Header.Get("Content-Type"), buf, truncated))
+	return slog.String("request_body", redactBody(req.Header.Get("Content-Type"), shown(buf, t.cfg.bodies), truncated))
 }
 
 // responseBody reads ahead up to the configured size and puts the bytes
@@ -247,22 +260,25 @@ func (t *transport) responseBody(resp *http.Response) slog.Attr {
 		rest = errReader{err}
 	}
 	resp.Body = readCloser{io.MultiReader(bytes.NewReader(buf), rest), body}
-	return slog.String("response_body", redactBody(resp.Header.Get("Content-Type"), buf, truncated))
+	return slog.String("response_body", redactBody(resp.Header.Get("Content-Type"), shown(buf, t.cfg.bodies), truncated))
 }
 
-// readUpTo reads at most max bytes, reporting whether more remain (or may
-// remain, after a read error).
+// readUpTo reads up to max+1 bytes: all it read (to be handed on), and
+// whether there is (or, after a read error, may be) more than max.
 func readUpTo(r io.Reader, max int) ([]byte, bool, error) {
 	buf := make([]byte, max+1)
 	n, err := io.ReadFull(r, buf)
 	switch {
 	case err == nil:
-		return buf[:max], true, nil
+		return buf, true, nil
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 		return buf[:n], false, nil
 	}
 	return buf[:n], true, err
 }
+
+// shown is the part of a body read by readUpTo that a line may show.
+func shown(b []byte, max int) []byte { return b[:min(len(b), max)] }
 
 type readCloser struct {
 	io.Reader
