@@ -109,7 +109,8 @@ func WithMaxAttempts(n int) Option { return func(c *config) { c.maxAttempts = n 
 func WithMaxElapsedTime(d time.Duration) Option { return func(c *config) { c.maxElapsed = d } }
 
 // WithMaxRetryAfter caps the wait a Retry-After asks for (default
-// DefaultMaxRetryAfter); a longer Retry-After waits d.
+// DefaultMaxRetryAfter): a longer Retry-After waits d. d ≤ 0 removes the
+// cap (WithMaxElapsedTime and the context deadline still apply).
 func WithMaxRetryAfter(d time.Duration) Option { return func(c *config) { c.maxRetryAfter = d } }
 
 // WithBackOff sets the backoff used when no Retry-After is given: f is
@@ -242,7 +243,7 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			if wait == backoff.Stop {
 				return resp, err
 			}
-		} else if wait > t.maxRetryAfter {
+		} else if t.maxRetryAfter > 0 && wait > t.maxRetryAfter {
 			wait = t.maxRetryAfter
 		}
 		now := t.now()

@@ -154,6 +154,10 @@ func TestRetry(t *testing.T) {
 			wantCalls: 2, wantStatus: 200, wantWaits: []time.Duration{7 * s}},
 		{name: "Retry-After capped", method: "GET", outcomes: []outcome{{status: 503, ra: "3600"}, {status: 200}},
 			opts: []Option{WithMaxRetryAfter(5 * s), WithMaxElapsedTime(0)}, wantCalls: 2, wantStatus: 200, wantWaits: []time.Duration{5 * s}},
+		{name: "Retry-After uncapped", method: "GET", outcomes: []outcome{{status: 503, ra: "3600"}, {status: 200}},
+			opts: []Option{WithMaxRetryAfter(0), WithMaxElapsedTime(0)}, wantCalls: 2, wantStatus: 200, wantWaits: []time.Duration{time.Hour}},
+		{name: "Retry-After beyond max elapsed time", method: "GET", outcomes: []outcome{{status: 503, ra: "3600"}, {status: 200}},
+			opts: []Option{WithMaxRetryAfter(0)}, wantCalls: 1, wantStatus: 503},
 		{name: "invalid Retry-After uses backoff", method: "GET", outcomes: []outcome{{status: 502, ra: "soon"}, {status: 200}},
 			wantCalls: 2, wantStatus: 200, wantWaits: []time.Duration{s}},
 		{name: "upstream 504 exhausts attempts", method: "GET", outcomes: []outcome{{status: 504}},
@@ -328,7 +332,7 @@ func TestRetryContext(t *testing.T) {
 	t.Run("deadline shorter than wait fails fast", func(t *testing.T) {
 		t.Parallel()
 		c := newClock()
-		st := &stub{outcomes: []outcome{{err: proxyErr(429, 10 * time.Second)}, {status: 200}}}
+		st := &stub{outcomes: []outcome{{err: proxyErr(429, 10*time.Second)}, {status: 200}}}
 		rt := New(st, WithClock(c.now), WithSleep(c.sleep))
 		ctx, cancel := context.WithDeadline(context.Background(), c.now().Add(5*time.Second))
 		defer cancel()
