@@ -1,0 +1,61 @@
+package trace_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+
+	"github.com/composiohttp/composiohttp"
+	"github.com/composiohttp/composiohttp/credentials"
+	"github.com/composiohttp/composiohttp/middleware/trace"
+	"github.com/composiohttp/composiohttp/testutil"
+)
+
+// A span per call, named after the upstream call, with the composio facts
+// as attributes and the token in the query redacted.
+func Example() {
+	srv := testutil.New()
+	srv.Start()
+	defer srv.Close()
+	srv.AddAccount(testutil.Account{
+		ID: "ca_1", Toolkit: "github", AuthScheme: credentials.OAuth2,
+		Val: credentials.Val{AccessToken: "gho_example"},
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			io.WriteString(w, `{"name":"composiohttp"}`)
+		}),
+	})
+	spans := tracetest.NewSpanRecorder()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(spans))
+	client := &http.Client{Transport: trace.New(srv.Transport(), trace.WithTracerProvider(tp))}
+
+	ctx := composiohttp.WithConnectedAccount(context.Background(), "ca_1")
+	ctx = trace.ContextWithRoute(ctx, "/repos/{owner}/{repo}")
+	req, _ := http.NewRequestWithContext(ctx, "GET", "https://api.example.com/repos/o/r?token=t0ps3cret", nil)
+	resp, err := client.Do(req)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close() // ends the span
+
+	s := spans.Ended()[0]
+	fmt.Println(s.Name())
+	for _, kv := range s.Attributes() {
+		switch kv.Key {
+		case "url.full", trace.AttrURLTemplate, trace.AttrConnectedAccount, trace.AttrUpstreamStatus, trace.AttrCacheHit:
+			fmt.Printf("%s=%s\n", kv.Key, kv.Value.Emit())
+		}
+	}
+	// Output:
+	// GET api.example.com /repos/{owner}/{repo}
+	// url.full=https://api.example.com/repos/o/r?token=REDACTED
+	// url.template=/repos/{owner}/{repo}
+	// composio.connected_account.id=ca_1
+	// composio.upstream.status_code=200
+	// composio.cache.hit=false
+}
