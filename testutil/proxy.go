@@ -237,7 +237,10 @@ func (s *Server) resolve(env *envelope) (*target, *proxyError) {
 		}
 	}
 	bu, err := url.Parse(base)
-	if err != nil || bu.Scheme == "" || bu.Host == "" {
+	if err != nil || (bu.Scheme != "http" && bu.Scheme != "https") || bu.Host == "" {
+		if env.conn != nil {
+			return nil, validationError("custom_connection_data.val.base_url: must be an absolute http(s) URL")
+		}
 		return nil, newError(http.StatusBadGateway, SlugBadGateway, "The account has no valid upstream base URL")
 	}
 	eu, err := url.Parse(env.endpoint)
