@@ -141,7 +141,7 @@ func (s *Server) forward(ctx context.Context, env *envelope) ([]byte, *proxyErro
 		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 			return nil, newError(http.StatusGatewayTimeout, SlugUpstreamTimeout, "The upstream API did not answer in time")
 		}
-		return nil, newError(http.StatusBadGateway, SlugBadGateway, "The upstream API could not be reached", err.Error())
+		return nil, newError(http.StatusBadGateway, SlugBadGateway, "The upstream API could not be reached", withoutURL(err))
 	}
 	return s.wrap(env.method, res), nil
 }
@@ -163,7 +163,7 @@ func (s *Server) fetchBinary(ctx context.Context, rawURL string) (*http.Response
 		res, err = s.fetcher.Do(req)
 	}
 	if err != nil {
-		return nil, newError(http.StatusBadRequest, SlugBinaryFetchFailed, "binary_body.url could not be fetched", err.Error())
+		return nil, newError(http.StatusBadRequest, SlugBinaryFetchFailed, "binary_body.url could not be fetched", withoutURL(err))
 	}
 	if res.StatusCode != http.StatusOK {
 		res.Body.Close()
@@ -290,4 +290,14 @@ func classify(ct string, body []byte) bodyKind {
 		return bodyText
 	}
 	return bodyBinary
+}
+
+// withoutURL describes err without the request URL, whose query may carry
+// credentials (API keys placed as query parameters).
+func withoutURL(err error) string {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err.Error()
+	}
+	return err.Error()
 }
