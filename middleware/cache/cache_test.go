@@ -15,6 +15,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/composiohttp/composiohttp"
+	"github.com/composiohttp/composiohttp/credentials"
 	"github.com/composiohttp/composiohttp/middleware/cache"
 )
 
@@ -311,4 +312,52 @@ func TestConcurrent(t *testing.T) {
 		})
 	}
 	wg.Wait()
+}
+
+func TestConnectionsKeptApart(t *testing.T) {
+	t.Parallel()
+	conn := func(tok string) context.Context {
+		return composiohttp.WithConnection(context.Background(), &credentials.Connection{
+			AuthScheme: credentials.OAuth2, ToolkitSlug: "github", Val: credentials.Val{AccessToken: tok}})
+	}
+	s := &stub{h: cacheable}
+	rt := cache.New(s)
+	for _, ctx := range []context.Context{conn("a"), conn("a"), conn("b"), conn("b")} {
+		get(t, rt, ctx, "https://api.example.com/p")
+	}
+	if got := s.calls.Load(); got != 2 {
+		t.Errorf("next called %d times, want 2 (one per connection)", got)
+	}
+}
+
+// Two Transports acting as different default accounts, sharing one store,
+// keep their entries apart without WithDefaultIdentity.
+func TestDefaultIdentityFromTransport(t *testing.T) {
+	t.Parallel()
+	store := cache.NewMemoryStore(0)
+	var keys []string
+	for _, id := range []string{"ca_1", "ca_2"} {
+		rt := cache.New(&composiohttp.Transport{ConnectedAccountID: id, Base: roundTripFunc(func(*http.Request) (*http.Response, error) {
+			t.Fatal("the Transport must not be called: the request is refused by the test")
+			return nil, nil
+		})}, cache.WithStore(recordingStore{store, &keys}))
+		// only-if-cached: httpcache answers 504 without calling the Transport.
+		resp, _ := get(t, rt, context.Background(), "https://api.example.com/p", "Cache-Control", "only-if-cached")
+		if resp.StatusCode != http.StatusGatewayTimeout {
+			t.Fatalf("status %d", resp.StatusCode)
+		}
+	}
+	if len(keys) != 2 || keys[0] == keys[1] {
+		t.Errorf("keys looked up %q: want two different", keys)
+	}
+}
+
+type recordingStore struct {
+	cache.Store
+	keys *[]string
+}
+
+func (r recordingStore) Get(ctx context.Context, k string) ([]byte, bool, error) {
+	*r.keys = append(*r.keys, k)
+	return r.Store.Get(ctx, k)
 }

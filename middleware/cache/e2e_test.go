@@ -195,6 +195,7 @@ func BenchmarkE2E(b *testing.B) {
 			rt := cache.New(tr)
 			req, _ := http.NewRequest(http.MethodGet, "https://api.example.com/user", nil)
 			b.ReportAllocs()
+			done := cpuTimer(b)
 			for b.Loop() {
 				resp, err := rt.RoundTrip(req)
 				if err != nil {
@@ -203,6 +204,7 @@ func BenchmarkE2E(b *testing.B) {
 				io.Copy(io.Discard, resp.Body)
 				resp.Body.Close()
 			}
+			done()
 		})
 	}
 }

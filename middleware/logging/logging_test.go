@@ -272,6 +272,7 @@ func BenchmarkOverhead(b *testing.B) {
 		b.Run(bc.name, func(b *testing.B) {
 			req, _ := http.NewRequest(http.MethodGet, "https://api.github.com/repos/a/b?page=2", nil)
 			b.ReportAllocs()
+			done := cpuTimer(b)
 			for b.Loop() {
 				resp, err := bc.rt.RoundTrip(req)
 				if err != nil {
@@ -279,6 +280,7 @@ func BenchmarkOverhead(b *testing.B) {
 				}
 				resp.Body.Close()
 			}
+			done()
 		})
 	}
 }

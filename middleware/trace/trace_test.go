@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 
@@ -13,6 +14,8 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/propagation"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.uber.org/goleak"
@@ -245,6 +248,7 @@ func BenchmarkOverhead(b *testing.B) {
 		b.Run(bc.name, func(b *testing.B) {
 			req, _ := http.NewRequest(http.MethodGet, "https://api.github.com/repos/a/b?page=2", nil)
 			b.ReportAllocs()
+			done := cpuTimer(b)
 			for b.Loop() {
 				resp, err := bc.rt.RoundTrip(req)
 				if err != nil {
@@ -252,6 +256,7 @@ func BenchmarkOverhead(b *testing.B) {
 				}
 				resp.Body.Close()
 			}
+			done()
 		})
 	}
 }
@@ -259,3 +264,29 @@ func BenchmarkOverhead(b *testing.B) {
 type roundTripFunc func(*http.Request) (*http.Response, error)
 
 func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+func TestMeterProviderInjected(t *testing.T) {
+	t.Parallel()
+	reader := sdkmetric.NewManualReader()
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
+	defer mp.Shutdown(context.Background())
+	_, tp := recorder()
+	rt := trace.New(&stub{status: 200}, trace.WithTracerProvider(tp), trace.WithMeterProvider(mp))
+	req, _ := http.NewRequest(http.MethodGet, "https://api.example.com/", nil)
+	if _, err := do(t, rt, req); err != nil {
+		t.Fatal(err)
+	}
+	var rm metricdata.ResourceMetrics
+	if err := reader.Collect(context.Background(), &rm); err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, sm := range rm.ScopeMetrics {
+		for _, m := range sm.Metrics {
+			names = append(names, m.Name)
+		}
+	}
+	if !slices.Contains(names, "http.client.request.duration") {
+		t.Errorf("metrics recorded: %v", names)
+	}
+}
