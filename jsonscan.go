@@ -16,6 +16,9 @@ type scanError struct {
 func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
 
 func skipSpace(b []byte, i int) int {
+	if i < len(b) && b[i] > ' ' {
+		return i
+	}
 	for i < len(b) && isSpace(b[i]) {
 		i++
 	}
@@ -65,10 +68,24 @@ func scanLiteral(b []byte, i int, lit string) (int, *scanError) {
 	return i + len(lit), nil
 }
 
+// plainStringByte marks the bytes a JSON string may hold as they are.
+var plainStringByte = func() (t [256]bool) {
+	for c := 0x20; c < 256; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
 func scanString(b []byte, i int) (int, *scanError) {
 	start := i
 	i++ // opening quote
 	for i < len(b) {
+		for i < len(b) && plainStringByte[b[i]] {
+			i++
+		}
+		if i >= len(b) {
+			break
+		}
 		c := b[i]
 		switch {
 		case c == '"':

@@ -252,7 +252,13 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return fail(ErrNoAuthContext)
 	}
 
-	buf := make([]byte, 0, 512+len(req.URL.Path)+len(req.URL.RawQuery)+max(int(req.ContentLength), 0))
+	ct := req.Header.Get("Content-Type")
+	jsonBody := body.rc != nil && isJSONType(ct) && !t.JSONAsBinary
+	size := 256 + len(req.URL.Path) + len(req.URL.RawQuery) + 64*len(req.Header)
+	if jsonBody && req.ContentLength > 0 && req.ContentLength <= MaxRequestSize {
+		size += int(req.ContentLength)
+	}
+	buf := make([]byte, 0, size)
 	buf = append(buf, '{')
 	if conn != nil {
 		buf = append(buf, `"custom_connection_data":`...)
@@ -278,9 +284,8 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	var stream io.Reader
 	streamLen := int64(0)
 	if body.rc != nil {
-		ct := req.Header.Get("Content-Type")
 		switch {
-		case isJSONType(ct) && !t.JSONAsBinary:
+		case jsonBody:
 			data, err := readBody(body.rc, req.ContentLength, MaxRequestSize)
 			body.close()
 			if err != nil {

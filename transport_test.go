@@ -261,25 +261,25 @@ func TestRequestMapping(t *testing.T) {
 func TestProxyCallConfiguration(t *testing.T) {
 	cases := []struct {
 		name    string
-		tr      Transport
+		tr      *Transport
 		env     map[string]string
 		wantURL string
 		wantHdr map[string]string // "" value: must be absent
 		wantErr error
 	}{
-		{name: "defaults: v3.1 and project key", tr: Transport{APIKey: "ak_x"},
+		{name: "defaults: v3.1 and project key", tr: &Transport{APIKey: "ak_x"},
 			wantURL: "https://backend.composio.dev/api/v3.1/tools/execute/proxy",
 			wantHdr: map[string]string{"X-Api-Key": "ak_x", "X-User-Api-Key": "", "Content-Type": "application/json"}},
-		{name: "v3 and user key never as x-api-key", tr: Transport{APIKey: "uak_u", APIVersion: "v3", BaseURL: "http://127.0.0.1:9/", Header: http.Header{"x-api-key": {"ak_wrong"}}},
+		{name: "v3 and user key never as x-api-key", tr: &Transport{APIKey: "uak_u", APIVersion: "v3", BaseURL: "http://127.0.0.1:9/", Header: http.Header{"x-api-key": {"ak_wrong"}}},
 			wantURL: "http://127.0.0.1:9/api/v3/tools/execute/proxy",
 			wantHdr: map[string]string{"X-User-Api-Key": "uak_u", "X-Api-Key": ""}},
 		{name: "environment", env: map[string]string{"COMPOSIO_API_KEY": "ak_env", "COMPOSIO_BASE_URL": "https://eu.composio.test", "COMPOSIO_CUSTOM_HEADERS": "X-Team: blue\n\n# comment\nX-Trace: 1"},
 			wantURL: "https://eu.composio.test/api/v3.1/tools/execute/proxy",
 			wantHdr: map[string]string{"X-Api-Key": "ak_env", "X-Team": "blue", "X-Trace": "1"}},
 		{name: "no key", env: map[string]string{"COMPOSIO_API_KEY": ""}, wantErr: ErrNoAPIKey},
-		{name: "bad version", tr: Transport{APIKey: "ak", APIVersion: "v2"}, wantErr: ErrBadRequest},
-		{name: "bad base URL", tr: Transport{APIKey: "ak", BaseURL: "ftp://x"}, wantErr: ErrBadRequest},
-		{name: "bad custom headers", tr: Transport{APIKey: "ak"}, env: map[string]string{"COMPOSIO_CUSTOM_HEADERS": "no colon here"}, wantErr: ErrBadRequest},
+		{name: "bad version", tr: &Transport{APIKey: "ak", APIVersion: "v2"}, wantErr: ErrBadRequest},
+		{name: "bad base URL", tr: &Transport{APIKey: "ak", BaseURL: "ftp://x"}, wantErr: ErrBadRequest},
+		{name: "bad custom headers", tr: &Transport{APIKey: "ak"}, env: map[string]string{"COMPOSIO_CUSTOM_HEADERS": "no colon here"}, wantErr: ErrBadRequest},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) { // not parallel: t.Setenv
@@ -287,7 +287,10 @@ func TestProxyCallConfiguration(t *testing.T) {
 				t.Setenv(k, tc.env[k])
 			}
 			p := &stubProxy{reply: okReply}
-			tr := &tc.tr
+			tr := tc.tr
+			if tr == nil {
+				tr = &Transport{}
+			}
 			tr.Base = p
 			tr.ConnectedAccountID = "ca_1"
 			req, _ := http.NewRequest("GET", "https://api.github.com/user", nil)
@@ -322,24 +325,27 @@ func TestAuthSelection(t *testing.T) {
 	conn := &credentials.Connection{AuthScheme: credentials.BearerToken, ToolkitSlug: "stripe", Val: credentials.Val{Token: "sk_live_secret", BaseURL: "https://api.stripe.com"}}
 	cases := []struct {
 		name    string
-		tr      Transport
+		tr      *Transport
 		ctx     func(context.Context) context.Context
 		account any
 		toolkit any
 		wantErr error
 	}{
-		{name: "transport account", tr: Transport{ConnectedAccountID: "ca_t"}, account: "ca_t"},
-		{name: "context account overrides", tr: Transport{ConnectedAccountID: "ca_t"}, ctx: func(c context.Context) context.Context { return WithConnectedAccount(c, "ca_ctx") }, account: "ca_ctx"},
-		{name: "context connection overrides", tr: Transport{ConnectedAccountID: "ca_t"}, ctx: func(c context.Context) context.Context { return WithConnection(c, conn) }, toolkit: "stripe"},
-		{name: "transport connection", tr: Transport{Connection: conn}, toolkit: "stripe"},
+		{name: "transport account", tr: &Transport{ConnectedAccountID: "ca_t"}, account: "ca_t"},
+		{name: "context account overrides", tr: &Transport{ConnectedAccountID: "ca_t"}, ctx: func(c context.Context) context.Context { return WithConnectedAccount(c, "ca_ctx") }, account: "ca_ctx"},
+		{name: "context connection overrides", tr: &Transport{ConnectedAccountID: "ca_t"}, ctx: func(c context.Context) context.Context { return WithConnection(c, conn) }, toolkit: "stripe"},
+		{name: "transport connection", tr: &Transport{Connection: conn}, toolkit: "stripe"},
 		{name: "nothing", wantErr: ErrNoAuthContext},
-		{name: "invalid connection", tr: Transport{Connection: &credentials.Connection{AuthScheme: credentials.OAuth1}}, wantErr: ErrBadRequest},
+		{name: "invalid connection", tr: &Transport{Connection: &credentials.Connection{AuthScheme: credentials.OAuth1}}, wantErr: ErrBadRequest},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			p := &stubProxy{reply: okReply}
-			tr := &tc.tr
+			tr := tc.tr
+			if tr == nil {
+				tr = &Transport{}
+			}
 			tr.APIKey, tr.BaseURL, tr.Base = "ak_k", "https://proxy.test", p
 			ctx := context.Background()
 			if tc.ctx != nil {
