@@ -23,6 +23,10 @@
 // request context carries a *composiohttp.CallInfo, CallInfo.CacheHit.
 // A response revalidated with a 304 is a hit: its body comes from the cache.
 //
+// A response without a Date header gets one on arrival (RFC 9110 §6.6.1),
+// since freshness is computed from it; an X-From-Cache header sent by the
+// upstream is removed, so only real hits carry it.
+//
 // A store that fails degrades to no caching: the request goes to the next
 // RoundTripper as if nothing were cached, and the error goes to the
 // handler set with WithErrorHandler.
