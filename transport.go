@@ -13,6 +13,7 @@ import (
 	"net/textproto"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -286,17 +287,18 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if body.rc != nil {
 		switch {
 		case jsonBody:
-			data, err := readBody(body.rc, req.ContentLength, MaxRequestSize)
+			// Read straight into the envelope: no copy of the body.
+			buf = append(buf, `,"body":`...)
+			start := len(buf)
+			buf, err = appendBody(buf, body.rc, req.ContentLength, MaxRequestSize)
 			body.close()
 			if err != nil {
 				return nil, err
 			}
-			if len(data) > 0 {
-				if !validJSON(data) {
-					return nil, ErrInvalidJSONBody
-				}
-				buf = append(buf, `,"body":`...)
-				buf = append(buf, data...)
+			if len(buf) == start { // empty: no body at all
+				buf = buf[:start-len(`,"body":`)]
+			} else if !validJSON(buf[start:]) {
+				return nil, ErrInvalidJSONBody
 			}
 		case req.ContentLength > 0 && req.ContentLength <= MaxInlineBody:
 			// Known size: encode while the proxy request is written.
@@ -472,24 +474,39 @@ func appendBinaryHead(buf []byte, ct string) []byte {
 // readBody reads r whole: n bytes when n > 0, else up to max. More than
 // max is ErrBodyTooLarge.
 func readBody(r io.Reader, n, max int64) ([]byte, error) {
+	return appendBody(nil, r, n, max)
+}
+
+// appendBody appends all of r to dst: n bytes when n > 0 (fewer is an
+// error), else up to max. More than max is ErrBodyTooLarge.
+func appendBody(dst []byte, r io.Reader, n, max int64) ([]byte, error) {
 	if n > max {
-		return nil, fmt.Errorf("%w: %d bytes, limit %d", ErrBodyTooLarge, n, max)
+		return dst, fmt.Errorf("%w: %d bytes, limit %d", ErrBodyTooLarge, n, max)
 	}
+	start := len(dst)
 	if n > 0 {
-		data := make([]byte, n)
-		if _, err := io.ReadFull(r, data); err != nil {
-			return nil, fmt.Errorf("composiohttp: reading body: %w", err)
+		dst = slices.Grow(dst, int(n))[:start+int(n)]
+		if _, err := io.ReadFull(r, dst[start:]); err != nil {
+			return dst[:start], fmt.Errorf("composiohttp: reading body: %w", err)
 		}
-		return data, nil
+		return dst, nil
 	}
-	data, err := io.ReadAll(io.LimitReader(r, max+1))
-	if err != nil {
-		return nil, fmt.Errorf("composiohttp: reading body: %w", err)
+	for {
+		if len(dst) == cap(dst) {
+			dst = append(dst, 0)[:len(dst)]
+		}
+		m, err := r.Read(dst[len(dst):cap(dst)])
+		dst = dst[:len(dst)+m]
+		if int64(len(dst)-start) > max {
+			return dst[:start], fmt.Errorf("%w: over %d bytes", ErrBodyTooLarge, max)
+		}
+		if err == io.EOF {
+			return dst, nil
+		}
+		if err != nil {
+			return dst[:start], fmt.Errorf("composiohttp: reading body: %w", err)
+		}
 	}
-	if int64(len(data)) > max {
-		return data, fmt.Errorf("%w: over %d bytes", ErrBodyTooLarge, max)
-	}
-	return data, nil
 }
 
 // onceCloser closes the caller's body at most once.
