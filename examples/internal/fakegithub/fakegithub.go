@@ -1,0 +1,80 @@
+// Package fakegithub is a tiny in-memory GitHub REST API for the examples:
+// the authenticated user, a repository's issues (list and create) and a
+// zipball download. It checks the Authorization header the fake proxy puts
+// on the forwarded request.
+package fakegithub
+
+import (
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"sync"
+)
+
+// Issue is the part of GitHub's issue object the examples use.
+type Issue struct {
+	Number int    `json:"number"`
+	Title  string `json:"title"`
+	Body   string `json:"body,omitempty"`
+	State  string `json:"state"`
+}
+
+// Handler serves the fake API. Token is the bearer token it accepts.
+type Handler struct {
+	Token string
+
+	mu     sync.Mutex
+	issues []Issue
+}
+
+// New returns a Handler that accepts token and has two open issues.
+func New(token string) *Handler {
+	return &Handler{Token: token, issues: []Issue{
+		{Number: 1, Title: "Found a bug", State: "open"},
+		{Number: 2, Title: "Add dark mode", State: "open"},
+	}}
+}
+
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Header.Get("Authorization") != "Bearer "+h.Token {
+		writeJSON(w, http.StatusUnauthorized, map[string]string{"message": "Bad credentials"})
+		return
+	}
+	switch {
+	case r.Method == http.MethodGet && r.URL.Path == "/user":
+		writeJSON(w, http.StatusOK, map[string]any{"login": "octocat", "id": 583231, "name": "The Octocat"})
+	case r.Method == http.MethodGet && r.URL.Path == "/repos/octocat/hello-world/issues":
+		h.mu.Lock()
+		list := append([]Issue(nil), h.issues...)
+		h.mu.Unlock()
+		if n, err := strconv.Atoi(r.URL.Query().Get("per_page")); err == nil && n < len(list) {
+			list = list[:n]
+		}
+		writeJSON(w, http.StatusOK, list)
+	case r.Method == http.MethodPost && r.URL.Path == "/repos/octocat/hello-world/issues":
+		var in Issue
+		if err := json.NewDecoder(r.Body).Decode(&in); err != nil || in.Title == "" {
+			writeJSON(w, http.StatusUnprocessableEntity, map[string]string{"message": "Validation Failed"})
+			return
+		}
+		h.mu.Lock()
+		in.Number, in.State = len(h.issues)+1, "open"
+		h.issues = append(h.issues, in)
+		h.mu.Unlock()
+		writeJSON(w, http.StatusCreated, in)
+	case r.Method == http.MethodGet && r.URL.Path == "/repos/octocat/hello-world/zipball":
+		w.Header().Set("Content-Type", "application/zip")
+		w.Write(Zipball)
+	default:
+		writeJSON(w, http.StatusNotFound, map[string]string{"message": "Not Found"})
+	}
+}
+
+// Zipball is the archive the fake serves: an empty zip file.
+var Zipball = []byte("PK\x05\x06\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00")
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
+}
