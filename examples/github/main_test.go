@@ -21,7 +21,7 @@ func TestRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := "authenticated as octocat\ncreated issue #3 (201 Created)\n#1 Found a bug [open]\n#2 Add dark mode [open]\n#3 Created through Composio [open]\nmissing repository: 404 Not Found\n"
-	if !out.String() == want {
+	if out.String() != want {
 		t.Fatalf("output:\n%s\nwant:\n%s", out.String(), want)
 	}
 }
