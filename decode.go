@@ -1,10 +1,13 @@
 package composiohttp
 
 import (
+	"bytes"
 	"encoding/json"
 	"net/http"
 	"net/url"
 	"strings"
+	"unicode/utf16"
+	"unicode/utf8"
 )
 
 // Limits on what a proxy reply may declare, against hostile or broken
@@ -98,11 +101,7 @@ func decodeEnvelope(b []byte) (envelope, error) {
 		case b[ds] == 'n':
 			// null: empty body
 		case b[ds] == '"' && !isJSONType(ctype):
-			text, err := unquote(b[ds:de])
-			if err != nil {
-				return envelope{}, envErr(ds, "data is not a valid string")
-			}
-			env.data = text
+			env.data = unquote(b[ds:de])
 		default:
 			env.data = b[ds:de]
 		}
@@ -126,25 +125,74 @@ func parseStatus(b []byte) (int, bool) {
 }
 
 // unquote decodes a valid JSON string token. Without escapes it aliases b.
-func unquote(b []byte) ([]byte, error) {
+func unquote(b []byte) []byte {
 	inner := b[1 : len(b)-1]
-	if !hasByte(inner, '\\') {
-		return inner, nil
+	if bytes.IndexByte(inner, '\\') < 0 {
+		return inner
 	}
-	var s string
-	if err := json.Unmarshal(b, &s); err != nil {
-		return nil, err
-	}
-	return []byte(s), nil
+	return appendUnquoted(make([]byte, 0, len(inner)), b)
 }
 
-func hasByte(b []byte, c byte) bool {
-	for _, x := range b {
-		if x == c {
-			return true
+// appendUnquoted appends the text of a valid JSON string token (as checked
+// by scanString) to dst. Like encoding/json, a lone UTF-16 surrogate
+// becomes U+FFFD.
+func appendUnquoted(dst, tok []byte) []byte {
+	s := tok[1 : len(tok)-1]
+	for {
+		i := bytes.IndexByte(s, '\\')
+		if i < 0 {
+			return append(dst, s...)
+		}
+		dst = append(dst, s[:i]...)
+		c := s[i+1]
+		s = s[i+2:]
+		switch c {
+		case 'b':
+			dst = append(dst, '\b')
+		case 'f':
+			dst = append(dst, '\f')
+		case 'n':
+			dst = append(dst, '\n')
+		case 'r':
+			dst = append(dst, '\r')
+		case 't':
+			dst = append(dst, '\t')
+		case 'u':
+			r := hex4(s)
+			s = s[4:]
+			if utf16.IsSurrogate(r) {
+				r2 := rune(-1)
+				if len(s) >= 6 && s[0] == '\\' && s[1] == 'u' {
+					r2 = hex4(s[2:])
+				}
+				if d := utf16.DecodeRune(r, r2); d != utf8.RuneError {
+					r, s = d, s[6:]
+				} else {
+					r = utf8.RuneError
+				}
+			}
+			dst = utf8.AppendRune(dst, r)
+		default: // '"', '\\', '/'
+			dst = append(dst, c)
 		}
 	}
-	return false
+}
+
+// hex4 decodes four hex digits (already validated).
+func hex4(b []byte) rune {
+	var r rune
+	for _, c := range b[:4] {
+		switch {
+		case c >= '0' && c <= '9':
+			c -= '0'
+		case c >= 'a' && c <= 'f':
+			c -= 'a' - 10
+		default:
+			c -= 'A' - 10
+		}
+		r = r<<4 | rune(c)
+	}
+	return r
 }
 
 // decodeHeaders turns the headers object at b[hs] into an http.Header with
@@ -155,18 +203,21 @@ func hasByte(b []byte, c byte) bool {
 // share one string allocation.
 func decodeHeaders(b []byte, hs int) (h http.Header, ctype string, clen int64, err error) {
 	clen = -1
-	// Pass 1: check types and limits, and size the buffer.
-	n, size := 0, 0
+	type member struct{ k, v []byte } // tokens, quotes included
+	var membersArr [24]member
+	members := membersArr[:0]
+	size := 0
 	_, serr := objectMembers(b, hs, 0, func(key []byte, vs, ve int) *scanError {
-		if b[vs] == 'n' {
+		switch b[vs] {
+		case 'n':
 			return nil
-		}
-		if b[vs] != '"' {
+		case '"':
+		default:
 			return &scanError{vs, "header value is not a string"}
 		}
-		n++
+		members = append(members, member{key, b[vs:ve]})
 		size += len(key) + (ve - vs)
-		if n > maxResponseHeaders || size > maxResponseHeaderBytes {
+		if len(members) > maxResponseHeaders || size > maxResponseHeaderBytes {
 			return &scanError{vs, "too many response headers"}
 		}
 		return nil
@@ -174,38 +225,29 @@ func decodeHeaders(b []byte, hs int) (h http.Header, ctype string, clen int64, e
 	if serr != nil {
 		return nil, "", -1, envErr(serr.off, serr.msg)
 	}
-	// Pass 2: write canonical keys and unescaped values into one buffer.
-	// Unescaping never lengthens a string, so size bounds the total and
-	// the builder never reallocates: substrings of its final String stay
-	// valid.
-	var sb strings.Builder
-	sb.Grow(size)
-	type span struct{ ks, ke, vs, ve int }
+	// Canonical keys and unescaped values go into one buffer, then one
+	// string; unescaping never lengthens a token, so size bounds it.
+	type span struct{ ks, ke, ve int }
 	var spansArr [24]span
 	spans := spansArr[:0]
-	objectMembers(b, hs, 0, func(key []byte, vs, ve int) *scanError {
-		if b[vs] == 'n' {
-			return nil
+	arena := make([]byte, 0, size)
+	for _, m := range members {
+		start := len(arena)
+		arena = appendUnquoted(arena, m.k)
+		ke := len(arena)
+		arena = appendUnquoted(arena, m.v)
+		if !validHeaderName(arena[start:ke]) || !validHeaderValue(arena[ke:]) {
+			arena = arena[:start] // not expressible in HTTP: dropped
+			continue
 		}
-		k, err1 := unquote(key)
-		v, err2 := unquote(b[vs:ve])
-		if err1 != nil || err2 != nil || !validHeaderName(k) || !validHeaderValue(v) {
-			return nil // not expressible in HTTP: dropped
-		}
-		var sp span
-		sp.ks = sb.Len()
-		writeCanonical(&sb, k)
-		sp.ke = sb.Len()
-		sb.Write(v)
-		sp.vs, sp.ve = sp.ke, sb.Len()
-		spans = append(spans, sp)
-		return nil
-	})
-	s := sb.String()
+		canonicalize(arena[start:ke])
+		spans = append(spans, span{start, ke, len(arena)})
+	}
+	text := string(arena)
 	h = make(http.Header, len(spans))
 	vals := make([]string, len(spans))
 	for i, sp := range spans {
-		key, val := s[sp.ks:sp.ke], s[sp.vs:sp.ve]
+		key, val := text[sp.ks:sp.ke], text[sp.ke:sp.ve]
 		switch key {
 		case "Content-Length":
 			if v, ok := parseContentLength(val); ok {
@@ -241,21 +283,22 @@ func parseContentLength(s string) (int64, bool) {
 	return n, true
 }
 
-// isTokenChar reports whether c may appear in an HTTP field name (RFC 9110
+// tokenChar marks the bytes allowed in an HTTP field name (RFC 9110
 // token).
-func isTokenChar(c byte) bool {
-	if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' {
-		return true
+var tokenChar = func() (t [256]bool) {
+	for c := 0; c < 256; c++ {
+		t[c] = c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ||
+			c < 128 && strings.IndexByte("!#$%&'*+-.^_`|~", byte(c)) >= 0
 	}
-	return strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0
-}
+	return t
+}()
 
 func validHeaderName(k []byte) bool {
 	if len(k) == 0 {
 		return false
 	}
 	for _, c := range k {
-		if !isTokenChar(c) {
+		if !tokenChar[c] {
 			return false
 		}
 	}
@@ -273,18 +316,17 @@ func validHeaderValue(v []byte) bool {
 	return true
 }
 
-// writeCanonical writes the canonical form of a valid header name, as
-// http.CanonicalHeaderKey does, without allocating.
-func writeCanonical(sb *strings.Builder, k []byte) {
+// canonicalize rewrites a valid header name in place into the form
+// http.CanonicalHeaderKey gives it.
+func canonicalize(k []byte) {
 	upper := true
-	for _, c := range k {
+	for i, c := range k {
 		switch {
 		case upper && c >= 'a' && c <= 'z':
-			c -= 'a' - 'A'
+			k[i] = c - ('a' - 'A')
 		case !upper && c >= 'A' && c <= 'Z':
-			c += 'a' - 'A'
+			k[i] = c + ('a' - 'A')
 		}
-		sb.WriteByte(c)
 		upper = c == '-'
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"testing"
+	"unicode/utf8"
 )
 
 func FuzzScanMatchesValid(f *testing.F) {
@@ -63,6 +64,26 @@ func FuzzDecodeEnvelope(f *testing.F) {
 		}
 		if json.Unmarshal(b, &ref) == nil && ref.Status != env.status {
 			t.Fatalf("status %d, encoding/json says %d", env.status, ref.Status)
+		}
+	})
+}
+
+func FuzzUnquoteMatchesEncodingJSON(f *testing.F) {
+	for _, s := range []string{`"plain"`, `"W/\"abc\""`, `"\u00e9\n\t\\\/"`, `"\ud83d\ude00"`, `"\ud83d"`, `"\ude00x"`, `"\ud83d\u0041"`, `"\b\f\r"`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		end, err := scanString(b, 0)
+		if len(b) == 0 || b[0] != '"' || err != nil || end != len(b) {
+			return
+		}
+		var want string
+		if json.Unmarshal(b, &want) != nil {
+			t.Fatalf("scanString accepted %q, encoding/json did not", b)
+		}
+		got := string(unquote(b))
+		if utf8.ValidString(string(b)) && got != want {
+			t.Fatalf("unquote(%q) = %q, encoding/json %q", b, got, want)
 		}
 	})
 }
