@@ -11,37 +11,71 @@ import (
 type ctxKey int
 
 const (
-	accountKey ctxKey = iota
-	connectionKey
+	selectionKey ctxKey = iota
 	callInfoKey
 )
 
+// selection is what WithConnectedAccount and WithConnection put in a
+// context, with its Identity worked out once, there, rather than on every
+// call of every middleware that keys by tenant.
+type selection struct {
+	account  string
+	conn     *credentials.Connection
+	identity string
+}
+
 // WithConnectedAccount returns a context that makes the Transport act as
 // the connected account id for requests made with it, overriding the
-// Transport's own ConnectedAccountID and Connection.
+// Transport's own ConnectedAccountID and Connection and any account or
+// connection set earlier in the context.
 func WithConnectedAccount(ctx context.Context, id string) context.Context {
-	return context.WithValue(ctx, accountKey, id)
+	return context.WithValue(ctx, selectionKey, &selection{account: id, identity: "account:" + id})
 }
 
 // WithConnection returns a context that makes the Transport send conn as
 // custom_connection_data for requests made with it, overriding the
-// Transport's own ConnectedAccountID and Connection. The connection is not
-// copied; do not modify it while requests use it.
+// Transport's own ConnectedAccountID and Connection and any account or
+// connection set earlier in the context. The connection is not copied; do
+// not modify it while requests use it. A nil conn clears an earlier
+// selection, so that the Transport's own applies.
 func WithConnection(ctx context.Context, conn *credentials.Connection) context.Context {
-	return context.WithValue(ctx, connectionKey, conn)
+	sel := &selection{conn: conn}
+	if conn != nil {
+		sel.identity = connectionIdentity(conn)
+	}
+	return context.WithValue(ctx, selectionKey, sel)
+}
+
+func connectionIdentity(c *credentials.Connection) string {
+	b, err := credentials.MarshalWire(c)
+	if err != nil {
+		return "connection:invalid"
+	}
+	sum := sha256.Sum256(b)
+	return "connection:" + hex.EncodeToString(sum[:16])
+}
+
+func selectionFrom(ctx context.Context) *selection {
+	sel, _ := ctx.Value(selectionKey).(*selection)
+	return sel
 }
 
 // ConnectedAccountFromContext returns the account id set by
-// WithConnectedAccount.
+// WithConnectedAccount, unless a later WithConnection replaced it.
 func ConnectedAccountFromContext(ctx context.Context) (string, bool) {
-	id, ok := ctx.Value(accountKey).(string)
-	return id, ok
+	if sel := selectionFrom(ctx); sel != nil && sel.conn == nil && sel.identity != "" {
+		return sel.account, true
+	}
+	return "", false
 }
 
-// ConnectionFromContext returns the connection set by WithConnection.
+// ConnectionFromContext returns the connection set by WithConnection,
+// unless a later WithConnectedAccount replaced it.
 func ConnectionFromContext(ctx context.Context) (*credentials.Connection, bool) {
-	c, ok := ctx.Value(connectionKey).(*credentials.Connection)
-	return c, ok && c != nil
+	if sel := selectionFrom(ctx); sel != nil && sel.conn != nil {
+		return sel.conn, true
+	}
+	return nil, false
 }
 
 // CallInfo collects what the Transport and the middleware learn about one
@@ -83,18 +117,11 @@ func CallInfoFromContext(ctx context.Context) *CallInfo {
 // WithConnectedAccount, "connection:<digest>" for WithConnection (a SHA-256
 // digest of the connection's wire encoding, so no secret leaks into a key),
 // and "" when the context selects nothing and the Transport's own account
-// or connection applies.
+// or connection applies. It is computed when the context is made, so
+// calling it costs nothing.
 func Identity(ctx context.Context) string {
-	if c, ok := ConnectionFromContext(ctx); ok {
-		b, err := credentials.MarshalWire(c)
-		if err != nil {
-			return "connection:invalid"
-		}
-		sum := sha256.Sum256(b)
-		return "connection:" + hex.EncodeToString(sum[:16])
-	}
-	if id, ok := ConnectedAccountFromContext(ctx); ok {
-		return "account:" + id
+	if sel := selectionFrom(ctx); sel != nil {
+		return sel.identity
 	}
 	return ""
 }

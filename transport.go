@@ -240,10 +240,8 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 
 	ctx := req.Context()
 	account, conn := t.ConnectedAccountID, t.Connection
-	if cc, ok := ConnectionFromContext(ctx); ok {
-		account, conn = "", cc
-	} else if id, ok := ConnectedAccountFromContext(ctx); ok {
-		account, conn = id, nil
+	if sel := selectionFrom(ctx); sel != nil && sel.identity != "" {
+		account, conn = sel.account, sel.conn
 	}
 	if conn != nil {
 		if err := conn.Validate(); err != nil {

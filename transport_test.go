@@ -335,6 +335,15 @@ func TestAuthSelection(t *testing.T) {
 		{name: "context account overrides", tr: &Transport{ConnectedAccountID: "ca_t"}, ctx: func(c context.Context) context.Context { return WithConnectedAccount(c, "ca_ctx") }, account: "ca_ctx"},
 		{name: "context connection overrides", tr: &Transport{ConnectedAccountID: "ca_t"}, ctx: func(c context.Context) context.Context { return WithConnection(c, conn) }, toolkit: "stripe"},
 		{name: "transport connection", tr: &Transport{Connection: conn}, toolkit: "stripe"},
+		{name: "latest selection wins", tr: &Transport{ConnectedAccountID: "ca_t"}, ctx: func(c context.Context) context.Context {
+			return WithConnectedAccount(WithConnection(c, conn), "ca_later")
+		}, account: "ca_later"},
+		{name: "nil connection clears the context's selection", tr: &Transport{ConnectedAccountID: "ca_t"}, ctx: func(c context.Context) context.Context {
+			return WithConnection(WithConnectedAccount(c, "ca_ctx"), nil)
+		}, account: "ca_t"},
+		{name: "empty account id is an explicit choice, not a fallback", tr: &Transport{ConnectedAccountID: "ca_t"}, ctx: func(c context.Context) context.Context {
+			return WithConnectedAccount(c, "")
+		}, wantErr: ErrNoAuthContext},
 		{name: "nothing", wantErr: ErrNoAuthContext},
 		{name: "invalid connection", tr: &Transport{Connection: &credentials.Connection{AuthScheme: credentials.OAuth1}}, wantErr: ErrBadRequest},
 	}
@@ -788,5 +797,26 @@ func TestIsRetryable(t *testing.T) {
 		if got := IsRetryable(tc.err); got != tc.want {
 			t.Errorf("IsRetryable(%v) = %v, want %v", tc.err, got, tc.want)
 		}
+	}
+}
+
+func TestIdentity(t *testing.T) {
+	t.Parallel()
+	conn := &credentials.Connection{AuthScheme: credentials.BearerToken, Val: credentials.Val{Token: "sk_secret"}}
+	bg := context.Background()
+	if got := Identity(bg); got != "" {
+		t.Errorf("Identity(background) = %q", got)
+	}
+	if got := Identity(WithConnectedAccount(bg, "ca_1")); got != "account:ca_1" {
+		t.Errorf("account identity = %q", got)
+	}
+	a, b := Identity(WithConnection(bg, conn)), Identity(WithConnection(bg, conn.Clone()))
+	if a != b || !strings.HasPrefix(a, "connection:") || strings.Contains(a, "sk_secret") {
+		t.Errorf("connection identities %q, %q", a, b)
+	}
+	other := conn.Clone()
+	other.Val.Token = "sk_other"
+	if Identity(WithConnection(bg, other)) == a {
+		t.Error("different credentials share an identity")
 	}
 }
