@@ -8,7 +8,8 @@ import (
 	"net/url"
 	"slices"
 	"strings"
-	"unicode/utf8"
+
+	"github.com/composiohttp/composiohttp/internal/jsonw"
 )
 
 // Encoding of the request envelope. It is written by hand, straight into
@@ -16,55 +17,7 @@ import (
 // decode nothing here but costs an intermediate struct, reflection and a
 // copy of the body.
 
-const hexDigits = "0123456789abcdef"
-
-// appendString appends s as a JSON string. Invalid UTF-8 becomes U+FFFD,
-// as with encoding/json.
-func appendString(dst []byte, s string) []byte {
-	dst = append(dst, '"')
-	dst = appendEscaped(dst, s)
-	return append(dst, '"')
-}
-
-// appendEscaped appends s escaped as the inside of a JSON string.
-func appendEscaped(dst []byte, s string) []byte {
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
-			i++
-			continue
-		}
-		if c >= utf8.RuneSelf {
-			r, size := utf8.DecodeRuneInString(s[i:])
-			if r == utf8.RuneError && size == 1 {
-				dst = append(dst, s[start:i]...)
-				dst = append(dst, `\ufffd`...)
-				i++
-				start = i
-				continue
-			}
-			i += size
-			continue
-		}
-		dst = append(dst, s[start:i]...)
-		switch c {
-		case '"', '\\':
-			dst = append(dst, '\\', c)
-		case '\n':
-			dst = append(dst, '\\', 'n')
-		case '\r':
-			dst = append(dst, '\\', 'r')
-		case '\t':
-			dst = append(dst, '\\', 't')
-		default:
-			dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
-		}
-		i++
-		start = i
-	}
-	return append(dst, s[start:]...)
-}
+func appendString(dst []byte, s string) []byte { return jsonw.AppendString(dst, s) }
 
 // skippedHeaders are not forwarded as header parameters: hop-by-hop
 // headers (RFC 9110 section 7.6.1), Host, Content-Length and
@@ -179,10 +132,10 @@ func appendEndpoint(dst []byte, u *url.URL) []byte {
 		scheme = "https"
 	}
 	dst = append(dst, '"')
-	dst = appendEscaped(dst, scheme)
+	dst = jsonw.AppendEscaped(dst, scheme)
 	dst = append(dst, "://"...)
-	dst = appendEscaped(dst, u.Host)
-	dst = appendEscaped(dst, u.EscapedPath())
+	dst = jsonw.AppendEscaped(dst, u.Host)
+	dst = jsonw.AppendEscaped(dst, u.EscapedPath())
 	return append(dst, '"')
 }
 

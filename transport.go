@@ -584,24 +584,28 @@ func parseProxyError(status int, h http.Header, body []byte, now time.Time) *Err
 	if e.Message == "" {
 		e.Message = http.StatusText(status)
 	}
-	e.RetryAfter = parseRetryAfter(h.Get("Retry-After"), now)
+	e.RetryAfter = ParseRetryAfter(h.Get("Retry-After"), now)
 	return e
 }
 
-// parseRetryAfter reads a Retry-After value: seconds or an HTTP date.
-func parseRetryAfter(v string, now time.Time) time.Duration {
+// ParseRetryAfter reads a Retry-After header value, delay seconds or an
+// HTTP date (relative to now), capped at 24 hours. An empty, invalid or
+// past value is 0. The proxy's own Retry-After is already in
+// Error.RetryAfter; this is for upstream responses and middleware.
+func ParseRetryAfter(v string, now time.Time) time.Duration {
 	v = strings.TrimSpace(v)
 	if v == "" {
 		return 0
 	}
+	const maxWait = 24 * time.Hour
 	if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
-		if secs < 0 {
+		if secs <= 0 {
 			return 0
 		}
-		return time.Duration(min(secs, int64(365*24*3600))) * time.Second
+		return time.Duration(min(secs, int64(maxWait/time.Second))) * time.Second
 	}
 	if at, err := http.ParseTime(v); err == nil && at.After(now) {
-		return at.Sub(now)
+		return min(at.Sub(now), maxWait)
 	}
 	return 0
 }

@@ -820,3 +820,18 @@ func TestIdentity(t *testing.T) {
 		t.Error("different credentials share an identity")
 	}
 }
+
+func TestParseRetryAfter(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
+	for in, want := range map[string]time.Duration{
+		"": 0, "0": 0, "-3": 0, " 12 ": 12 * time.Second, "abc": 0, "99999999999999": 24 * time.Hour,
+		now.Add(90 * time.Second).Format(http.TimeFormat): 90 * time.Second,
+		now.Add(-time.Minute).Format(http.TimeFormat):     0,
+		now.Add(1000 * time.Hour).Format(http.TimeFormat): 24 * time.Hour,
+	} {
+		if got := ParseRetryAfter(in, now); got != want {
+			t.Errorf("ParseRetryAfter(%q) = %v, want %v", in, got, want)
+		}
+	}
+}

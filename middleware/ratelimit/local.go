@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"golang.org/x/time/rate"
+
+	"github.com/composiohttp/composiohttp/internal/ctxsleep"
 )
 
 // DefaultMaxKeys bounds the number of keys a Local tracks.
@@ -136,7 +138,7 @@ func (l *Local) sleep(ctx context.Context, key string, now time.Time, d time.Dur
 	}
 	sleep := l.Sleep
 	if sleep == nil {
-		sleep = timerSleep
+		sleep = ctxsleep.Sleep
 	}
 	if err := sleep(ctx, d); err != nil {
 		return fmt.Errorf("ratelimit: waiting for key %q: %w", key, err)
@@ -173,18 +175,4 @@ func (l *Local) now() time.Time {
 		return l.Now()
 	}
 	return time.Now()
-}
-
-func timerSleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }

@@ -24,8 +24,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/composiohttp/composiohttp"
@@ -188,7 +186,7 @@ func (t *transport) pauseFor(resp *http.Response, err error) time.Duration {
 		return 0
 	}
 	if resp != nil && resp.StatusCode == http.StatusTooManyRequests {
-		return parseRetryAfter(resp.Header.Get("Retry-After"), t.now)
+		return composiohttp.ParseRetryAfter(resp.Header.Get("Retry-After"), t.now())
 	}
 	return 0
 }
@@ -197,25 +195,4 @@ func closeBody(req *http.Request) {
 	if req.Body != nil {
 		req.Body.Close()
 	}
-}
-
-// parseRetryAfter reads a Retry-After value: delay seconds or an HTTP
-// date. It returns 0 for an empty, invalid or past value.
-func parseRetryAfter(v string, now func() time.Time) time.Duration {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0
-	}
-	if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
-		if secs <= 0 {
-			return 0
-		}
-		return time.Duration(min(secs, int64(24*time.Hour/time.Second))) * time.Second
-	}
-	if at, err := http.ParseTime(v); err == nil {
-		if d := at.Sub(now()); d > 0 {
-			return d
-		}
-	}
-	return 0
 }

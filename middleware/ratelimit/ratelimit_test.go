@@ -398,21 +398,6 @@ func TestMiddlewareBadInput(t *testing.T) {
 	}
 }
 
-func TestParseRetryAfter(t *testing.T) {
-	t.Parallel()
-	now := time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
-	clk := func() time.Time { return now }
-	for in, want := range map[string]time.Duration{
-		"": 0, "0": 0, "-1": 0, "5": 5 * time.Second, "x": 0, "99999999999": 24 * time.Hour,
-		now.Add(time.Hour).Format(http.TimeFormat):  time.Hour,
-		now.Add(-time.Hour).Format(http.TimeFormat): 0,
-	} {
-		if got := parseRetryAfter(in, clk); got != want {
-			t.Errorf("parseRetryAfter(%q) = %v, want %v", in, got, want)
-		}
-	}
-}
-
 func equalDurations(a, b []time.Duration) bool {
 	if len(a) != len(b) {
 		return false

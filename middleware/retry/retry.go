@@ -38,13 +38,13 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/cenkalti/backoff/v4"
 
 	"github.com/composiohttp/composiohttp"
+
+	"github.com/composiohttp/composiohttp/internal/ctxsleep"
 )
 
 // Defaults.
@@ -154,7 +154,7 @@ func New(next http.RoundTripper, opts ...Option) http.RoundTripper {
 		maxElapsed:    DefaultMaxElapsedTime,
 		maxRetryAfter: DefaultMaxRetryAfter,
 		newBackOff:    defaultBackOff,
-		sleep:         sleep,
+		sleep:         ctxsleep.Sleep,
 		now:           time.Now,
 	}}
 	for _, o := range opts {
@@ -169,7 +169,7 @@ func New(next http.RoundTripper, opts ...Option) http.RoundTripper {
 		t.newBackOff = defaultBackOff
 	}
 	if t.sleep == nil {
-		t.sleep = sleep
+		t.sleep = ctxsleep.Sleep
 	}
 	if t.now == nil {
 		t.now = time.Now
@@ -185,20 +185,6 @@ func defaultBackOff() backoff.BackOff {
 		MaxInterval:         DefaultMaxInterval,
 		Stop:                backoff.Stop,
 		Clock:               backoff.SystemClock,
-	}
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
 	}
 }
 
@@ -321,33 +307,9 @@ func (t *transport) retryable(resp *http.Response, err error) (status int, retry
 	switch resp.StatusCode {
 	case http.StatusTooManyRequests, http.StatusBadGateway,
 		http.StatusServiceUnavailable, http.StatusGatewayTimeout:
-		return resp.StatusCode, parseRetryAfter(resp.Header.Get("Retry-After"), t.now), true
+		return resp.StatusCode, composiohttp.ParseRetryAfter(resp.Header.Get("Retry-After"), t.now()), true
 	}
 	return resp.StatusCode, 0, false
-}
-
-// parseRetryAfter reads a Retry-After value: delay seconds or an HTTP
-// date. It returns 0 for an empty, invalid or past value.
-func parseRetryAfter(v string, now func() time.Time) time.Duration {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0
-	}
-	if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
-		if secs <= 0 {
-			return 0
-		}
-		if secs > int64(24*time.Hour/time.Second) { // avoid overflow; capped anyway
-			secs = int64(24 * time.Hour / time.Second)
-		}
-		return time.Duration(secs) * time.Second
-	}
-	if at, err := http.ParseTime(v); err == nil {
-		if d := at.Sub(now()); d > 0 {
-			return d
-		}
-	}
-	return 0
 }
 
 // discard drains (bounded) and closes a response that is not returned.

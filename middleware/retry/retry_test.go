@@ -471,26 +471,6 @@ func TestRetryConcurrent(t *testing.T) {
 	wg.Wait()
 }
 
-func TestParseRetryAfter(t *testing.T) {
-	t.Parallel()
-	now := time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
-	clk := func() time.Time { return now }
-	tests := []struct {
-		in   string
-		want time.Duration
-	}{
-		{"", 0}, {"0", 0}, {"-3", 0}, {" 12 ", 12 * time.Second}, {"abc", 0},
-		{now.Add(90 * time.Second).Format(http.TimeFormat), 90 * time.Second},
-		{now.Add(-time.Minute).Format(http.TimeFormat), 0},
-		{"99999999999999", 24 * time.Hour},
-	}
-	for _, tc := range tests {
-		if got := parseRetryAfter(tc.in, clk); got != tc.want {
-			t.Errorf("parseRetryAfter(%q) = %v, want %v", tc.in, got, tc.want)
-		}
-	}
-}
-
 func equalDurations(a, b []time.Duration) bool {
 	if len(a) != len(b) {
 		return false

@@ -20,6 +20,8 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/composiohttp/composiohttp/middleware/ratelimit"
+
+	"github.com/composiohttp/composiohttp/internal/ctxsleep"
 )
 
 // DefaultPrefix starts every Redis key the Limiter uses.
@@ -145,12 +147,5 @@ func (l *Limiter) sleep(ctx context.Context, d time.Duration) error {
 	if l.Sleep != nil {
 		return l.Sleep(ctx, d)
 	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
+	return ctxsleep.Sleep(ctx, d)
 }
