@@ -159,7 +159,7 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	attrs := make([]slog.Attr, 0, 16)
 	attrs = append(attrs, slog.String("method", req.Method))
 	if req.URL != nil {
-		u, _ := redactURL(req.URL)
+		u, _ := credentials.RedactURL(req.URL)
 		attrs = append(attrs, slog.String("url", u.String()))
 	}
 	if resp != nil {
@@ -210,7 +210,7 @@ func errorString(err error) string {
 	}
 	s := err.Error()
 	if u, perr := url.Parse(ue.URL); perr == nil {
-		if r, changed := redactURL(u); changed {
+		if r, changed := credentials.RedactURL(u); changed {
 			s = strings.ReplaceAll(s, ue.URL, r.String())
 		}
 	} else {
@@ -318,9 +318,9 @@ func redactBody(contentType string, b []byte, truncated bool) string {
 		return string(out)
 	case mt == "application/x-www-form-urlencoded":
 		if truncated {
-			return redactQuery(string(b)) + "…"
+			return credentials.RedactQuery(string(b)) + "…"
 		}
-		return redactQuery(string(b))
+		return credentials.RedactQuery(string(b))
 	}
 	if mt == "" {
 		mt = "unknown type"
@@ -332,7 +332,7 @@ func redactJSON(v any) any {
 	switch v := v.(type) {
 	case map[string]any:
 		for k, x := range v {
-			if secretParam(k) {
+			if credentials.IsSecretParam(k) {
 				v[k] = credentials.Redacted
 			} else {
 				v[k] = redactJSON(x)

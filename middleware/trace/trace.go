@@ -46,6 +46,7 @@ import (
 	oteltrace "go.opentelemetry.io/otel/trace"
 
 	"github.com/composiohttp/composiohttp"
+	"github.com/composiohttp/composiohttp/credentials"
 )
 
 // Attribute keys set by the middleware, besides otelhttp's.
@@ -155,7 +156,7 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			ctx = ContextWithRoute(ctx, r)
 		}
 	}
-	red, changed := redactURL(req.URL)
+	red, changed := credentials.RedactURL(req.URL)
 	if changed {
 		ctx = context.WithValue(ctx, origURLKey{}, req.URL)
 	}

@@ -1,20 +1,19 @@
-package trace
+package credentials
 
 import (
 	"net/url"
 	"strings"
-
-	"github.com/composiohttp/composiohttp/credentials"
 )
 
-// redactedValue replaces the value of a secret query parameter.
-const redactedValue = "REDACTED"
+// RedactedParam replaces the value of a secret query parameter in
+// RedactURL.
+const RedactedParam = "REDACTED"
 
-// secretParam reports whether a query parameter's value must not be shown:
-// credentials.IsSecret (token, secret, key, pass, auth, signature, ...)
-// plus "sig" and "code" (signed URLs, OAuth authorization codes).
-func secretParam(name string) bool {
-	if credentials.IsSecret(name) {
+// IsSecretParam reports whether a query parameter's value must not be
+// shown: IsSecret (token, secret, key, pass, auth, signature, ...) plus
+// "sig" and "code" (signed URLs, OAuth authorization codes).
+func IsSecretParam(name string) bool {
+	if IsSecret(name) {
 		return true
 	}
 	switch strings.ToLower(name) {
@@ -24,17 +23,18 @@ func secretParam(name string) bool {
 	return false
 }
 
-// redactURL returns u without user info and with the values of secret
-// query parameters replaced, and whether that differs from u. u itself is
-// not modified; when nothing is secret it is returned as is, without
+// RedactURL returns u without user info and with the values of secret
+// query parameters (IsSecretParam) replaced by RedactedParam, and whether
+// that differs from u, for logs and span attributes. u itself is not
+// modified; when nothing is secret it is returned as is, without
 // allocating.
-func redactURL(u *url.URL) (*url.URL, bool) {
+func RedactURL(u *url.URL) (*url.URL, bool) {
 	if u == nil || (u.User == nil && !hasSecretParam(u.RawQuery)) {
 		return u, false
 	}
 	r := *u
 	r.User = nil
-	r.RawQuery = redactQuery(u.RawQuery)
+	r.RawQuery = RedactQuery(u.RawQuery)
 	return &r, true
 }
 
@@ -60,10 +60,12 @@ func paramSecret(raw string) bool {
 		}
 		raw = n
 	}
-	return secretParam(raw)
+	return IsSecretParam(raw)
 }
 
-func redactQuery(q string) string {
+// RedactQuery returns a raw query (or form body) with the values of
+// secret parameters (IsSecretParam) replaced by RedactedParam.
+func RedactQuery(q string) string {
 	var b strings.Builder
 	b.Grow(len(q))
 	for i := 0; q != ""; i++ {
@@ -75,7 +77,7 @@ func redactQuery(q string) string {
 		name, _, hasValue := strings.Cut(pair, "=")
 		if hasValue && paramSecret(name) {
 			b.WriteString(name)
-			b.WriteString("=" + redactedValue)
+			b.WriteString("=" + RedactedParam)
 			continue
 		}
 		b.WriteString(pair)

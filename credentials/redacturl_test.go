@@ -1,4 +1,4 @@
-package trace
+package credentials
 
 import (
 	"net/url"
@@ -23,9 +23,9 @@ func TestRedactURL(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, changed := redactURL(u)
+		got, changed := RedactURL(u)
 		if got.String() != tt.want || changed != (tt.in != tt.want) {
-			t.Errorf("redactURL(%s) = %s, %v; want %s", tt.in, got, changed, tt.want)
+			t.Errorf("RedactURL(%s) = %s, %v; want %s", tt.in, got, changed, tt.want)
 		}
 		if u.String() != tt.in {
 			t.Errorf("input modified: %s", u)
@@ -35,7 +35,7 @@ func TestRedactURL(t *testing.T) {
 
 func TestRedactURLNoSecretNoAlloc(t *testing.T) { // not parallel: AllocsPerRun
 	u, _ := url.Parse("https://api.github.com/repos/a/b?page=2&per_page=100")
-	if n := testing.AllocsPerRun(100, func() { redactURL(u) }); n != 0 {
+	if n := testing.AllocsPerRun(100, func() { RedactURL(u) }); n != 0 {
 		t.Errorf("%v allocations for a URL without secrets", n)
 	}
 }
