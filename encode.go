@@ -3,6 +3,7 @@ package composiohttp
 import (
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -164,7 +165,7 @@ type b64Reader struct {
 	buf    [4 * 1024]byte
 }
 
-var errBodyLength = errors.New("composiohttp: request body length differs from its ContentLength")
+var errBodyLength = fmt.Errorf("%w: request body length differs from its ContentLength", ErrBadRequest)
 
 func (r *b64Reader) Read(p []byte) (int, error) {
 	for len(r.out) == 0 {

@@ -214,43 +214,99 @@ func NewClient(t *Transport) *http.Client {
 // ...) for a request it refuses before sending anything. It never modifies
 // req and always closes req.Body.
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
-	body := onceCloser{rc: req.Body}
+	body := &onceCloser{rc: req.Body}
 	if req.Body == http.NoBody {
 		body.rc = nil
 	}
-	fail := func(err error) (*http.Response, error) {
+	c := t.config()
+	ctx := req.Context()
+	method, account, conn, err := t.check(req, c)
+	if err != nil {
 		body.close()
 		return nil, err
 	}
-	c := t.config()
+	preq, err := t.proxyRequest(req, c, body, method, account, conn)
+	if err != nil {
+		body.close()
+		return nil, err
+	}
+
+	info := CallInfoFromContext(ctx)
+	if info != nil {
+		info.ConnectedAccountID = account
+		if conn != nil {
+			info.Toolkit = conn.ToolkitSlug
+		}
+	}
+	presp, err := c.base.RoundTrip(preq)
+	if err != nil {
+		preq.Body.Close() // Base should have; closing twice is harmless
+		return nil, err
+	}
+	defer presp.Body.Close()
+	if info != nil {
+		info.ProxyStatus = presp.StatusCode
+		info.RequestID = presp.Header.Get("X-Request-Id")
+	}
+	if presp.StatusCode != http.StatusOK {
+		raw, _ := io.ReadAll(io.LimitReader(presp.Body, maxErrorBody))
+		perr := parseProxyError(presp.StatusCode, presp.Header, raw, t.clock())
+		if info != nil {
+			info.RequestID = perr.RequestID
+		}
+		return nil, perr
+	}
+	raw, err := readBody(presp.Body, presp.ContentLength, c.maxResp)
+	if errors.Is(err, ErrBodyTooLarge) {
+		return nil, envErr(-1, "reply larger than MaxResponseSize")
+	} else if err != nil {
+		return nil, err
+	}
+	env, err := decodeEnvelope(raw)
+	if err != nil {
+		return nil, err
+	}
+	if info != nil {
+		info.UpstreamStatus = env.status
+	}
+	return t.response(req, method, &env, c), nil
+}
+
+// check validates what can be checked without reading the body, and picks
+// the account or connection the request acts as.
+func (t *Transport) check(req *http.Request, c *config) (method, account string, conn *credentials.Connection, err error) {
 	if c.err != nil {
-		return fail(c.err)
+		return "", "", nil, c.err
 	}
 	if req.URL == nil {
-		return fail(fmt.Errorf("%w: nil URL", ErrBadRequest))
+		return "", "", nil, fmt.Errorf("%w: nil URL", ErrBadRequest)
 	}
-	method := req.Method
+	method = req.Method
 	switch method {
 	case "":
 		method = http.MethodGet
 	case http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete, http.MethodPatch, http.MethodHead:
 	default:
-		return fail(fmt.Errorf("%w: %q (the proxy takes GET, POST, PUT, DELETE, PATCH, HEAD)", ErrUnsupportedMethod, method))
+		return "", "", nil, fmt.Errorf("%w: %q (the proxy takes GET, POST, PUT, DELETE, PATCH, HEAD)", ErrUnsupportedMethod, method)
 	}
-
-	ctx := req.Context()
-	account, conn := t.ConnectedAccountID, t.Connection
-	if sel := selectionFrom(ctx); sel != nil && sel.identity != "" {
+	account, conn = t.ConnectedAccountID, t.Connection
+	if sel := selectionFrom(req.Context()); sel != nil && sel.identity != "" {
 		account, conn = sel.account, sel.conn
 	}
 	if conn != nil {
 		if err := conn.Validate(); err != nil {
-			return fail(fmt.Errorf("%w: %w", ErrBadRequest, err))
+			return "", "", nil, fmt.Errorf("%w: %w", ErrBadRequest, err)
 		}
 	} else if account == "" {
-		return fail(ErrNoAuthContext)
+		return "", "", nil, ErrNoAuthContext
 	}
+	return method, account, conn, nil
+}
 
+// proxyRequest builds the POST to the proxy. Its body is the envelope,
+// in memory, or streamed when it carries a binary body of known size (the
+// caller's body is then closed when the proxy request's body is).
+func (t *Transport) proxyRequest(req *http.Request, c *config, body *onceCloser, method, account string, conn *credentials.Connection) (*http.Request, error) {
 	ct := req.Header.Get("Content-Type")
 	jsonBody := body.rc != nil && isJSONType(ct) && !t.JSONAsBinary
 	size := 256 + len(req.URL.Path) + len(req.URL.RawQuery) + 64*len(req.Header)
@@ -263,7 +319,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		buf = append(buf, `"custom_connection_data":`...)
 		var err error
 		if buf, err = credentials.AppendWire(buf, conn); err != nil {
-			return fail(fmt.Errorf("%w: %w", ErrBadRequest, err))
+			return nil, fmt.Errorf("%w: %w", ErrBadRequest, err)
 		}
 	} else {
 		buf = append(buf, `"connected_account_id":`...)
@@ -276,67 +332,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	buf = append(buf, '"')
 	buf, err := appendParameters(buf, req)
 	if err != nil {
-		return fail(err)
-	}
-
-	// The body, last: a streamed binary body ends the envelope.
-	var stream io.Reader
-	streamLen := int64(0)
-	if body.rc != nil {
-		switch {
-		case jsonBody:
-			// Read straight into the envelope: no copy of the body.
-			buf = append(buf, `,"body":`...)
-			start := len(buf)
-			buf, err = appendBody(buf, body.rc, req.ContentLength, MaxRequestSize)
-			body.close()
-			if err != nil {
-				return nil, err
-			}
-			if len(buf) == start { // empty: no body at all
-				buf = buf[:start-len(`,"body":`)]
-			} else if !validJSON(buf[start:]) {
-				return nil, ErrInvalidJSONBody
-			}
-		case req.ContentLength > 0 && req.ContentLength <= MaxInlineBody:
-			// Known size: encode while the proxy request is written.
-			buf = appendBinaryHead(buf, ct)
-			stream = &b64Reader{src: body.rc, remain: req.ContentLength}
-			streamLen = int64(base64.StdEncoding.EncodedLen(int(req.ContentLength)))
-		default:
-			var data []byte
-			var rest io.Reader = body.rc
-			size := req.ContentLength
-			if size <= 0 { // unknown: read what may go inline
-				size = -1
-				if data, err = readBody(io.LimitReader(body.rc, MaxInlineBody+1), -1, MaxInlineBody+1); err != nil {
-					return fail(err)
-				}
-				rest = io.MultiReader(bytes.NewReader(data), body.rc)
-			}
-			if size < 0 && len(data) <= MaxInlineBody {
-				body.close()
-				if len(data) > 0 {
-					buf = appendBinaryHead(buf, ct)
-					buf = base64.StdEncoding.AppendEncode(buf, data)
-					buf = append(buf, `"}`...)
-				}
-				break
-			}
-			if t.Upload == nil {
-				return fail(fmt.Errorf("%w: over %d bytes and no Transport.Upload", ErrBodyTooLarge, MaxInlineBody))
-			}
-			u, err := t.Upload(ctx, rest, size, contentTypeOr(ct))
-			body.close()
-			if err != nil {
-				return nil, fmt.Errorf("composiohttp: upload of a large body failed: %w", err)
-			}
-			buf = append(buf, `,"binary_body":{"url":`...)
-			buf = appendString(buf, u)
-			buf = append(buf, `,"content_type":`...)
-			buf = appendString(buf, contentTypeOr(ct))
-			buf = append(buf, '}')
-		}
+		return nil, err
 	}
 
 	preq := &http.Request{
@@ -349,69 +345,94 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		Host:       c.proxyURL.Host,
 	}
 	*preq.URL = c.proxyURL
-	var sb *streamBody
-	if stream != nil {
-		const tail = `"}}`
-		sb = &streamBody{r: io.MultiReader(bytes.NewReader(buf), stream, strings.NewReader(tail)), c: body.rc}
-		body.rc = nil // owned by sb now
-		preq.Body = sb
-		preq.ContentLength = int64(len(buf)) + streamLen + int64(len(tail))
-	} else {
-		buf = append(buf, '}')
-		preq.Body = &memBody{}
-		preq.Body.(*memBody).Reset(buf)
-		preq.ContentLength = int64(len(buf))
-		preq.GetBody = func() (io.ReadCloser, error) {
-			b := &memBody{}
-			b.Reset(buf)
-			return b, nil
-		}
-	}
-	preq = preq.WithContext(ctx)
 
-	info := CallInfoFromContext(ctx)
-	if info != nil {
-		info.ConnectedAccountID = account
-		if conn != nil {
-			info.Toolkit = conn.ToolkitSlug
+	// The body goes last, so that a streamed binary body ends the envelope.
+	switch {
+	case body.rc == nil:
+	case jsonBody:
+		if buf, err = appendJSONBody(buf, body, req.ContentLength); err != nil {
+			return nil, err
+		}
+	case req.ContentLength > 0 && req.ContentLength <= MaxInlineBody:
+		// Known size: base64-encoded while the proxy request is written.
+		const tail = `"}}`
+		buf = appendBinaryHead(buf, ct)
+		b64 := &b64Reader{src: body.rc, remain: req.ContentLength}
+		preq.Body = &streamBody{r: io.MultiReader(bytes.NewReader(buf), b64, strings.NewReader(tail)), c: body.rc}
+		preq.ContentLength = int64(len(buf)+base64.StdEncoding.EncodedLen(int(req.ContentLength))) + int64(len(tail))
+		body.rc = nil // preq.Body closes it now
+		return preq.WithContext(req.Context()), nil
+	default:
+		if buf, err = t.appendBinaryBody(req.Context(), buf, body, req.ContentLength, ct); err != nil {
+			return nil, err
 		}
 	}
-	presp, err := c.base.RoundTrip(preq)
-	if err != nil {
-		if sb != nil {
-			sb.Close()
-		}
+	buf = append(buf, '}')
+	mb := &memBody{}
+	mb.Reset(buf)
+	preq.Body = mb
+	preq.ContentLength = int64(len(buf))
+	preq.GetBody = func() (io.ReadCloser, error) {
+		b := &memBody{}
+		b.Reset(buf)
+		return b, nil
+	}
+	return preq.WithContext(req.Context()), nil
+}
+
+// appendJSONBody reads a JSON body straight into the envelope, as "body"
+// (no copy of the body, no re-encoding), and closes it.
+func appendJSONBody(buf []byte, body *onceCloser, n int64) ([]byte, error) {
+	const field = `,"body":`
+	buf = append(buf, field...)
+	start := len(buf)
+	buf, err := appendBody(buf, body.rc, n, MaxRequestSize)
+	body.close()
+	switch {
+	case err != nil:
 		return nil, err
+	case len(buf) == start: // empty: no body at all
+		return buf[:start-len(field)], nil
+	case !validJSON(buf[start:]):
+		return nil, ErrInvalidJSONBody
 	}
-	defer presp.Body.Close()
-	rid := presp.Header.Get("X-Request-Id")
-	if info != nil {
-		info.ProxyStatus = presp.StatusCode
-		info.RequestID = rid
-	}
-	if presp.StatusCode != http.StatusOK {
-		raw, _ := io.ReadAll(io.LimitReader(presp.Body, maxErrorBody))
-		perr := parseProxyError(presp.StatusCode, presp.Header, raw, t.clock())
-		if info != nil && perr.RequestID != "" {
-			info.RequestID = perr.RequestID
+	return buf, nil
+}
+
+// appendBinaryBody handles a non-JSON body of unknown size or over
+// MaxInlineBody: what fits goes inline as base64, the rest through
+// Transport.Upload as a URL. It closes the body.
+func (t *Transport) appendBinaryBody(ctx context.Context, buf []byte, body *onceCloser, size int64, ct string) ([]byte, error) {
+	defer body.close()
+	var rest io.Reader = body.rc
+	if size <= 0 { // unknown: read what may go inline
+		size = -1
+		data, err := readBody(io.LimitReader(body.rc, MaxInlineBody+1), -1, MaxInlineBody+1)
+		if err != nil {
+			return nil, err
 		}
-		return nil, perr
-	}
-	raw, err := readBody(presp.Body, presp.ContentLength, c.maxResp)
-	if err != nil {
-		if errors.Is(err, ErrBodyTooLarge) {
-			return nil, envErr(-1, "reply larger than MaxResponseSize")
+		if len(data) <= MaxInlineBody {
+			if len(data) > 0 {
+				buf = appendBinaryHead(buf, ct)
+				buf = base64.StdEncoding.AppendEncode(buf, data)
+				buf = append(buf, `"}`...)
+			}
+			return buf, nil
 		}
-		return nil, err
+		rest = io.MultiReader(bytes.NewReader(data), body.rc)
 	}
-	env, err := decodeEnvelope(raw)
+	if t.Upload == nil {
+		return nil, fmt.Errorf("%w: over %d bytes and no Transport.Upload", ErrBodyTooLarge, MaxInlineBody)
+	}
+	u, err := t.Upload(ctx, rest, size, contentTypeOr(ct))
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("composiohttp: upload of a large body failed: %w", err)
 	}
-	if info != nil {
-		info.UpstreamStatus = env.status
-	}
-	return t.response(req, method, &env, c), nil
+	buf = append(buf, `,"binary_body":{"url":`...)
+	buf = appendString(buf, u)
+	buf = append(buf, `,"content_type":`...)
+	buf = appendString(buf, contentTypeOr(ct))
+	return append(buf, '}'), nil
 }
 
 func (t *Transport) clock() time.Time {
@@ -475,8 +496,8 @@ func readBody(r io.Reader, n, max int64) ([]byte, error) {
 	return appendBody(nil, r, n, max)
 }
 
-// appendBody appends all of r to dst: n bytes when n > 0 (fewer is an
-// error), else up to max. More than max is ErrBodyTooLarge.
+// appendBody appends all of r to dst: n bytes when n > 0 (fewer or more
+// is an error), else up to max. More than max is ErrBodyTooLarge.
 func appendBody(dst []byte, r io.Reader, n, max int64) ([]byte, error) {
 	if n > max {
 		return dst, fmt.Errorf("%w: %d bytes, limit %d", ErrBodyTooLarge, n, max)
@@ -486,6 +507,10 @@ func appendBody(dst []byte, r io.Reader, n, max int64) ([]byte, error) {
 		dst = slices.Grow(dst, int(n))[:start+int(n)]
 		if _, err := io.ReadFull(r, dst[start:]); err != nil {
 			return dst[:start], fmt.Errorf("composiohttp: reading body: %w", err)
+		}
+		var one [1]byte
+		if m, _ := r.Read(one[:]); m > 0 {
+			return dst[:start], errBodyLength
 		}
 		return dst, nil
 	}

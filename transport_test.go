@@ -418,6 +418,24 @@ func TestRefusedBeforeSending(t *testing.T) {
 			return r
 		}, nil, ErrBadRequest},
 		{"nil URL", func() *http.Request { return &http.Request{Method: "GET", Header: http.Header{}} }, nil, ErrBadRequest},
+		{"JSON over the proxy's request limit", func() *http.Request {
+			r, _ := http.NewRequest("POST", "https://a.test/", strings.NewReader(`{}`))
+			r.Header.Set("Content-Type", "application/json")
+			r.ContentLength = MaxRequestSize + 1
+			return r
+		}, nil, ErrBodyTooLarge},
+		{"JSON longer than its ContentLength", func() *http.Request {
+			r, _ := http.NewRequest("POST", "https://a.test/", strings.NewReader(`{}{}`))
+			r.Header.Set("Content-Type", "application/json")
+			r.ContentLength = 2
+			return r
+		}, nil, ErrBadRequest},
+		{"JSON shorter than its ContentLength", func() *http.Request {
+			r, _ := http.NewRequest("POST", "https://a.test/", strings.NewReader(`{}`))
+			r.Header.Set("Content-Type", "application/json")
+			r.ContentLength = 10
+			return r
+		}, nil, io.ErrUnexpectedEOF},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -833,5 +851,38 @@ func TestParseRetryAfter(t *testing.T) {
 		if got := ParseRetryAfter(in, now); got != want {
 			t.Errorf("ParseRetryAfter(%q) = %v, want %v", in, got, want)
 		}
+	}
+}
+
+// A streamed body that does not match its ContentLength fails the proxy
+// request's write, as net/http would, instead of sending a short envelope.
+func TestStreamedBodyLengthMismatch(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		body string
+		n    int64
+	}{{"shorter", "abc", 10}, {"longer", "abcdefghijkl", 4}} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			base := roundTripFunc(func(r *http.Request) (*http.Response, error) {
+				_, err := io.ReadAll(r.Body)
+				r.Body.Close()
+				if err == nil {
+					t.Error("the envelope was written whole")
+				}
+				return nil, err
+			})
+			tr := &Transport{APIKey: "ak", ConnectedAccountID: "ca", Base: base}
+			cb := &countingBody{r: strings.NewReader(tc.body)}
+			req, _ := http.NewRequest("PUT", "https://a.test/f", cb)
+			req.ContentLength = tc.n
+			if _, err := tr.RoundTrip(req); !errors.Is(err, ErrBadRequest) {
+				t.Fatalf("err = %v, want ErrBadRequest", err)
+			}
+			if cb.closes.Load() != 1 {
+				t.Fatalf("closed %d times", cb.closes.Load())
+			}
+		})
 	}
 }
