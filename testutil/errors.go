@@ -2,7 +2,6 @@ package testutil
 
 import (
 	"encoding/json"
-	"errors"
 	"net/http"
 	"strings"
 
@@ -21,10 +20,10 @@ const (
 	SlugAccountNotFound    = "ConnectedAccountNotFound"  // 404
 	SlugMethodNotAllowed   = "MethodNotAllowed"          // 405
 	SlugAccountNotActive   = "ConnectedAccountNotActive" // 422
-	SlugInvalidConnection  = "InvalidConnectionData"     // 422: the credential applier failed
+	SlugInvalidConnection  = "InvalidConnectionData"     // 422: a required field is missing, or the credentials cannot be applied
 	SlugRateLimited        = "RateLimitExceeded"         // 429 (faults)
 	SlugInternal           = "InternalServerError"       // 500
-	SlugUnsupportedScheme  = "AuthSchemeNotSupported"    // 501
+	SlugUnsupportedScheme  = "AuthSchemeNotSupported"    // 501: no adapter for the auth scheme
 	SlugBadGateway         = "BadGateway"                // 502: upstream unreachable
 	SlugServiceUnavailable = "ServiceUnavailable"        // 503 (faults)
 	SlugUpstreamTimeout    = "UpstreamTimeout"           // 504
@@ -52,10 +51,6 @@ const (
 	defaultBinaryType      = "application/octet-stream"
 	maxErrorDetails        = 50
 )
-
-// ErrUnsupportedScheme is returned (wrapped) by a credential applier for an
-// auth scheme it does not implement; the fake then answers 501.
-var ErrUnsupportedScheme = errors.New("testutil: unsupported auth scheme")
 
 // proxyError is an error reply of the fake.
 type proxyError struct {

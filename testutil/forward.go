@@ -17,49 +17,87 @@ import (
 
 	"github.com/composiohttp/composiohttp"
 	"github.com/composiohttp/composiohttp/credentials"
+	"github.com/composiohttp/composiohttp/schemes"
 )
 
-// ApplyCredentials is the default credential applier: OAUTH2, DCR_OAUTH and
-// S2S_OAUTH2 set "Authorization: <token_type or Bearer> <access_token>";
-// BEARER_TOKEN sets "Authorization: Bearer <token or bearer_token>"; BASIC
-// sets basic_encoded, or username and password, as Basic authorization;
-// NO_AUTH sets nothing. A missing required field is an error; any other
-// scheme is an error matching ErrUnsupportedScheme.
-func ApplyCredentials(conn *credentials.Connection, r *http.Request) error {
-	v := &conn.Val
-	switch conn.AuthScheme {
-	case credentials.OAuth2, credentials.DCROAuth, credentials.S2SOAuth2:
-		if v.AccessToken == "" {
-			return fmt.Errorf("testutil: %s connection has no access_token", conn.AuthScheme)
-		}
-		typ := v.TokenType
-		if typ == "" || strings.EqualFold(typ, "bearer") {
-			typ = "Bearer"
-		}
-		r.Header.Set(headerAuthorization, typ+" "+v.AccessToken)
-	case credentials.BearerToken:
-		tok := v.Token
-		if tok == "" {
-			tok = v.BearerToken
-		}
-		if tok == "" {
-			return errors.New("testutil: BEARER_TOKEN connection has no token")
-		}
-		r.Header.Set(headerAuthorization, "Bearer "+tok)
-	case credentials.Basic:
-		switch {
-		case v.BasicEncoded != "":
-			r.Header.Set(headerAuthorization, "Basic "+v.BasicEncoded)
-		case v.Username != "":
-			r.SetBasicAuth(v.Username, v.Password)
-		default:
-			return errors.New("testutil: BASIC connection has no basic_encoded or username")
-		}
-	case credentials.NoAuth:
-	default:
-		return fmt.Errorf("%w %q", ErrUnsupportedScheme, conn.AuthScheme)
+// ApplyCredentials is the default CredentialApplier:
+// SchemesApplier(schemes.Default). The upstream sees exactly what the
+// built-in adapter of each scheme produces (see schemes.Default):
+// "Authorization: Bearer <access_token>" for OAUTH2, the toolkit's key
+// placement for API_KEY, an HMAC-SHA1 signature for OAUTH1, and so on.
+func ApplyCredentials(ctx context.Context, conn *credentials.Connection, r *http.Request) error {
+	return applyWith(ctx, schemes.Default, conn, r)
+}
+
+// SchemesApplier returns a CredentialApplier that applies a connection with
+// the adapter reg holds for its auth scheme (nil reg: schemes.Default).
+// Before applying it checks, in order: that reg has an adapter for the
+// scheme (else a *schemes.UnknownSchemeError, answered 501), and that the
+// connection has the fields its scheme requires (credentials
+// Connection.Validate; else a *credentials.MissingFieldError, answered 422
+// naming the scheme and the field). Schemes reg knows and the credentials
+// package does not are not validated.
+func SchemesApplier(reg *schemes.Registry) CredentialApplier {
+	if reg == nil {
+		reg = schemes.Default
 	}
-	return nil
+	return func(ctx context.Context, conn *credentials.Connection, r *http.Request) error {
+		return applyWith(ctx, reg, conn, r)
+	}
+}
+
+func applyWith(ctx context.Context, reg *schemes.Registry, conn *credentials.Connection, r *http.Request) error {
+	if _, ok := reg.Lookup(conn.AuthScheme); !ok {
+		return &schemes.UnknownSchemeError{Scheme: conn.AuthScheme}
+	}
+	if err := conn.Validate(); errors.Is(err, credentials.ErrMissingField) {
+		return err
+	}
+	return reg.Apply(ctx, conn, r)
+}
+
+// credentialError is the reply to a CredentialApplier's error.
+func credentialError(conn *credentials.Connection, err error) *proxyError {
+	if errors.Is(err, schemes.ErrUnknownScheme) || errors.Is(err, credentials.ErrUnknownScheme) {
+		e := newError(http.StatusNotImplemented, SlugUnsupportedScheme,
+			fmt.Sprintf("Auth scheme %q is not supported by the proxy", string(conn.AuthScheme)), err.Error())
+		e.fix = "Use one of the auth schemes Composio defines: " + strings.Join(schemeNames(), ", ") + "."
+		return e
+	}
+	e := newError(http.StatusUnprocessableEntity, SlugInvalidConnection,
+		"The connection's credentials cannot be applied", err.Error())
+	if field, alts := missingField(err); field != "" {
+		e.message = fmt.Sprintf("The %s connection is missing the required field %q", conn.AuthScheme, field)
+		detail := fmt.Sprintf("val.%s: required by auth scheme %s", field, conn.AuthScheme)
+		for _, a := range alts {
+			detail += " (or val." + a + ")"
+		}
+		e.errs = []string{detail}
+	}
+	e.fix = "Reconnect the account, or pass complete credentials in custom_connection_data.val."
+	return e
+}
+
+// missingField names the field a missing-field error reports and its
+// alternatives, or "".
+func missingField(err error) (string, []string) {
+	var ce *credentials.MissingFieldError
+	var se *schemes.MissingFieldError
+	switch {
+	case errors.As(err, &ce):
+		return ce.Field, ce.Alternatives
+	case errors.As(err, &se) && se.Toolkit == "":
+		return se.Field, nil
+	}
+	return "", nil
+}
+
+func schemeNames() []string {
+	var names []string
+	for _, s := range credentials.Schemes() {
+		names = append(names, string(s))
+	}
+	return names
 }
 
 // upstreamResult is an upstream's response, body read.
@@ -127,13 +165,8 @@ func (s *Server) forward(ctx context.Context, env *envelope) ([]byte, *proxyErro
 	if env.hasBinary && req.Header.Get(headerContentType) == "" {
 		req.Header.Set(headerContentType, defaultBinaryType)
 	}
-	if err := s.cfg.applier(t.conn, req); err != nil {
-		if errors.Is(err, ErrUnsupportedScheme) {
-			return nil, newError(http.StatusNotImplemented, SlugUnsupportedScheme,
-				fmt.Sprintf("Auth scheme %s is not supported by the proxy", t.conn.AuthScheme))
-		}
-		return nil, newError(http.StatusUnprocessableEntity, SlugInvalidConnection,
-			"The connection's credentials cannot be applied", err.Error())
+	if err := s.cfg.applier(ctx, t.conn, req); err != nil {
+		return nil, credentialError(t.conn, err)
 	}
 
 	res, err := s.send(ctx, req, t.handler)

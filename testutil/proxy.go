@@ -15,6 +15,7 @@ import (
 
 	"github.com/composiohttp/composiohttp"
 	"github.com/composiohttp/composiohttp/credentials"
+	"github.com/composiohttp/composiohttp/schemes"
 )
 
 // ServeHTTP serves the proxy endpoints and the signed binary URLs.
@@ -209,8 +210,9 @@ type target struct {
 }
 
 func (s *Server) resolve(env *envelope) (*target, *proxyError) {
-	var base string
 	t := &target{}
+	var bu *url.URL
+	legacy := false // a Handler account without explicit BaseURL: accept DefaultAccountBaseURL's site too
 	if env.accountID != "" {
 		a, ok := s.account(env.accountID)
 		if !ok {
@@ -225,23 +227,47 @@ func (s *Server) resolve(env *envelope) (*target, *proxyError) {
 			e.fix = "Reconnect the account."
 			return nil, e
 		}
-		base = a.BaseURL
 		t.conn = &credentials.Connection{AuthScheme: a.AuthScheme, ToolkitSlug: a.Toolkit, Val: a.Val.Clone()}
 		t.handler = a.Handler
+		legacy = a.Handler != nil && a.BaseURL == ""
+		base := a.BaseURL
+		if base == "" {
+			var err error
+			base, err = s.cfg.toolkits.ResolveBaseURL(t.conn)
+			switch {
+			case err == nil:
+			case a.Handler != nil && errors.Is(err, schemes.ErrUnknownToolkit):
+				base = DefaultAccountBaseURL
+			case errors.Is(err, schemes.ErrMissingField):
+				e := newError(http.StatusUnprocessableEntity, SlugInvalidConnection,
+					fmt.Sprintf("The account's base URL cannot be resolved for toolkit %q", a.Toolkit), err.Error())
+				e.fix = "Reconnect the account with the location fields its toolkit needs."
+				return nil, e
+			default:
+				return nil, newError(http.StatusBadGateway, SlugBadGateway, "The account has no valid upstream base URL")
+			}
+		}
+		if bu = httpURL(base); bu == nil {
+			return nil, newError(http.StatusBadGateway, SlugBadGateway, "The account has no valid upstream base URL")
+		}
 	} else {
 		c := *env.conn
 		t.conn = &c
-		base = c.Val.BaseURL
-		if base == "" {
-			return nil, validationError("custom_connection_data.val.base_url: required by the fake to know the upstream")
-		}
-	}
-	bu, err := url.Parse(base)
-	if err != nil || (bu.Scheme != "http" && bu.Scheme != "https") || bu.Host == "" {
-		if env.conn != nil {
+		base, err := s.cfg.toolkits.ResolveBaseURL(t.conn)
+		var mf *schemes.MissingFieldError
+		switch {
+		case c.Val.BaseURL != "" && (err != nil || httpURL(base) == nil):
 			return nil, validationError("custom_connection_data.val.base_url: must be an absolute http(s) URL")
+		case errors.Is(err, schemes.ErrUnknownToolkit):
+			return nil, validationError("custom_connection_data.val.base_url: required when toolkitSlug is not a known toolkit")
+		case errors.As(err, &mf):
+			return nil, validationError(fmt.Sprintf("custom_connection_data.val.%s: required by the base URL of toolkit %q", mf.Field, c.ToolkitSlug))
+		case err != nil:
+			return nil, validationError("custom_connection_data.val: " + strings.TrimPrefix(err.Error(), "schemes: "))
 		}
-		return nil, newError(http.StatusBadGateway, SlugBadGateway, "The account has no valid upstream base URL")
+		if bu = httpURL(base); bu == nil {
+			return nil, validationError("custom_connection_data.val: the toolkit's base URL is not an absolute http(s) URL")
+		}
 	}
 	eu, err := url.Parse(env.endpoint)
 	if err != nil {
@@ -249,7 +275,7 @@ func (s *Server) resolve(env *envelope) (*target, *proxyError) {
 	}
 	switch {
 	case eu.Scheme != "" && eu.Host != "":
-		if !sameSite(eu, bu) {
+		if !sameSite(eu, bu) && !(legacy && sameSite(eu, defaultAccountURL)) {
 			e := newError(http.StatusBadRequest, SlugOriginMismatch,
 				fmt.Sprintf("Endpoint %s://%s does not share scheme and registrable domain with the connection's base URL %s://%s",
 					eu.Scheme, eu.Host, bu.Scheme, bu.Host))
@@ -274,6 +300,17 @@ func (s *Server) resolve(env *envelope) (*target, *proxyError) {
 		t.handler = s.upstreamHandler(t.url.Scheme + "://" + t.url.Host)
 	}
 	return t, nil
+}
+
+var defaultAccountURL, _ = url.Parse(DefaultAccountBaseURL)
+
+// httpURL parses an absolute http(s) URL, or returns nil.
+func httpURL(s string) *url.URL {
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil
+	}
+	return u
 }
 
 // sameSite reports whether a and b share scheme and registrable domain;

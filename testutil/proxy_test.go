@@ -387,61 +387,6 @@ func TestForwarding(t *testing.T) {
 	}
 }
 
-func TestCredentials(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		name   string
-		scheme credentials.Scheme
-		val    credentials.Val
-		want   string // Authorization
-		status int
-		slug   string
-	}{
-		{"oauth2", credentials.OAuth2, credentials.Val{AccessToken: "t1"}, "Bearer t1", 200, ""},
-		{"oauth2 lower bearer", credentials.OAuth2, credentials.Val{AccessToken: "t1", TokenType: "bearer"}, "Bearer t1", 200, ""},
-		{"oauth2 other type", credentials.OAuth2, credentials.Val{AccessToken: "t1", TokenType: "MAC"}, "MAC t1", 200, ""},
-		{"dcr", credentials.DCROAuth, credentials.Val{AccessToken: "t2", ClientID: "c"}, "Bearer t2", 200, ""},
-		{"s2s", credentials.S2SOAuth2, credentials.Val{AccessToken: "t3"}, "Bearer t3", 200, ""},
-		{"bearer token", credentials.BearerToken, credentials.Val{Token: "t4", BearerToken: "no"}, "Bearer t4", 200, ""},
-		{"bearer_token fallback", credentials.BearerToken, credentials.Val{BearerToken: "t5"}, "Bearer t5", 200, ""},
-		{"basic encoded", credentials.Basic, credentials.Val{BasicEncoded: "dTpw"}, "Basic dTpw", 200, ""},
-		{"basic user", credentials.Basic, credentials.Val{Username: "u", Password: "p"}, "Basic dTpw", 200, ""},
-		{"no auth", credentials.NoAuth, credentials.Val{}, "", 200, ""},
-		{"oauth2 without token", credentials.OAuth2, credentials.Val{}, "", 422, testutil.SlugInvalidConnection},
-		{"basic without user", credentials.Basic, credentials.Val{}, "", 422, testutil.SlugInvalidConnection},
-		{"unsupported scheme", credentials.OAuth1, credentials.Val{OAuthToken: "x"}, "", 501, testutil.SlugUnsupportedScheme},
-		{"unknown scheme", "MAGIC", credentials.Val{}, "", 501, testutil.SlugUnsupportedScheme},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			s := testutil.NewServer(t)
-			s.AddAccount(testutil.Account{ID: "ca", AuthScheme: tt.scheme, Val: tt.val, Handler: echo})
-			r := call(t, s, map[string]any{"connected_account_id": "ca", "endpoint": "/x", "method": "GET"})
-			if tt.status != 200 {
-				checkError(t, r, tt.status, tt.slug, "")
-				return
-			}
-			if got := http.Header(decodeEcho(t, r).Header).Get("Authorization"); got != tt.want {
-				t.Errorf("Authorization = %q, want %q", got, tt.want)
-			}
-		})
-	}
-	t.Run("custom applier", func(t *testing.T) {
-		t.Parallel()
-		s := testutil.NewServer(t, testutil.WithCredentialApplier(func(c *credentials.Connection, r *http.Request) error {
-			r.Header.Set("X-Api-Key", c.Val.APIKey)
-			r.Header.Set("X-Toolkit", c.ToolkitSlug)
-			return nil
-		}))
-		s.AddAccount(testutil.Account{ID: "ca", Toolkit: "perplexity", AuthScheme: credentials.APIKey, Val: credentials.Val{APIKey: "pk"}, Handler: echo})
-		h := http.Header(decodeEcho(t, call(t, s, map[string]any{"connected_account_id": "ca", "endpoint": "/x", "method": "GET"})).Header)
-		if h.Get("X-Api-Key") != "pk" || h.Get("X-Toolkit") != "perplexity" {
-			t.Errorf("headers %v", h)
-		}
-	})
-}
-
 func TestCustomConnection(t *testing.T) {
 	t.Parallel()
 	s := testutil.NewServer(t)
@@ -472,10 +417,16 @@ func TestCustomConnection(t *testing.T) {
 			slug:   testutil.SlugOriginMismatch,
 		},
 		{
-			name:   "unsupported scheme",
-			env:    `{"endpoint":"/x","method":"GET","custom_connection_data":{"authScheme":"SERVICE_ACCOUNT","val":{"base_url":"https://api.linear.app"}}}`,
+			name:   "unknown scheme",
+			env:    `{"endpoint":"/x","method":"GET","custom_connection_data":{"authScheme":"SAML","val":{"base_url":"https://api.linear.app"}}}`,
 			status: 501,
 			slug:   testutil.SlugUnsupportedScheme,
+		},
+		{
+			name:   "missing field",
+			env:    `{"endpoint":"/x","method":"GET","custom_connection_data":{"authScheme":"SERVICE_ACCOUNT","val":{"base_url":"https://api.linear.app","application_id":"1","installation_id":"2"}}}`,
+			status: 422,
+			slug:   testutil.SlugInvalidConnection,
 		},
 	}
 	for _, tt := range tests {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/composiohttp/composiohttp"
 	"github.com/composiohttp/composiohttp/credentials"
+	"github.com/composiohttp/composiohttp/schemes"
 )
 
 // Defaults of the fake.
@@ -24,7 +25,7 @@ const (
 	// before answering 504.
 	DefaultUpstreamTimeout = 30 * time.Second
 	// DefaultAccountBaseURL is the nominal base URL of an account that has
-	// a Handler and no BaseURL.
+	// a Handler, no BaseURL and no toolkit base URL (see Account.BaseURL).
 	DefaultAccountBaseURL = "https://api.example.com"
 	// MaxEnvelope is the largest proxy request body the fake reads (the
 	// real service's 250 MB limit); larger ones get a 413.
@@ -46,11 +47,16 @@ type Account struct {
 	Status string `json:"status,omitempty"`
 	// BaseURL is the upstream origin (with an optional base path) that
 	// relative endpoints resolve against and absolute endpoints must share
-	// a registrable domain with. Default, when Handler is set:
-	// DefaultAccountBaseURL.
+	// a registrable domain with. Default: Val.BaseURL, else the base URL of
+	// the toolkit registered under Toolkit (see WithToolkits), its
+	// placeholders filled from Val ("https://{subdomain}.zendesk.com"),
+	// else, when Handler is set, DefaultAccountBaseURL.
 	BaseURL string `json:"base_url,omitempty"`
 	// Handler, if set, serves the account's upstream in process; BaseURL
-	// is then only the nominal origin.
+	// is then only the nominal origin. Without an explicit BaseURL such an
+	// account also accepts absolute endpoints on DefaultAccountBaseURL's
+	// domain (example.com), so tests written against it keep working
+	// whatever the toolkit.
 	Handler http.Handler `json:"-"`
 }
 
@@ -136,7 +142,8 @@ type config struct {
 	binaryTTL       time.Duration
 	upstreamTimeout time.Duration
 	upstreamRT      http.RoundTripper
-	applier         func(*credentials.Connection, *http.Request) error
+	applier         CredentialApplier
+	toolkits        *schemes.ToolkitRegistry
 }
 
 // WithAPIKey sets the project API key the fake accepts in x-api-key.
@@ -175,11 +182,42 @@ func WithUpstreamTransport(rt http.RoundTripper) Option {
 	return func(c *config) { c.upstreamRT = rt }
 }
 
+// CredentialApplier puts a connection's credentials on the request the
+// fake forwards upstream. r is the fake's own request, which it may change
+// freely; ctx ends with the upstream timeout. An error matching
+// schemes.ErrUnknownScheme or credentials.ErrUnknownScheme makes the call
+// fail with 501 AuthSchemeNotSupported, any other error with 422
+// InvalidConnectionData; the error text goes in the reply's errors[], so it
+// must not hold a secret.
+type CredentialApplier func(ctx context.Context, conn *credentials.Connection, r *http.Request) error
+
 // WithCredentialApplier sets how an account's credentials are put on the
-// forwarded request. An error matching ErrUnsupportedScheme makes the call
-// fail with 501, any other error with 422. Default: ApplyCredentials.
-func WithCredentialApplier(f func(conn *credentials.Connection, r *http.Request) error) Option {
+// forwarded request, e.g. a function that handles one scheme itself and
+// calls ApplyCredentials for the others. Default: ApplyCredentials.
+func WithCredentialApplier(f CredentialApplier) Option {
 	return func(c *config) { c.applier = f }
+}
+
+// WithSchemes makes the fake apply credentials with the adapters of reg:
+// the same as WithCredentialApplier(SchemesApplier(reg)). Use it for
+// SERVICE_ACCOUNT and GOOGLE_SERVICE_ACCOUNT, whose adapters exchange
+// credentials at a token endpoint:
+//
+//	reg := schemes.Default.Clone()
+//	reg.Register(credentials.ServiceAccount, &schemes.GitHubApp{BaseURL: tokenSrv.URL, HTTPClient: tokenSrv.Client()})
+//	s := testutil.NewServer(t, testutil.WithSchemes(reg))
+//
+// Default: schemes.Default.
+func WithSchemes(reg *schemes.Registry) Option {
+	return func(c *config) { c.applier = SchemesApplier(reg) }
+}
+
+// WithToolkits sets the toolkit registry that gives accounts and
+// custom_connection_data without a base URL their upstream origin.
+// Default: schemes.DefaultToolkits. (Where API_KEY adapters place a key is
+// decided by the adapter's own registry: schemes.APIKey.Toolkits.)
+func WithToolkits(reg *schemes.ToolkitRegistry) Option {
+	return func(c *config) { c.toolkits = reg }
 }
 
 // Server is a fake Composio proxy. It is an http.Handler; NewServer serves
@@ -230,10 +268,15 @@ func New(opts ...Option) *Server {
 		sleep:           sleepCtx,
 		binaryTTL:       DefaultBinaryTTL,
 		upstreamTimeout: DefaultUpstreamTimeout,
-		applier:         ApplyCredentials,
 	}
 	for _, o := range opts {
 		o(&cfg)
+	}
+	if cfg.applier == nil {
+		cfg.applier = ApplyCredentials
+	}
+	if cfg.toolkits == nil {
+		cfg.toolkits = schemes.DefaultToolkits
 	}
 	if cfg.apiKey == "" {
 		cfg.apiKey = "ak_test_" + randomHex(8)
@@ -307,13 +350,12 @@ func (s *Server) Transport() *composiohttp.Transport {
 func (s *Server) Client() *http.Client { return &http.Client{Transport: s.Transport()} }
 
 // AddAccount adds a connected account, replacing one with the same ID. It
-// panics if a.ID is empty.
+// panics if a.ID is empty. The account is checked when a call uses it, so
+// that tests can add broken accounts: an auth scheme without an adapter is
+// a 501, a required credential field missing a 422.
 func (s *Server) AddAccount(a Account) {
 	if a.ID == "" {
 		panic("testutil: AddAccount: empty account ID")
-	}
-	if a.BaseURL == "" && a.Handler != nil {
-		a.BaseURL = DefaultAccountBaseURL
 	}
 	a.Val = a.Val.Clone()
 	s.mu.Lock()

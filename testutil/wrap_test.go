@@ -280,11 +280,9 @@ func TestUpstreamFailureHidesQuery(t *testing.T) {
 	t.Parallel()
 	closed := httptest.NewServer(http.NotFoundHandler())
 	closed.Close()
-	s := testutil.NewServer(t, testutil.WithCredentialApplier(func(c *credentials.Connection, r *http.Request) error {
-		r.URL.RawQuery = "api_key=" + c.Val.APIKey
-		return nil
-	}))
-	s.AddAccount(testutil.Account{ID: "ca", AuthScheme: credentials.APIKey, Val: credentials.Val{APIKey: "sk_secret"}, BaseURL: closed.URL})
+	s := testutil.NewServer(t)
+	// Google toolkits put an API key in the "key" query parameter.
+	s.AddAccount(testutil.Account{ID: "ca", Toolkit: "gmail", AuthScheme: credentials.APIKey, Val: credentials.Val{APIKey: "sk_secret"}, BaseURL: closed.URL})
 	r := call(t, s, map[string]any{"connected_account_id": "ca", "endpoint": "/x", "method": "GET"})
 	checkError(t, r, 502, testutil.SlugBadGateway, "")
 	if strings.Contains(string(r.body), "sk_secret") {
