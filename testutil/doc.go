@@ -19,24 +19,47 @@
 //     MissingAuthContext; both at once is a 400 ValidationError. An unknown
 //     account is a 404 ConnectedAccountNotFound, an account whose Status is
 //     not "" or "ACTIVE" a 422 ConnectedAccountNotActive.
+//   - The upstream base URL is the account's BaseURL, else val.base_url,
+//     else the base URL of its toolkit in the toolkit registry
+//     (schemes.DefaultToolkits, or WithToolkits), placeholders filled from
+//     val ("https://{subdomain}.zendesk.com"): Account{Toolkit: "github"}
+//     calls "/user" at https://api.github.com/user. A placeholder field
+//     missing is a 422 InvalidConnectionData for an account and a 400 for
+//     custom_connection_data; no base URL at all a 400 for
+//     custom_connection_data and, for an account without a Handler, a 502.
 //   - An absolute endpoint must share scheme and registrable domain (eTLD+1
 //     by the ICANN section of golang.org/x/net/publicsuffix, so that
 //     gmail.googleapis.com may call www.googleapis.com as Composio documents;
 //     IP addresses and single-label hosts must match exactly; ports are
-//     ignored) with the account's base URL, else 400 OriginMismatch. A relative endpoint is resolved against the base URL,
-//     keeping its path ("https://x/api" + "/v1/y" is "https://x/api/v1/y").
-//     With custom_connection_data the base URL is val.base_url (required for
-//     now).
+//     ignored) with the base URL, else 400 OriginMismatch. A relative
+//     endpoint is resolved against the base URL, keeping its path
+//     ("https://x/api" + "/v1/y" is "https://x/api/v1/y").
 //   - The upstream request gets the envelope's method, endpoint, query and
 //     header parameters (in order), a body (body as JSON, content type
 //     application/json unless a Content-Type header parameter says
 //     otherwise; binary_body.base64 decoded; binary_body.url fetched with a
-//     GET), and the account's credentials (see WithCredentialApplier and
-//     ApplyCredentials: an auth scheme it does not implement is a 501
-//     AuthSchemeNotSupported, credentials it cannot apply a 422
-//     InvalidConnectionData). It is served by the account's Handler in process,
-//     by a handler registered with AddUpstream for its origin, or over
-//     HTTP. Redirects are not followed: a 3xx arrives in the envelope.
+//     GET), and the credentials exactly as the adapter of the auth scheme in
+//     the schemes registry produces them (schemes.Default; see
+//     ApplyCredentials, WithSchemes, WithCredentialApplier): Authorization
+//     for the OAuth 2 family, BEARER_TOKEN and BASIC, the toolkit's header
+//     or query parameter for API_KEY, an HMAC-SHA1 signature for OAUTH1,
+//     an installation or access token for SERVICE_ACCOUNT and
+//     GOOGLE_SERVICE_ACCOUNT (which exchange credentials at a token
+//     endpoint: point their adapters at a test server with WithSchemes).
+//     An auth scheme without an adapter is a 501 AuthSchemeNotSupported; a
+//     field the scheme requires missing (credentials Connection.Validate,
+//     or the adapter) a 422 InvalidConnectionData whose message names the
+//     scheme and the field; other credentials the adapter cannot apply (a
+//     refused token exchange, a key that does not parse) a 422 too. These
+//     are checked when a call uses the account, so tests can add broken
+//     accounts. The errors of the built-in adapters, quoted in errors[],
+//     never hold a credential.
+//   - The upstream is the account's Handler, in process (the base URL is
+//     then the nominal origin: when neither BaseURL, val.base_url nor a
+//     toolkit gives one, DefaultAccountBaseURL, and such accounts also
+//     accept absolute endpoints on example.com), else a handler registered
+//     with AddUpstream for the endpoint's origin, else the network.
+//     Redirects are not followed: a 3xx arrives in the envelope.
 //   - The reply is a 200 envelope whatever the upstream status: JSON bodies
 //     (application/json, */*+json) as data, verbatim; text (text/*, XML,
 //     form data, or valid UTF-8 without a content type) as a JSON string;
