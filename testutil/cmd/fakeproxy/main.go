@@ -10,11 +10,17 @@
 // reached over HTTP (see testdata/accounts.json):
 //
 //	[{"id": "ca_github", "toolkit": "github", "auth_scheme": "OAUTH2",
-//	  "val": {"access_token": "gho_..."}, "status": "ACTIVE",
-//	  "base_url": "https://api.github.com"}]
+//	  "val": {"access_token": "gho_..."}, "status": "ACTIVE"},
+//	 {"id": "ca_local", "toolkit": "local", "auth_scheme": "BEARER_TOKEN",
+//	  "val": {"token": "..."}, "base_url": "http://127.0.0.1:9000/api"}]
 //
 // status is optional ("" or ACTIVE works; EXPIRED, INACTIVE, ... make calls
-// fail with 422); base_url is required.
+// fail with 422). base_url is optional for a toolkit the schemes package
+// knows (github is https://api.github.com, jira
+// https://{subdomain}.atlassian.net with subdomain taken from val) and
+// required otherwise. Credentials reach the upstream as the schemes
+// adapters produce them; SERVICE_ACCOUNT and GOOGLE_SERVICE_ACCOUNT
+// exchange them at the real token endpoints.
 //
 // Composio's own SDKs read COMPOSIO_BASE_URL and COMPOSIO_API_KEY, so
 // pointing them at the fake is a matter of environment:
@@ -46,9 +52,12 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
+	"github.com/composiohttp/composiohttp/credentials"
+	"github.com/composiohttp/composiohttp/schemes"
 	"github.com/composiohttp/composiohttp/testutil"
 )
 
@@ -124,8 +133,9 @@ func newServer(o *options) (*testutil.Server, int, error) {
 }
 
 // loadAccounts reads a JSON array of accounts, strictly: unknown fields,
-// a missing or repeated id, a missing scheme and a base_url that is not
-// an absolute http(s) URL are errors.
+// a missing or repeated id, a missing scheme, a base_url that is not an
+// absolute http(s) URL, and no base_url for a toolkit whose base URL the
+// schemes package cannot resolve are errors.
 func loadAccounts(r io.Reader) ([]testutil.Account, error) {
 	dec := json.NewDecoder(r)
 	dec.DisallowUnknownFields()
@@ -147,6 +157,13 @@ func loadAccounts(r io.Reader) ([]testutil.Account, error) {
 			return nil, fmt.Errorf("accounts[%d] (%s): auth_scheme is required", i, a.ID)
 		}
 		seen[a.ID] = true
+		if a.BaseURL == "" {
+			conn := &credentials.Connection{AuthScheme: a.AuthScheme, ToolkitSlug: a.Toolkit, Val: a.Val}
+			if _, err := schemes.ResolveBaseURL(conn); err != nil {
+				return nil, fmt.Errorf("accounts[%d] (%s): base_url is required: %s", i, a.ID, strings.TrimPrefix(err.Error(), "schemes: "))
+			}
+			continue
+		}
 		u, err := url.Parse(a.BaseURL)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			return nil, fmt.Errorf("accounts[%d] (%s): base_url must be an absolute http(s) URL", i, a.ID)

@@ -39,11 +39,32 @@ func TestLoadAccountsTestdata(t *testing.T) {
 	}
 	a := accounts[0]
 	if a.ID != "ca_github" || a.Toolkit != "github" || a.AuthScheme != credentials.OAuth2 ||
-		a.Val.AccessToken != "gho_fake_token" || a.BaseURL != "https://api.github.com" || a.Status != "" {
+		a.Val.AccessToken != "gho_fake_token" || a.BaseURL != "" || a.Status != "" {
 		t.Errorf("account 0: %+v", a)
 	}
 	if accounts[2].Val.Subdomain != "example" || accounts[3].Status != "EXPIRED" {
 		t.Errorf("accounts 2, 3: %+v %+v", accounts[2], accounts[3])
+	}
+}
+
+// TestToolkitBaseURLs: accounts without base_url get their toolkit's, as
+// the OriginMismatch of an endpoint elsewhere shows (no network needed).
+func TestToolkitBaseURLs(t *testing.T) {
+	t.Parallel()
+	s, _, err := newServer(&options{accounts: "testdata/accounts.json", apiKey: "ak_cmd"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for account, base := range map[string]string{"ca_github": "https://api.github.com", "ca_basic": "https://example.atlassian.net"} {
+		req := httptest.NewRequest(http.MethodPost, "/api/v3/tools/execute/proxy",
+			strings.NewReader(`{"connected_account_id":"`+account+`","endpoint":"https://evil.test/x","method":"GET"}`))
+		req.Header.Set("X-Api-Key", "ak_cmd")
+		w := httptest.NewRecorder()
+		s.ServeHTTP(w, req)
+		if w.Code != 400 || !strings.Contains(w.Body.String(), `"slug":"OriginMismatch"`) || !strings.Contains(w.Body.String(), base) {
+			t.Errorf("%s: got %d %s, want an OriginMismatch naming %s", account, w.Code, w.Body, base)
+		}
 	}
 }
 
@@ -58,7 +79,9 @@ func TestLoadAccountsErrors(t *testing.T) {
 		{"missing id", `[{"auth_scheme":"NO_AUTH","base_url":"https://x.test"}]`, "accounts[0]: id is required"},
 		{"repeated id", `[{"id":"a","auth_scheme":"NO_AUTH","base_url":"https://x.test"},{"id":"a","auth_scheme":"NO_AUTH","base_url":"https://x.test"}]`, `accounts[1]: id "a" repeated`},
 		{"missing scheme", `[{"id":"a","base_url":"https://x.test"}]`, "auth_scheme is required"},
-		{"missing base_url", `[{"id":"a","auth_scheme":"NO_AUTH"}]`, "base_url must be an absolute http(s) URL"},
+		{"missing base_url", `[{"id":"a","auth_scheme":"NO_AUTH"}]`, `accounts[0] (a): base_url is required: toolkit "" is not registered`},
+		{"missing base_url, unknown toolkit", `[{"id":"a","toolkit":"nope","auth_scheme":"NO_AUTH"}]`, `toolkit "nope" is not registered`},
+		{"missing base_url, toolkit template field missing", `[{"id":"a","toolkit":"zendesk","auth_scheme":"NO_AUTH"}]`, `toolkit "zendesk" needs connection field "subdomain"`},
 		{"relative base_url", `[{"id":"a","auth_scheme":"NO_AUTH","base_url":"/api"}]`, "base_url must be an absolute http(s) URL"},
 		{"trailing data", `[] []`, "data after the JSON array"},
 	}
