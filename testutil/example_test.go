@@ -1,6 +1,7 @@
 package testutil_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -117,4 +118,76 @@ func ExampleServer_Downloads() {
 	// Output:
 	// application/pdf 12 %PDF-1.7 ...
 	// 200 false
+}
+
+// An account without a base URL reaches its toolkit's API, and its
+// credentials arrive as the toolkit expects: Google APIs take an API key
+// in the "key" query parameter.
+func ExampleServer_AddUpstream_toolkit() {
+	s := testutil.New()
+	s.Start()
+	defer s.Close()
+	s.AddUpstream("https://gmail.googleapis.com", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "%s %s%s", r.Method, r.Host, r.URL)
+	}))
+	s.AddAccount(testutil.Account{
+		ID:         "ca_gmail",
+		Toolkit:    "gmail",
+		AuthScheme: credentials.APIKey,
+		Val:        credentials.Val{APIKey: "AIza-example"},
+	})
+
+	t := s.Transport()
+	t.ConnectedAccountID = "ca_gmail"
+	req, _ := http.NewRequest("GET", "/gmail/v1/users/me/labels", nil) // relative: the toolkit's base URL
+	res, err := t.RoundTrip(req)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer res.Body.Close()
+	body, _ := io.ReadAll(res.Body)
+	fmt.Println(string(body))
+	// Output:
+	// GET gmail.googleapis.com/gmail/v1/users/me/labels?key=AIza-example
+}
+
+// A custom applier can handle a scheme of its own and leave the others to
+// the schemes registry.
+func ExampleWithCredentialApplier() {
+	s := testutil.New(testutil.WithCredentialApplier(func(ctx context.Context, c *credentials.Connection, r *http.Request) error {
+		if c.AuthScheme == "ACME_TOKEN" {
+			r.Header.Set("X-Acme-Token", c.Val.Token)
+			return nil
+		}
+		return testutil.ApplyCredentials(ctx, c, r)
+	}))
+	s.Start()
+	defer s.Close()
+	show := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "%q %q", r.Header.Get("X-Acme-Token"), r.Header.Get("Authorization"))
+	})
+	s.AddAccount(testutil.Account{ID: "ca_acme", AuthScheme: "ACME_TOKEN", Val: credentials.Val{Token: "acme-1"}, Handler: show})
+	s.AddAccount(testutil.Account{ID: "ca_gh", Toolkit: "github", AuthScheme: credentials.OAuth2, Val: credentials.Val{AccessToken: "gho_1"}, Handler: show})
+	s.AddAccount(testutil.Account{ID: "ca_broken", Toolkit: "github", AuthScheme: credentials.OAuth2, Handler: show})
+
+	for _, id := range []string{"ca_acme", "ca_gh", "ca_broken"} {
+		t := s.Transport()
+		t.ConnectedAccountID = id
+		req, _ := http.NewRequest("GET", "/user", nil)
+		res, err := t.RoundTrip(req)
+		if err != nil {
+			var pe *composiohttp.Error
+			errors.As(err, &pe)
+			fmt.Println(pe.StatusCode, pe.Slug, pe.Message)
+			continue
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		fmt.Println(string(body))
+	}
+	// Output:
+	// "acme-1" ""
+	// "" "Bearer gho_1"
+	// 422 InvalidConnectionData The OAUTH2 connection is missing the required field "access_token"
 }
