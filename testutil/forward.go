@@ -25,6 +25,12 @@ import (
 // built-in adapter of each scheme produces (see schemes.Default):
 // "Authorization: Bearer <access_token>" for OAUTH2, the toolkit's key
 // placement for API_KEY, an HMAC-SHA1 signature for OAUTH1, and so on.
+//
+// SERVICE_ACCOUNT, GOOGLE_SERVICE_ACCOUNT, and OAUTH2 connections whose
+// expires_at has passed and that hold a refresh_token, exchange
+// credentials at a token endpoint, which for schemes.Default is the real
+// one, over the network. In tests register adapters pointed at an httptest
+// server on a clone of schemes.Default and pass it to WithSchemes.
 func ApplyCredentials(ctx context.Context, conn *credentials.Connection, r *http.Request) error {
 	return applyWith(ctx, schemes.Default, conn, r)
 }

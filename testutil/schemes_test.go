@@ -304,8 +304,8 @@ var rsaKey = sync.OnceValue(func() *rsa.PrivateKey {
 // tokenEndpoints serves GitHub's installation token endpoint and Google's
 // OAuth 2 token endpoint, checking the signed JWTs, and counts exchanges.
 type tokenEndpoints struct {
-	srv            *httptest.Server
-	github, google atomic.Int32
+	srv                   *httptest.Server
+	github, google, oauth atomic.Int32
 }
 
 func newTokenEndpoints(t *testing.T) *tokenEndpoints {
@@ -339,6 +339,18 @@ func newTokenEndpoints(t *testing.T) *tokenEndpoints {
 		w.Header().Set("Content-Type", "application/json")
 		io.WriteString(w, `{"access_token":"ya29.service","token_type":"Bearer","expires_in":3600}`)
 	})
+	mux.HandleFunc("POST /oauth/token", func(w http.ResponseWriter, r *http.Request) {
+		te.oauth.Add(1)
+		w.Header().Set("Content-Type", "application/json")
+		id, secret, _ := r.BasicAuth()
+		if r.PostFormValue("grant_type") != "refresh_token" || r.PostFormValue("refresh_token") != "rt_SECRET" ||
+			id+r.PostFormValue("client_id") != "cid" || secret+r.PostFormValue("client_secret") != "cs_SECRET" {
+			w.WriteHeader(http.StatusBadRequest)
+			io.WriteString(w, `{"error":"invalid_grant"}`)
+			return
+		}
+		io.WriteString(w, `{"access_token":"fresh","token_type":"bearer","expires_in":3600}`)
+	})
 	te.srv = httptest.NewServer(mux)
 	t.Cleanup(te.srv.Close)
 	return te
@@ -350,6 +362,10 @@ func (te *tokenEndpoints) registry() *schemes.Registry {
 	reg := schemes.Default.Clone()
 	reg.Register(credentials.ServiceAccount, &schemes.GitHubApp{BaseURL: te.srv.URL, HTTPClient: te.srv.Client()})
 	reg.Register(credentials.GoogleServiceAccount, &schemes.GoogleServiceAccount{HTTPClient: te.srv.Client()})
+	oauth2 := &schemes.OAuth2{TokenURL: te.srv.URL + "/oauth/token", HTTPClient: te.srv.Client()}
+	for _, sc := range []credentials.Scheme{credentials.OAuth2, credentials.DCROAuth, credentials.S2SOAuth2} {
+		reg.Register(sc, oauth2)
+	}
 	return reg
 }
 
@@ -370,6 +386,9 @@ func githubAppKey() string {
 	return string(pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(rsaKey())}))
 }
 
+// TestServiceAccounts runs the schemes that exchange credentials at a token
+// endpoint (and an expired OAUTH2 token's refresh) against httptest
+// endpoints configured with WithSchemes.
 func TestServiceAccounts(t *testing.T) {
 	t.Parallel()
 	te := newTokenEndpoints(t)
@@ -381,9 +400,13 @@ func TestServiceAccounts(t *testing.T) {
 	s.AddAccount(testutil.Account{ID: "ca_sa", Toolkit: "googledrive", AuthScheme: credentials.GoogleServiceAccount, Handler: echo,
 		Val: credentials.Val{CredentialsJSON: te.googleKeyFile(), Scope: "https://www.googleapis.com/auth/drive"}})
 
+	s.AddAccount(testutil.Account{ID: "ca_expired", Toolkit: "github", AuthScheme: credentials.OAuth2, Handler: echo,
+		Val: credentials.Val{AccessToken: "stale_SECRET", ExpiresAt: "2001-01-01T00:00:00Z", RefreshToken: "rt_SECRET", ClientID: "cid", ClientSecret: "cs_SECRET"}})
+
 	for _, tc := range []struct{ account, target, auth string }{
 		{"ca_app", "/repos/o/r", "Bearer ghs_installation"},
 		{"ca_sa", "/files", "Bearer ya29.service"},
+		{"ca_expired", "/user", "Bearer fresh"},
 	} {
 		for range 3 {
 			e, err := roundTrip(t, s, tc.account, newReq(t, "GET", tc.target))
@@ -395,8 +418,8 @@ func TestServiceAccounts(t *testing.T) {
 			}
 		}
 	}
-	if g, o := te.github.Load(), te.google.Load(); g != 1 || o != 1 {
-		t.Errorf("token exchanges: GitHub %d, Google %d; want 1 each (tokens cached until expiry)", g, o)
+	if g, o, r := te.github.Load(), te.google.Load(), te.oauth.Load(); g != 1 || o != 1 || r != 1 {
+		t.Errorf("token exchanges: GitHub %d, Google %d, OAuth 2 refresh %d; want 1 each (tokens cached until expiry)", g, o, r)
 	}
 
 	// A rejected exchange is a 422 that shows neither the key nor the JWT.
