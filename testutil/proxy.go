@@ -212,6 +212,7 @@ type target struct {
 func (s *Server) resolve(env *envelope) (*target, *proxyError) {
 	t := &target{}
 	var bu *url.URL
+	var perr *proxyError
 	legacy := false // a Handler account without explicit BaseURL: accept DefaultAccountBaseURL's site too
 	if env.accountID != "" {
 		a, ok := s.account(env.accountID)
@@ -230,43 +231,14 @@ func (s *Server) resolve(env *envelope) (*target, *proxyError) {
 		t.conn = &credentials.Connection{AuthScheme: a.AuthScheme, ToolkitSlug: a.Toolkit, Val: a.Val.Clone()}
 		t.handler = a.Handler
 		legacy = a.Handler != nil && a.BaseURL == ""
-		base := a.BaseURL
-		if base == "" {
-			var err error
-			base, err = s.cfg.toolkits.ResolveBaseURL(t.conn)
-			switch {
-			case err == nil:
-			case a.Handler != nil && errors.Is(err, schemes.ErrUnknownToolkit):
-				base = DefaultAccountBaseURL
-			case errors.Is(err, schemes.ErrMissingField):
-				e := newError(http.StatusUnprocessableEntity, SlugInvalidConnection,
-					fmt.Sprintf("The account's base URL cannot be resolved for toolkit %q", a.Toolkit), err.Error())
-				e.fix = "Reconnect the account with the location fields its toolkit needs."
-				return nil, e
-			default:
-				return nil, newError(http.StatusBadGateway, SlugBadGateway, "The account has no valid upstream base URL")
-			}
-		}
-		if bu = httpURL(base); bu == nil {
-			return nil, newError(http.StatusBadGateway, SlugBadGateway, "The account has no valid upstream base URL")
+		if bu, perr = s.accountBase(&a, t.conn); perr != nil {
+			return nil, perr
 		}
 	} else {
 		c := *env.conn
 		t.conn = &c
-		base, err := s.cfg.toolkits.ResolveBaseURL(t.conn)
-		var mf *schemes.MissingFieldError
-		switch {
-		case c.Val.BaseURL != "" && (err != nil || httpURL(base) == nil):
-			return nil, validationError("custom_connection_data.val.base_url: must be an absolute http(s) URL")
-		case errors.Is(err, schemes.ErrUnknownToolkit):
-			return nil, validationError("custom_connection_data.val.base_url: required when toolkitSlug is not a known toolkit")
-		case errors.As(err, &mf):
-			return nil, validationError(fmt.Sprintf("custom_connection_data.val.%s: required by the base URL of toolkit %q", mf.Field, c.ToolkitSlug))
-		case err != nil:
-			return nil, validationError("custom_connection_data.val: " + strings.TrimPrefix(err.Error(), "schemes: "))
-		}
-		if bu = httpURL(base); bu == nil {
-			return nil, validationError("custom_connection_data.val: the toolkit's base URL is not an absolute http(s) URL")
+		if bu, perr = s.connectionBase(t.conn); perr != nil {
+			return nil, perr
 		}
 	}
 	eu, err := url.Parse(env.endpoint)
@@ -300,6 +272,56 @@ func (s *Server) resolve(env *envelope) (*target, *proxyError) {
 		t.handler = s.upstreamHandler(t.url.Scheme + "://" + t.url.Host)
 	}
 	return t, nil
+}
+
+// accountBase returns the base URL of account a, whose connection is conn:
+// its BaseURL, else conn's (val.base_url or the toolkit's), else for an
+// in-process account DefaultAccountBaseURL.
+func (s *Server) accountBase(a *Account, conn *credentials.Connection) (*url.URL, *proxyError) {
+	base := a.BaseURL
+	if base == "" {
+		var err error
+		var mf *schemes.MissingFieldError
+		base, err = s.cfg.toolkits.ResolveBaseURL(conn)
+		switch {
+		case err == nil:
+		case a.Handler != nil && errors.Is(err, schemes.ErrUnknownToolkit):
+			base = DefaultAccountBaseURL
+		case errors.As(err, &mf):
+			e := newError(http.StatusUnprocessableEntity, SlugInvalidConnection,
+				fmt.Sprintf("The account's base URL cannot be resolved for toolkit %q", a.Toolkit),
+				fmt.Sprintf("val.%s: required by the base URL of toolkit %q", mf.Field, a.Toolkit))
+			e.fix = "Reconnect the account with the location fields its toolkit needs."
+			return nil, e
+		default:
+			base = ""
+		}
+	}
+	if bu := httpURL(base); bu != nil {
+		return bu, nil
+	}
+	return nil, newError(http.StatusBadGateway, SlugBadGateway, "The account has no valid upstream base URL")
+}
+
+// connectionBase returns the base URL of custom_connection_data: its
+// val.base_url, else its toolkit's.
+func (s *Server) connectionBase(c *credentials.Connection) (*url.URL, *proxyError) {
+	base, err := s.cfg.toolkits.ResolveBaseURL(c)
+	var mf *schemes.MissingFieldError
+	switch {
+	case c.Val.BaseURL != "" && (err != nil || httpURL(base) == nil):
+		return nil, validationError("custom_connection_data.val.base_url: must be an absolute http(s) URL")
+	case errors.Is(err, schemes.ErrUnknownToolkit):
+		return nil, validationError("custom_connection_data.val.base_url: required when toolkitSlug is not a known toolkit")
+	case errors.As(err, &mf):
+		return nil, validationError(fmt.Sprintf("custom_connection_data.val.%s: required by the base URL of toolkit %q", mf.Field, c.ToolkitSlug))
+	case err != nil:
+		return nil, validationError("custom_connection_data.val: " + strings.TrimPrefix(err.Error(), "schemes: "))
+	}
+	if bu := httpURL(base); bu != nil {
+		return bu, nil
+	}
+	return nil, validationError("custom_connection_data.val: the toolkit's base URL is not an absolute http(s) URL")
 }
 
 var defaultAccountURL, _ = url.Parse(DefaultAccountBaseURL)

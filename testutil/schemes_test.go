@@ -474,7 +474,7 @@ func TestResolveBaseURL(t *testing.T) {
 		{name: "handler: unknown toolkit", account: "unknown_handler", target: "/user", want: "api.example.com/user"},
 		{name: "no handler, unknown toolkit", account: "unknown", target: "/user", status: 502, slug: testutil.SlugBadGateway},
 		{name: "template filled from val", account: "zd", target: "/api/v2/tickets", want: "acme.zendesk.com/api/v2/tickets"},
-		{name: "template field missing", account: "zd_no_subdomain", target: "/api/v2/tickets", status: 422, slug: testutil.SlugInvalidConnection, detail: `"subdomain"`},
+		{name: "template field missing", account: "zd_no_subdomain", target: "/api/v2/tickets", status: 422, slug: testutil.SlugInvalidConnection, detail: "val.subdomain"},
 		{name: "base path kept", account: "slack", target: "/chat.postMessage", want: "slack.com/api/chat.postMessage"},
 		{name: "WithToolkits registry", account: "acme", target: "/things", want: "api.acme.test/v2/things"},
 		{name: "explicit BaseURL wins", account: "explicit", target: "/graphql", want: "api.linear.app/graphql"},
