@@ -293,12 +293,12 @@ var tokenChar = func() (t [256]bool) {
 	return t
 }()
 
-func validHeaderName(k []byte) bool {
+func validHeaderName[T string | []byte](k T) bool {
 	if len(k) == 0 {
 		return false
 	}
-	for _, c := range k {
-		if !tokenChar[c] {
+	for i := 0; i < len(k); i++ {
+		if !tokenChar[k[i]] {
 			return false
 		}
 	}
@@ -307,9 +307,9 @@ func validHeaderName(k []byte) bool {
 
 // validHeaderValue rejects control characters other than tab, which would
 // let a reply smuggle header lines.
-func validHeaderValue(v []byte) bool {
-	for _, c := range v {
-		if (c < 0x20 && c != '\t') || c == 0x7f {
+func validHeaderValue[T string | []byte](v T) bool {
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; (c < 0x20 && c != '\t') || c == 0x7f {
 			return false
 		}
 	}

@@ -72,7 +72,13 @@ func appendParameters(dst []byte, req *http.Request) ([]byte, error) {
 	dst = append(dst, `,"parameters":[`...)
 	first := true
 	for _, k := range keys {
+		if !validHeaderName(k) {
+			return dst, fmt.Errorf("%w: invalid header field name %q", ErrBadRequest, k)
+		}
 		for _, v := range req.Header[k] {
+			if !validHeaderValue(v) {
+				return dst, fmt.Errorf("%w: invalid header field value for %q", ErrBadRequest, k)
+			}
 			dst = appendParam(dst, first, k, v, ParamHeader)
 			first = false
 		}

@@ -191,7 +191,7 @@ func parseHeaderLines(s string, h http.Header) error {
 		}
 		name, value, ok := strings.Cut(text, ":")
 		name = strings.TrimSpace(name)
-		if !ok || !validHeaderName([]byte(name)) || !validHeaderValue([]byte(value)) {
+		if !ok || !validHeaderName(name) || !validHeaderValue(value) {
 			return fmt.Errorf("%w: COMPOSIO_CUSTOM_HEADERS line %d is not \"Name: value\"", ErrBadRequest, line)
 		}
 		h.Add(textproto.CanonicalMIMEHeaderKey(name), strings.TrimSpace(value))
@@ -577,6 +577,9 @@ func parseProxyError(status int, h http.Header, body []byte, now time.Time) *Err
 			return s
 		}
 		e.Message = str("message")
+		if e.Message == "" { // {"error": "text"}
+			json.Unmarshal(outer["error"], &e.Message)
+		}
 		e.Slug = firstNonEmpty(str("slug"), str("name"))
 		e.SuggestedFix = str("suggested_fix")
 		if id := str("request_id"); id != "" {

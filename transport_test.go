@@ -418,6 +418,16 @@ func TestRefusedBeforeSending(t *testing.T) {
 			return r
 		}, nil, ErrBadRequest},
 		{"nil URL", func() *http.Request { return &http.Request{Method: "GET", Header: http.Header{}} }, nil, ErrBadRequest},
+		{"header value with CRLF", func() *http.Request {
+			r, _ := http.NewRequest("GET", "https://a.test/", nil)
+			r.Header["X-Evil"] = []string{"a\r\nInjected: 1"}
+			return r
+		}, nil, ErrBadRequest},
+		{"invalid header name", func() *http.Request {
+			r, _ := http.NewRequest("GET", "https://a.test/", nil)
+			r.Header["Bad Name"] = []string{"x"}
+			return r
+		}, nil, ErrBadRequest},
 		{"JSON over the proxy's request limit", func() *http.Request {
 			r, _ := http.NewRequest("POST", "https://a.test/", strings.NewReader(`{}`))
 			r.Header.Set("Content-Type", "application/json")
@@ -719,6 +729,7 @@ func TestProxyErrors(t *testing.T) {
 		{500, ``, "", Error{StatusCode: 500, Message: "Internal Server Error"}, true},
 		{501, `{"error":{"message":"Unsupported auth scheme","slug":"NotImplemented"}}`, "", Error{StatusCode: 501, Slug: "NotImplemented", Message: "Unsupported auth scheme"}, false},
 		{502, `{"message":"bad gateway"}`, "", Error{StatusCode: 502, Message: "bad gateway"}, true},
+		{403, `{"error":"Forbidden by policy"}`, "", Error{StatusCode: 403, Message: "Forbidden by policy"}, false},
 		{504, `{"error":{"message":"Upstream timed out","slug":"UpstreamTimeout"}}`, "", Error{StatusCode: 504, Slug: "UpstreamTimeout", Message: "Upstream timed out"}, true},
 	}
 	for _, tc := range cases {
