@@ -96,7 +96,7 @@ func TestChainConcurrent(t *testing.T) {
 			info := &composiohttp.CallInfo{}
 			ctx := composiohttp.WithCallInfo(composiohttp.WithConnectedAccount(context.Background(), account), info)
 			path := fmt.Sprintf("/items/%d", i)
-			req, _ := http.NewRequestWithContext(ctx, "GET", "https://api.example.com"+path, nil)
+			req, _ := http.NewRequestWithContext(ctx, "GET", "https://api.github.com"+path, nil)
 			resp, err := client.Do(req)
 			if err != nil {
 				t.Errorf("call %d: %v", i, err)

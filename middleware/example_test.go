@@ -51,7 +51,7 @@ func ExampleChain() {
 
 	info := &composiohttp.CallInfo{}
 	ctx := composiohttp.WithCallInfo(context.Background(), info)
-	req, _ := http.NewRequestWithContext(ctx, "GET", "https://api.example.com/user", nil)
+	req, _ := http.NewRequestWithContext(ctx, "GET", "https://api.github.com/user", nil)
 	resp, err := client.Do(req)
 	if err != nil {
 		fmt.Println(err)

@@ -55,7 +55,7 @@ func TestRetryAboveRateLimit(t *testing.T) {
 		ratelimit.Middleware(limiter, ratelimit.WithClock(c.now)),
 	)}
 	for range 2 {
-		resp, err := client.Get("https://api.example.com/")
+		resp, err := client.Get("https://api.github.com/")
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -56,8 +56,7 @@
 //     never hold a credential.
 //   - The upstream is the account's Handler, in process (the base URL is
 //     then the nominal origin: when neither BaseURL, val.base_url nor a
-//     toolkit gives one, DefaultAccountBaseURL, and such accounts also
-//     accept absolute endpoints on example.com), else a handler registered
+//     toolkit gives one, DefaultAccountBaseURL), else a handler registered
 //     with AddUpstream for the endpoint's origin, else the network.
 //     Redirects are not followed: a 3xx arrives in the envelope.
 //   - The reply is a 200 envelope whatever the upstream status: JSON bodies

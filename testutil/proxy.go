@@ -213,7 +213,6 @@ func (s *Server) resolve(env *envelope) (*target, *proxyError) {
 	t := &target{}
 	var bu *url.URL
 	var perr *proxyError
-	legacy := false // a Handler account without explicit BaseURL: accept DefaultAccountBaseURL's site too
 	if env.accountID != "" {
 		a, ok := s.account(env.accountID)
 		if !ok {
@@ -230,7 +229,6 @@ func (s *Server) resolve(env *envelope) (*target, *proxyError) {
 		}
 		t.conn = &credentials.Connection{AuthScheme: a.AuthScheme, ToolkitSlug: a.Toolkit, Val: a.Val.Clone()}
 		t.handler = a.Handler
-		legacy = a.Handler != nil && a.BaseURL == ""
 		if bu, perr = s.accountBase(&a, t.conn); perr != nil {
 			return nil, perr
 		}
@@ -247,7 +245,7 @@ func (s *Server) resolve(env *envelope) (*target, *proxyError) {
 	}
 	switch {
 	case eu.Scheme != "" && eu.Host != "":
-		if !sameSite(eu, bu) && !(legacy && sameSite(eu, defaultAccountURL)) {
+		if !sameSite(eu, bu) {
 			e := newError(http.StatusBadRequest, SlugOriginMismatch,
 				fmt.Sprintf("Endpoint %s://%s does not share scheme and registrable domain with the connection's base URL %s://%s",
 					eu.Scheme, eu.Host, bu.Scheme, bu.Host))
@@ -323,8 +321,6 @@ func (s *Server) connectionBase(c *credentials.Connection) (*url.URL, *proxyErro
 	}
 	return nil, validationError("custom_connection_data.val: the toolkit's base URL is not an absolute http(s) URL")
 }
-
-var defaultAccountURL, _ = url.Parse(DefaultAccountBaseURL)
 
 // httpURL parses an absolute http(s) URL, or returns nil.
 func httpURL(s string) *url.URL {

@@ -53,10 +53,8 @@ type Account struct {
 	// else, when Handler is set, DefaultAccountBaseURL.
 	BaseURL string `json:"base_url,omitempty"`
 	// Handler, if set, serves the account's upstream in process; BaseURL
-	// is then only the nominal origin. Without an explicit BaseURL such an
-	// account also accepts absolute endpoints on DefaultAccountBaseURL's
-	// domain (example.com), so tests written against it keep working
-	// whatever the toolkit.
+	// is then only the nominal origin, checked against absolute endpoints
+	// as for any account.
 	Handler http.Handler `json:"-"`
 }
 

@@ -39,9 +39,9 @@ func TestE2EHitWithoutProxyCall(t *testing.T) {
 	t.Parallel()
 	srv, tr := fake(t, whoami)
 	rt := cache.New(tr)
-	_, first := get(t, rt, context.Background(), "https://api.example.com/user")
+	_, first := get(t, rt, context.Background(), "https://api.github.com/user")
 	info := new(composiohttp.CallInfo)
-	resp, second := get(t, rt, composiohttp.WithCallInfo(context.Background(), info), "https://api.example.com/user")
+	resp, second := get(t, rt, composiohttp.WithCallInfo(context.Background(), info), "https://api.github.com/user")
 	if n := len(srv.Requests()); n != 1 {
 		t.Fatalf("proxy saw %d requests, want 1", n)
 	}
@@ -68,7 +68,7 @@ func TestE2ETwoAccountsNeverShare(t *testing.T) {
 			if id != "" {
 				ctx = composiohttp.WithConnectedAccount(ctx, id)
 			}
-			if _, body := get(t, rt, ctx, "https://api.example.com/user"); body != want[id] {
+			if _, body := get(t, rt, ctx, "https://api.github.com/user"); body != want[id] {
 				t.Errorf("account %q got %s", id, body)
 			}
 		}
@@ -93,9 +93,9 @@ func TestE2EETagRevalidation(t *testing.T) {
 		io.WriteString(w, "full body")
 	})
 	rt := cache.New(tr)
-	get(t, rt, context.Background(), "https://api.example.com/doc")
+	get(t, rt, context.Background(), "https://api.github.com/doc")
 	info := new(composiohttp.CallInfo)
-	resp, body := get(t, rt, composiohttp.WithCallInfo(context.Background(), info), "https://api.example.com/doc")
+	resp, body := get(t, rt, composiohttp.WithCallInfo(context.Background(), info), "https://api.github.com/doc")
 	if resp.StatusCode != 200 || body != "full body" {
 		t.Errorf("revalidated response %d %q", resp.StatusCode, body)
 	}
@@ -128,8 +128,8 @@ func TestE2ELastModifiedRevalidation(t *testing.T) {
 		io.WriteString(w, "v1")
 	})
 	rt := cache.New(tr)
-	get(t, rt, context.Background(), "https://api.example.com/lm")
-	if resp, body := get(t, rt, context.Background(), "https://api.example.com/lm"); body != "v1" || resp.Header.Get(cache.XFromCache) != "1" {
+	get(t, rt, context.Background(), "https://api.github.com/lm")
+	if resp, body := get(t, rt, context.Background(), "https://api.github.com/lm"); body != "v1" || resp.Header.Get(cache.XFromCache) != "1" {
 		t.Errorf("got %q %v", body, resp.Header)
 	}
 	if n := len(srv.Requests()); n != 2 {
@@ -142,7 +142,7 @@ func TestE2EAuthorizationNotCached(t *testing.T) {
 	srv, tr := fake(t, whoami)
 	rt := cache.New(tr)
 	for range 2 {
-		get(t, rt, context.Background(), "https://api.example.com/user", "Authorization", "Bearer mine")
+		get(t, rt, context.Background(), "https://api.github.com/user", "Authorization", "Bearer mine")
 	}
 	if n := len(srv.Requests()); n != 2 {
 		t.Errorf("proxy saw %d requests, want 2: a request with its own Authorization was cached", n)
@@ -154,7 +154,7 @@ func TestE2EBrokenStoreDegrades(t *testing.T) {
 	srv, tr := fake(t, whoami)
 	rt := cache.New(tr, cache.WithStore(brokenStore{}))
 	for range 2 {
-		if resp, body := get(t, rt, context.Background(), "https://api.example.com/user"); resp.StatusCode != 200 || body == "" {
+		if resp, body := get(t, rt, context.Background(), "https://api.github.com/user"); resp.StatusCode != 200 || body == "" {
 			t.Fatalf("got %d %q", resp.StatusCode, body)
 		}
 	}
@@ -168,12 +168,12 @@ func TestE2EProxyErrorNotCached(t *testing.T) {
 	srv, tr := fake(t, whoami)
 	srv.Inject(testutil.Fault{Status: 500, Times: 1})
 	rt := cache.New(tr)
-	req, _ := http.NewRequest(http.MethodGet, "https://api.example.com/user", nil)
+	req, _ := http.NewRequest(http.MethodGet, "https://api.github.com/user", nil)
 	if _, err := rt.RoundTrip(req); err == nil {
 		t.Fatal("want the proxy error")
 	}
-	get(t, rt, context.Background(), "https://api.example.com/user")
-	get(t, rt, context.Background(), "https://api.example.com/user")
+	get(t, rt, context.Background(), "https://api.github.com/user")
+	get(t, rt, context.Background(), "https://api.github.com/user")
 	if n := len(srv.Requests()); n != 2 {
 		t.Errorf("proxy saw %d requests, want 2", n)
 	}
@@ -193,7 +193,7 @@ func BenchmarkE2E(b *testing.B) {
 				io.WriteString(w, `{"login":"octocat","id":1,"name":"The Octocat"}`)
 			})
 			rt := cache.New(tr)
-			req, _ := http.NewRequest(http.MethodGet, "https://api.example.com/user", nil)
+			req, _ := http.NewRequest(http.MethodGet, "https://api.github.com/user", nil)
 			b.ReportAllocs()
 			done := cpuTimer(b)
 			for b.Loop() {

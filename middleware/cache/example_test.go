@@ -33,7 +33,7 @@ func Example() {
 	for _, id := range []string{"ca_alice", "ca_alice", "ca_bob"} {
 		info := &composiohttp.CallInfo{}
 		ctx := composiohttp.WithCallInfo(composiohttp.WithConnectedAccount(context.Background(), id), info)
-		req, _ := http.NewRequestWithContext(ctx, "GET", "https://api.example.com/user", nil)
+		req, _ := http.NewRequestWithContext(ctx, "GET", "https://api.github.com/user", nil)
 		resp, err := client.Do(req)
 		if err != nil {
 			fmt.Println(err)

@@ -31,7 +31,7 @@ func TestE2ELines(t *testing.T) {
 	rt := logging.New(srv.Transport(), logging.WithLogger(l), logging.WithHeaders())
 	ctx := composiohttp.WithConnectedAccount(context.Background(), "ca_1")
 	for _, path := range []string{"/fails", "/ok?api_key=SECRET", "/missing"} {
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "https://api.example.com"+path, nil)
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "https://api.github.com"+path, nil)
 		req.Header.Set("Authorization", "Bearer SECRET")
 		resp, err := rt.RoundTrip(req)
 		if err == nil {
@@ -49,9 +49,9 @@ func TestE2ELines(t *testing.T) {
 		status float64
 		url    string
 	}{
-		{"ERROR", 0, "https://api.example.com/fails"},
-		{"INFO", 200, "https://api.example.com/ok?api_key=REDACTED"},
-		{"WARN", 404, "https://api.example.com/missing"},
+		{"ERROR", 0, "https://api.github.com/fails"},
+		{"INFO", 200, "https://api.github.com/ok?api_key=REDACTED"},
+		{"WARN", 404, "https://api.github.com/missing"},
 	} {
 		m := lines[i]
 		if m["level"] != want.level || m["url"] != want.url || m["account"] != "ca_1" || m["request_id"] != reqs[i].RequestID {

@@ -38,7 +38,7 @@ func Example() {
 	client := &http.Client{Transport: logging.New(srv.Transport(), logging.WithLogger(logger))}
 
 	ctx := composiohttp.WithConnectedAccount(context.Background(), "ca_1")
-	req, _ := http.NewRequestWithContext(ctx, "GET", "https://api.example.com/nothing?api_key=s3cret", nil)
+	req, _ := http.NewRequestWithContext(ctx, "GET", "https://api.github.com/nothing?api_key=s3cret", nil)
 	resp, err := client.Do(req)
 	if err != nil {
 		return
@@ -46,5 +46,5 @@ func Example() {
 	io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
 	// Output:
-	// level=WARN msg="composiohttp request" method=GET url="https://api.example.com/nothing?api_key=REDACTED" status=404 account=ca_1 retries=0 cache_hit=false
+	// level=WARN msg="composiohttp request" method=GET url="https://api.github.com/nothing?api_key=REDACTED" status=404 account=ca_1 retries=0 cache_hit=false
 }

@@ -59,7 +59,7 @@ func newFake(t *testing.T, l *ratelimit.Local) (*testutil.Server, *http.Client) 
 }
 
 func get(ctx context.Context, c *http.Client, path string) (int, error) {
-	req, _ := http.NewRequestWithContext(ctx, "GET", "https://api.example.com"+path, nil)
+	req, _ := http.NewRequestWithContext(ctx, "GET", "https://api.github.com"+path, nil)
 	resp, err := c.Do(req)
 	if err != nil {
 		return 0, err

@@ -38,7 +38,7 @@ func ExampleNew() {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		defer cancel()
 		ctx = composiohttp.WithConnectedAccount(ctx, account)
-		req, _ := http.NewRequestWithContext(ctx, "GET", "https://api.example.com/", nil)
+		req, _ := http.NewRequestWithContext(ctx, "GET", "https://api.github.com/", nil)
 		resp, err := client.Do(req)
 		if err != nil {
 			fmt.Println(account, "limited:", errors.Is(err, ratelimit.ErrLimited))

@@ -73,7 +73,7 @@ func (f *fake) do(t *testing.T, method, body string, header http.Header) (*http.
 	if body != "" {
 		r = strings.NewReader(body)
 	}
-	req, err := http.NewRequest(method, "https://api.example.com/repos/o/r", r)
+	req, err := http.NewRequest(method, "https://api.github.com/repos/o/r", r)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -170,7 +170,7 @@ func TestEndToEndCallInfoAndDeadline(t *testing.T) {
 	f := newFake(t, nil)
 	f.srv.Inject(testutil.Fault{Status: 429, RetryAfter: "1", Times: 1})
 	info := &composiohttp.CallInfo{}
-	req, _ := http.NewRequestWithContext(composiohttp.WithCallInfo(context.Background(), info), "GET", "https://api.example.com/x", nil)
+	req, _ := http.NewRequestWithContext(composiohttp.WithCallInfo(context.Background(), info), "GET", "https://api.github.com/x", nil)
 	resp, err := f.rt.RoundTrip(req)
 	if err != nil {
 		t.Fatal(err)
@@ -184,7 +184,7 @@ func TestEndToEndCallInfoAndDeadline(t *testing.T) {
 	f.srv.Inject(testutil.Fault{Status: 429, RetryAfter: "30", Times: 1})
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	req, _ = http.NewRequestWithContext(ctx, "GET", "https://api.example.com/x", nil)
+	req, _ = http.NewRequestWithContext(ctx, "GET", "https://api.github.com/x", nil)
 	_, err = f.rt.RoundTrip(req)
 	var pe *composiohttp.Error
 	if !errors.As(err, &pe) || pe.StatusCode != 429 || pe.RetryAfter != 30*time.Second {

@@ -44,7 +44,7 @@ func ExampleNew() {
 		}),
 	)}
 
-	resp, err := client.Get("https://api.example.com/greeting")
+	resp, err := client.Get("https://api.github.com/greeting")
 	if err != nil {
 		fmt.Println(err)
 		return

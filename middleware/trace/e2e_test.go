@@ -29,7 +29,7 @@ func TestE2ETraceparentAndAttributes(t *testing.T) {
 	sr, tp := recorder()
 	rt := trace.New(srv.Transport(), trace.WithTracerProvider(tp), trace.WithPropagators(propagation.TraceContext{}))
 	ctx := trace.ContextWithRoute(composiohttp.WithConnectedAccount(context.Background(), "ca_gh"), "/repos/{owner}/{repo}")
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "https://api.example.com/repos/o/r?access_token=qs_secret", nil)
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "https://api.github.com/repos/o/r?access_token=qs_secret", nil)
 	resp, err := rt.RoundTrip(req)
 	if err != nil {
 		t.Fatal(err)
@@ -47,7 +47,7 @@ func TestE2ETraceparentAndAttributes(t *testing.T) {
 	if tp0 == "" || !strings.Contains(tp0, s.SpanContext().TraceID().String()) || !strings.Contains(tp0, s.SpanContext().SpanID().String()) {
 		t.Errorf("upstream traceparent %q, span %s/%s", tp0, s.SpanContext().TraceID(), s.SpanContext().SpanID())
 	}
-	if s.Name() != "GET api.example.com /repos/{owner}/{repo}" {
+	if s.Name() != "GET api.github.com /repos/{owner}/{repo}" {
 		t.Errorf("span name %q", s.Name())
 	}
 	a := attrs(s)
@@ -57,7 +57,7 @@ func TestE2ETraceparentAndAttributes(t *testing.T) {
 		trace.AttrRequestID:        attribute.StringValue(reqID),
 		trace.AttrUpstreamStatus:   attribute.IntValue(http.StatusTeapot),
 		trace.AttrCacheHit:         attribute.BoolValue(false),
-		"server.address":           attribute.StringValue("api.example.com"),
+		"server.address":           attribute.StringValue("api.github.com"),
 	} {
 		if a[k] != want {
 			t.Errorf("%s = %q, want %q", k, a[k].Emit(), want.Emit())

@@ -34,7 +34,7 @@ func Example() {
 
 	ctx := composiohttp.WithConnectedAccount(context.Background(), "ca_1")
 	ctx = trace.ContextWithRoute(ctx, "/repos/{owner}/{repo}")
-	req, _ := http.NewRequestWithContext(ctx, "GET", "https://api.example.com/repos/o/r?token=t0ps3cret", nil)
+	req, _ := http.NewRequestWithContext(ctx, "GET", "https://api.github.com/repos/o/r?token=t0ps3cret", nil)
 	resp, err := client.Do(req)
 	if err != nil {
 		fmt.Println(err)
@@ -52,8 +52,8 @@ func Example() {
 		}
 	}
 	// Output:
-	// GET api.example.com /repos/{owner}/{repo}
-	// url.full=https://api.example.com/repos/o/r?token=REDACTED
+	// GET api.github.com /repos/{owner}/{repo}
+	// url.full=https://api.github.com/repos/o/r?token=REDACTED
 	// url.template=/repos/{owner}/{repo}
 	// composio.connected_account.id=ca_1
 	// composio.upstream.status_code=200
