@@ -232,8 +232,9 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 
 	info := CallInfoFromContext(ctx)
-	if info != nil {
-		info.ConnectedAccountID = account
+	if info != nil { // fresh for each attempt: nothing stale from a retried one
+		info.ConnectedAccountID, info.Toolkit = account, ""
+		info.RequestID, info.ProxyStatus, info.UpstreamStatus = "", 0, 0
 		if conn != nil {
 			info.Toolkit = conn.ToolkitSlug
 		}

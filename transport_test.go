@@ -897,3 +897,31 @@ func TestStreamedBodyLengthMismatch(t *testing.T) {
 		})
 	}
 }
+
+func TestCallInfo(t *testing.T) {
+	t.Parallel()
+	p := &stubProxy{reply: `{"status":201,"data":null}`, replyHdr: http.Header{"X-Request-Id": {"req_1"}}}
+	tr := newTestTransport(p)
+	info := &CallInfo{Retries: 2, CacheHit: true}
+	ctx := WithCallInfo(context.Background(), info)
+	req, _ := http.NewRequestWithContext(ctx, "GET", "https://api.github.com/x", nil)
+	resp, err := tr.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	want := CallInfo{ConnectedAccountID: "ca_1", RequestID: "req_1", UpstreamStatus: 201, ProxyStatus: 200, Retries: 2, CacheHit: true}
+	if *info != want {
+		t.Fatalf("after success: %+v, want %+v", *info, want)
+	}
+
+	// A later attempt that fails on the way leaves nothing of the earlier one.
+	p.err = errors.New("connection refused")
+	if _, err := tr.RoundTrip(req); err == nil {
+		t.Fatal("no error")
+	}
+	want = CallInfo{ConnectedAccountID: "ca_1", Retries: 2, CacheHit: true}
+	if *info != want {
+		t.Fatalf("after failure: %+v, want %+v", *info, want)
+	}
+}
