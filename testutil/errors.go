@@ -41,6 +41,7 @@ const (
 	headerAuthorization    = "Authorization"
 	headerCookie           = "Cookie"
 	headerContentType      = "Content-Type"
+	headerContentLength    = "Content-Length"
 	headerRetryAfter       = "Retry-After"
 	headerAllow            = "Allow"
 	userKeyPrefix          = "uak_"

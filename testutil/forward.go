@@ -8,15 +8,19 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"mime"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/composiohttp/composiohttp"
 	"github.com/composiohttp/composiohttp/credentials"
+	"github.com/composiohttp/composiohttp/internal/jsonw"
 	"github.com/composiohttp/composiohttp/schemes"
 )
 
@@ -275,29 +279,60 @@ func (s *Server) serveInProcess(ctx context.Context, req *http.Request, h http.H
 	return &upstreamResult{status: res.StatusCode, header: res.Header, body: rec.Body.Bytes()}, nil
 }
 
-// wrap turns an upstream response into the proxy's 200 envelope.
+// wrap turns an upstream response into the proxy's 200 envelope, written
+// field by field in the order of composiohttp.ProxyResponse: status,
+// headers (lower-case names in sorted order, repeated values joined),
+// then data or binary_data. JSON data is spliced in verbatim.
 func (s *Server) wrap(method string, res *upstreamResult) []byte {
-	env := &composiohttp.ProxyResponse{Status: res.status, Headers: make(map[string]string, len(res.header))}
-	for k, v := range res.header {
-		env.Headers[strings.ToLower(k)] = strings.Join(v, ", ")
-	}
 	body := res.body
-	if method == http.MethodHead || len(body) == 0 {
-		return encodeReply(env, nil)
+	if method == http.MethodHead {
+		body = nil
+	}
+	b := make([]byte, 0, 64+len(body)+64*len(res.header))
+	b = append(b, `{"status":`...)
+	b = strconv.AppendInt(b, int64(res.status), 10)
+	b = appendHeaders(b, res.header)
+	if len(body) == 0 {
+		return append(b, '}')
 	}
 	ct := res.header.Get(headerContentType)
 	switch classify(ct, body) {
 	case bodyJSON:
-		return encodeReply(env, bytes.TrimSpace(body))
+		b = append(b, `,"data":`...)
+		b = append(b, bytes.TrimSpace(body)...)
 	case bodyText:
-		data, _ := json.Marshal(string(body))
-		return encodeReply(env, data)
+		b = append(b, `,"data":`...)
+		b = jsonw.AppendString(b, string(body))
+	default:
+		if ct == "" {
+			ct = http.DetectContentType(body)
+		}
+		bd, _ := json.Marshal(s.storeBlob(body, ct))
+		b = append(b, `,"binary_data":`...)
+		b = append(b, bd...)
 	}
-	if ct == "" {
-		ct = http.DetectContentType(body)
+	return append(b, '}')
+}
+
+// appendHeaders appends h as the envelope's "headers" member, if h has any.
+func appendHeaders(b []byte, h http.Header) []byte {
+	if len(h) == 0 {
+		return b
 	}
-	env.BinaryData = s.storeBlob(body, ct)
-	return encodeReply(env, nil)
+	lower := make(map[string]string, len(h))
+	for k, v := range h {
+		lower[strings.ToLower(k)] = strings.Join(v, ", ")
+	}
+	b = append(b, `,"headers":{`...)
+	for i, k := range slices.Sorted(maps.Keys(lower)) {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = jsonw.AppendString(b, k)
+		b = append(b, ':')
+		b = jsonw.AppendString(b, lower[k])
+	}
+	return append(b, '}')
 }
 
 type bodyKind int

@@ -1,6 +1,7 @@
 package testutil
 
 import (
+	"bytes"
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
@@ -9,11 +10,11 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"golang.org/x/net/publicsuffix"
 
-	"github.com/composiohttp/composiohttp"
 	"github.com/composiohttp/composiohttp/credentials"
 	"github.com/composiohttp/composiohttp/schemes"
 )
@@ -22,7 +23,7 @@ import (
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	reqID := r.Header.Get(headerRequestID)
 	if reqID == "" {
-		reqID = fmt.Sprintf("%s%d", requestIDPrefix, s.reqSeq.Add(1))
+		reqID = requestIDPrefix + strconv.FormatUint(s.reqSeq.Add(1), 10)
 	}
 	w.Header().Set(headerRequestID, reqID)
 	switch p := r.URL.Path; {
@@ -60,7 +61,7 @@ func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 func (s *Server) serveProxy(rw http.ResponseWriter, r *http.Request, reqID string) {
 	w := &statusWriter{ResponseWriter: rw}
-	raw, readErr := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxEnvelope))
+	raw, readErr := readBody(w, r)
 	var env *envelope
 	var perr *proxyError
 	if readErr == nil {
@@ -107,8 +108,20 @@ func (s *Server) serveProxy(rw http.ResponseWriter, r *http.Request, reqID strin
 		return
 	}
 	w.Header().Set(headerContentType, contentTypeJSON)
+	w.Header().Set(headerContentLength, strconv.Itoa(len(reply)))
 	w.WriteHeader(http.StatusOK)
 	w.Write(reply)
+}
+
+// readBody reads r's body, up to MaxEnvelope bytes, in one allocation when
+// its length is known.
+func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	var buf bytes.Buffer
+	if r.ContentLength > 0 && r.ContentLength <= MaxEnvelope {
+		buf.Grow(int(r.ContentLength) + bytes.MinRead) // ReadFrom wants MinRead free for the final read
+	}
+	_, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, MaxEnvelope))
+	return buf.Bytes(), err
 }
 
 func (s *Server) record(r *http.Request, raw []byte, reqID string, env *envelope) *Recorded {
@@ -368,17 +381,4 @@ func normOrigin(origin string) string {
 		return strings.ToLower(strings.TrimSuffix(origin, "/"))
 	}
 	return strings.ToLower(u.Scheme + "://" + u.Host)
-}
-
-// encodeReply builds the 200 envelope; data is spliced in verbatim.
-func encodeReply(resp *composiohttp.ProxyResponse, data []byte) []byte {
-	b, _ := json.Marshal(resp)
-	if data == nil {
-		return b
-	}
-	out := make([]byte, 0, len(b)+len(data)+9)
-	out = append(out, b[:len(b)-1]...)
-	out = append(out, `,"data":`...)
-	out = append(out, data...)
-	return append(out, '}')
 }

@@ -113,6 +113,11 @@ func TestValidation(t *testing.T) {
 	}{
 		{"not JSON", `{"endpoint":`, testutil.SlugValidation, "invalid JSON"},
 		{"not an object", `[1,2]`, testutil.SlugValidation, "must be a JSON object"},
+		{"null", `null`, testutil.SlugValidation, "must be a JSON object, got null"},
+		{"trailing data", `{"connected_account_id":"ca_github","endpoint":"/x","method":"GET"} {}`, testutil.SlugValidation, "invalid JSON"},
+		{"invalid JSON in body", `{"connected_account_id":"ca_github","endpoint":"/x","method":"POST","body":{"a":}}`, testutil.SlugValidation, "invalid JSON"},
+		{"invalid JSON in parameters", `{"connected_account_id":"ca_github","endpoint":"/x","method":"GET","parameters":[{"name":"a","value":01,"type":"query"}]}`, testutil.SlugValidation, "invalid JSON"},
+		{"field name in another case", `{"connected_account_id":"ca_github","Endpoint":"/x","endpoint":"/x","method":"GET"}`, testutil.SlugValidation, "Endpoint: unknown field"},
 		{"unknown field", `{"connected_account_id":"ca_github","endpoint":"/x","method":"GET","headers":{}}`, testutil.SlugValidation, "headers: unknown field"},
 		{"missing endpoint", `{"connected_account_id":"ca_github","method":"GET"}`, testutil.SlugValidation, "endpoint: required"},
 		{"empty endpoint", `{"connected_account_id":"ca_github","endpoint":"","method":"GET"}`, testutil.SlugValidation, "endpoint: must not be empty"},

@@ -449,6 +449,9 @@ func (s *Server) account(id string) (Account, bool) {
 func (s *Server) upstreamHandler(origin string) http.Handler {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if len(s.upstreams) == 0 {
+		return nil
+	}
 	return s.upstreams[normOrigin(origin)]
 }
 

@@ -4,12 +4,12 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/composiohttp/composiohttp"
 	"github.com/composiohttp/composiohttp/credentials"
@@ -58,13 +58,14 @@ func (c *fieldCheck) str(field string, raw json.RawMessage) (string, bool) {
 	return v, true
 }
 
-// object decodes a JSON object, reporting keys outside allowed.
+// object splits a JSON object from the validated envelope, reporting keys
+// outside allowed.
 func (c *fieldCheck) object(field string, raw json.RawMessage, allowed ...string) (map[string]json.RawMessage, bool) {
-	var m map[string]json.RawMessage
-	if kind(raw) != "object" || json.Unmarshal(raw, &m) != nil {
+	if kind(raw) != "object" {
 		c.add(field, "must be an object, got %s", kind(raw))
 		return nil, false
 	}
+	m := members(raw)
 	for _, k := range sortedKeys(m) {
 		if !slices.Contains(allowed, k) {
 			c.add(joinField(field, k), "unknown field")
@@ -83,14 +84,14 @@ func joinField(parent, name string) string {
 // decodeEnvelope validates a proxy request body strictly.
 func decodeEnvelope(raw []byte) (*envelope, *proxyError) {
 	var c fieldCheck
-	var top map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &top); err != nil || top == nil {
-		var se *json.SyntaxError
-		if errors.As(err, &se) || kind(raw) == "missing" {
+	if kind(raw) != "object" || !json.Valid(raw) {
+		var v any
+		if err := json.Unmarshal(raw, &v); err != nil {
 			return nil, validationError(fmt.Sprintf("request body: invalid JSON: %v", err))
 		}
 		return nil, validationError("request body: must be a JSON object, got " + kind(raw))
 	}
+	top := members(raw)
 	for _, k := range sortedKeys(top) {
 		switch k {
 		case "connected_account_id", "endpoint", "method", "body", "binary_body", "parameters", "custom_connection_data":
@@ -207,11 +208,11 @@ func (c *fieldCheck) binaryBody(env *envelope, raw json.RawMessage) (tooLarge bo
 }
 
 func (c *fieldCheck) parameters(raw json.RawMessage) []composiohttp.Parameter {
-	var list []json.RawMessage
-	if kind(raw) != "array" || json.Unmarshal(raw, &list) != nil {
+	if kind(raw) != "array" {
 		c.add("parameters", "must be an array, got %s", kind(raw))
 		return nil
 	}
+	list := elements(raw)
 	params := make([]composiohttp.Parameter, 0, len(list))
 	for i, item := range list {
 		field := fmt.Sprintf("parameters[%d]", i)
@@ -359,4 +360,99 @@ func (env *envelope) proxyRequest() composiohttp.ProxyRequest {
 		pr.BinaryBody = &composiohttp.BinaryBody{Base64: env.base64, URL: env.binaryURL, ContentType: env.binaryType}
 	}
 	return pr
+}
+
+// The envelope is checked with json.Valid once; members and elements then
+// split valid JSON by hand instead of decoding it again with reflection.
+
+// members returns the members of raw, a valid JSON object, as
+// json.Unmarshal into a map[string]json.RawMessage would: keys unescaped,
+// a repeated key's last value kept, values sharing raw's memory.
+func members(raw []byte) map[string]json.RawMessage {
+	m := make(map[string]json.RawMessage, 8) // an envelope has at most 7 members
+	split(raw, func(key, value []byte) {
+		k := string(key[1 : len(key)-1])
+		if bytes.IndexByte(key, '\\') >= 0 || !utf8.Valid(key) {
+			json.Unmarshal(key, &k) // escapes, invalid UTF-8 as U+FFFD
+		}
+		m[k] = value
+	})
+	return m
+}
+
+// elements returns the elements of raw, a valid JSON array, as
+// json.Unmarshal into a []json.RawMessage would, sharing raw's memory.
+func elements(raw []byte) []json.RawMessage {
+	var list []json.RawMessage
+	split(raw, func(_, value []byte) { list = append(list, value) })
+	return list
+}
+
+// split calls f with each member (key quoted as in raw) or element (key
+// nil) of raw, a valid JSON object or array; values are trimmed.
+func split(raw []byte, f func(key, value []byte)) {
+	i := skipSpace(raw, 0)
+	object := raw[i] == '{'
+	i++
+	for {
+		i = skipSpace(raw, i)
+		if raw[i] == '}' || raw[i] == ']' {
+			return
+		}
+		var key []byte
+		if object {
+			end := stringEnd(raw, i)
+			key = raw[i:end]
+			i = skipSpace(raw, skipSpace(raw, end)+1) // past ':'
+		}
+		end := valueEnd(raw, i)
+		f(key, raw[i:end])
+		i = skipSpace(raw, end)
+		if raw[i] == ',' {
+			i++
+		}
+	}
+}
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// stringEnd returns the index past the valid JSON string starting at b[i].
+func stringEnd(b []byte, i int) int {
+	for i++; b[i] != '"'; i++ {
+		if b[i] == '\\' {
+			i++
+		}
+	}
+	return i + 1
+}
+
+// valueEnd returns the index past the valid JSON value starting at b[i].
+func valueEnd(b []byte, i int) int {
+	switch b[i] {
+	case '"':
+		return stringEnd(b, i)
+	case '{', '[':
+		depth := 0
+		for ; ; i++ {
+			switch b[i] {
+			case '"':
+				i = stringEnd(b, i) - 1
+			case '{', '[':
+				depth++
+			case '}', ']':
+				if depth--; depth == 0 {
+					return i + 1
+				}
+			}
+		}
+	}
+	for i < len(b) && strings.IndexByte(",}] \t\n\r", b[i]) < 0 {
+		i++
+	}
+	return i
 }
