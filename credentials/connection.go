@@ -456,7 +456,7 @@ func (v *Val) appendJSON(dst []byte, redact bool) ([]byte, error) {
 			}
 			key(k)
 			var err error
-			if dst, err = appendRaw(dst, k, v.Extra[k], redact && IsSecret(k)); err != nil {
+			if dst, err = appendRaw(dst, k, v.Extra[k], redact); err != nil {
 				return dst, err
 			}
 		}
@@ -464,14 +464,14 @@ func (v *Val) appendJSON(dst []byte, redact bool) ([]byte, error) {
 	return append(dst, '}'), nil
 }
 
-// appendRaw appends a raw JSON value, or Redacted for a secret that is not
-// empty, "" or null.
-func appendRaw(dst []byte, key string, raw json.RawMessage, secret bool) ([]byte, error) {
+// appendRaw appends the raw JSON value of key, redacted (see redactRaw)
+// when redact is set.
+func appendRaw(dst []byte, key string, raw json.RawMessage, redact bool) ([]byte, error) {
 	if !json.Valid(raw) {
 		return dst, fmt.Errorf("credentials: val key %q holds invalid JSON", key)
 	}
-	if secret && string(raw) != `""` && string(raw) != "null" {
-		return appendString(dst, Redacted), nil
+	if redact {
+		return append(dst, redactRaw(key, raw)...), nil
 	}
 	return append(dst, raw...), nil
 }

@@ -37,7 +37,11 @@
 // Connection or Val, every fmt verb (%v, %+v, %#v, %s, %q, ...), slog
 // (LogValue) and the errors of this package show a secret that is set as
 // the text [REDACTED] and leave out secrets that are empty. Secret keys are
-// listed by IsSecret. Redaction works through the values' methods, so it
+// listed by IsSecret. Redaction is recursive: inside an object or array
+// value (in Val.Extra, such as "metadata": {"api_key": "..."} or
+// "headers": [{"Authorization": "..."}]) the value of every secret key, at
+// any depth, is [REDACTED] too; such values are printed with their keys
+// sorted. Redaction works through the values' methods, so it
 // also covers a Connection or Val held in an exported field, map or slice
 // of another value being printed; fmt cannot call methods on unexported
 // struct fields, so do not keep credentials in unexported fields of

@@ -1,6 +1,7 @@
 package credentials
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -93,7 +94,7 @@ func (v Val) GoString() string {
 		}
 	}
 	if len(v.AuthedUser) > 0 {
-		fmt.Fprintf(&b, "%sAuthedUser:%s", sep, redactRaw(v.AuthedUser, true))
+		fmt.Fprintf(&b, "%sAuthedUser:%s", sep, redactRaw(authedUserKey, v.AuthedUser))
 		sep = ", "
 	}
 	if len(v.Extra) > 0 {
@@ -102,7 +103,7 @@ func (v Val) GoString() string {
 			if i > 0 {
 				b.WriteString(", ")
 			}
-			fmt.Fprintf(&b, "%q:%s", k, redactRaw(v.Extra[k], IsSecret(k)))
+			fmt.Fprintf(&b, "%q:%s", k, redactRaw(k, v.Extra[k]))
 		}
 		b.WriteString("}")
 	}
@@ -110,12 +111,60 @@ func (v Val) GoString() string {
 	return b.String()
 }
 
-// redactRaw returns raw's text, or Redacted quoted when secret and set.
-func redactRaw(raw json.RawMessage, secret bool) string {
-	if secret && string(raw) != `""` && string(raw) != "null" {
+// redactRaw returns the JSON text of key's raw value as it may be shown:
+// Redacted (quoted) when key is secret and its value is set (not "" or
+// null) or when raw is not valid JSON; else, for an object or array, raw
+// with every secret nested at any depth redacted the same way (see
+// redactNested); else raw.
+func redactRaw(key string, raw json.RawMessage) string {
+	switch {
+	case IsSecret(key) && string(raw) != `""` && string(raw) != "null", !json.Valid(raw):
 		return strconv.Quote(Redacted)
+	case len(raw) > 0 && (raw[0] == '{' || raw[0] == '['):
+		return redactNested(raw)
 	}
 	return string(raw)
+}
+
+// redactNested returns the JSON object or array raw with the value of every
+// secret key (IsSecret), at any depth, replaced by Redacted unless it is ""
+// or null. Keys come out sorted. It decodes into any, which is slow and
+// allocates, but it runs only when a credential is printed or logged, never
+// on the wire path. Raw JSON that does not decode is shown as Redacted.
+func redactNested(raw json.RawMessage) string {
+	d := json.NewDecoder(bytes.NewReader(raw))
+	d.UseNumber() // numbers keep their text
+	var v any
+	if d.Decode(&v) != nil {
+		return strconv.Quote(Redacted)
+	}
+	var b strings.Builder
+	e := json.NewEncoder(&b)
+	e.SetEscapeHTML(false)
+	if e.Encode(redactAny(v)) != nil {
+		return strconv.Quote(Redacted)
+	}
+	return strings.TrimSuffix(b.String(), "\n")
+}
+
+// redactAny redacts the secrets of a value decoded by encoding/json, in
+// place, and returns it.
+func redactAny(v any) any {
+	switch v := v.(type) {
+	case map[string]any:
+		for k, e := range v {
+			if IsSecret(k) && e != nil && e != "" {
+				v[k] = Redacted
+			} else {
+				v[k] = redactAny(e)
+			}
+		}
+	case []any:
+		for i, e := range v {
+			v[i] = redactAny(e)
+		}
+	}
+	return v
 }
 
 // LogValue implements slog.LogValuer: a group of authScheme, toolkitSlug
@@ -143,7 +192,7 @@ func (v Val) LogValue() slog.Value {
 		}
 	}
 	add := func(k string, raw json.RawMessage) {
-		s := redactRaw(raw, IsSecret(k))
+		s := redactRaw(k, raw)
 		var uq string
 		if s != "" && s[0] == '"' && json.Unmarshal([]byte(s), &uq) == nil {
 			s = uq

@@ -31,16 +31,25 @@ func secretConn() *Connection {
 		"proxy_password":            json.RawMessage(`"SECRET-pp"`),
 		"devKey":                    json.RawMessage(`12345`), // number secret: SECRET would not show; check below
 		"empty_secret":              json.RawMessage(`""`),
+		// Secrets nested under keys that are not secret.
+		"metadata": json.RawMessage(`{"api_key":"SECRET1","note":"visible-note","empty_key":"","deep":{"refresh_token":"SECRET4","n":[1,{"Password":"SECRET5"}]}}`),
+		"headers":  json.RawMessage(`[{"Authorization":"Bearer SECRET2","Accept":"visible-accept"}]`),
+		// A typed key that is not secret holding an object lands in Extra.
+		"scope": json.RawMessage(`{"token":"SECRET3","list":["visible-scope"]}`),
 	}
 	return c
 }
+
+// nestedSecrets are the secrets secretConn holds inside objects and arrays.
+var nestedSecrets = []string{"SECRET1", "SECRET2", "SECRET3", "SECRET4", "SECRET5"}
 
 func checkRedacted(t *testing.T, what, out string) {
 	t.Helper()
 	if strings.Contains(out, "SECRET") || strings.Contains(out, "12345") {
 		t.Errorf("%s leaks a secret: %s", what, out)
 	}
-	visibles := []string{"visible-sub", "visible-client", "visible-plan", Redacted}
+	visibles := []string{"visible-sub", "visible-client", "visible-plan", Redacted,
+		"visible-note", "visible-accept", "visible-scope"}
 	if !strings.Contains(what, "Val") && !strings.Contains(what, "map") {
 		visibles = append(visibles, "OAUTH2", "github")
 	}
@@ -107,6 +116,34 @@ func TestRedactionGoString(t *testing.T) {
 	}
 }
 
+func TestRedactNested(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, key, raw, want string
+	}{
+		{"object", "metadata", `{"api_key":"S","note":"n"}`, `{"api_key":"[REDACTED]","note":"n"}`},
+		{"array of objects", "headers", `[{"Authorization":"Bearer S","Accept":"*/*"}]`, `[{"Accept":"*/*","Authorization":"[REDACTED]"}]`},
+		{"typed key not secret", "scope", `{"token":"S"}`, `{"token":"[REDACTED]"}`},
+		{"deep", "m", `{"a":[{"b":{"client_secret":{"x":1}}}]}`, `{"a":[{"b":{"client_secret":"[REDACTED]"}}]}`},
+		{"empty and null secrets kept", "m", `{"password":"","token":null}`, `{"password":"","token":null}`},
+		{"secret number", "m", `{"pin_key":1234}`, `{"pin_key":"[REDACTED]"}`},
+		{"numbers keep their text", "m", `{"n":1.50,"big":12345678901234567890}`, `{"big":12345678901234567890,"n":1.50}`},
+		{"no HTML escaping", "m", `{"url":"https://x?a=1&b=<2>"}`, `{"url":"https://x?a=1&b=<2>"}`},
+		{"secret key holding an object", "token", `{"a":"S"}`, `"[REDACTED]"`},
+		{"string", "plan", `"pro"`, `"pro"`},
+		{"invalid JSON", "plan", `{"api_key":"S"`, `"[REDACTED]"`},
+		{"invalid scalar", "plan", `S S`, `"[REDACTED]"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if got := redactRaw(tt.key, json.RawMessage(tt.raw)); got != tt.want {
+				t.Errorf("redactRaw(%q, %s) = %s, want %s", tt.key, tt.raw, got, tt.want)
+			}
+		})
+	}
+}
+
 func TestRedactionJSON(t *testing.T) {
 	t.Parallel()
 	c := secretConn()
@@ -130,7 +167,7 @@ func TestRedactionJSON(t *testing.T) {
 			t.Errorf("wire lost %s", f.key)
 		}
 	}
-	for _, s := range []string{"SECRET-authed", "SECRET-sig", "SECRET-obj", "12345"} {
+	for _, s := range append([]string{"SECRET-authed", "SECRET-sig", "SECRET-obj", "12345"}, nestedSecrets...) {
 		if !bytes.Contains(wire, []byte(s)) {
 			t.Errorf("wire lost %s", s)
 		}
