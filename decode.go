@@ -8,6 +8,8 @@ import (
 	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
+
+	"github.com/composiohttp/composiohttp/internal/jsonscan"
 )
 
 // Limits on what a proxy reply may declare, against hostile or broken
@@ -36,12 +38,12 @@ func decodeEnvelope(b []byte) (envelope, error) {
 	env := envelope{contentLength: -1}
 	hasStatus := false
 	hs, ds, de, bs, be := -1, -1, -1, -1, -1
-	end, serr := objectMembers(b, skipSpace(b, 0), 0, func(key []byte, vs, ve int) *scanError {
+	end, serr := jsonscan.Members(b, jsonscan.SkipSpace(b, 0), func(key []byte, vs, ve int) *jsonscan.Error {
 		switch string(key) {
 		case `"status"`:
 			n, ok := parseStatus(b[vs:ve])
 			if !ok {
-				return &scanError{vs, "status is not an HTTP status code"}
+				return &jsonscan.Error{Off: vs, Msg: "status is not an HTTP status code"}
 			}
 			env.status, hasStatus = n, true
 		case `"headers"`:
@@ -51,7 +53,7 @@ func decodeEnvelope(b []byte) (envelope, error) {
 			case 'n':
 				hs = -1
 			default:
-				return &scanError{vs, "headers is not an object"}
+				return &jsonscan.Error{Off: vs, Msg: "headers is not an object"}
 			}
 		case `"data"`:
 			ds, de = vs, ve
@@ -62,15 +64,15 @@ func decodeEnvelope(b []byte) (envelope, error) {
 			case 'n':
 				bs = -1
 			default:
-				return &scanError{vs, "binary_data is not an object"}
+				return &jsonscan.Error{Off: vs, Msg: "binary_data is not an object"}
 			}
 		}
 		return nil
 	})
 	if serr != nil {
-		return envelope{}, envErr(serr.off, serr.msg)
+		return envelope{}, envErr(serr.Off, serr.Msg)
 	}
-	if skipSpace(b, end) != len(b) {
+	if jsonscan.SkipSpace(b, end) != len(b) {
 		return envelope{}, envErr(end, "data after the envelope")
 	}
 	if !hasStatus {
@@ -134,7 +136,7 @@ func unquote(b []byte) []byte {
 }
 
 // appendUnquoted appends the text of a valid JSON string token (as checked
-// by scanString) to dst. Like encoding/json, a lone UTF-16 surrogate
+// by jsonscan.String) to dst. Like encoding/json, a lone UTF-16 surrogate
 // becomes U+FFFD.
 func appendUnquoted(dst, tok []byte) []byte {
 	s := tok[1 : len(tok)-1]
@@ -207,23 +209,23 @@ func decodeHeaders(b []byte, hs int) (h http.Header, ctype string, clen int64, e
 	var membersArr [24]member
 	members := membersArr[:0]
 	size := 0
-	_, serr := objectMembers(b, hs, 0, func(key []byte, vs, ve int) *scanError {
+	_, serr := jsonscan.Members(b, hs, func(key []byte, vs, ve int) *jsonscan.Error {
 		switch b[vs] {
 		case 'n':
 			return nil
 		case '"':
 		default:
-			return &scanError{vs, "header value is not a string"}
+			return &jsonscan.Error{Off: vs, Msg: "header value is not a string"}
 		}
 		members = append(members, member{key, b[vs:ve]})
 		size += len(key) + (ve - vs)
 		if len(members) > maxResponseHeaders || size > maxResponseHeaderBytes {
-			return &scanError{vs, "too many response headers"}
+			return &jsonscan.Error{Off: vs, Msg: "too many response headers"}
 		}
 		return nil
 	})
 	if serr != nil {
-		return nil, "", -1, envErr(serr.off, serr.msg)
+		return nil, "", -1, envErr(serr.Off, serr.Msg)
 	}
 	// Canonical keys and unescaped values go into one buffer, then one
 	// string; unescaping never lengthens a token, so size bounds it.

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/composiohttp/composiohttp/credentials"
+	"github.com/composiohttp/composiohttp/internal/jsonscan"
 )
 
 // Defaults.
@@ -394,7 +395,7 @@ func appendJSONBody(buf []byte, body *onceCloser, n int64) ([]byte, error) {
 		return nil, err
 	case len(buf) == start: // empty: no body at all
 		return buf[:start-len(field)], nil
-	case !validJSON(buf[start:]):
+	case !jsonscan.Valid(buf[start:]):
 		return nil, ErrInvalidJSONBody
 	}
 	return buf, nil

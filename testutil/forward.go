@@ -20,6 +20,7 @@ import (
 
 	"github.com/composiohttp/composiohttp"
 	"github.com/composiohttp/composiohttp/credentials"
+	"github.com/composiohttp/composiohttp/internal/jsonscan"
 	"github.com/composiohttp/composiohttp/internal/jsonw"
 	"github.com/composiohttp/composiohttp/schemes"
 )
@@ -352,7 +353,7 @@ func classify(ct string, body []byte) bodyKind {
 	}
 	switch {
 	case mt == "" || mt == "application/json" || strings.HasSuffix(mt, "+json"):
-		if json.Valid(body) {
+		if jsonscan.Valid(body) {
 			return bodyJSON
 		}
 	case strings.HasPrefix(mt, "text/"), mt == "application/xml", strings.HasSuffix(mt, "+xml"),

@@ -13,6 +13,7 @@ import (
 
 	"github.com/composiohttp/composiohttp"
 	"github.com/composiohttp/composiohttp/credentials"
+	"github.com/composiohttp/composiohttp/internal/jsonscan"
 )
 
 // envelope is a validated proxy request.
@@ -84,7 +85,7 @@ func joinField(parent, name string) string {
 // decodeEnvelope validates a proxy request body strictly.
 func decodeEnvelope(raw []byte) (*envelope, *proxyError) {
 	var c fieldCheck
-	if kind(raw) != "object" || !json.Valid(raw) {
+	if kind(raw) != "object" || !jsonscan.Valid(raw) {
 		var v any
 		if err := json.Unmarshal(raw, &v); err != nil {
 			return nil, validationError(fmt.Sprintf("request body: invalid JSON: %v", err))
@@ -362,7 +363,7 @@ func (env *envelope) proxyRequest() composiohttp.ProxyRequest {
 	return pr
 }
 
-// The envelope is checked with json.Valid once; members and elements then
+// The envelope is checked with jsonscan.Valid once; members and elements then
 // split valid JSON by hand instead of decoding it again with reflection.
 
 // members returns the members of raw, a valid JSON object, as

@@ -1,0 +1,50 @@
+package jsonscan
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+func FuzzValid(f *testing.F) {
+	for _, s := range []string{`{}`, `[1,2.5e-3,"a\u00e9\n",true,false,null]`, `{"a":{"b":[]}}`, `-0`, `01`, `1.`, `"\x`, `{"a" 1}`, ` [ ] `, `"\ud800"`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if got, want := Valid(b), json.Valid(b); got != want {
+			t.Fatalf("Valid(%q) = %v, json.Valid = %v", b, got, want)
+		}
+	})
+}
+
+func TestMembers(t *testing.T) {
+	t.Parallel()
+	var keys []string
+	doc := ` {"a" : 1, "b\"c":[{"x":null}], "d":"s"} x`
+	end, err := Members([]byte(doc), 1, func(key []byte, vs, ve int) *Error {
+		keys = append(keys, string(key))
+		return nil
+	})
+	if err != nil || end != strings.LastIndex(doc, "}")+1 || len(keys) != 3 || keys[1] != `"b\"c"` {
+		t.Fatalf("end %d, err %v, keys %q", end, err, keys)
+	}
+	stop := &Error{Off: 7, Msg: "stop"}
+	if _, err := Members([]byte(`{"a":1}`), 0, func([]byte, int, int) *Error { return stop }); err != stop {
+		t.Fatalf("err = %v, want the callback's error", err)
+	}
+	for _, bad := range []string{`{"a" 1}`, `{"a":1,}`, `{a:1}`, `{"a":1`, `[]`} {
+		if _, err := Members([]byte(bad), 0, nil); err == nil {
+			t.Errorf("Members(%s) accepted", bad)
+		}
+	}
+}
+
+func BenchmarkValid(b *testing.B) {
+	doc := []byte(`{"items":[{"id":1,"title":"issue number 1","open":true,"labels":["bug","p1"]},{"id":2,"title":"issue \"two\"","open":false,"labels":[]}],"total":2.5e1}`)
+	b.SetBytes(int64(len(doc)))
+	for b.Loop() {
+		if !Valid(doc) {
+			b.Fatal("invalid")
+		}
+	}
+}
