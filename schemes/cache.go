@@ -17,8 +17,12 @@ import (
 // Token exchanges (OAuth 2 refresh, GitHub App installation tokens, Google
 // service accounts) share these defaults.
 const (
-	// expiryLeeway: a cached token this close to its expiry is refreshed.
+	// expiryLeeway: a cached GitHub installation token this close to its
+	// expiry is replaced.
 	expiryLeeway = time.Minute
+	// oauth2Skew: a cached OAuth 2 or Google token this close to its expiry
+	// is replaced, as golang.org/x/oauth2 does.
+	oauth2Skew = 10 * time.Second
 	// maxCacheEntries bounds each adapter's per-connection cache; past it
 	// the cache starts over.
 	maxCacheEntries = 4096
@@ -55,57 +59,39 @@ func digest(parts ...string) string {
 	return hex.EncodeToString(h.Sum(nil)[:16])
 }
 
-// sourceCache keeps one oauth2.TokenSource per connection digest.
-type sourceCache struct {
-	mu      sync.Mutex
-	sources map[string]oauth2.TokenSource
-}
-
-func (c *sourceCache) get(key string, mk func() (oauth2.TokenSource, error)) (oauth2.TokenSource, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if ts, ok := c.sources[key]; ok {
-		return ts, nil
-	}
-	ts, err := mk()
-	if err != nil {
-		return nil, err
-	}
-	if c.sources == nil || len(c.sources) >= maxCacheEntries {
-		c.sources = make(map[string]oauth2.TokenSource)
-	}
-	c.sources[key] = ts
-	return ts, nil
-}
-
 // tokenCache keeps one token per connection digest and makes sure that
 // many concurrent callers needing a new token cause one exchange: the
 // first starts it, the others wait for its result (each until its own
-// context ends).
+// context ends). The token endpoint's answer never waits on a caller,
+// and no caller waits on a hung endpoint longer than its own context.
 type tokenCache struct {
 	mu      sync.Mutex
 	entries map[string]*tokenEntry
 }
 
 type tokenEntry struct {
-	token  string
-	expiry time.Time
+	tok    *oauth2.Token // last token fetched, nil before the first; read-only
 	flight *flight
 }
 
 type flight struct {
-	done  chan struct{}
-	token string
-	err   error
+	done chan struct{}
+	tok  *oauth2.Token
+	err  error
 }
 
-// get returns the cached token for key if it is valid at now, else the
-// result of fetch, which runs once at a time per key, detached from ctx's
-// cancellation (other callers may be waiting for it) and bounded by
-// exchangeTimeout.
-func (c *tokenCache) get(ctx context.Context, key string, now time.Time, fetch func(context.Context) (string, time.Time, error)) (string, error) {
+// fetchFunc obtains a new token. prev is the last token cached for the key
+// (nil if none), for exchanges that need its refresh token.
+type fetchFunc func(ctx context.Context, prev *oauth2.Token) (*oauth2.Token, error)
+
+// get returns the cached token for key if it is valid at now (it has no
+// expiry, or expires more than skew after now), else the result of fetch,
+// which runs once at a time per key, detached from ctx's cancellation
+// (other callers may be waiting for it) and bounded by exchangeTimeout.
+// The token returned is shared: callers must not modify it.
+func (c *tokenCache) get(ctx context.Context, key string, now time.Time, skew time.Duration, fetch fetchFunc) (*oauth2.Token, error) {
 	if err := ctx.Err(); err != nil {
-		return "", err
+		return nil, err
 	}
 	c.mu.Lock()
 	if c.entries == nil || len(c.entries) >= maxCacheEntries {
@@ -116,8 +102,7 @@ func (c *tokenCache) get(ctx context.Context, key string, now time.Time, fetch f
 		e = &tokenEntry{}
 		c.entries[key] = e
 	}
-	if e.token != "" && now.Before(e.expiry.Add(-expiryLeeway)) {
-		t := e.token
+	if t := e.tok; t != nil && t.AccessToken != "" && (t.Expiry.IsZero() || now.Before(t.Expiry.Add(-skew))) {
 		c.mu.Unlock()
 		return t, nil
 	}
@@ -125,26 +110,27 @@ func (c *tokenCache) get(ctx context.Context, key string, now time.Time, fetch f
 	if f == nil {
 		f = &flight{done: make(chan struct{})}
 		e.flight = f
+		prev := e.tok
 		go func() {
 			fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), exchangeTimeout)
 			defer cancel()
-			tok, exp, err := fetch(fctx)
+			tok, err := fetch(fctx, prev)
 			c.mu.Lock()
 			if err == nil {
-				e.token, e.expiry = tok, exp
+				e.tok = tok
 			}
 			e.flight = nil
 			c.mu.Unlock()
-			f.token, f.err = tok, err
+			f.tok, f.err = tok, err
 			close(f.done)
 		}()
 	}
 	c.mu.Unlock()
 	select {
 	case <-ctx.Done():
-		return "", ctx.Err()
+		return nil, ctx.Err()
 	case <-f.done:
-		return f.token, f.err
+		return f.tok, f.err
 	}
 }
 

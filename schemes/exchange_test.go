@@ -401,3 +401,57 @@ func TestOAuth2RefreshToolkitTokenURL(t *testing.T) {
 		t.Errorf("%q, %v", g, err)
 	}
 }
+
+// hungTokenServer is a token endpoint that never answers while the test
+// runs: every request waits until Cleanup releases it.
+func hungTokenServer(t *testing.T) *httptest.Server {
+	gate := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { <-gate }))
+	t.Cleanup(srv.Close)
+	t.Cleanup(func() { close(gate) }) // runs first: handlers return, Close completes
+	// The client's own timeout only turns a hang into a failure of this
+	// test (a *TokenError) instead of a stuck test binary.
+	srv.Client().Timeout = 10 * time.Second
+	return srv
+}
+
+// TestTokenFetchFollowsCallerContext: with a token endpoint that hangs, a
+// caller whose context ends gets its context's error, for every adapter
+// that fetches tokens.
+func TestTokenFetchFollowsCallerContext(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		make func(srv *httptest.Server) (schemes.Adapter, *credentials.Connection)
+	}{
+		{"oauth2 refresh", func(srv *httptest.Server) (schemes.Adapter, *credentials.Connection) {
+			clk := newClock()
+			return &schemes.OAuth2{TokenURL: srv.URL, HTTPClient: srv.Client(), Now: clk.Now},
+				&credentials.Connection{AuthScheme: credentials.OAuth2, Val: credentials.Val{
+					AccessToken: "old", RefreshToken: "rt", ExpiresAt: clk.Now().Add(-time.Hour).Format(time.RFC3339)}}
+		}},
+		{"google service account", func(srv *httptest.Server) (schemes.Adapter, *credentials.Connection) {
+			return &schemes.GoogleServiceAccount{HTTPClient: srv.Client()}, googleConn(srv.URL, "")
+		}},
+		{"github app", func(srv *httptest.Server) (schemes.Adapter, *credentials.Connection) {
+			return &schemes.GitHubApp{HTTPClient: srv.Client()}, githubAppConn(srv.URL, pkcs1PEM())
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			a, conn := tt.make(hungTokenServer(t))
+			ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+			defer cancel()
+			req := mustRequest(t, "GET", "https://api.example.com/x")
+			err := a.Apply(ctx, conn, req)
+			var te *schemes.TokenError
+			if !errors.Is(err, context.DeadlineExceeded) || errors.As(err, &te) {
+				t.Errorf("err = %v, want the caller's context.DeadlineExceeded", err)
+			}
+			if req.Header.Get("Authorization") != "" {
+				t.Errorf("Authorization set: %q", req.Header.Get("Authorization"))
+			}
+		})
+	}
+}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/composiohttp/composiohttp/credentials"
 	"github.com/golang-jwt/jwt/v5"
+	"golang.org/x/oauth2"
 )
 
 // DefaultGitHubAPI is the API origin GitHubApp exchanges tokens at when
@@ -63,13 +64,17 @@ func (a *GitHubApp) Apply(ctx context.Context, c *credentials.Connection, req *h
 	}
 	api := a.apiURL(c)
 	key := digest(api, v.ApplicationID, v.InstallationID, v.PrivateKey)
-	tok, err := a.cache.get(ctx, key, nowOr(a.Now), func(ctx context.Context) (string, time.Time, error) {
-		return a.exchange(ctx, c, api)
+	tok, err := a.cache.get(ctx, key, nowOr(a.Now), expiryLeeway, func(ctx context.Context, _ *oauth2.Token) (*oauth2.Token, error) {
+		t, exp, err := a.exchange(ctx, c, api)
+		if err != nil {
+			return nil, err
+		}
+		return &oauth2.Token{AccessToken: t, TokenType: "Bearer", Expiry: exp}, nil
 	})
 	if err != nil {
 		return err
 	}
-	req.Header.Set("Authorization", "Bearer "+tok)
+	req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
 	return nil
 }
 

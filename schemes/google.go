@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/composiohttp/composiohttp/credentials"
 	"golang.org/x/oauth2"
@@ -22,8 +23,9 @@ var DefaultGoogleScopes = []string{"https://www.googleapis.com/auth/cloud-platfo
 // token with the JWT bearer grant of golang.org/x/oauth2/jwt (what
 // google.JWTConfigFromJSON builds, without the GCE metadata dependency)
 // and sends "Authorization: Bearer <token>". Tokens are cached per
-// connection until they expire (oauth2.ReuseTokenSource); concurrent
-// callers share one exchange.
+// connection until 10 seconds before they expire; concurrent callers
+// share one exchange, and each stops waiting for it when its own context
+// ends.
 //
 // Scopes are the connection's scope field (space or comma separated), else
 // Scopes, else DefaultGoogleScopes. The token endpoint is TokenURL, else
@@ -42,12 +44,14 @@ type GoogleServiceAccount struct {
 	// timeout over http.DefaultTransport.
 	HTTPClient *http.Client
 
-	cache sourceCache
+	cache tokenCache
 }
 
-// Apply sets the Authorization header to a valid access token.
-func (a *GoogleServiceAccount) Apply(_ context.Context, c *credentials.Connection, req *http.Request) error {
-	const scheme = "GOOGLE_SERVICE_ACCOUNT"
+// Apply sets the Authorization header to a valid access token. A token
+// exchange in progress does not stop when ctx ends (other callers may be
+// waiting for it, and its token is cached), but Apply returns ctx's error
+// as soon as ctx ends.
+func (a *GoogleServiceAccount) Apply(ctx context.Context, c *credentials.Connection, req *http.Request) error {
 	raw := strings.TrimSpace(c.Val.CredentialsJSON)
 	if raw == "" {
 		return &MissingFieldError{Scheme: c.AuthScheme, Field: "credentials_json"}
@@ -59,44 +63,52 @@ func (a *GoogleServiceAccount) Apply(_ context.Context, c *credentials.Connectio
 	if len(scopes) == 0 {
 		scopes = DefaultGoogleScopes
 	}
-	key := digest(raw, strings.Join(scopes, " "), a.Subject, a.TokenURL)
-	ts, err := a.cache.get(key, func() (oauth2.TokenSource, error) {
-		var f struct {
-			Type         string `json:"type"`
-			ClientEmail  string `json:"client_email"`
-			PrivateKey   string `json:"private_key"`
-			PrivateKeyID string `json:"private_key_id"`
-			TokenURI     string `json:"token_uri"`
+	subject, tokenURL, client := a.Subject, a.TokenURL, clientOr(a.HTTPClient)
+	key := digest(raw, strings.Join(scopes, " "), subject, tokenURL)
+	t, err := a.cache.get(ctx, key, time.Now(), oauth2Skew, func(ctx context.Context, _ *oauth2.Token) (*oauth2.Token, error) {
+		cfg, err := googleJWTConfig(raw, scopes, subject, tokenURL)
+		if err != nil {
+			return nil, err
 		}
-		if err := json.Unmarshal([]byte(raw), &f); err != nil {
-			return nil, errors.New("schemes: GOOGLE_SERVICE_ACCOUNT: credentials_json is not a JSON key file")
+		t, err := cfg.TokenSource(context.WithValue(ctx, oauth2.HTTPClient, client)).Token()
+		if err != nil {
+			return nil, oauth2Error("GOOGLE_SERVICE_ACCOUNT", err)
 		}
-		if f.Type != "" && f.Type != "service_account" {
-			return nil, errors.New("schemes: GOOGLE_SERVICE_ACCOUNT: credentials_json type is not \"service_account\"")
-		}
-		if f.ClientEmail == "" || f.PrivateKey == "" {
-			return nil, errors.New("schemes: GOOGLE_SERVICE_ACCOUNT: credentials_json lacks client_email or private_key")
-		}
-		cfg := &jwt.Config{
-			Email:        f.ClientEmail,
-			PrivateKey:   []byte(f.PrivateKey),
-			PrivateKeyID: f.PrivateKeyID,
-			Scopes:       scopes,
-			Subject:      a.Subject,
-			TokenURL:     firstNonEmpty(a.TokenURL, f.TokenURI, googleTokenURL),
-		}
-		ctx := context.WithValue(context.Background(), oauth2.HTTPClient, clientOr(a.HTTPClient))
-		return cfg.TokenSource(ctx), nil
+		return t, nil
 	})
 	if err != nil {
 		return err
 	}
-	t, err := ts.Token()
-	if err != nil {
-		return oauth2Error(scheme, err)
-	}
 	req.Header.Set("Authorization", "Bearer "+t.AccessToken)
 	return nil
+}
+
+// googleJWTConfig reads a service account key file. Errors never quote it.
+func googleJWTConfig(raw string, scopes []string, subject, tokenURL string) (*jwt.Config, error) {
+	var f struct {
+		Type         string `json:"type"`
+		ClientEmail  string `json:"client_email"`
+		PrivateKey   string `json:"private_key"`
+		PrivateKeyID string `json:"private_key_id"`
+		TokenURI     string `json:"token_uri"`
+	}
+	if err := json.Unmarshal([]byte(raw), &f); err != nil {
+		return nil, errors.New("schemes: GOOGLE_SERVICE_ACCOUNT: credentials_json is not a JSON key file")
+	}
+	if f.Type != "" && f.Type != "service_account" {
+		return nil, errors.New("schemes: GOOGLE_SERVICE_ACCOUNT: credentials_json type is not \"service_account\"")
+	}
+	if f.ClientEmail == "" || f.PrivateKey == "" {
+		return nil, errors.New("schemes: GOOGLE_SERVICE_ACCOUNT: credentials_json lacks client_email or private_key")
+	}
+	return &jwt.Config{
+		Email:        f.ClientEmail,
+		PrivateKey:   []byte(f.PrivateKey),
+		PrivateKeyID: f.PrivateKeyID,
+		Scopes:       scopes,
+		Subject:      subject,
+		TokenURL:     firstNonEmpty(tokenURL, f.TokenURI, googleTokenURL),
+	}, nil
 }
 
 func splitScopes(s string) []string {

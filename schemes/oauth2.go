@@ -19,8 +19,11 @@ import (
 // seconds), it has a refresh_token and a token URL is known (TokenURL, else
 // the toolkit's Toolkit.TokenURL), the adapter refreshes the token through
 // golang.org/x/oauth2 (client_id and client_secret from the connection)
-// and uses the new token until it expires; concurrent callers share one
-// refresh. Without a refresh token or token URL the stored token is sent
+// and uses the new token until 10 seconds before it expires (then
+// refreshes again, with the refresh token the provider last returned);
+// concurrent callers share one refresh, which does not stop when a
+// caller's context ends, while each caller returns its context's error as
+// soon as that context ends. Without a refresh token or token URL the stored token is sent
 // as it is and the upstream decides. When Composio manages the account it
 // refreshes tokens itself; this is for direct mode with tokens you hold.
 //
@@ -36,7 +39,7 @@ type OAuth2 struct {
 	// Now tells the time expires_at is compared with. Default: time.Now.
 	Now func() time.Time
 
-	cache sourceCache
+	cache tokenCache
 }
 
 // Apply sets the Authorization header, refreshing an expired token first
@@ -48,7 +51,7 @@ func (a *OAuth2) Apply(ctx context.Context, c *credentials.Connection, req *http
 		if tokenURL, err := a.tokenURL(c); err != nil {
 			return err
 		} else if tokenURL != "" {
-			t, err := a.refresh(c, tokenURL)
+			t, err := a.refresh(ctx, c, tokenURL)
 			if err != nil {
 				return err
 			}
@@ -77,25 +80,29 @@ func (a *OAuth2) tokenURL(c *credentials.Connection) (string, error) {
 	return fillTemplate(c, tk.TokenURL)
 }
 
-func (a *OAuth2) refresh(c *credentials.Connection, tokenURL string) (*oauth2.Token, error) {
-	v := &c.Val
-	key := digest(tokenURL, v.ClientID, v.ClientSecret, v.RefreshToken)
-	ts, _ := a.cache.get(key, func() (oauth2.TokenSource, error) {
-		cfg := &oauth2.Config{
-			ClientID:     v.ClientID,
-			ClientSecret: v.ClientSecret,
-			Endpoint:     oauth2.Endpoint{TokenURL: tokenURL},
+// refresh returns a token refreshed with the connection's refresh token
+// (or the newer one a previous refresh returned), cached until it expires.
+// The exchange is detached from ctx but the caller waits only as long as
+// ctx allows.
+func (a *OAuth2) refresh(ctx context.Context, c *credentials.Connection, tokenURL string) (*oauth2.Token, error) {
+	scheme, id, secret, rt := string(c.AuthScheme), c.Val.ClientID, c.Val.ClientSecret, c.Val.RefreshToken
+	key := digest(tokenURL, id, secret, rt)
+	return a.cache.get(ctx, key, nowOr(a.Now), oauth2Skew, func(ctx context.Context, prev *oauth2.Token) (*oauth2.Token, error) {
+		if prev != nil && prev.RefreshToken != "" {
+			rt = prev.RefreshToken // the provider rotated it
 		}
-		// The source outlives this request, so it gets a context of its own;
-		// the HTTP client's timeout bounds each refresh.
-		ctx := context.WithValue(context.Background(), oauth2.HTTPClient, clientOr(a.HTTPClient))
-		return cfg.TokenSource(ctx, &oauth2.Token{RefreshToken: v.RefreshToken}), nil
+		cfg := &oauth2.Config{ClientID: id, ClientSecret: secret, Endpoint: oauth2.Endpoint{TokenURL: tokenURL}}
+		start := nowOr(a.Now)
+		t, err := cfg.TokenSource(context.WithValue(ctx, oauth2.HTTPClient, clientOr(a.HTTPClient)),
+			&oauth2.Token{RefreshToken: rt}).Token()
+		if err != nil {
+			return nil, oauth2Error(scheme, err)
+		}
+		if t.ExpiresIn > 0 { // expiry by a.Now's clock, not x/oauth2's
+			t.Expiry = start.Add(time.Duration(t.ExpiresIn) * time.Second)
+		}
+		return t, nil
 	})
-	t, err := ts.Token()
-	if err != nil {
-		return nil, oauth2Error(string(c.AuthScheme), err)
-	}
-	return t, nil
 }
 
 // tokenType spells a token type as it goes in Authorization, like
