@@ -31,6 +31,19 @@
 //		ratelimit.Middleware(ratelimit.NewLocal(10, 10)),
 //	)}
 //
+// # Unwrap
+//
+// Every RoundTripper of these packages has a method
+//
+//	Unwrap() http.RoundTripper
+//
+// returning the RoundTripper it wraps, as errors.Unwrap does for errors.
+// Middleware that needs to know the Transport at the bottom of a chain
+// follows it: cache derives the tenant of requests that select no account
+// from the *composiohttp.Transport it finds so. A RoundTripper of your own
+// placed between cache and the Transport should have one too; without it,
+// such requests are not cached (see package cache).
+//
 // Setting a timeout on the request context (or http.Client.Timeout)
 // bounds the whole call, retries and waits included: retry and ratelimit
 // fail fast instead of starting a wait that would outlast it.

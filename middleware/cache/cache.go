@@ -15,6 +15,15 @@
 // its own private cache). Keys are SHA-256 digests of tenant and URL, so no
 // URL or secret ever reaches a store.
 //
+// The default identity is that of the *composiohttp.Transport the cache
+// wraps, found by following Unwrap() http.RoundTripper methods down the
+// chain (every middleware of this module has one; see package middleware):
+// "account:<id>" for its ConnectedAccountID, the digest of its Connection.
+// When there is no WithDefaultIdentity and no such Transport (or one with
+// neither account nor connection), the tenant of a request whose context
+// selects no account is unknown, and the request goes to next uncached: the
+// cache fails closed rather than share entries between tenants.
+//
 // Requests that carry their own Authorization header bypass the cache
 // entirely unless WithAuthorizedRequests is given; then the header's value
 // is part of the key too.
@@ -49,9 +58,9 @@ import (
 // the cache.
 const XFromCache = httpcache.XFromCache
 
-// DefaultIdentity is the tenant used for requests whose context selects no
-// account, when WithDefaultIdentity is not given and next is not a
-// *composiohttp.Transport.
+// DefaultIdentity is a tenant name for WithDefaultIdentity, for a program
+// whose requests without a selected account all act for one tenant. It is
+// not used unless given.
 const DefaultIdentity = "default"
 
 // Option configures New and Middleware.
@@ -72,9 +81,9 @@ func WithStore(s Store) Option { return func(c *config) { c.store = s } }
 // WithDefaultIdentity sets the tenant for requests whose context selects no
 // account (composiohttp.Identity returns ""), i.e. requests acting as the
 // Transport's own ConnectedAccountID or Connection. Default: derived from
-// next when it is a *composiohttp.Transport ("account:<id>" or the
-// connection's digest), else DefaultIdentity. Set it when several
-// Transports with different default accounts share one store (e.g. Redis).
+// the *composiohttp.Transport found by unwrapping next ("account:<id>" or
+// the connection's digest); without one, such requests are not cached.
+// Each Transport sharing one store (e.g. Redis) must have its own.
 func WithDefaultIdentity(id string) Option { return func(c *config) { c.defaultIdentity = id } }
 
 // WithAuthorizedRequests makes requests that carry their own Authorization
@@ -120,16 +129,27 @@ func New(next http.RoundTripper, opts ...Option) http.RoundTripper {
 	return &transport{next: next, inner: network{next}, cfg: c}
 }
 
-func transportIdentity(next http.RoundTripper) string {
-	if t, ok := next.(*composiohttp.Transport); ok {
-		switch {
-		case t.Connection != nil:
-			return composiohttp.Identity(composiohttp.WithConnection(context.Background(), t.Connection))
-		case t.ConnectedAccountID != "":
-			return "account:" + t.ConnectedAccountID
+// transportIdentity is the identity of the *composiohttp.Transport found by
+// unwrapping rt, or "" when there is none or it acts for nobody.
+func transportIdentity(rt http.RoundTripper) string {
+	for range 100 { // a bound, should some Unwrap loop
+		switch t := rt.(type) {
+		case *composiohttp.Transport:
+			ctx := context.Background()
+			switch {
+			case t.Connection != nil:
+				ctx = composiohttp.WithConnection(ctx, t.Connection)
+			case t.ConnectedAccountID != "":
+				ctx = composiohttp.WithConnectedAccount(ctx, t.ConnectedAccountID)
+			}
+			return composiohttp.Identity(ctx)
+		case interface{ Unwrap() http.RoundTripper }:
+			rt = t.Unwrap()
+		default:
+			return ""
 		}
 	}
-	return DefaultIdentity
+	return ""
 }
 
 type transport struct {
@@ -138,12 +158,17 @@ type transport struct {
 	cfg   config
 }
 
+// Unwrap returns the RoundTripper the cache wraps.
+func (t *transport) Unwrap() http.RoundTripper { return t.next }
+
 func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if req.URL == nil {
 		return t.next.RoundTrip(req) // let the next layer report the bad request
 	}
 	auth := req.Header.Get("Authorization")
 	switch {
+	case t.cfg.defaultIdentity == "" && composiohttp.Identity(req.Context()) == "":
+		return t.next.RoundTrip(req) // unknown tenant: fail closed
 	case req.Method == http.MethodPost || req.Method == http.MethodPut ||
 		req.Method == http.MethodPatch || req.Method == http.MethodDelete:
 		return t.unsafe(req)

@@ -112,6 +112,9 @@ type transport struct {
 	cfg  config
 }
 
+// Unwrap returns the RoundTripper the logger wraps.
+func (t *transport) Unwrap() http.RoundTripper { return t.next }
+
 // enabled reports whether h takes a line at any level a call can end
 // with, asking for the lowest first: with the usual threshold handlers,
 // one call answers.

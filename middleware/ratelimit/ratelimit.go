@@ -152,6 +152,9 @@ type transport struct {
 	now      func() time.Time
 }
 
+// Unwrap returns the RoundTripper the limiter wraps.
+func (t *transport) Unwrap() http.RoundTripper { return t.next }
+
 func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if req == nil {
 		return nil, ErrNilRequest

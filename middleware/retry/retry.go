@@ -193,6 +193,9 @@ type transport struct {
 	config
 }
 
+// Unwrap returns the RoundTripper the retrier wraps.
+func (t *transport) Unwrap() http.RoundTripper { return t.next }
+
 // ErrNilRequest is returned for a nil request.
 var ErrNilRequest = errors.New("retry: nil request")
 

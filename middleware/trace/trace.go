@@ -136,13 +136,17 @@ func New(next http.RoundTripper, opts ...Option) http.RoundTripper {
 		o(&c)
 	}
 	o := append([]otelhttp.Option{otelhttp.WithSpanNameFormatter(spanName)}, c.otel...)
-	return &transport{otel: otelhttp.NewTransport(annotate{next}, o...), route: c.route}
+	return &transport{next: next, otel: otelhttp.NewTransport(annotate{next}, o...), route: c.route}
 }
 
 type transport struct {
+	next  http.RoundTripper
 	otel  http.RoundTripper
 	route func(*http.Request) string
 }
+
+// Unwrap returns the RoundTripper the tracer wraps.
+func (t *transport) Unwrap() http.RoundTripper { return t.next }
 
 type origURLKey struct{}
 
