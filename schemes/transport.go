@@ -18,12 +18,24 @@ import (
 //
 // For each request it takes the connection (Source, else Connection),
 // checks it (credentials' Validate, for the eleven known schemes), resolves
-// a URL without a host against the connection's base URL (base_url, else
-// the toolkit's entry in Toolkits; the request path is appended to the
-// base URL's path, so "/repos/o/r" against "https://ghe.example.com/api/v3"
-// gives "https://ghe.example.com/api/v3/repos/o/r"), applies the adapter
+// the connection's base URL (base_url, else the toolkit's entry in
+// Toolkits), resolves a URL without a host against it (the request path is
+// appended to the base URL's path, so "/repos/o/r" against
+// "https://ghe.example.com/api/v3" gives
+// "https://ghe.example.com/api/v3/repos/o/r"), applies the adapter
 // Registry holds for the connection's auth scheme to a clone of the
 // request, and sends the clone with Base.
+//
+// Credentials go only to the connection's site: the adapter is applied
+// only when the request URL has the base URL's scheme and registrable
+// domain (see SameSite; "https://uploads.github.com" is on the site of
+// "https://api.github.com", "http://api.github.com" is not). A request to
+// any other URL, such as a redirect that http.Client follows to a CDN or
+// to another domain, is sent as it is, without credentials, rather than
+// failing. This mirrors the proxy, which refuses endpoints off the
+// connection's site. A connection whose base URL cannot be resolved is an
+// error even for absolute URLs, since its site is unknown: set base_url,
+// or register the toolkit in Toolkits.
 //
 // Like the proxy Transport it never modifies the caller's request, closes
 // the request body on every path including errors, returns the upstream's
@@ -37,7 +49,8 @@ type Transport struct {
 	Connection *credentials.Connection
 	// Registry maps auth schemes to adapters. Default: Default.
 	Registry *Registry
-	// Toolkits resolves relative URLs. Default: DefaultToolkits.
+	// Toolkits resolves the connection's base URL (for relative URLs and
+	// the site credentials go to). Default: DefaultToolkits.
 	Toolkits *ToolkitRegistry
 	// Base sends the authenticated request. Default: http.DefaultTransport.
 	Base http.RoundTripper
@@ -74,34 +87,46 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			return nil, err
 		}
 	}
+	reg := t.Registry
+	if reg == nil {
+		reg = Default
+	}
+	adapter, ok := reg.Lookup(conn.AuthScheme)
+	if !ok {
+		closeBody()
+		return nil, &UnknownSchemeError{Scheme: conn.AuthScheme}
+	}
+	tks := t.Toolkits
+	if tks == nil {
+		tks = DefaultToolkits
+	}
+	baseURL, err := tks.ResolveBaseURL(conn)
+	if err != nil {
+		closeBody()
+		return nil, err
+	}
+	site, err := url.Parse(baseURL)
+	if err != nil {
+		closeBody()
+		return nil, errors.New("schemes: invalid base URL")
+	}
 	r2 := req.Clone(ctx)
 	if r2.URL.Host == "" {
-		tks := t.Toolkits
-		if tks == nil {
-			tks = DefaultToolkits
-		}
-		base, err := tks.ResolveBaseURL(conn)
-		if err != nil {
-			closeBody()
-			return nil, err
-		}
-		u, err := joinURL(base, r2.URL)
+		u, err := joinURL(site, r2.URL)
 		if err != nil {
 			closeBody()
 			return nil, err
 		}
 		r2.URL, r2.Host = u, ""
 	}
-	reg := t.Registry
-	if reg == nil {
-		reg = Default
-	}
-	if err := reg.Apply(ctx, conn, r2); err != nil {
-		closeBody()
-		if r2.Body != nil && r2.Body != req.Body {
-			r2.Body.Close()
+	if SameSite(site, r2.URL) {
+		if err := adapter.Apply(ctx, conn, r2); err != nil {
+			closeBody()
+			if r2.Body != nil && r2.Body != req.Body {
+				r2.Body.Close()
+			}
+			return nil, err
 		}
-		return nil, err
 	}
 	base := t.Base
 	if base == nil {
@@ -113,11 +138,8 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 }
 
 // joinURL appends rel's path and query to base.
-func joinURL(base string, rel *url.URL) (*url.URL, error) {
-	u, err := url.Parse(base)
-	if err != nil {
-		return nil, errors.New("schemes: invalid base URL")
-	}
+func joinURL(base, rel *url.URL) (*url.URL, error) {
+	u := *base
 	rp := rel.EscapedPath()
 	if rp != "" && !strings.HasPrefix(rp, "/") {
 		rp = "/" + rp
@@ -134,5 +156,5 @@ func joinURL(base string, rel *url.URL) (*url.URL, error) {
 		u.RawQuery += "&" + rel.RawQuery
 	}
 	u.Fragment, u.RawFragment = "", ""
-	return u, nil
+	return &u, nil
 }

@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -45,7 +47,7 @@ func TestDirectGoGitHub(t *testing.T) {
 		want string
 	}{
 		{"oauth2", &schemes.Transport{Base: api.Client().Transport, Connection: &credentials.Connection{
-			AuthScheme: credentials.OAuth2, ToolkitSlug: "github", Val: credentials.Val{AccessToken: "gho_abc", TokenType: "bearer"}}},
+			AuthScheme: credentials.OAuth2, ToolkitSlug: "github", Val: credentials.Val{AccessToken: "gho_abc", TokenType: "bearer", BaseURL: api.URL + "/api/v3"}}},
 			"Bearer gho_abc"},
 		{"github app", &schemes.Transport{Base: api.Client().Transport,
 			Registry: func() *schemes.Registry {
@@ -120,7 +122,7 @@ func TestTransportContract(t *testing.T) {
 		fmt.Fprintf(w, "got %s", b)
 	}))
 	t.Cleanup(srv.Close)
-	ok := &credentials.Connection{AuthScheme: credentials.BearerToken, ToolkitSlug: "x", Val: credentials.Val{Token: "t"}}
+	ok := &credentials.Connection{AuthScheme: credentials.BearerToken, ToolkitSlug: "x", Val: credentials.Val{Token: "t", BaseURL: srv.URL}}
 	failing := schemes.NewRegistry()
 	failing.Register(credentials.BearerToken, schemes.AdapterFunc(func(context.Context, *credentials.Connection, *http.Request) error {
 		return errors.New("schemes: boom")
@@ -212,4 +214,103 @@ func TestTransportConcurrent(t *testing.T) {
 		})
 	}
 	wg.Wait()
+}
+
+// TestTransportCredentialsStayOnSite: credentials go only to the
+// connection's site (scheme and registrable domain of its base URL), also
+// when http.Client follows a redirect; other hosts get the request
+// without them.
+func TestTransportCredentialsStayOnSite(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	seen := map[string]string{} // host → "Authorization ?query"
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.Host + r.URL.Path {
+		case "api.example.com/away":
+			http.Redirect(w, r, "http://cdn.other.test/file?x=1", http.StatusFound)
+			return
+		case "api.example.com/near":
+			http.Redirect(w, r, "http://files.example.com/file?x=1", http.StatusFound)
+			return
+		}
+		mu.Lock()
+		seen[r.Host] = r.Header.Get("Authorization") + " ?" + r.URL.RawQuery
+		mu.Unlock()
+	}))
+	t.Cleanup(srv.Close)
+	// Every host name dials the one test server, which tells them apart by
+	// the Host header.
+	base := srv.Client().Transport.(*http.Transport).Clone()
+	base.DialContext = func(ctx context.Context, network, _ string) (net.Conn, error) {
+		return (&net.Dialer{}).DialContext(ctx, network, srv.Listener.Addr().String())
+	}
+	t.Cleanup(base.CloseIdleConnections)
+	bearer := &credentials.Connection{AuthScheme: credentials.BearerToken, ToolkitSlug: "x",
+		Val: credentials.Val{Token: "tok", BaseURL: "http://api.example.com/v1"}}
+	queryKey := &credentials.Connection{AuthScheme: credentials.APIKey, ToolkitSlug: "gmail", // key in ?key=
+		Val: credentials.Val{APIKey: "AIzaSECRET", BaseURL: "http://api.example.com"}}
+	httpsBase := &credentials.Connection{AuthScheme: credentials.BearerToken, ToolkitSlug: "x",
+		Val: credentials.Val{Token: "tok", BaseURL: "https://api.example.com"}}
+	tests := []struct {
+		name     string
+		conn     *credentials.Connection
+		url      string
+		wantHost string
+		want     string
+	}{
+		{"redirect to other site: no header", bearer, "http://api.example.com/away", "cdn.other.test", " ?x=1"},
+		{"redirect to other site: no query key", queryKey, "http://api.example.com/away", "cdn.other.test", " ?x=1"},
+		{"redirect within site: header", bearer, "http://api.example.com/near", "files.example.com", "Bearer tok ?x=1"},
+		{"redirect within site: query key", queryKey, "http://api.example.com/near", "files.example.com", " ?x=1&key=AIzaSECRET"},
+		{"relative URL", bearer, "/p", "api.example.com", "Bearer tok ?"},
+		{"other site requested directly", bearer, "http://cdn.other.test/file", "cdn.other.test", " ?"},
+		{"http to an https site", httpsBase, "http://api.example.com/file", "api.example.com", " ?"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			client := &http.Client{Transport: &schemes.Transport{Base: base, Connection: tt.conn}}
+			resp, err := client.Get(tt.url)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			mu.Lock()
+			got, ok := seen[tt.wantHost]
+			delete(seen, tt.wantHost)
+			mu.Unlock()
+			if !ok || got != tt.want {
+				t.Errorf("%s saw %q (%t), want %q", tt.wantHost, got, ok, tt.want)
+			}
+		})
+	}
+}
+
+func TestSameSite(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		a, b string
+		want bool
+	}{
+		{"https://gmail.googleapis.com/gmail/v1", "https://www.googleapis.com/upload", true}, // private suffix ignored
+		{"https://api.github.com", "https://uploads.github.com:443/x", true},
+		{"https://a.example.co.uk", "https://b.example.co.uk", true},
+		{"https://example.co.uk", "https://other.co.uk", false},
+		{"https://alice.github.io", "https://bob.github.io", true},
+		{"https://api.example.com", "http://api.example.com", false},
+		{"https://API.Example.com.", "https://api.example.com", true},
+		{"http://127.0.0.1:8080", "http://127.0.0.1:9090", true},
+		{"http://127.0.0.1", "http://127.0.0.2", false},
+		{"http://[::1]:1", "http://[::1]:2", true},
+		{"http://localhost", "http://localhost:1", true},
+		{"https://api.example.com", "https://example.org", false},
+	} {
+		a, _ := url.Parse(tt.a)
+		b, _ := url.Parse(tt.b)
+		if got := schemes.SameSite(a, b); got != tt.want {
+			t.Errorf("SameSite(%s, %s) = %t, want %t", tt.a, tt.b, got, tt.want)
+		}
+	}
+	if schemes.SameSite(nil, &url.URL{}) {
+		t.Error("SameSite(nil, …) = true")
+	}
 }
