@@ -28,7 +28,7 @@ import (
 // request URI, the query parameters and, for an
 // application/x-www-form-urlencoded body, the body's parameters (the body
 // is read through GetBody when the request has it, else read and put back
-// on the request).
+// on the request; a form body over MaxFormBody is ErrBodyTooLarge).
 //
 // The consumer key is the connection's consumer_key, else ConsumerKey. The
 // consumer secret is not part of a connection (Composio's auth config
@@ -145,26 +145,43 @@ func requestParams(req *http.Request) ([][2]string, error) {
 }
 
 // readBody returns req's body, leaving req able to send it again: through
-// GetBody when set, else by reading Body and replacing it with a copy.
+// GetBody when set, else by reading Body and replacing it with a copy
+// (closing the original, as Adapter requires). On error req.Body is left
+// in place and open: its owner closes it. Bodies over MaxFormBody are
+// ErrBodyTooLarge.
 func readBody(req *http.Request) ([]byte, error) {
+	if req.ContentLength > MaxFormBody {
+		return nil, ErrBodyTooLarge
+	}
 	if req.GetBody != nil {
-		rc, err := req.GetBody()
-		if err == nil {
-			b, err := io.ReadAll(rc)
+		if rc, err := req.GetBody(); err == nil {
+			b, err := readLimited(rc)
 			rc.Close()
-			if err == nil {
-				return b, nil
+			if err == nil || errors.Is(err, ErrBodyTooLarge) {
+				return b, err
 			}
 		}
 	}
-	b, err := io.ReadAll(req.Body)
-	req.Body.Close()
+	b, err := readLimited(req.Body)
 	if err != nil {
-		return nil, errors.New("schemes: OAUTH1: reading form body: " + err.Error())
+		return nil, err
 	}
+	req.Body.Close()
 	req.Body = io.NopCloser(bytes.NewReader(b))
 	req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil }
 	req.ContentLength = int64(len(b))
+	return b, nil
+}
+
+// readLimited reads r to its end, at most MaxFormBody bytes.
+func readLimited(r io.Reader) ([]byte, error) {
+	b, err := io.ReadAll(io.LimitReader(r, MaxFormBody+1))
+	if err != nil {
+		return nil, fmt.Errorf("schemes: OAUTH1: reading form body: %w", err)
+	}
+	if len(b) > MaxFormBody {
+		return nil, ErrBodyTooLarge
+	}
 	return b, nil
 }
 
@@ -249,3 +266,11 @@ func encode(s string) string {
 	}
 	return b.String()
 }
+
+// MaxFormBody is the largest application/x-www-form-urlencoded body, in
+// bytes, OAuth1 reads to sign its parameters: 10 MiB.
+const MaxFormBody = 10 << 20
+
+// ErrBodyTooLarge is returned by OAuth1 for a form body longer than
+// MaxFormBody.
+var ErrBodyTooLarge = errors.New("schemes: OAUTH1: form body larger than 10 MiB")

@@ -2,11 +2,14 @@ package schemes_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -206,4 +209,98 @@ func TestOAuth1PrintsNoSecret(t *testing.T) {
 			t.Errorf("%s of pointer shows the secret: %s", f, s)
 		}
 	}
+}
+
+// countingBody counts its Close calls.
+type countingBody struct {
+	io.Reader
+	closes atomic.Int32
+}
+
+func (b *countingBody) Close() error { b.closes.Add(1); return nil }
+
+type failingReader struct{}
+
+func (failingReader) Read([]byte) (int, error) { return 0, errors.New("disk on fire") }
+
+// TestOAuth1BodyClosedOnce: through the direct Transport, the caller's
+// form body is closed exactly once whether reading it fails, it is
+// malformed, too large, or signed and sent.
+func TestOAuth1BodyClosedOnce(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+	}))
+	t.Cleanup(srv.Close)
+	conn := &credentials.Connection{AuthScheme: credentials.OAuth1, ToolkitSlug: "x",
+		Val: credentials.Val{ConsumerKey: "ck", OAuthToken: "t", OAuthTokenSecret: "s", BaseURL: srv.URL}}
+	tr := &schemes.Transport{Connection: conn, Base: srv.Client().Transport}
+	tests := []struct {
+		name    string
+		body    io.Reader
+		wantErr error // nil: success
+		errText string
+	}{
+		{"signed and sent", strings.NewReader("a=1&b=2"), nil, ""},
+		{"read fails", failingReader{}, nil, "disk on fire"},
+		{"malformed", strings.NewReader("a=%zz"), nil, "malformed form body"},
+		{"too large", io.LimitReader(repeatReader('a'), schemes.MaxFormBody+1), schemes.ErrBodyTooLarge, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			body := &countingBody{Reader: tt.body}
+			req, err := http.NewRequest("POST", srv.URL+"/p", body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			resp, err := tr.RoundTrip(req)
+			switch {
+			case tt.errText == "" && tt.wantErr == nil:
+				if err != nil {
+					t.Fatal(err)
+				}
+				resp.Body.Close()
+			case err == nil:
+				resp.Body.Close()
+				t.Fatal("no error")
+			case tt.wantErr != nil && !errors.Is(err, tt.wantErr), !strings.Contains(err.Error(), tt.errText):
+				t.Errorf("err = %v", err)
+			}
+			if n := body.closes.Load(); n != 1 {
+				t.Errorf("body closed %d times, want 1", n)
+			}
+		})
+	}
+}
+
+// TestOAuth1DeclaredTooLarge: a form body whose ContentLength is over the
+// limit is refused without being read.
+func TestOAuth1DeclaredTooLarge(t *testing.T) {
+	t.Parallel()
+	body := &countingBody{Reader: failingReader{}}
+	req, _ := http.NewRequest("POST", "https://api.example.com/p", body)
+	req.ContentLength = schemes.MaxFormBody + 1
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	c := &credentials.Connection{AuthScheme: credentials.OAuth1, Val: credentials.Val{ConsumerKey: "ck"}}
+	if err := (&schemes.OAuth1{}).Apply(context.Background(), c, req); !errors.Is(err, schemes.ErrBodyTooLarge) {
+		t.Errorf("err = %v", err)
+	}
+	if body.closes.Load() != 0 || req.Body != body {
+		t.Error("Apply closed or replaced a body it failed on; the caller closes it")
+	}
+}
+
+// repeatReader reads the same byte forever.
+type repeatReader byte
+
+func (r repeatReader) Read(p []byte) (int, error) {
+	if len(p) > 0 {
+		p[0] = byte(r)
+		for n := 1; n < len(p); n *= 2 {
+			copy(p[n:], p[:n])
+		}
+	}
+	return len(p), nil
 }

@@ -121,8 +121,10 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	if SameSite(site, r2.URL) {
 		if err := adapter.Apply(ctx, conn, r2); err != nil {
-			closeBody()
-			if r2.Body != nil && r2.Body != req.Body {
+			// An adapter that replaced the body closed the original.
+			if r2.Body == req.Body {
+				closeBody()
+			} else if r2.Body != nil {
 				r2.Body.Close()
 			}
 			return nil, err
