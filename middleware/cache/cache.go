@@ -32,6 +32,14 @@
 // request context carries a *composiohttp.CallInfo, CallInfo.CacheHit.
 // A response revalidated with a 304 is a hit: its body comes from the cache.
 //
+// A GET response body larger than WithMaxEntryBytes (default
+// DefaultMaxEntryBytes, 1 MiB) is neither buffered nor stored: it streams
+// to the caller as if uncached. A body of known length (Content-Length)
+// is judged by it; one of unknown length (chunked, or decompressed by
+// net/http) is read ahead, up to the limit, before RoundTrip returns, to
+// learn whether it fits; text/event-stream responses are never read
+// ahead nor cached. The caller sees the upstream's headers as they came.
+//
 // A response without a Date header gets one on arrival (RFC 9110 §6.6.1),
 // since freshness is computed from it; an X-From-Cache header sent by the
 // upstream is removed, so only real hits carry it.
@@ -42,11 +50,15 @@
 package cache
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"io"
+	"mime"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/gregjones/httpcache"
@@ -71,7 +83,16 @@ type config struct {
 	defaultIdentity string
 	authorized      bool
 	onError         func(error)
+	maxEntry        int64
 }
+
+// DefaultMaxEntryBytes is the largest response body cached when
+// WithMaxEntryBytes is not given.
+const DefaultMaxEntryBytes = 1 << 20
+
+// WithMaxEntryBytes sets the largest response body that is cached
+// (default DefaultMaxEntryBytes; n <= 0 means the default).
+func WithMaxEntryBytes(n int64) Option { return func(c *config) { c.maxEntry = n } }
 
 // WithStore sets where responses are kept. Default: a new
 // NewMemoryStore(DefaultMaxBytes) per New call (so per wrapped
@@ -126,7 +147,10 @@ func New(next http.RoundTripper, opts ...Option) http.RoundTripper {
 	if c.onError == nil {
 		c.onError = func(error) {}
 	}
-	return &transport{next: next, inner: network{next}, cfg: c}
+	if c.maxEntry <= 0 {
+		c.maxEntry = DefaultMaxEntryBytes
+	}
+	return &transport{next: next, cfg: c}
 }
 
 // transportIdentity is the identity of the *composiohttp.Transport found by
@@ -153,9 +177,8 @@ func transportIdentity(rt http.RoundTripper) string {
 }
 
 type transport struct {
-	next  http.RoundTripper
-	inner http.RoundTripper
-	cfg   config
+	next http.RoundTripper
+	cfg  config
 }
 
 // Unwrap returns the RoundTripper the cache wraps.
@@ -179,12 +202,14 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return t.next.RoundTrip(req)
 	}
 	ctx := req.Context()
+	n := &network{next: t.next, max: t.cfg.maxEntry}
 	hc := &httpcache.Transport{
-		Transport:           t.inner,
+		Transport:           n,
 		Cache:               &view{store: t.cfg.store, ctx: ctx, ns: t.namespace(ctx, auth), onError: t.cfg.onError},
 		MarkCachedResponses: true,
 	}
 	resp, err := hc.RoundTrip(req)
+	n.restore(resp)
 	if err == nil && resp.Header.Get(XFromCache) != "" {
 		if info := composiohttp.CallInfoFromContext(ctx); info != nil {
 			info.CacheHit = true
@@ -263,13 +288,22 @@ func (v *view) Delete(k string) {
 	}
 }
 
-// network sits between httpcache and next: it removes X-From-Cache from
-// responses that really came from the network (so an upstream cannot fake a
-// hit) and adds the Date header a cache needs to judge freshness when the
-// upstream sent none (RFC 9110 §6.6.1).
-type network struct{ next http.RoundTripper }
+// network sits between httpcache and next, for one request: it removes
+// X-From-Cache from responses that really came from the network (so an
+// upstream cannot fake a hit), adds the Date header a cache needs to judge
+// freshness when the upstream sent none (RFC 9110 §6.6.1), and hands
+// httpcache a no-store copy of the header of a GET response too large to
+// cache, so that httpcache neither buffers nor stores its body; restore
+// puts the real header back.
+type network struct {
+	next http.RoundTripper
+	max  int64
+	// resp, when its header was replaced, and its real header.
+	resp   *http.Response
+	header http.Header
+}
 
-func (n network) RoundTrip(req *http.Request) (*http.Response, error) {
+func (n *network) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp, err := n.next.RoundTrip(req)
 	if err != nil || resp == nil {
 		return resp, err
@@ -281,5 +315,76 @@ func (n network) RoundTrip(req *http.Request) (*http.Response, error) {
 	if resp.Header.Get("Date") == "" {
 		resp.Header.Set("Date", time.Now().UTC().Format(http.TimeFormat))
 	}
+	if req.Method == http.MethodGet && resp.StatusCode != http.StatusNotModified && !n.fits(req, resp) {
+		n.resp, n.header = resp, resp.Header
+		resp.Header = resp.Header.Clone()
+		resp.Header.Set("Cache-Control", "no-store")
+	}
 	return resp, nil
 }
+
+// restore gives resp its real header back, if network replaced it.
+func (n *network) restore(resp *http.Response) {
+	if resp != nil && resp == n.resp {
+		resp.Header = n.header
+	}
+}
+
+// fits reports whether httpcache may buffer resp's body: it is at most
+// n.max bytes long, or httpcache will not store it anyway. A body of
+// unknown length is read ahead to find out, and put back in front of the
+// rest.
+func (n *network) fits(req *http.Request, resp *http.Response) bool {
+	switch {
+	case resp.ContentLength >= 0:
+		return resp.ContentLength <= n.max
+	case noStore(req.Header) || noStore(resp.Header) || resp.Body == nil || resp.Body == http.NoBody:
+		return true
+	}
+	if mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); mt == "text/event-stream" {
+		return false
+	}
+	// Read up to n.max+1 bytes: a small buffer first, then, if the body
+	// goes on, one of the full size.
+	body := resp.Body
+	buf := make([]byte, min(n.max+1, 16<<10))
+	k, err := io.ReadFull(body, buf)
+	if err == nil && int64(k) <= n.max {
+		buf = append(buf, make([]byte, n.max+1-int64(k))...)
+		var more int
+		more, err = io.ReadFull(body, buf[k:])
+		k += more
+	}
+	var rest io.Reader = body // err == nil: over n.max, the rest to come
+	fits := false
+	switch err {
+	case nil:
+	case io.EOF, io.ErrUnexpectedEOF:
+		rest, fits = http.NoBody, true // all read
+	default:
+		rest = errReader{err}
+	}
+	resp.Body = readCloser{io.MultiReader(bytes.NewReader(buf[:k]), rest), body}
+	return fits
+}
+
+// noStore reports whether a Cache-Control header has no-store.
+func noStore(h http.Header) bool {
+	for _, v := range h.Values("Cache-Control") {
+		for d := range strings.SplitSeq(v, ",") {
+			if strings.EqualFold(strings.TrimSpace(d), "no-store") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+type readCloser struct {
+	io.Reader
+	io.Closer
+}
+
+type errReader struct{ err error }
+
+func (e errReader) Read([]byte) (int, error) { return 0, e.err }

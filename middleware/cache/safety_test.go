@@ -6,7 +6,9 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"runtime"
 	"testing"
+	"time"
 
 	"github.com/composiohttp/composiohttp"
 	"github.com/composiohttp/composiohttp/credentials"
@@ -174,5 +176,133 @@ func TestDefaultIdentityOfConnectionTransport(t *testing.T) {
 	}
 	if len(keys) != 2 || keys[0] == keys[1] {
 		t.Errorf("keys looked up %q: want two different (the Transport without account is not cached)", keys)
+	}
+}
+
+// zeros reads as an endless run of zero bytes, allocating nothing.
+type zeros struct{}
+
+func (zeros) Read(p []byte) (int, error) {
+	clear(p)
+	return len(p), nil
+}
+
+// bigBody answers a cacheable GET with n zero bytes, streamed; length is
+// the ContentLength it declares (-1: unknown).
+func bigBody(n, length int64) roundTripFunc {
+	return func(r *http.Request) (*http.Response, error) {
+		return &http.Response{
+			StatusCode: http.StatusOK, ContentLength: length, Request: r,
+			Header: http.Header{"Cache-Control": {"max-age=3600"}, "Date": {time.Now().UTC().Format(http.TimeFormat)}},
+			Body:   io.NopCloser(io.LimitReader(zeros{}, n)),
+		}, nil
+	}
+}
+
+// fetchAll GETs url through rt, reads the body to the end and returns the
+// response, the number of body bytes and the bytes allocated meanwhile.
+func fetchAll(t testing.TB, rt http.RoundTripper, url string) (resp *http.Response, n int64, alloc uint64) {
+	t.Helper()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	req, _ := http.NewRequestWithContext(account("a"), http.MethodGet, url, nil)
+	resp, err := rt.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	runtime.ReadMemStats(&after)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp, n, after.TotalAlloc - before.TotalAlloc
+}
+
+// A body over the entry limit is neither buffered nor stored: memory stays
+// O(KiB) for a 64 MiB body of known length, O(limit) for one of unknown
+// length, and the caller sees the upstream's headers unchanged.
+func TestLargeBodyNotBuffered(t *testing.T) { // not parallel: measures allocations
+	const big = 64 << 20
+	tests := []struct {
+		name      string
+		size      int64
+		length    int64
+		opts      []cache.Option
+		maxAlloc  uint64
+		wantStore bool
+	}{
+		{name: "known length", size: big, length: big, maxAlloc: 256 << 10},
+		// Read ahead up to the limit: io.ReadAll's doublings, about 2x.
+		{name: "unknown length", size: big, length: -1, maxAlloc: 3 * cache.DefaultMaxEntryBytes},
+		{name: "event stream", size: big, length: -1, opts: []cache.Option{}, maxAlloc: 256 << 10},
+		{name: "limit raised", size: 4 << 20, length: 4 << 20, opts: []cache.Option{cache.WithMaxEntryBytes(4 << 20)}, maxAlloc: 1 << 40, wantStore: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			store := cache.NewMemoryStore(0)
+			next := bigBody(tt.size, tt.length)
+			if tt.name == "event stream" {
+				next = func(r *http.Request) (*http.Response, error) {
+					resp, err := bigBody(tt.size, tt.length)(r)
+					resp.Header.Set("Content-Type", "text/event-stream")
+					return resp, err
+				}
+			}
+			rt := cache.New(next, append(tt.opts, cache.WithStore(store))...)
+			resp, n, alloc := fetchAll(t, rt, "https://api.github.com/big")
+			t.Logf("%d MiB body: %d KiB allocated", tt.size>>20, alloc>>10)
+			if n != tt.size {
+				t.Fatalf("read %d bytes, want %d", n, tt.size)
+			}
+			if alloc > tt.maxAlloc {
+				t.Errorf("allocated %d KiB, want at most %d KiB", alloc>>10, tt.maxAlloc>>10)
+			}
+			if cc := resp.Header.Get("Cache-Control"); cc != "max-age=3600" {
+				t.Errorf("caller sees Cache-Control %q, want the upstream's", cc)
+			}
+			if (store.Len() > 0) != tt.wantStore {
+				t.Errorf("store holds %d entries, want stored %v", store.Len(), tt.wantStore)
+			}
+		})
+	}
+}
+
+// Bodies within the limit are cached whether their length is known or not.
+func TestSmallBodyCached(t *testing.T) {
+	t.Parallel()
+	for _, length := range []int64{100, -1} {
+		t.Run(fmt.Sprint(length), func(t *testing.T) {
+			t.Parallel()
+			store := cache.NewMemoryStore(0)
+			rt := cache.New(bigBody(100, length), cache.WithStore(store), cache.WithMaxEntryBytes(100))
+			for i := range 2 {
+				resp, n, _ := fetchAll(t, rt, "https://api.github.com/small")
+				if n != 100 || (resp.Header.Get(cache.XFromCache) == "1") != (i == 1) {
+					t.Errorf("call %d: %d bytes, X-From-Cache %q", i, n, resp.Header.Get(cache.XFromCache))
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkLargeBody measures a 64 MiB cacheable body passing through the
+// cache (over the entry limit, so not stored).
+func BenchmarkLargeBody(b *testing.B) {
+	for _, length := range []int64{64 << 20, -1} {
+		b.Run(fmt.Sprintf("length=%d", length), func(b *testing.B) {
+			rt := cache.New(bigBody(64<<20, length), cache.WithStore(cache.NewMemoryStore(0)))
+			req, _ := http.NewRequestWithContext(account("a"), http.MethodGet, "https://api.github.com/big", nil)
+			b.SetBytes(64 << 20)
+			b.ReportAllocs()
+			for b.Loop() {
+				resp, err := rt.RoundTrip(req)
+				if err != nil {
+					b.Fatal(err)
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+			}
+		})
 	}
 }
