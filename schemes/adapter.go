@@ -25,8 +25,9 @@ import (
 // Adapter applies a connection's credentials to an outgoing request:
 // headers, query parameters or a signature. req is already a clone owned by
 // the caller of Apply, which Apply may change freely; if Apply replaces
-// req.Body it closes the body it replaced. Implementations must be safe for
-// concurrent use.
+// req.Body it closes the body it replaced, and it never closes a body it
+// leaves in place (on success or error, that body is the caller's to
+// close). Implementations must be safe for concurrent use.
 type Adapter interface {
 	Apply(ctx context.Context, c *credentials.Connection, req *http.Request) error
 }
