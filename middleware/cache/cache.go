@@ -209,7 +209,7 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		MarkCachedResponses: true,
 	}
 	resp, err := hc.RoundTrip(req)
-	n.restore(resp)
+	n.finish(resp)
 	if err == nil && resp.Header.Get(XFromCache) != "" {
 		if info := composiohttp.CallInfoFromContext(ctx); info != nil {
 			info.CacheHit = true
@@ -293,19 +293,28 @@ func (v *view) Delete(k string) {
 // upstream cannot fake a hit), adds the Date header a cache needs to judge
 // freshness when the upstream sent none (RFC 9110 §6.6.1), and hands
 // httpcache a no-store copy of the header of a GET response too large to
-// cache, so that httpcache neither buffers nor stores its body; restore
-// puts the real header back.
+// cache, so that httpcache neither buffers nor stores its body. finish
+// puts the real header back and closes the responses httpcache dropped.
 type network struct {
 	next http.RoundTripper
 	max  int64
-	// resp, when its header was replaced, and its real header.
+	sent []sent // every response handed to httpcache
+}
+
+// sent is a response handed to httpcache, with its real header when
+// network replaced it.
+type sent struct {
 	resp   *http.Response
 	header http.Header
 }
 
 func (n *network) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp, err := n.next.RoundTrip(req)
-	if err != nil || resp == nil {
+	if resp == nil {
+		return nil, err
+	}
+	n.sent = append(n.sent, sent{resp: resp})
+	if err != nil {
 		return resp, err
 	}
 	if resp.Header == nil {
@@ -316,19 +325,33 @@ func (n *network) RoundTrip(req *http.Request) (*http.Response, error) {
 		resp.Header.Set("Date", time.Now().UTC().Format(http.TimeFormat))
 	}
 	if req.Method == http.MethodGet && resp.StatusCode != http.StatusNotModified && !n.fits(req, resp) {
-		n.resp, n.header = resp, resp.Header
+		n.sent[len(n.sent)-1].header = resp.Header
 		resp.Header = resp.Header.Clone()
 		resp.Header.Set("Cache-Control", "no-store")
 	}
 	return resp, nil
 }
 
-// restore gives resp its real header back, if network replaced it.
-func (n *network) restore(resp *http.Response) {
-	if resp != nil && resp == n.resp {
-		resp.Header = n.header
+// finish is called with the response httpcache returned: it gives it its
+// real header back, if network replaced it, and drains (at most
+// drainLimit bytes) and closes every other response network handed over,
+// such as a 5xx answered with a stale entry (stale-if-error) or a 304
+// answered with the cached body, which httpcache drops unclosed.
+func (n *network) finish(resp *http.Response) {
+	for _, s := range n.sent {
+		switch {
+		case s.resp == resp && s.header != nil:
+			resp.Header = s.header
+		case s.resp != resp && s.resp.Body != nil:
+			_, _ = io.CopyN(io.Discard, s.resp.Body, drainLimit)
+			s.resp.Body.Close()
+		}
 	}
 }
+
+// drainLimit bounds how much of a dropped response body is read so that
+// its connection can be reused.
+const drainLimit = 64 << 10
 
 // fits reports whether httpcache may buffer resp's body: it is at most
 // n.max bytes long, or httpcache will not store it anyway. A body of

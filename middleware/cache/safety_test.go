@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -302,6 +303,60 @@ func BenchmarkLargeBody(b *testing.B) {
 				}
 				io.Copy(io.Discard, resp.Body)
 				resp.Body.Close()
+			}
+		})
+	}
+}
+
+// closeCounter is a response body that counts its Close calls.
+type closeCounter struct {
+	io.Reader
+	closed int
+}
+
+func (c *closeCounter) Close() error {
+	c.closed++
+	return nil
+}
+
+// A response that httpcache drops for a cached one (a 5xx answered with
+// the stale entry under stale-if-error, a 304 answered with the cached
+// body) is closed, not leaked.
+func TestDroppedResponseClosed(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name     string
+		cc       string
+		status   int
+		wantBody string
+	}{
+		{name: "stale-if-error", cc: "max-age=0, stale-if-error=3600", status: http.StatusInternalServerError, wantBody: "v1"},
+		{name: "not modified", cc: "no-cache", status: http.StatusNotModified, wantBody: "v1"},
+		{name: "5xx without stale-if-error", cc: "no-cache", status: http.StatusBadGateway, wantBody: "down"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var bodies []*closeCounter
+			rt := cache.New(roundTripFunc(func(r *http.Request) (*http.Response, error) {
+				status, text := http.StatusOK, "v1"
+				if len(bodies) > 0 {
+					status, text = tt.status, "down"
+				}
+				b := &closeCounter{Reader: strings.NewReader(text)}
+				bodies = append(bodies, b)
+				return &http.Response{StatusCode: status, ContentLength: int64(len(text)), Body: b, Request: r,
+					Header: http.Header{"Cache-Control": {tt.cc}, "Etag": {`"v1"`}}}, nil
+			}))
+			get(t, rt, account("a"), "https://api.github.com/p")
+			resp, body := get(t, rt, account("a"), "https://api.github.com/p")
+			if len(bodies) != 2 || body != tt.wantBody {
+				t.Fatalf("%d calls, body %q (status %d); want 2 calls, body %q", len(bodies), body, resp.StatusCode, tt.wantBody)
+			}
+			for i, b := range bodies {
+				if b.closed == 0 {
+					t.Errorf("body of response %d not closed", i+1)
+				}
 			}
 		})
 	}
