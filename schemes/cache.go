@@ -1,6 +1,7 @@
 package schemes
 
 import (
+	"container/list"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -24,7 +25,8 @@ const (
 	// is replaced, as golang.org/x/oauth2 does.
 	oauth2Skew = 10 * time.Second
 	// maxCacheEntries bounds each adapter's per-connection cache; past it
-	// the cache starts over.
+	// the least recently used entries go (never one with an exchange in
+	// flight).
 	maxCacheEntries = 4096
 	// exchangeTimeout bounds one token exchange, whatever the client.
 	exchangeTimeout = time.Minute
@@ -66,10 +68,12 @@ func digest(parts ...string) string {
 // and no caller waits on a hung endpoint longer than its own context.
 type tokenCache struct {
 	mu      sync.Mutex
-	entries map[string]*tokenEntry
+	entries map[string]*list.Element // of *tokenEntry
+	lru     list.List                // most recently used first
 }
 
 type tokenEntry struct {
+	key    string
 	tok    *oauth2.Token // last token fetched, nil before the first; read-only
 	flight *flight
 }
@@ -94,14 +98,7 @@ func (c *tokenCache) get(ctx context.Context, key string, now time.Time, skew ti
 		return nil, err
 	}
 	c.mu.Lock()
-	if c.entries == nil || len(c.entries) >= maxCacheEntries {
-		c.entries = make(map[string]*tokenEntry)
-	}
-	e := c.entries[key]
-	if e == nil {
-		e = &tokenEntry{}
-		c.entries[key] = e
-	}
+	e := c.entry(key)
 	if t := e.tok; t != nil && t.AccessToken != "" && (t.Expiry.IsZero() || now.Before(t.Expiry.Add(-skew))) {
 		c.mu.Unlock()
 		return t, nil
@@ -132,6 +129,30 @@ func (c *tokenCache) get(ctx context.Context, key string, now time.Time, skew ti
 	case <-f.done:
 		return f.tok, f.err
 	}
+}
+
+// entry returns key's entry, made the most recently used, adding it if
+// needed. A full cache first drops its least recently used entries with no
+// exchange in flight (waiting callers keep theirs). c.mu must be held.
+func (c *tokenCache) entry(key string) *tokenEntry {
+	if el, ok := c.entries[key]; ok {
+		c.lru.MoveToFront(el)
+		return el.Value.(*tokenEntry)
+	}
+	if c.entries == nil {
+		c.entries = make(map[string]*list.Element)
+	}
+	for el := c.lru.Back(); el != nil && len(c.entries) >= maxCacheEntries; {
+		prev := el.Prev()
+		if e := el.Value.(*tokenEntry); e.flight == nil {
+			c.lru.Remove(el)
+			delete(c.entries, e.key)
+		}
+		el = prev
+	}
+	e := &tokenEntry{key: key}
+	c.entries[key] = c.lru.PushFront(e)
+	return e
 }
 
 // TokenError reports a failed token exchange or refresh. It carries the
