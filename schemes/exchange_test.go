@@ -345,11 +345,16 @@ func TestOAuth2Refresh(t *testing.T) {
 	a := &schemes.OAuth2{TokenURL: srv.URL, HTTPClient: srv.Client(), Now: clk.Now}
 
 	const callers = 50
-	var wg sync.WaitGroup
+	var wg, started sync.WaitGroup
 	got := make([]string, callers)
+	started.Add(callers)
 	for i := range callers {
-		wg.Go(func() { got[i], _ = authOf(t, a, conn) })
+		wg.Go(func() {
+			started.Done()
+			got[i], _ = authOf(t, a, conn)
+		})
 	}
+	started.Wait() // all callers running while the refresh is held
 	close(gate)
 	wg.Wait()
 	for i, g := range got {
