@@ -20,9 +20,11 @@
 // response_headers, request_body and response_body, redacted: the values
 // of Authorization, Proxy-Authorization, Cookie, Set-Cookie, X-Api-Key,
 // X-User-Api-Key and any header whose name contains token, secret, key,
-// pass or auth are replaced by [REDACTED]; JSON bodies are shown with the
-// values of such keys replaced, form bodies with such parameters replaced,
-// other bodies not at all.
+// pass or auth are replaced by [REDACTED]; the URLs in Location,
+// Content-Location, Link and Refresh are redacted as the url attribute
+// is (the whole URL is [REDACTED] when it does not parse); JSON bodies are
+// shown with the values of such keys replaced, form bodies with such
+// parameters replaced, other bodies not at all.
 //
 // Levels: 2xx and 3xx at the success level (Info unless
 // WithSuccessLevel), 4xx at Warn, 5xx and errors at Error. When the
@@ -229,12 +231,61 @@ func headerAttr(key string, h http.Header) slog.Attr {
 	attrs := make([]any, 0, len(h))
 	for name, vs := range h {
 		v := strings.Join(vs, ", ")
-		if secretHeader(name) {
+		switch {
+		case secretHeader(name):
 			v = credentials.Redacted
+		case strings.EqualFold(name, "Location"), strings.EqualFold(name, "Content-Location"):
+			v = redactURLString(v)
+		case strings.EqualFold(name, "Link"):
+			v = redactLinks(v)
+		case strings.EqualFold(name, "Refresh"):
+			v = redactRefresh(v)
 		}
 		attrs = append(attrs, slog.String(name, v))
 	}
 	return slog.Group(key, attrs...)
+}
+
+// redactURLString is a (possibly relative) URL redacted with
+// credentials.RedactURL, or credentials.Redacted when it does not parse.
+func redactURLString(s string) string {
+	u, err := url.Parse(strings.TrimSpace(s))
+	if err != nil {
+		return credentials.Redacted
+	}
+	if r, changed := credentials.RedactURL(u); changed {
+		return r.String()
+	}
+	return s
+}
+
+// redactLinks redacts the <URL> references of a Link header (RFC 8288).
+func redactLinks(v string) string {
+	var b strings.Builder
+	for {
+		i := strings.IndexByte(v, '<')
+		j := strings.IndexByte(v[i+1:], '>')
+		if i < 0 || j < 0 {
+			if i >= 0 { // an unterminated reference: hide the rest
+				v = v[:i+1] + credentials.Redacted
+			}
+			b.WriteString(v)
+			return b.String()
+		}
+		b.WriteString(v[:i+1])
+		b.WriteString(redactURLString(v[i+1 : i+1+j]))
+		v = v[i+1+j:]
+	}
+}
+
+// redactRefresh redacts the URL of a Refresh header ("5; url=...").
+func redactRefresh(v string) string {
+	i := strings.Index(strings.ToLower(v), "url=")
+	if i < 0 {
+		return v
+	}
+	u := strings.Trim(v[i+len("url="):], ` '"`)
+	return v[:i+len("url=")] + redactURLString(u)
 }
 
 func (t *transport) requestBody(req *http.Request) slog.Attr {
