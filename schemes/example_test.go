@@ -10,6 +10,7 @@ import (
 
 	"github.com/composiohttp/composiohttp/credentials"
 	"github.com/composiohttp/composiohttp/schemes"
+	"golang.org/x/oauth2"
 )
 
 // Default.Apply puts a connection's credentials on a request, as the
@@ -99,4 +100,34 @@ func ExampleTransport() {
 	b, _ := io.ReadAll(resp.Body)
 	fmt.Println(string(b))
 	// Output: /user Bearer gho_abc
+}
+
+// OnRefresh persists tokens an OAuth2 adapter refreshed, so that a
+// provider rotating refresh tokens keeps working after a restart.
+func ExampleOAuth2_onRefresh() {
+	tokenEndpoint := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, `{"access_token":"at-2","token_type":"Bearer","expires_in":3600,"refresh_token":"rt-2"}`)
+	}))
+	defer tokenEndpoint.Close()
+
+	a := &schemes.OAuth2{
+		TokenURL: tokenEndpoint.URL,
+		OnRefresh: func(ctx context.Context, conn *credentials.Connection, tok *oauth2.Token) {
+			// Save tok.AccessToken, tok.RefreshToken and tok.Expiry in
+			// your store, keyed by the connection.
+			fmt.Println("persist refresh token", tok.RefreshToken)
+		},
+	}
+	conn := &credentials.Connection{AuthScheme: credentials.OAuth2, Val: credentials.Val{
+		AccessToken: "at-1", RefreshToken: "rt-1", ExpiresAt: "2020-01-01T00:00:00Z"}}
+	req, _ := http.NewRequest("GET", "https://api.example.com/me", nil)
+	if err := a.Apply(context.Background(), conn, req); err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(req.Header.Get("Authorization"))
+	// Output:
+	// persist refresh token rt-2
+	// Bearer at-2
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/composiohttp/composiohttp/credentials"
 	"github.com/composiohttp/composiohttp/schemes"
 	"github.com/golang-jwt/jwt/v5"
+	"golang.org/x/oauth2"
 )
 
 // githubTokenServer is a GitHub App token endpoint: it checks the app JWT
@@ -458,5 +459,78 @@ func TestTokenFetchFollowsCallerContext(t *testing.T) {
 				t.Errorf("Authorization set: %q", req.Header.Get("Authorization"))
 			}
 		})
+	}
+}
+
+// TestOAuth2OnRefresh: OnRefresh sees each refresh once, with the rotated
+// refresh token, which the next refresh uses.
+func TestOAuth2OnRefresh(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	current := "rt-1" // the only refresh token the provider accepts
+	issued := 0
+	gate := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		<-gate
+		mu.Lock()
+		defer mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		if r.FormValue("refresh_token") != current {
+			w.WriteHeader(400)
+			fmt.Fprint(w, `{"error":"invalid_grant"}`)
+			return
+		}
+		issued++
+		current = fmt.Sprintf("rt-%d", issued+1)
+		fmt.Fprintf(w, `{"access_token":"at-%d","token_type":"Bearer","expires_in":3600,"refresh_token":%q}`, issued, current)
+	}))
+	t.Cleanup(srv.Close)
+	clk := newClock()
+	type ctxKey struct{}
+	type call struct{ connRT, newRT, access, ctxVal string }
+	var calls []call
+	a := &schemes.OAuth2{TokenURL: srv.URL, HTTPClient: srv.Client(), Now: clk.Now,
+		OnRefresh: func(ctx context.Context, c *credentials.Connection, tok *oauth2.Token) {
+			v, _ := ctx.Value(ctxKey{}).(string)
+			mu.Lock()
+			defer mu.Unlock()
+			calls = append(calls, call{c.Val.RefreshToken, tok.RefreshToken, tok.AccessToken, v})
+		}}
+	conn := &credentials.Connection{AuthScheme: credentials.OAuth2, Val: credentials.Val{
+		AccessToken: "old", RefreshToken: "rt-1", ExpiresAt: clk.Now().Add(-time.Minute).Format(time.RFC3339)}}
+	ctx := context.WithValue(context.Background(), ctxKey{}, "caller")
+	apply := func() (string, error) {
+		req := mustRequest(t, "GET", "https://api.example.com/x")
+		err := a.Apply(ctx, conn, req)
+		return req.Header.Get("Authorization"), err
+	}
+
+	const callers = 20
+	var wg, started sync.WaitGroup
+	got := make([]string, callers)
+	started.Add(callers)
+	for i := range callers {
+		wg.Go(func() {
+			started.Done()
+			got[i], _ = apply()
+		})
+	}
+	started.Wait()
+	close(gate)
+	wg.Wait()
+	for i, g := range got {
+		if g != "Bearer at-1" {
+			t.Fatalf("caller %d: %q", i, g)
+		}
+	}
+	clk.Advance(2 * time.Hour) // at-1 expired: refreshed with the rotated rt-2
+	if g, err := apply(); err != nil || g != "Bearer at-2" {
+		t.Fatalf("second refresh: %q, %v", g, err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	want := []call{{"rt-1", "rt-2", "at-1", "caller"}, {"rt-1", "rt-3", "at-2", "caller"}}
+	if fmt.Sprint(calls) != fmt.Sprint(want) {
+		t.Errorf("OnRefresh calls %v, want %v", calls, want)
 	}
 }

@@ -38,6 +38,20 @@ type OAuth2 struct {
 	HTTPClient *http.Client
 	// Now tells the time expires_at is compared with. Default: time.Now.
 	Now func() time.Time
+	// OnRefresh, when set, is called once after each successful refresh,
+	// with the connection whose refresh token started it and a copy of the
+	// new token (its RefreshToken is the provider's new refresh token, or
+	// the one used when the provider sent none). Refreshed tokens live
+	// only in this adapter's memory; providers that rotate refresh tokens
+	// invalidate the stored one, so persist tok (for example into your
+	// credentials store) to survive a restart or a cache eviction.
+	//
+	// It runs in the goroutine that performed the refresh, before the
+	// callers waiting for the refresh get the token, so it should be
+	// quick. ctx carries the values of the caller that started the
+	// refresh but is not canceled with it; it ends when the exchange's
+	// one-minute bound does. Default: nil.
+	OnRefresh func(ctx context.Context, conn *credentials.Connection, tok *oauth2.Token)
 
 	cache tokenCache
 }
@@ -100,6 +114,10 @@ func (a *OAuth2) refresh(ctx context.Context, c *credentials.Connection, tokenUR
 		}
 		if t.ExpiresIn > 0 { // expiry by a.Now's clock, not x/oauth2's
 			t.Expiry = start.Add(time.Duration(t.ExpiresIn) * time.Second)
+		}
+		if a.OnRefresh != nil {
+			cp := *t
+			a.OnRefresh(ctx, c, &cp)
 		}
 		return t, nil
 	})
