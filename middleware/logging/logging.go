@@ -16,6 +16,10 @@
 //	cache_hit    served from cache (middleware/cache)
 //	error        the error, with URLs in it redacted the same way
 //
+// Secrets in URL paths, such as the token of a Discord webhook
+// (/api/webhooks/{id}/{token}) or of a Telegram bot (/bot<token>/...), are
+// not recognised: hide them with WithURLRedactor.
+//
 // plus, only when asked with WithHeaders and WithBodies, request_headers,
 // response_headers, request_body and response_body, redacted: the values
 // of Authorization, Proxy-Authorization, Cookie, Set-Cookie, X-Api-Key,
@@ -59,11 +63,12 @@ const Message = "composiohttp request"
 type Option func(*config)
 
 type config struct {
-	logger  *slog.Logger
-	success slog.Level
-	now     func() time.Time
-	headers bool
-	bodies  int
+	logger    *slog.Logger
+	success   slog.Level
+	now       func() time.Time
+	headers   bool
+	bodies    int
+	redactURL func(*url.URL) *url.URL
 }
 
 // WithLogger sets the logger. Default: slog.Default() at the time of each
@@ -86,6 +91,13 @@ func WithHeaders() Option { return func(c *config) { c.headers = true } }
 // response body is read ahead by up to maxBytes and handed on intact.
 // Default: 0, bodies are not logged.
 func WithBodies(maxBytes int) Option { return func(c *config) { c.bodies = maxBytes } }
+
+// WithURLRedactor sets a function that hides what the default redaction
+// (user info, secret query parameters) leaves in a URL, typically a
+// secret path segment. It receives a copy of the request URL (or of the
+// URL in an error), already redacted, and returns the URL to log; it may
+// modify and return its argument. Default: none.
+func WithURLRedactor(f func(*url.URL) *url.URL) Option { return func(c *config) { c.redactURL = f } }
 
 // Middleware returns a function that wraps a RoundTripper with New(next,
 // opts...), for use with a middleware chain.
@@ -164,8 +176,7 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	attrs := make([]slog.Attr, 0, 16)
 	attrs = append(attrs, slog.String("method", req.Method))
 	if req.URL != nil {
-		u, _ := credentials.RedactURL(req.URL)
-		attrs = append(attrs, slog.String("url", u.String()))
+		attrs = append(attrs, slog.String("url", t.cfg.showURL(req.URL)))
 	}
 	if resp != nil {
 		attrs = append(attrs, slog.Int("status", resp.StatusCode))
@@ -187,7 +198,7 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	attrs = append(attrs, slog.Int("retries", info.Retries), slog.Bool("cache_hit", info.CacheHit))
 	if err != nil {
-		attrs = append(attrs, slog.String("error", errorString(err)))
+		attrs = append(attrs, slog.String("error", t.cfg.errorString(err)))
 	}
 	if t.cfg.headers {
 		attrs = append(attrs, headerAttr("request_headers", req.Header))
@@ -207,16 +218,29 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	return resp, err
 }
 
+// showURL is u redacted for a line: by credentials.RedactURL, then by
+// the WithURLRedactor function.
+func (c *config) showURL(u *url.URL) string {
+	r, _ := credentials.RedactURL(u)
+	if c.redactURL != nil {
+		cp := *r
+		if out := c.redactURL(&cp); out != nil {
+			r = out
+		}
+	}
+	return r.String()
+}
+
 // errorString is err's text with the URL of a *url.Error redacted.
-func errorString(err error) string {
+func (c *config) errorString(err error) string {
 	var ue *url.Error
 	if !errors.As(err, &ue) {
 		return err.Error()
 	}
 	s := err.Error()
 	if u, perr := url.Parse(ue.URL); perr == nil {
-		if r, changed := credentials.RedactURL(u); changed {
-			s = strings.ReplaceAll(s, ue.URL, r.String())
+		if r := c.showURL(u); r != ue.URL {
+			s = strings.ReplaceAll(s, ue.URL, r)
 		}
 	} else {
 		s = strings.ReplaceAll(s, ue.URL, "[unparsable URL]")

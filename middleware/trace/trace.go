@@ -26,7 +26,9 @@
 // given without user info and with the values of secret query parameters
 // (token, key, secret, password, signature, auth, code, sig, ...) replaced
 // by REDACTED, while the request sent upstream keeps them. Header values
-// are never recorded.
+// are never recorded. Secrets in URL paths, such as the token of a Discord
+// webhook (/api/webhooks/{id}/{token}) or of a Telegram bot
+// (/bot<token>/...), are not recognised: hide them with WithURLRedactor.
 //
 // Trace context is injected with the propagators given by WithPropagators,
 // by default otel.GetTextMapPropagator() (as otelhttp does), which is a
@@ -67,8 +69,9 @@ const (
 type Option func(*config)
 
 type config struct {
-	otel  []otelhttp.Option
-	route func(*http.Request) string
+	otel      []otelhttp.Option
+	route     func(*http.Request) string
+	redactURL func(*url.URL) *url.URL
 }
 
 // WithTracerProvider sets the TracerProvider. Default: the one of the
@@ -104,6 +107,16 @@ func WithRouteFunc(f func(*http.Request) string) Option {
 	return func(c *config) { c.route = f }
 }
 
+// WithURLRedactor sets a function that hides what the default redaction
+// (user info, secret query parameters) leaves in the URL recorded in
+// url.full and url.path, typically a secret path segment. It receives a
+// copy of the request URL, already redacted, and returns the URL to
+// record; it may modify and return its argument. The request sent on is
+// not affected. Default: none.
+func WithURLRedactor(f func(*url.URL) *url.URL) Option {
+	return func(c *config) { c.redactURL = f }
+}
+
 type routeKey struct{}
 
 // ContextWithRoute returns a context that names the route template of the
@@ -136,13 +149,14 @@ func New(next http.RoundTripper, opts ...Option) http.RoundTripper {
 		o(&c)
 	}
 	o := append([]otelhttp.Option{otelhttp.WithSpanNameFormatter(spanName)}, c.otel...)
-	return &transport{next: next, otel: otelhttp.NewTransport(annotate{next}, o...), route: c.route}
+	return &transport{next: next, otel: otelhttp.NewTransport(annotate{next}, o...), route: c.route, redactURL: c.redactURL}
 }
 
 type transport struct {
-	next  http.RoundTripper
-	otel  http.RoundTripper
-	route func(*http.Request) string
+	next      http.RoundTripper
+	otel      http.RoundTripper
+	route     func(*http.Request) string
+	redactURL func(*url.URL) *url.URL
 }
 
 // Unwrap returns the RoundTripper the tracer wraps.
@@ -161,6 +175,12 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 	}
 	red, changed := credentials.RedactURL(req.URL)
+	if t.redactURL != nil && red != nil {
+		cp := *red
+		if r := t.redactURL(&cp); r != nil {
+			red, changed = r, true
+		}
+	}
 	if changed {
 		ctx = context.WithValue(ctx, origURLKey{}, req.URL)
 	}
@@ -188,21 +208,22 @@ type annotate struct{ next http.RoundTripper }
 
 func (a annotate) RoundTrip(r *http.Request) (*http.Response, error) {
 	ctx := r.Context()
+	shown := r.URL // redacted
 	if u, ok := ctx.Value(origURLKey{}).(*url.URL); ok {
 		r = r.WithContext(ctx)
 		r.URL = u
 	}
 	resp, err := a.next.RoundTrip(r)
 	if span := oteltrace.SpanFromContext(ctx); span.IsRecording() {
-		span.SetAttributes(attributes(ctx, r, err)...)
+		span.SetAttributes(attributes(ctx, shown, err)...)
 	}
 	return resp, err
 }
 
-func attributes(ctx context.Context, r *http.Request, err error) []attribute.KeyValue {
+func attributes(ctx context.Context, shown *url.URL, err error) []attribute.KeyValue {
 	attrs := make([]attribute.KeyValue, 0, 10)
-	if r.URL != nil {
-		attrs = append(attrs, AttrURLPath.String(r.URL.Path))
+	if shown != nil {
+		attrs = append(attrs, AttrURLPath.String(shown.Path))
 	}
 	if route := RouteFromContext(ctx); route != "" {
 		attrs = append(attrs, AttrURLTemplate.String(route))

@@ -1,0 +1,62 @@
+package trace_test
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/composiohttp/composiohttp/middleware/trace"
+)
+
+// webhookToken matches the token of a Discord webhook URL.
+var webhookToken = regexp.MustCompile(`^(/api/webhooks/[^/]+/)[^/]+`)
+
+func hideWebhookToken(u *url.URL) *url.URL {
+	u.Path = webhookToken.ReplaceAllString(u.Path, "${1}REDACTED")
+	u.RawPath = ""
+	return u
+}
+
+// Secrets in URL paths are recorded as is by default, and hidden by
+// WithURLRedactor, in url.full and url.path; the request sent on keeps
+// them.
+func TestURLRedactor(t *testing.T) {
+	t.Parallel()
+	const target = "https://discord.com/api/webhooks/123/SECRET1?wait=true&token=SECRET2"
+	for _, redact := range []bool{false, true} {
+		t.Run(fmt.Sprint(redact), func(t *testing.T) {
+			t.Parallel()
+			sr, tp := recorder()
+			opts := []trace.Option{trace.WithTracerProvider(tp)}
+			if redact {
+				opts = append(opts, trace.WithURLRedactor(hideWebhookToken))
+			}
+			next := &stub{status: 204}
+			req, _ := http.NewRequest(http.MethodPost, target, nil)
+			if _, err := do(t, trace.New(next, opts...), req); err != nil {
+				t.Fatal(err)
+			}
+			if next.seen.URL.String() != target || req.URL.String() != target {
+				t.Errorf("URL sent on %q, caller's %q; want %q", next.seen.URL, req.URL, target)
+			}
+			spans := sr.Ended()
+			if len(spans) != 1 {
+				t.Fatalf("%d spans", len(spans))
+			}
+			a := attrs(spans[0])
+			full, path := a["url.full"].AsString(), a[trace.AttrURLPath].AsString()
+			if strings.Contains(full, "SECRET2") {
+				t.Errorf("query secret in url.full %q", full)
+			}
+			if got := strings.Contains(full+path, "SECRET1"); got == redact {
+				t.Errorf("redactor %v: url.full %q, url.path %q", redact, full, path)
+			}
+			if redact && (full != "https://discord.com/api/webhooks/123/REDACTED?wait=true&token=REDACTED" || path != "/api/webhooks/123/REDACTED") {
+				t.Errorf("url.full %q, url.path %q", full, path)
+			}
+		})
+	}
+}
