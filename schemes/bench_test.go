@@ -3,6 +3,7 @@ package schemes_test
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"testing"
 
 	"github.com/composiohttp/composiohttp/credentials"
@@ -40,6 +41,19 @@ func BenchmarkResolveBaseURL(b *testing.B) {
 	for b.Loop() {
 		if _, err := schemes.ResolveBaseURL(conn); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkSameSite is the per-request cost of the direct Transport's
+// check that credentials go to the connection's site.
+func BenchmarkSameSite(b *testing.B) {
+	base, _ := url.Parse("https://gmail.googleapis.com/gmail/v1")
+	req, _ := url.Parse("https://www.googleapis.com/upload/gmail/v1/users/me/messages")
+	b.ReportAllocs()
+	for b.Loop() {
+		if !schemes.SameSite(base, req) {
+			b.Fatal("not same site")
 		}
 	}
 }
