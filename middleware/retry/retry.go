@@ -11,7 +11,9 @@
 // Every other response, whatever its status, and every other error is
 // returned at once. When the attempts run out, the last response or error
 // is returned as is; every response discarded before is drained (at most
-// 64 KiB) and closed.
+// 64 KiB) and closed. A next RoundTripper that returns both a response and
+// an error has its response closed and its error returned alone; one that
+// returns neither gets ErrNilResponse.
 //
 // Only requests that are safe to send twice are retried: methods GET,
 // HEAD, PUT, DELETE, OPTIONS and TRACE, or any request carrying an
@@ -199,13 +201,17 @@ func (t *transport) Unwrap() http.RoundTripper { return t.next }
 // ErrNilRequest is returned for a nil request.
 var ErrNilRequest = errors.New("retry: nil request")
 
+// ErrNilResponse is returned when the next RoundTripper returned neither a
+// response nor an error.
+var ErrNilResponse = errors.New("retry: next RoundTripper returned a nil response and a nil error")
+
 func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if req == nil {
 		return nil, ErrNilRequest
 	}
 	// The first attempt sends the caller's request itself: nothing is
 	// allocated when it succeeds.
-	resp, err := t.next.RoundTrip(req)
+	resp, err := t.send(req)
 	if t.maxAttempts <= 1 || !t.replayable(req) {
 		return resp, err
 	}
@@ -270,8 +276,23 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		if info := composiohttp.CallInfoFromContext(ctx); info != nil {
 			info.Retries++
 		}
-		resp, err = t.next.RoundTrip(next)
+		resp, err = t.send(next)
 	}
+}
+
+// send makes one attempt. A next RoundTripper that breaks the contract
+// gets its error alone (its response closed) or ErrNilResponse, so that
+// the caller never gets both, nor neither.
+func (t *transport) send(req *http.Request) (*http.Response, error) {
+	resp, err := t.next.RoundTrip(req)
+	switch {
+	case err != nil && resp != nil:
+		discard(resp)
+		return nil, err
+	case err == nil && resp == nil:
+		return nil, ErrNilResponse
+	}
+	return resp, err
 }
 
 // replayable reports whether req may be sent again.
@@ -295,9 +316,6 @@ func (t *transport) replayable(req *http.Request) bool {
 // (0 if none).
 func (t *transport) retryable(resp *http.Response, err error) (status int, retryAfter time.Duration, ok bool) {
 	if err != nil {
-		if resp != nil { // a broken RoundTripper; keep nothing open
-			discard(resp)
-		}
 		if !composiohttp.IsRetryable(err) {
 			return 0, 0, false
 		}
