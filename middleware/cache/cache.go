@@ -129,14 +129,16 @@ func Middleware(opts ...Option) func(http.RoundTripper) http.RoundTripper {
 // and invalidates a URL's entries after a successful unsafe request (POST,
 // PUT, PATCH, DELETE) to it. Requests with a body, a Range header, or (by
 // default) an Authorization header pass through untouched. next nil means
-// http.DefaultTransport.
+// http.DefaultTransport; nil options are skipped.
 func New(next http.RoundTripper, opts ...Option) http.RoundTripper {
 	if next == nil {
 		next = http.DefaultTransport
 	}
 	var c config
 	for _, o := range opts {
-		o(&c)
+		if o != nil {
+			o(&c)
+		}
 	}
 	if c.store == nil {
 		c.store = NewMemoryStore(DefaultMaxBytes)

@@ -106,14 +106,16 @@ func Middleware(opts ...Option) func(http.RoundTripper) http.RoundTripper {
 }
 
 // New returns a RoundTripper that logs each call through next (nil:
-// http.DefaultTransport).
+// http.DefaultTransport). Nil options are skipped.
 func New(next http.RoundTripper, opts ...Option) http.RoundTripper {
 	if next == nil {
 		next = http.DefaultTransport
 	}
 	c := config{now: time.Now}
 	for _, o := range opts {
-		o(&c)
+		if o != nil {
+			o(&c)
+		}
 	}
 	if c.now == nil {
 		c.now = time.Now

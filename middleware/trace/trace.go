@@ -139,14 +139,16 @@ func Middleware(opts ...Option) func(http.RoundTripper) http.RoundTripper {
 
 // New returns a RoundTripper that traces each call through next (nil:
 // http.DefaultTransport). The span ends when the response body is closed or
-// read to the end, or when RoundTrip fails.
+// read to the end, or when RoundTrip fails. Nil options are skipped.
 func New(next http.RoundTripper, opts ...Option) http.RoundTripper {
 	if next == nil {
 		next = http.DefaultTransport
 	}
 	var c config
 	for _, o := range opts {
-		o(&c)
+		if o != nil {
+			o(&c)
+		}
 	}
 	o := append([]otelhttp.Option{otelhttp.WithSpanNameFormatter(spanName)}, c.otel...)
 	return &transport{next: next, otel: otelhttp.NewTransport(annotate{next}, o...), route: c.route, redactURL: c.redactURL}
