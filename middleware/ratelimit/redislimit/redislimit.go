@@ -113,7 +113,8 @@ func (l *Limiter) Wait(ctx context.Context, key string) error {
 }
 
 // Pause implements ratelimit.Pauser: calls for key, on every replica,
-// wait until d from now. A later Pause replaces an earlier one.
+// wait until d from now, or longer if an earlier Pause asked for longer
+// (as with ratelimit.Local).
 func (l *Limiter) Pause(ctx context.Context, key string, d time.Duration) error {
 	if l.Client == nil {
 		return ErrConfig
@@ -121,11 +122,21 @@ func (l *Limiter) Pause(ctx context.Context, key string, d time.Duration) error 
 	if d < time.Millisecond {
 		return nil
 	}
-	if err := l.Client.Set(ctx, l.pauseKey(key), 1, d).Err(); err != nil {
+	if err := pauseScript.Run(ctx, l.Client, []string{l.pauseKey(key)}, d.Milliseconds()).Err(); err != nil {
 		return fmt.Errorf("redislimit: pausing key %q: %w", key, err)
 	}
 	return nil
 }
+
+// pauseScript makes KEYS[1] expire in ARGV[1] milliseconds, unless it
+// already expires later: atomically, so that concurrent pauses keep the
+// longest.
+var pauseScript = redis.NewScript(`
+if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[1]) then
+  redis.call('SET', KEYS[1], 1, 'PX', ARGV[1])
+end
+return 1
+`)
 
 func (l *Limiter) prefix() string {
 	if l.Prefix == "" {
