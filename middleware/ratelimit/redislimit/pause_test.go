@@ -2,10 +2,13 @@ package redislimit
 
 import (
 	"context"
+	"errors"
+	"net"
 	"testing"
 	"time"
 
 	"github.com/go-redis/redis_rate/v10"
+	"github.com/redis/go-redis/v9"
 )
 
 // A shorter Pause never cuts a longer one short, as with ratelimit.Local.
@@ -27,5 +30,28 @@ func TestPauseKeepsTheLonger(t *testing.T) {
 		if d, err := l.Allow(ctx, "k"); err != nil || d < step.min || d > step.max {
 			t.Fatalf("after Pause(%v): Allow = %v, %v; want a wait in [%v, %v]", step.pause, d, err, step.min, step.max)
 		}
+	}
+}
+
+// FailOpen lets calls through when Redis fails, but not a caller whose
+// context has ended.
+func TestFailOpenCanceled(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close() // nothing listens there now
+	c := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1})
+	defer c.Close()
+	l := &Limiter{Client: c, Limit: redis_rate.PerSecond(1), FailOpen: true}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := l.Wait(ctx, "k"); !errors.Is(err, context.Canceled) {
+		t.Errorf("canceled caller: err = %v, want context.Canceled", err)
+	}
+	if err := l.Wait(context.Background(), "k"); err != nil {
+		t.Errorf("fail open: err = %v", err)
 	}
 }

@@ -40,8 +40,8 @@ type Limiter struct {
 	// Prefix starts the Redis keys. Default: DefaultPrefix. (redis_rate
 	// adds "rate:" before it for the GCRA keys.)
 	Prefix string
-	// FailOpen lets calls through when Redis fails. Default: the call
-	// fails with the Redis error.
+	// FailOpen lets calls through when Redis fails, unless the call's
+	// context has ended. Default: the call fails with the Redis error.
 	FailOpen bool
 	// Now replaces time.Now, for deadline checks. Tests set it.
 	Now func() time.Time
@@ -93,9 +93,13 @@ func (l *Limiter) Allow(ctx context.Context, key string) (time.Duration, error) 
 // *ratelimit.LimitError when that time would outlast ctx's deadline.
 func (l *Limiter) Wait(ctx context.Context, key string) error {
 	for {
+		// An ended context fails even with FailOpen, before Redis is asked.
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("redislimit: waiting for key %q: %w", key, err)
+		}
 		d, err := l.Allow(ctx, key)
 		if err != nil {
-			if l.FailOpen && !errors.Is(err, ErrConfig) {
+			if ctx.Err() == nil && l.FailOpen && !errors.Is(err, ErrConfig) {
 				return nil
 			}
 			return err
