@@ -85,7 +85,8 @@ func TestHitMissAndTenants(t *testing.T) {
 		wantCalls int64
 	}{
 		{name: "same account hits", first: account("a"), second: account("a"), wantCalls: 1},
-		{name: "default identity hits", first: context.Background(), second: context.Background(), wantCalls: 1},
+		{name: "default identity hits", opts: []cache.Option{cache.WithDefaultIdentity("me")}, first: context.Background(), second: context.Background(), wantCalls: 1},
+		{name: "no identity is not cached", first: context.Background(), second: context.Background(), wantCalls: 2},
 		{name: "accounts never share", first: account("a"), second: account("b"), wantCalls: 2},
 		{name: "account vs default", first: account("a"), second: context.Background(), wantCalls: 2},
 		{name: "authorization bypasses", first: account("a"), second: account("a"),
