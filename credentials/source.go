@@ -173,28 +173,47 @@ func WithMaxAge(d time.Duration) CacheOption {
 	return func(s *cachingSource) { s.maxAge = d }
 }
 
+// DefaultFetchTimeout bounds one call CachingSource makes to its source.
+const DefaultFetchTimeout = 30 * time.Second
+
+// WithFetchTimeout bounds each call CachingSource makes to its source:
+// the call's context ends after d. Zero or negative means
+// DefaultFetchTimeout.
+func WithFetchTimeout(d time.Duration) CacheOption {
+	return func(s *cachingSource) { s.fetchTimeout = d }
+}
+
 // CachingSource returns a Source that returns src's connection until it
 // expires, then asks src again. The expiry is Val.Expiry (expires_at), else
 // expires_in seconds counted from the fetch, minus the skew; a connection
 // with neither is kept until WithMaxAge, if set.
 //
-// Concurrent callers that find the cache stale share one call to src,
-// made with the context of the first of them; each waiter still returns
-// early if its own context ends. A failed call is returned to everyone
-// waiting on it and is not cached: the next call tries again.
+// Concurrent callers that find the cache stale share one call to src. That
+// call runs in its own goroutine, detached from the callers: its context
+// carries the values of the context of the caller that started it, but not
+// its cancellation or deadline, and ends after the fetch timeout
+// (WithFetchTimeout, default DefaultFetchTimeout). A caller whose context
+// ends stops waiting and returns its context's error; the call goes on and
+// its result is cached for the others. A failed call is returned to
+// everyone waiting on it and is not cached: the next call tries again. A
+// panic in src is recovered and returned as an error.
 func CachingSource(src Source, opts ...CacheOption) Source {
-	s := &cachingSource{src: src, now: time.Now, skew: DefaultExpirySkew}
+	s := &cachingSource{src: src, now: time.Now, skew: DefaultExpirySkew, fetchTimeout: DefaultFetchTimeout}
 	for _, o := range opts {
 		o(s)
+	}
+	if s.fetchTimeout <= 0 {
+		s.fetchTimeout = DefaultFetchTimeout
 	}
 	return s
 }
 
 type cachingSource struct {
-	src    Source
-	now    func() time.Time
-	skew   time.Duration
-	maxAge time.Duration
+	src          Source
+	now          func() time.Time
+	skew         time.Duration
+	maxAge       time.Duration
+	fetchTimeout time.Duration
 
 	mu       sync.Mutex
 	conn     *Connection
@@ -202,12 +221,12 @@ type cachingSource struct {
 	inflight *refresh
 }
 
-// refresh is one call to the underlying source that others may wait on.
+// refresh is one call to the underlying source that callers wait on.
 type refresh struct {
 	done    chan struct{}
 	conn    *Connection
 	err     error
-	waiters int // callers waiting on done, for tests
+	waiters int // callers that joined after the one that started it, for tests
 }
 
 func (s *cachingSource) Connection(ctx context.Context) (*Connection, error) {
@@ -217,25 +236,35 @@ func (s *cachingSource) Connection(ctx context.Context) (*Connection, error) {
 		s.mu.Unlock()
 		return c, nil
 	}
-	if r := s.inflight; r != nil {
-		r.waiters++
+	if err := ctx.Err(); err != nil {
 		s.mu.Unlock()
-		select {
-		case <-r.done:
-			return r.conn, r.err
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		}
+		return nil, err
 	}
-	r := &refresh{done: make(chan struct{})}
-	s.inflight = r
+	r := s.inflight
+	if r != nil {
+		r.waiters++
+	} else {
+		r = &refresh{done: make(chan struct{})}
+		s.inflight = r
+		go s.fetch(context.WithoutCancel(ctx), r)
+	}
 	s.mu.Unlock()
+	select {
+	case <-r.done:
+		return r.conn, r.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
 
+// fetch calls the source for r, bounded by the fetch timeout, and records
+// the result.
+func (s *cachingSource) fetch(ctx context.Context, r *refresh) {
+	ctx, cancel := context.WithTimeout(ctx, s.fetchTimeout)
+	defer cancel()
 	defer func() {
 		if p := recover(); p != nil {
-			r.err = fmt.Errorf("credentials: source panicked: %v", p)
-			s.finish(r)
-			panic(p)
+			r.conn, r.err = nil, fmt.Errorf("credentials: source panicked: %v", p)
 		}
 		s.finish(r)
 	}()
@@ -243,7 +272,6 @@ func (s *cachingSource) Connection(ctx context.Context) (*Connection, error) {
 	if r.err == nil && r.conn == nil {
 		r.err = errors.New("credentials: source returned a nil Connection")
 	}
-	return r.conn, r.err
 }
 
 // finish records r's result and wakes its waiters.

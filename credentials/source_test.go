@@ -370,15 +370,131 @@ func TestCachingSourcePanic(t *testing.T) {
 		}
 		return &Connection{AuthScheme: NoAuth}, nil
 	}))
-	func() {
-		defer func() {
-			if recover() == nil {
-				t.Error("panic not propagated")
-			}
-		}()
-		cs.Connection(context.Background())
-	}()
+	// The source runs in its own goroutine: its panic is an error.
+	if _, err := cs.Connection(context.Background()); err == nil || !strings.Contains(err.Error(), "credentials: source panicked: source bug") {
+		t.Errorf("panic: %v", err)
+	}
 	if _, err := cs.Connection(context.Background()); err != nil {
 		t.Errorf("after panic: %v", err)
+	}
+}
+
+type ctxKey struct{}
+
+// TestCachingSourceFetchContext: the source sees the values of the caller's
+// context, not its cancellation or deadline, and the fetch timeout.
+func TestCachingSourceFetchContext(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		opts []CacheOption
+		want time.Duration
+	}{
+		{"default", nil, DefaultFetchTimeout},
+		{"option", []CacheOption{WithFetchTimeout(time.Minute)}, time.Minute},
+		{"zero means default", []CacheOption{WithFetchTimeout(0)}, DefaultFetchTimeout},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			src := SourceFunc(func(ctx context.Context) (*Connection, error) {
+				if ctx.Value(ctxKey{}) != "v" {
+					return nil, errors.New("value lost")
+				}
+				deadline, ok := ctx.Deadline()
+				if left := time.Until(deadline); !ok || left > tt.want || left < tt.want-time.Minute/2 {
+					return nil, errors.New("deadline is not the fetch timeout: " + time.Until(deadline).String())
+				}
+				return &Connection{AuthScheme: NoAuth}, nil
+			})
+			// The caller's own deadline, far away, is not the source's.
+			ctx, cancel := context.WithTimeout(context.WithValue(context.Background(), ctxKey{}, "v"), time.Hour)
+			defer cancel()
+			if _, err := CachingSource(src, tt.opts...).Connection(ctx); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+}
+
+func TestCachingSourceFetchTimeout(t *testing.T) {
+	t.Parallel()
+	var calls atomic.Int32
+	src := SourceFunc(func(ctx context.Context) (*Connection, error) {
+		if calls.Add(1) == 1 {
+			<-ctx.Done() // a source that hangs until its context ends
+			return nil, ctx.Err()
+		}
+		return &Connection{AuthScheme: NoAuth}, nil
+	})
+	cs := CachingSource(src, WithFetchTimeout(time.Millisecond))
+	if _, err := cs.Connection(context.Background()); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("hung source: %v, want context.DeadlineExceeded", err)
+	}
+	if _, err := cs.Connection(context.Background()); err != nil {
+		t.Errorf("next call: %v", err)
+	}
+	// A caller whose context has already ended starts no fetch.
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	cs = CachingSource(src)
+	if _, err := cs.Connection(ctx); !errors.Is(err, context.Canceled) || calls.Load() != 2 {
+		t.Errorf("ended context: %v, %d calls", err, calls.Load())
+	}
+}
+
+// TestCachingSourceFirstCallerCancels: the caller whose call started the
+// fetch gives up; the fetch goes on, detached from its context, and the
+// other caller gets its result.
+func TestCachingSourceFirstCallerCancels(t *testing.T) {
+	t.Parallel()
+	release := make(chan struct{})
+	entered := make(chan struct{})
+	var calls atomic.Int32
+	src := SourceFunc(func(ctx context.Context) (*Connection, error) {
+		if calls.Add(1) == 1 {
+			close(entered)
+		}
+		select {
+		case <-release:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		return &Connection{AuthScheme: NoAuth}, nil
+	})
+	cs := CachingSource(src)
+
+	ctx1, cancel1 := context.WithCancel(context.Background())
+	first := make(chan error, 1)
+	go func() {
+		_, err := cs.Connection(ctx1)
+		first <- err
+	}()
+	<-entered
+	second := make(chan error, 1)
+	go func() {
+		c, err := cs.Connection(context.Background())
+		if err == nil && c == nil {
+			err = errors.New("nil connection")
+		}
+		second <- err
+	}()
+	for waiters(cs) < 1 {
+		runtime.Gosched()
+	}
+	cancel1()
+	if err := <-first; !errors.Is(err, context.Canceled) {
+		t.Errorf("first caller: %v, want context.Canceled", err)
+	}
+	close(release)
+	if err := <-second; err != nil {
+		t.Errorf("second caller: %v", err)
+	}
+	if n := calls.Load(); n != 1 {
+		t.Errorf("source called %d times, want 1", n)
+	}
+	// The result is cached.
+	if _, err := cs.Connection(context.Background()); err != nil || calls.Load() != 1 {
+		t.Errorf("after: %v, %d calls", err, calls.Load())
 	}
 }
