@@ -18,12 +18,12 @@ import (
 // Token exchanges (OAuth 2 refresh, GitHub App installation tokens, Google
 // service accounts) share these defaults.
 const (
-	// expiryLeeway: a cached GitHub installation token this close to its
-	// expiry is replaced.
-	expiryLeeway = time.Minute
-	// oauth2Skew: a cached OAuth 2 or Google token this close to its expiry
-	// is replaced, as golang.org/x/oauth2 does.
-	oauth2Skew = 10 * time.Second
+	// githubExpiryLeeway: a cached GitHub installation token this close to
+	// its expiry is replaced. It is wider than
+	// credentials.DefaultExpirySkew (which the other exchanges use) to
+	// cover clock drift with GitHub's servers, the reason GitHub asks for
+	// the app JWT's iat to be set 60 seconds in the past.
+	githubExpiryLeeway = time.Minute
 	// maxCacheEntries bounds each adapter's per-connection cache; past it
 	// the least recently used entries go (never one with an exchange in
 	// flight).

@@ -534,3 +534,53 @@ func TestOAuth2OnRefresh(t *testing.T) {
 		t.Errorf("OnRefresh calls %v, want %v", calls, want)
 	}
 }
+
+// TestOAuth2ExpiresAtForms: expires_at is read by credentials' Val.Expiry
+// (RFC 3339, zone-less date-times as UTC, Unix seconds integer or
+// decimal, Unix milliseconds) and a token within
+// credentials.DefaultExpirySkew of its expiry is refreshed.
+func TestOAuth2ExpiresAtForms(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, `{"access_token":"new","token_type":"Bearer","expires_in":3600}`)
+	}))
+	t.Cleanup(srv.Close)
+	clk := newClock()
+	now := clk.Now()
+	secs := func(d time.Duration) string { return fmt.Sprint(now.Add(d).Unix()) }
+	tests := []struct {
+		name, expiresAt string
+		refreshed       bool
+	}{
+		{"past RFC 3339", now.Add(-time.Minute).Format(time.RFC3339), true},
+		{"future RFC 3339 with offset", now.Add(time.Hour).In(time.FixedZone("", -5*3600)).Format(time.RFC3339Nano), false},
+		{"within the skew", now.Add(credentials.DefaultExpirySkew / 2).Format(time.RFC3339), true},
+		{"just past the skew", now.Add(credentials.DefaultExpirySkew + time.Second).Format(time.RFC3339), false},
+		{"past zone-less", "2025-03-01T11:59:00", true},
+		{"future zone-less", "2025-03-01T12:30:00", false},
+		{"past Unix seconds", secs(-time.Minute), true},
+		{"future Unix seconds", secs(time.Hour), false},
+		{"past Unix seconds decimal", secs(-time.Minute) + ".25", true},
+		{"future Unix seconds decimal", secs(time.Hour) + ".25", false},
+		{"past Unix milliseconds", fmt.Sprint(now.Add(-time.Minute).UnixMilli()), true},
+		{"future Unix milliseconds", fmt.Sprint(now.Add(time.Hour).UnixMilli()), false},
+		{"empty", "", false},
+		{"unreadable", "soon", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			a := &schemes.OAuth2{TokenURL: srv.URL, HTTPClient: srv.Client(), Now: clk.Now}
+			conn := &credentials.Connection{AuthScheme: credentials.OAuth2, Val: credentials.Val{
+				AccessToken: "old", RefreshToken: "rt", ExpiresAt: tt.expiresAt}}
+			want := "Bearer old"
+			if tt.refreshed {
+				want = "Bearer new"
+			}
+			if got, err := authOf(t, a, conn); err != nil || got != want {
+				t.Errorf("expires_at %q: %q, %v; want %q", tt.expiresAt, got, err, want)
+			}
+		})
+	}
+}

@@ -64,7 +64,7 @@ func (a *GitHubApp) Apply(ctx context.Context, c *credentials.Connection, req *h
 	}
 	api := a.apiURL(c)
 	key := digest(api, v.ApplicationID, v.InstallationID, v.PrivateKey)
-	tok, err := a.cache.get(ctx, key, nowOr(a.Now), expiryLeeway, func(ctx context.Context, _ *oauth2.Token) (*oauth2.Token, error) {
+	tok, err := a.cache.get(ctx, key, nowOr(a.Now), githubExpiryLeeway, func(ctx context.Context, _ *oauth2.Token) (*oauth2.Token, error) {
 		t, exp, err := a.exchange(ctx, c, api)
 		if err != nil {
 			return nil, err

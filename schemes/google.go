@@ -23,7 +23,8 @@ var DefaultGoogleScopes = []string{"https://www.googleapis.com/auth/cloud-platfo
 // token with the JWT bearer grant of golang.org/x/oauth2/jwt (what
 // google.JWTConfigFromJSON builds, without the GCE metadata dependency)
 // and sends "Authorization: Bearer <token>". Tokens are cached per
-// connection until 10 seconds before they expire; concurrent callers
+// connection until credentials.DefaultExpirySkew before they expire (the
+// margin golang.org/x/oauth2 uses); concurrent callers
 // share one exchange, and each stops waiting for it when its own context
 // ends.
 //
@@ -65,7 +66,7 @@ func (a *GoogleServiceAccount) Apply(ctx context.Context, c *credentials.Connect
 	}
 	subject, tokenURL, client := a.Subject, a.TokenURL, clientOr(a.HTTPClient)
 	key := digest(raw, strings.Join(scopes, " "), subject, tokenURL)
-	t, err := a.cache.get(ctx, key, time.Now(), oauth2Skew, func(ctx context.Context, _ *oauth2.Token) (*oauth2.Token, error) {
+	t, err := a.cache.get(ctx, key, time.Now(), credentials.DefaultExpirySkew, func(ctx context.Context, _ *oauth2.Token) (*oauth2.Token, error) {
 		cfg, err := googleJWTConfig(raw, scopes, subject, tokenURL)
 		if err != nil {
 			return nil, err

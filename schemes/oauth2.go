@@ -3,7 +3,6 @@ package schemes
 import (
 	"context"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -15,17 +14,20 @@ import (
 // S2S_OAUTH2): "Authorization: <token_type> <access_token>", with
 // token_type "Bearer" when empty and "bearer" written "Bearer".
 //
-// When the connection's expires_at is in the past (RFC 3339 text or Unix
-// seconds), it has a refresh_token and a token URL is known (TokenURL, else
-// the toolkit's Toolkit.TokenURL), the adapter refreshes the token through
-// golang.org/x/oauth2 (client_id and client_secret from the connection)
-// and uses the new token until 10 seconds before it expires (then
-// refreshes again, with the refresh token the provider last returned);
-// concurrent callers share one refresh, which does not stop when a
-// caller's context ends, while each caller returns its context's error as
-// soon as that context ends. Without a refresh token or token URL the stored token is sent
-// as it is and the upstream decides. When Composio manages the account it
-// refreshes tokens itself; this is for direct mode with tokens you hold.
+// When the connection's expires_at (as credentials.Val.Expiry reads it:
+// RFC 3339, Unix seconds or milliseconds) is in the past or within
+// credentials.DefaultExpirySkew of now, it has a refresh_token and a token
+// URL is known (TokenURL, else the toolkit's Toolkit.TokenURL), the
+// adapter refreshes the token through golang.org/x/oauth2 (client_id and
+// client_secret from the connection) and uses the new token until it is
+// within credentials.DefaultExpirySkew of its expiry, then refreshes again
+// with the refresh token the provider last returned (see OnRefresh to
+// persist it). Concurrent callers share one refresh, which does not stop
+// when a caller's context ends, while each caller returns its context's
+// error as soon as that context ends. Without a refresh token or token URL
+// the stored token is sent as it is and the upstream decides. When
+// Composio manages the account it refreshes tokens itself; this is for
+// direct mode with tokens you hold.
 //
 // The zero value is ready to use and safe for concurrent use.
 type OAuth2 struct {
@@ -39,9 +41,11 @@ type OAuth2 struct {
 	// Now tells the time expires_at is compared with. Default: time.Now.
 	Now func() time.Time
 	// OnRefresh, when set, is called once after each successful refresh,
-	// with the connection whose refresh token started it and a copy of the
-	// new token (its RefreshToken is the provider's new refresh token, or
-	// the one used when the provider sent none). Refreshed tokens live
+	// with the connection of the caller that started it (whose
+	// refresh_token is older than the one used when an earlier refresh
+	// rotated it) and a copy of the new token (its RefreshToken is the
+	// provider's new refresh token, or the one used when the provider sent
+	// none). Refreshed tokens live
 	// only in this adapter's memory; providers that rotate refresh tokens
 	// invalidate the stored one, so persist tok (for example into your
 	// credentials store) to survive a restart or a cache eviction.
@@ -61,7 +65,7 @@ type OAuth2 struct {
 func (a *OAuth2) Apply(ctx context.Context, c *credentials.Connection, req *http.Request) error {
 	v := &c.Val
 	typ, tok := v.TokenType, v.AccessToken
-	if v.RefreshToken != "" && expired(v.ExpiresAt, nowOr(a.Now)) {
+	if v.RefreshToken != "" && expired(v, nowOr(a.Now)) {
 		if tokenURL, err := a.tokenURL(c); err != nil {
 			return err
 		} else if tokenURL != "" {
@@ -101,7 +105,7 @@ func (a *OAuth2) tokenURL(c *credentials.Connection) (string, error) {
 func (a *OAuth2) refresh(ctx context.Context, c *credentials.Connection, tokenURL string) (*oauth2.Token, error) {
 	scheme, id, secret, rt := string(c.AuthScheme), c.Val.ClientID, c.Val.ClientSecret, c.Val.RefreshToken
 	key := digest(tokenURL, id, secret, rt)
-	return a.cache.get(ctx, key, nowOr(a.Now), oauth2Skew, func(ctx context.Context, prev *oauth2.Token) (*oauth2.Token, error) {
+	return a.cache.get(ctx, key, nowOr(a.Now), credentials.DefaultExpirySkew, func(ctx context.Context, prev *oauth2.Token) (*oauth2.Token, error) {
 		if prev != nil && prev.RefreshToken != "" {
 			rt = prev.RefreshToken // the provider rotated it
 		}
@@ -137,25 +141,10 @@ func tokenType(t string) string {
 	return t
 }
 
-// expired reports whether expiresAt (RFC 3339 text, or Unix time in
-// seconds or milliseconds) is at or before now plus a 10 second leeway.
-// Empty or unreadable values are not expired.
-func expired(expiresAt string, now time.Time) bool {
-	s := strings.TrimSpace(expiresAt)
-	if s == "" {
-		return false
-	}
-	var t time.Time
-	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
-		if n > 1e12 {
-			t = time.UnixMilli(n)
-		} else {
-			t = time.Unix(n, 0)
-		}
-	} else if t, err = time.Parse(time.RFC3339Nano, s); err != nil {
-		if t, err = time.Parse("2006-01-02T15:04:05.999999999", s); err != nil {
-			return false
-		}
-	}
-	return !now.Add(10 * time.Second).Before(t)
+// expired reports whether v's expires_at, as credentials.Val.Expiry reads
+// it, is within credentials.DefaultExpirySkew of now or before. A missing
+// or unreadable expires_at is not expired.
+func expired(v *credentials.Val, now time.Time) bool {
+	t, ok := v.Expiry()
+	return ok && !now.Add(credentials.DefaultExpirySkew).Before(t)
 }
