@@ -7,13 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 
-	"golang.org/x/net/publicsuffix"
 
 	"github.com/composiohttp/composiohttp/credentials"
 	"github.com/composiohttp/composiohttp/schemes"
@@ -258,7 +256,7 @@ func (s *Server) resolve(env *envelope) (*target, *proxyError) {
 	}
 	switch {
 	case eu.Scheme != "" && eu.Host != "":
-		if !sameSite(eu, bu) {
+		if !schemes.SameSite(eu, bu) {
 			e := newError(http.StatusBadRequest, SlugOriginMismatch,
 				fmt.Sprintf("Endpoint %s://%s does not share scheme and registrable domain with the connection's base URL %s://%s",
 					eu.Scheme, eu.Host, bu.Scheme, bu.Host))
@@ -342,37 +340,6 @@ func httpURL(s string) *url.URL {
 		return nil
 	}
 	return u
-}
-
-// sameSite reports whether a and b share scheme and registrable domain;
-// ports are ignored. See registrable.
-func sameSite(a, b *url.URL) bool {
-	return strings.EqualFold(a.Scheme, b.Scheme) && registrable(a.Hostname()) == registrable(b.Hostname())
-}
-
-// registrable returns host's eTLD+1 by the ICANN section of the public
-// suffix list (private suffixes such as googleapis.com or github.io count
-// as ordinary domains, so that gmail.googleapis.com may call
-// www.googleapis.com, as Composio documents), or host itself for IP
-// addresses and hosts without one.
-func registrable(host string) string {
-	host = strings.ToLower(strings.TrimSuffix(host, "."))
-	if net.ParseIP(host) != nil || host == "" {
-		return host
-	}
-	suffix, icann := publicsuffix.PublicSuffix(host)
-	for !icann {
-		_, rest, ok := strings.Cut(suffix, ".")
-		if !ok {
-			break
-		}
-		suffix, icann = publicsuffix.PublicSuffix(rest)
-	}
-	i := len(host) - len(suffix) - 1
-	if i <= 0 || host[i] != '.' {
-		return host
-	}
-	return host[1+strings.LastIndexByte(host[:i], '.'):]
 }
 
 func normOrigin(origin string) string {
