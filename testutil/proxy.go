@@ -12,7 +12,6 @@ import (
 	"strconv"
 	"strings"
 
-
 	"github.com/composiohttp/composiohttp/credentials"
 	"github.com/composiohttp/composiohttp/schemes"
 )
