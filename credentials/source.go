@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"os"
 	"strconv"
 	"sync"
@@ -126,30 +125,6 @@ func parseConnection(data []byte) (*Connection, error) {
 	}
 	return &c, nil
 }
-
-// Expiry returns when v's credentials expire, from expires_at given as an
-// RFC 3339 time or as Unix seconds (a JSON number or numeric string). It
-// reports false when expires_at is absent or not in either form.
-// expires_in is relative to when a token was issued, which a Val does not
-// record; CachingSource counts it from when it fetched the connection.
-func (v *Val) Expiry() (time.Time, bool) {
-	s, ok := v.Get("expires_at")
-	if !ok || s == "" {
-		return time.Time{}, false
-	}
-	if t, err := time.Parse(time.RFC3339, s); err == nil {
-		return t, true
-	}
-	if secs, err := strconv.ParseFloat(s, 64); err == nil && isNumber(s) && math.Abs(secs) < 1<<40 {
-		whole, frac := math.Modf(secs)
-		return time.Unix(int64(whole), int64(frac*1e9)), true
-	}
-	return time.Time{}, false
-}
-
-// DefaultExpirySkew is how long before its expiry CachingSource considers
-// a connection expired, as golang.org/x/oauth2 does for tokens.
-const DefaultExpirySkew = 10 * time.Second
 
 // CacheOption configures CachingSource.
 type CacheOption func(*cachingSource)

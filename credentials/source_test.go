@@ -2,6 +2,7 @@ package credentials
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io/fs"
 	"os"
@@ -107,26 +108,62 @@ func TestEnvSource(t *testing.T) {
 
 func TestExpiry(t *testing.T) {
 	t.Parallel()
+	jan1 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	tests := []struct {
+		name      string
 		expiresAt string
-		want      time.Time
-		ok        bool
+		want      time.Time // zero: not ok
 	}{
-		{"2026-01-01T00:00:00Z", time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), true},
-		{"2026-01-01T01:00:00.5+01:00", time.Date(2026, 1, 1, 0, 0, 0, 5e8, time.UTC), true},
-		{"1767225600", time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), true},
-		{"1767225600.25", time.Date(2026, 1, 1, 0, 0, 0, 25e7, time.UTC), true},
-		{"", time.Time{}, false},
-		{"tomorrow", time.Time{}, false},
-		{"Inf", time.Time{}, false},
-		{"1e300", time.Time{}, false},
+		{"RFC 3339 UTC", "2026-01-01T00:00:00Z", jan1},
+		{"RFC 3339 fraction and offset", "2026-01-01T01:00:00.5+01:00", jan1.Add(5e8)},
+		{"RFC 3339 nanoseconds", "2026-01-01T00:00:00.123456789Z", jan1.Add(123456789)},
+		{"RFC 3339 lower case", "2026-01-01t00:00:00.25z", jan1.Add(25e7)},
+		{"RFC 3339 space", "2026-01-01 00:00:00+00:00", jan1},
+		{"offset without colon", "2026-01-01T02:00:00+0200", jan1},
+		{"offset hours only", "2026-01-01 00:00:00+00", jan1},
+		{"no zone is UTC", "2026-01-01T00:00:00", jan1},
+		{"no zone, fraction", "2026-01-01T00:00:00.123456", jan1.Add(123456e3)},
+		{"no zone, space", "2026-01-01 00:00:00", jan1},
+		{"Unix seconds", "1767225600", jan1},
+		{"Unix seconds, fraction", "1767225600.25", jan1.Add(25e7)},
+		{"Unix seconds, microseconds", "1767225600.000001", jan1.Add(time.Microsecond)},
+		{"Unix seconds, exponent", "1.7672256e9", jan1},
+		{"Unix seconds, far future", "253402300799", time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC)},
+		{"Unix seconds, just below the cut-off", "999999999999", time.Unix(999999999999, 0)},
+		{"Unix milliseconds at the cut-off", "1000000000000", time.Unix(1e9, 0)},
+		{"Unix milliseconds", "1767225600000", jan1},
+		{"Unix milliseconds, odd", "1767225600123", jan1.Add(123 * time.Millisecond)},
+		{"Unix milliseconds, fraction", "1767225600000.5", jan1.Add(500 * time.Microsecond)},
+		{"Unix negative", "-1.5", time.Unix(-2, 5e8)},
+		{"zero", "0", time.Unix(0, 0)},
+		{"empty", "", time.Time{}},
+		{"words", "tomorrow", time.Time{}},
+		{"date only", "2026-01-01", time.Time{}},
+		{"bad month", "2026-13-01T00:00:00Z", time.Time{}},
+		{"trailing text", "2026-01-01T00:00:00Zjunk", time.Time{}},
+		{"Inf", "Inf", time.Time{}},
+		{"NaN", "NaN", time.Time{}},
+		{"hex", "0x10", time.Time{}},
+		{"huge", "1e300", time.Time{}},
+		{"beyond milliseconds", "1e16", time.Time{}},
 	}
 	for _, tt := range tests {
-		v := Val{ExpiresAt: tt.expiresAt}
-		got, ok := v.Expiry()
-		if ok != tt.ok || !got.Equal(tt.want) {
-			t.Errorf("Expiry(%q) = %v, %v; want %v, %v", tt.expiresAt, got, ok, tt.want, tt.ok)
-		}
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			v := Val{ExpiresAt: tt.expiresAt}
+			got, ok := v.Expiry()
+			if ok != !tt.want.IsZero() || !got.Equal(tt.want) {
+				t.Errorf("Expiry(%q) = %v, %v; want %v, %v", tt.expiresAt, got, ok, tt.want, !tt.want.IsZero())
+			}
+		})
+	}
+	// A JSON number on the wire reads the same as its text.
+	var v Val
+	if err := json.Unmarshal([]byte(`{"expires_at":1767225600000}`), &v); err != nil {
+		t.Fatal(err)
+	}
+	if got, ok := v.Expiry(); !ok || !got.Equal(jan1) {
+		t.Errorf("number: %v, %v", got, ok)
 	}
 }
 
