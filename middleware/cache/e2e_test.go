@@ -10,6 +10,7 @@ import (
 
 	"github.com/composiohttp/composiohttp"
 	"github.com/composiohttp/composiohttp/credentials"
+	"github.com/composiohttp/composiohttp/internal/benchcpu"
 	"github.com/composiohttp/composiohttp/middleware/cache"
 	"github.com/composiohttp/composiohttp/testutil"
 )
@@ -195,7 +196,7 @@ func BenchmarkE2E(b *testing.B) {
 			rt := cache.New(tr)
 			req, _ := http.NewRequest(http.MethodGet, "https://api.github.com/user", nil)
 			b.ReportAllocs()
-			done := cpuTimer(b)
+			done := benchcpu.Start(b)
 			for b.Loop() {
 				resp, err := rt.RoundTrip(req)
 				if err != nil {

@@ -17,6 +17,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/composiohttp/composiohttp"
+	"github.com/composiohttp/composiohttp/internal/benchcpu"
 	"github.com/composiohttp/composiohttp/middleware/logging"
 )
 
@@ -272,7 +273,7 @@ func BenchmarkOverhead(b *testing.B) {
 		b.Run(bc.name, func(b *testing.B) {
 			req, _ := http.NewRequest(http.MethodGet, "https://api.github.com/repos/a/b?page=2", nil)
 			b.ReportAllocs()
-			done := cpuTimer(b)
+			done := benchcpu.Start(b)
 			for b.Loop() {
 				resp, err := bc.rt.RoundTrip(req)
 				if err != nil {

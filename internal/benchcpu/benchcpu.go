@@ -1,4 +1,7 @@
-package cache_test
+// Package benchcpu reports a benchmark's CPU time per operation, for the
+// middleware benchmarks: on a shared, busy machine the wall time mostly
+// measures the neighbours.
+package benchcpu
 
 import (
 	"syscall"
@@ -6,10 +9,9 @@ import (
 	"time"
 )
 
-// cpuTimer reports the process's CPU time per operation as "cpu-ns/op",
-// next to the wall time: on a shared, busy machine the wall time mostly
-// measures the neighbours. Call the returned function after the loop.
-func cpuTimer(b *testing.B) func() {
+// Start begins measuring; call the returned function after the benchmark
+// loop to report the process's CPU time per operation as "cpu-ns/op".
+func Start(b *testing.B) func() {
 	start := cpuTime()
 	return func() {
 		if b.N > 0 {
