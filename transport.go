@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/textproto"
 	"net/url"
@@ -343,7 +344,7 @@ func (t *Transport) proxyRequest(req *http.Request, c *config, body *onceCloser,
 		Proto:      "HTTP/1.1",
 		ProtoMajor: 1,
 		ProtoMinor: 1,
-		Header:     c.header.Clone(),
+		Header:     maps.Clone(c.header), // values shared: RoundTrippers must not modify a request
 		Host:       c.proxyURL.Host,
 	}
 	*preq.URL = c.proxyURL
