@@ -555,6 +555,8 @@ func TestResponseMapping(t *testing.T) {
 			status: 200, header: http.Header{}, body: "", clen: 1234},
 		{name: "invalid header names and values dropped", reply: `{"status":200,"headers":{"bad name":"x","x-ok":"1","x-crlf":"a\r\nInjected: 1"},"data":null}`,
 			status: 200, header: http.Header{"X-Ok": {"1"}}, body: "", clen: 0},
+		{name: "names differing only in case keep every value, in order", reply: `{"status":200,"headers":{"x-a":"1","X-A":"2","x-b":"3"},"data":null}`,
+			status: 200, header: http.Header{"X-A": {"1", "2"}, "X-B": {"3"}}, body: "", clen: 0},
 		{name: "unknown envelope fields ignored", reply: `{"successful":true,"status":200,"extra":{"a":[1,2,{"b":null}]},"data":[true]}`,
 			status: 200, header: http.Header{}, body: `[true]`, clen: 6},
 	}
