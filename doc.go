@@ -1,0 +1,47 @@
+// Package composiohttp sends ordinary HTTP requests through Composio's proxy
+// endpoint (POST {BaseURL}/api/v3.1/tools/execute/proxy), authenticated as
+// a user's connected account, so that a service can call GitHub, Slack,
+// Google, Stripe and other APIs without ever holding the user's tokens.
+//
+// Transport is an http.RoundTripper: hand an *http.Client built on it to
+// existing code or to a third-party SDK and requests to
+// https://api.github.com/... go through the proxy unchanged:
+//
+//	client := composiohttp.NewClient(&composiohttp.Transport{
+//		ConnectedAccountID: "ca_...", // API key from COMPOSIO_API_KEY
+//	})
+//	gh := github.NewClient(client)
+//
+// # Mapping
+//
+// The method, the URL (absolute, or relative to the account's base URL),
+// query values and headers (minus hop-by-hop headers, Host,
+// Content-Length and Accept-Encoding) become the proxy envelope's method,
+// endpoint and parameters. A JSON body travels byte for byte as "body";
+// any other body as base64 in "binary_body", encoded while the request is
+// written; a body over MaxInlineBody goes through Transport.Upload as a URL.
+// The proxy's reply becomes the upstream's response: its status, headers
+// and body (JSON as received, text as text, binary bodies streamed from a
+// signed URL when read). An upstream 4xx or 5xx is an ordinary response.
+//
+// # Errors
+//
+// A failure of the proxy itself is an *Error (errors.As works through
+// *url.Error), with Temporary reporting whether a retry may succeed. A
+// request refused before anything is sent matches a sentinel
+// (ErrUnsupportedMethod, ErrBodyTooLarge, ErrInvalidJSONBody, ErrNoAPIKey,
+// ErrNoAuthContext, ErrBadRequest). A reply that is not a valid envelope is
+// an *EnvelopeError; a binary body that cannot be fetched whole, a
+// *BinaryError from Read. No error carries the API key or a credential.
+//
+// # Tenants
+//
+// WithConnectedAccount and WithConnection choose the account per request,
+// overriding the Transport's own; Identity names the tenant for middleware
+// that must keep tenants apart. CallInfo collects what the Transport and
+// the middleware (package middleware and its sub-packages) learn about a
+// call, for tracing and logging.
+//
+// Package testutil has an in-process fake of the proxy for tests, modelled
+// on net/http/httptest.
+package composiohttp
