@@ -144,12 +144,13 @@ var builtinToolkits = []Toolkit{
 	// verified: https://docs.x.com/fundamentals/authentication/oauth-2-0/user-access-token
 	// (OAuth 2 PKCE, confidential clients use Basic at the token endpoint)
 	// and https://docs.x.com/xdks/python/reference/xdk.oauth2_auth (X's SDK
-	// defaults the API and token endpoint base to https://api.x.com). The
-	// legacy host api.twitter.com, which X still serves, is kept here
-	// because testutil's OAuth 1 tests address it; moving to api.x.com is
-	// pending. Composio's slug is "twitter" (not found in search).
-	{Slug: "twitter", BaseURL: "https://api.twitter.com",
-		TokenURL: "https://api.twitter.com/2/oauth2/token"},
+	// defaults the API and token endpoint base to https://api.x.com). X
+	// still serves the legacy host api.twitter.com, but it is another
+	// registrable domain: code that addresses it by absolute URL must
+	// switch to api.x.com (or use relative paths). Composio's slug is
+	// "twitter" (not found in search).
+	{Slug: "twitter", BaseURL: "https://api.x.com",
+		TokenURL: "https://api.x.com/2/oauth2/token"},
 	// Perplexity's own reference not found in search; Bearer on
 	// https://api.perplexity.ai/chat/completions per
 	// https://gist.github.com/sergenes/392d8a278d0c46e68551908738214d4a, and

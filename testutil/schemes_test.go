@@ -243,8 +243,8 @@ func TestOAuth1Signature(t *testing.T) {
 	tests := []struct {
 		name, method, target, body string
 	}{
-		{"GET with query", "GET", "https://api.twitter.com/1.1/statuses/home_timeline.json?count=5&since_id=1", ""},
-		{"POST with form body", "POST", "https://api.twitter.com/1.1/statuses/update.json?include_entities=true",
+		{"GET with query", "GET", "https://api.x.com/1.1/statuses/home_timeline.json?count=5&since_id=1", ""},
+		{"POST with form body", "POST", "https://api.x.com/1.1/statuses/update.json?include_entities=true",
 			"status=Hello%20Ladies%20%2B%20Gentlemen%2C%20a%20signed%20OAuth%20request%21"},
 		{"relative endpoint", "GET", "/2/users/me?user.fields=id", ""},
 	}
