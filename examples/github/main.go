@@ -21,7 +21,6 @@ import (
 	"github.com/google/go-github/v75/github"
 
 	"github.com/composiohttp/composiohttp"
-	"github.com/composiohttp/composiohttp/credentials"
 	"github.com/composiohttp/composiohttp/examples/internal/fakegithub"
 	"github.com/composiohttp/composiohttp/testutil"
 )
@@ -37,14 +36,7 @@ func run(ctx context.Context, out io.Writer) error {
 	srv := testutil.New()
 	srv.Start()
 	defer srv.Close()
-	srv.AddAccount(testutil.Account{
-		ID:         "ca_github",
-		Toolkit:    "github",
-		AuthScheme: credentials.OAuth2,
-		Val:        credentials.Val{AccessToken: "gho_simulated"},
-		BaseURL:    "https://api.github.com",
-		Handler:    fakegithub.New("gho_simulated"),
-	})
+	srv.AddAccount(fakegithub.Account("ca_github", "gho_simulated"))
 
 	gh := github.NewClient(composiohttp.NewClient(&composiohttp.Transport{
 		APIKey:             srv.APIKey,

@@ -10,7 +10,6 @@ import (
 	"github.com/google/go-github/v75/github"
 
 	"github.com/composiohttp/composiohttp"
-	"github.com/composiohttp/composiohttp/credentials"
 	"github.com/composiohttp/composiohttp/examples/internal/fakegithub"
 	"github.com/composiohttp/composiohttp/testutil"
 )
@@ -32,8 +31,7 @@ func TestRun(t *testing.T) {
 func TestGoGitHubThroughTheFake(t *testing.T) {
 	t.Parallel()
 	srv := testutil.NewServer(t)
-	srv.AddAccount(testutil.Account{ID: "ca_gh", Toolkit: "github", AuthScheme: credentials.OAuth2,
-		Val: credentials.Val{AccessToken: "gho_x"}, BaseURL: "https://api.github.com", Handler: fakegithub.New("gho_x")})
+	srv.AddAccount(fakegithub.Account("ca_gh", "gho_x"))
 	tr := srv.Transport()
 	tr.ConnectedAccountID = "ca_gh"
 	gh := github.NewClient(&http.Client{Transport: tr})

@@ -22,7 +22,6 @@ import (
 	"strings"
 
 	"github.com/composiohttp/composiohttp"
-	"github.com/composiohttp/composiohttp/credentials"
 	"github.com/composiohttp/composiohttp/examples/internal/fakegithub"
 	"github.com/composiohttp/composiohttp/testutil"
 )
@@ -59,14 +58,7 @@ func runFake(ctx context.Context, out io.Writer) error {
 	srv := testutil.New()
 	srv.Start()
 	defer srv.Close()
-	srv.AddAccount(testutil.Account{
-		ID:         "ca_quickstart",
-		Toolkit:    "github",
-		AuthScheme: credentials.OAuth2,
-		Val:        credentials.Val{AccessToken: "gho_simulated"},
-		BaseURL:    "https://api.github.com",
-		Handler:    fakegithub.New("gho_simulated"),
-	})
+	srv.AddAccount(fakegithub.Account("ca_quickstart", "gho_simulated"))
 	fmt.Fprintln(out, "no COMPOSIO_API_KEY: using the built-in fake proxy at", srv.URL)
 
 	// The client an application builds; only the fake's URL and key differ

@@ -9,6 +9,9 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+
+	"github.com/composiohttp/composiohttp/credentials"
+	"github.com/composiohttp/composiohttp/testutil"
 )
 
 // Issue is the part of GitHub's issue object the examples use.
@@ -77,4 +80,17 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(status)
 	json.NewEncoder(w).Encode(v)
+}
+
+// Account is a connected GitHub account on the fake proxy whose upstream is
+// a new fake GitHub accepting token: what the examples register.
+func Account(id, token string) testutil.Account {
+	return testutil.Account{
+		ID:         id,
+		Toolkit:    "github",
+		AuthScheme: credentials.OAuth2,
+		Val:        credentials.Val{AccessToken: token},
+		BaseURL:    "https://api.github.com",
+		Handler:    New(token),
+	}
 }
