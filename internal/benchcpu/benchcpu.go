@@ -4,6 +4,7 @@
 package benchcpu
 
 import (
+	"net/http"
 	"syscall"
 	"testing"
 	"time"
@@ -26,4 +27,31 @@ func cpuTime() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// RoundTrips runs one sub-benchmark per named RoundTripper, each sending a
+// GET of url in a loop and closing the response, with allocations and CPU
+// time per operation reported.
+func RoundTrips(b *testing.B, url string, rts []Named) {
+	for _, rt := range rts {
+		b.Run(rt.Name, func(b *testing.B) {
+			req, _ := http.NewRequest(http.MethodGet, url, nil)
+			b.ReportAllocs()
+			done := Start(b)
+			for b.Loop() {
+				resp, err := rt.RT.RoundTrip(req)
+				if err != nil {
+					b.Fatal(err)
+				}
+				resp.Body.Close()
+			}
+			done()
+		})
+	}
+}
+
+// Named is a RoundTripper with a sub-benchmark name.
+type Named struct {
+	Name string
+	RT   http.RoundTripper
 }

@@ -261,29 +261,12 @@ func BenchmarkOverhead(b *testing.B) {
 	filtered := slog.New(slog.NewJSONHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelError}))
 	off := slog.New(slog.NewJSONHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelError + 1}))
 	enabled := slog.New(slog.NewJSONHandler(io.Discard, nil))
-	for _, bc := range []struct {
-		name string
-		rt   http.RoundTripper
-	}{
-		{"stub", next},
-		{"filtered", logging.New(next, logging.WithLogger(filtered))},
-		{"disabled", logging.New(next, logging.WithLogger(off))},
-		{"logged", logging.New(next, logging.WithLogger(enabled))},
-	} {
-		b.Run(bc.name, func(b *testing.B) {
-			req, _ := http.NewRequest(http.MethodGet, "https://api.github.com/repos/a/b?page=2", nil)
-			b.ReportAllocs()
-			done := benchcpu.Start(b)
-			for b.Loop() {
-				resp, err := bc.rt.RoundTrip(req)
-				if err != nil {
-					b.Fatal(err)
-				}
-				resp.Body.Close()
-			}
-			done()
-		})
-	}
+	benchcpu.RoundTrips(b, "https://api.github.com/repos/a/b?page=2", []benchcpu.Named{
+		{Name: "stub", RT: next},
+		{Name: "filtered", RT: logging.New(next, logging.WithLogger(filtered))},
+		{Name: "disabled", RT: logging.New(next, logging.WithLogger(off))},
+		{Name: "logged", RT: logging.New(next, logging.WithLogger(enabled))},
+	})
 }
 
 type roundTripFunc func(*http.Request) (*http.Response, error)

@@ -238,28 +238,11 @@ func BenchmarkOverhead(b *testing.B) {
 	next := roundTripFunc(func(r *http.Request) (*http.Response, error) {
 		return &http.Response{StatusCode: 200, Header: http.Header{}, Body: http.NoBody, Request: r}, nil
 	})
-	for _, bc := range []struct {
-		name string
-		rt   http.RoundTripper
-	}{
-		{"stub", next},
-		{"otelhttp", otelhttp.NewTransport(next, otelhttp.WithTracerProvider(tp))},
-		{"trace", trace.New(next, trace.WithTracerProvider(tp))},
-	} {
-		b.Run(bc.name, func(b *testing.B) {
-			req, _ := http.NewRequest(http.MethodGet, "https://api.github.com/repos/a/b?page=2", nil)
-			b.ReportAllocs()
-			done := benchcpu.Start(b)
-			for b.Loop() {
-				resp, err := bc.rt.RoundTrip(req)
-				if err != nil {
-					b.Fatal(err)
-				}
-				resp.Body.Close()
-			}
-			done()
-		})
-	}
+	benchcpu.RoundTrips(b, "https://api.github.com/repos/a/b?page=2", []benchcpu.Named{
+		{Name: "stub", RT: next},
+		{Name: "otelhttp", RT: otelhttp.NewTransport(next, otelhttp.WithTracerProvider(tp))},
+		{Name: "trace", RT: trace.New(next, trace.WithTracerProvider(tp))},
+	})
 }
 
 type roundTripFunc func(*http.Request) (*http.Response, error)
