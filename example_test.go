@@ -19,7 +19,7 @@ var upstream = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 })
 
 func startFake() *testutil.Server {
-	srv := testutil.New()
+	srv := testutil.NewUnstartedServer()
 	srv.Start()
 	for _, id := range []string{"ca_alice", "ca_bob"} {
 		srv.AddAccount(testutil.Account{ID: id, Toolkit: "github", AuthScheme: credentials.OAuth2,

@@ -23,7 +23,7 @@ import (
 	"github.com/composiohttp/composiohttp/middleware/logging"
 	"github.com/composiohttp/composiohttp/middleware/ratelimit"
 	"github.com/composiohttp/composiohttp/middleware/retry"
-	"github.com/composiohttp/composiohttp/middleware/trace"
+	"github.com/composiohttp/composiohttp/middleware/otelproxy"
 	"github.com/composiohttp/composiohttp/testutil"
 )
 
@@ -76,7 +76,7 @@ func TestChainConcurrent(t *testing.T) {
 	limiter := &ratelimit.Local{Limit: 1e6, Burst: 1e6, Sleep: noSleep}
 
 	rt := middleware.Chain(srv.Transport(),
-		trace.Middleware(trace.WithTracerProvider(tp)),
+		otelproxy.Middleware(otelproxy.WithTracerProvider(tp)),
 		logging.Middleware(logging.WithLogger(slog.New(slog.NewJSONHandler(&logs, nil)))),
 		cache.Middleware(),
 		retry.Middleware(retry.WithSleep(noSleep),

@@ -24,7 +24,7 @@
 //
 //	client := &http.Client{Transport: middleware.Chain(
 //		&composiohttp.Transport{ConnectedAccountID: "ca_1"},
-//		trace.Middleware(...),
+//		otelproxy.Middleware(...),
 //		logging.Middleware(...),
 //		cache.Middleware(...),
 //		retry.Middleware(),

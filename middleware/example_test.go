@@ -15,7 +15,7 @@ import (
 	"github.com/composiohttp/composiohttp/middleware/logging"
 	"github.com/composiohttp/composiohttp/middleware/ratelimit"
 	"github.com/composiohttp/composiohttp/middleware/retry"
-	"github.com/composiohttp/composiohttp/middleware/trace"
+	"github.com/composiohttp/composiohttp/middleware/otelproxy"
 	"github.com/composiohttp/composiohttp/testutil"
 )
 
@@ -23,7 +23,7 @@ import (
 // ratelimit, then the Transport. Here the fake proxy fails the first
 // call with a 502, which retry sends again.
 func ExampleChain() {
-	srv := testutil.New()
+	srv := testutil.NewUnstartedServer()
 	srv.Start()
 	defer srv.Close()
 	srv.AddAccount(testutil.Account{
@@ -39,7 +39,7 @@ func ExampleChain() {
 	transport := srv.Transport()
 	transport.ConnectedAccountID = "ca_1"
 	client := &http.Client{Transport: middleware.Chain(transport,
-		trace.Middleware(),
+		otelproxy.Middleware(),
 		logging.Middleware(),
 		cache.Middleware(),
 		// Retry at once, for the example; the default backs off

@@ -14,9 +14,9 @@ import (
 )
 
 // A test starts the fake with testutil.NewServer(t); examples, which have
-// no *testing.T, use New, Start and Close.
+// no *testing.T, use NewUnstartedServer, Start and Close.
 func Example() {
-	s := testutil.New()
+	s := testutil.NewUnstartedServer()
 	s.Start()
 	defer s.Close()
 
@@ -56,7 +56,7 @@ func Example() {
 }
 
 func ExampleServer_Inject() {
-	s := testutil.New()
+	s := testutil.NewUnstartedServer()
 	s.Start()
 	defer s.Close()
 	s.AddAccount(testutil.Account{ID: "ca_1", AuthScheme: credentials.NoAuth, Handler: http.NotFoundHandler()})
@@ -87,7 +87,7 @@ func ExampleServer_Inject() {
 }
 
 func ExampleServer_Downloads() {
-	s := testutil.New(testutil.WithBinaryTTL(time.Minute))
+	s := testutil.NewUnstartedServer(testutil.WithBinaryTTL(time.Minute))
 	s.Start()
 	defer s.Close()
 	s.AddAccount(testutil.Account{
@@ -124,7 +124,7 @@ func ExampleServer_Downloads() {
 // credentials arrive as the toolkit expects: Google APIs take an API key
 // in the "key" query parameter.
 func ExampleServer_AddUpstream_toolkit() {
-	s := testutil.New()
+	s := testutil.NewUnstartedServer()
 	s.Start()
 	defer s.Close()
 	s.AddUpstream("https://gmail.googleapis.com", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -155,7 +155,7 @@ func ExampleServer_AddUpstream_toolkit() {
 // A custom applier can handle a scheme of its own and leave the others to
 // the schemes registry.
 func ExampleWithCredentialApplier() {
-	s := testutil.New(testutil.WithCredentialApplier(func(ctx context.Context, c *credentials.Connection, r *http.Request) error {
+	s := testutil.NewUnstartedServer(testutil.WithCredentialApplier(func(ctx context.Context, c *credentials.Connection, r *http.Request) error {
 		if c.AuthScheme == "ACME_TOKEN" {
 			r.Header.Set("X-Acme-Token", c.Val.Token)
 			return nil

@@ -223,7 +223,7 @@ func WithToolkits(reg *schemes.ToolkitRegistry) Option {
 type Server struct {
 	// URL is the base URL of the fake, e.g. http://127.0.0.1:port, to use
 	// as Transport.BaseURL or COMPOSIO_BASE_URL. NewServer sets it; with
-	// New and your own http.Server, set it before serving: signed
+	// NewUnstartedServer and your own http.Server, set it before serving: signed
 	// binary_data URLs are built from it.
 	URL string
 	// APIKey is the project key the fake accepts in x-api-key.
@@ -257,10 +257,10 @@ type faultState struct {
 	left int // < 0: forever
 }
 
-// New returns a fake that is not started: call Start, or serve it with
+// NewUnstartedServer returns a fake that is not started: call Start, or serve it with
 // any http.Server (set URL first), and call Close when done. Most tests
 // want NewServer.
-func New(opts ...Option) *Server {
+func NewUnstartedServer(opts ...Option) *Server {
 	cfg := config{
 		now:             time.Now,
 		sleep:           sleepCtx,
@@ -305,13 +305,13 @@ func New(opts ...Option) *Server {
 // when the test ends.
 func NewServer(tb testing.TB, opts ...Option) *Server {
 	tb.Helper()
-	s := New(opts...)
+	s := NewUnstartedServer(opts...)
 	s.Start()
 	tb.Cleanup(s.Close)
 	return s
 }
 
-// Start serves a fake made by New on a loopback port with httptest, like
+// Start serves a fake made by NewUnstartedServer on a loopback port with httptest, like
 // httptest.Server.Start, and sets URL. Call Close when done. It panics if
 // the fake is already started.
 func (s *Server) Start() {

@@ -33,7 +33,7 @@ func main() {
 }
 
 func run(ctx context.Context, out io.Writer) error {
-	srv := testutil.New()
+	srv := testutil.NewUnstartedServer()
 	srv.Start()
 	defer srv.Close()
 	srv.AddAccount(fakegithub.Account("ca_github", "gho_simulated"))

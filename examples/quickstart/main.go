@@ -55,7 +55,7 @@ func runLive(ctx context.Context, out io.Writer) error {
 
 // runFake starts the fake proxy with a simulated GitHub account.
 func runFake(ctx context.Context, out io.Writer) error {
-	srv := testutil.New()
+	srv := testutil.NewUnstartedServer()
 	srv.Start()
 	defer srv.Close()
 	srv.AddAccount(fakegithub.Account("ca_quickstart", "gho_simulated"))

@@ -15,7 +15,7 @@ import (
 // A response fresh for a minute is served from the cache the second time,
 // without a proxy call; another connected account gets its own.
 func Example() {
-	srv := testutil.New()
+	srv := testutil.NewUnstartedServer()
 	srv.Start()
 	defer srv.Close()
 	for _, id := range []string{"ca_alice", "ca_bob"} {

@@ -17,7 +17,7 @@ import (
 	"github.com/composiohttp/composiohttp/middleware/logging"
 	"github.com/composiohttp/composiohttp/middleware/ratelimit"
 	"github.com/composiohttp/composiohttp/middleware/retry"
-	"github.com/composiohttp/composiohttp/middleware/trace"
+	"github.com/composiohttp/composiohttp/middleware/otelproxy"
 	"github.com/composiohttp/composiohttp/testutil"
 )
 
@@ -40,10 +40,10 @@ func TestDefaultIdentityThroughChain(t *testing.T) {
 		"retry":     func(rt http.RoundTripper) http.RoundTripper { return retry.New(rt) },
 		"ratelimit": func(rt http.RoundTripper) http.RoundTripper { return ratelimit.New(rt, ratelimit.NewLocal(1e6, 1e6)) },
 		"logging":   func(rt http.RoundTripper) http.RoundTripper { return logging.New(rt, logging.WithLogger(quiet)) },
-		"trace":     func(rt http.RoundTripper) http.RoundTripper { return trace.New(rt) },
+		"trace":     func(rt http.RoundTripper) http.RoundTripper { return otelproxy.New(rt) },
 		"cache":     func(rt http.RoundTripper) http.RoundTripper { return cache.New(rt, cache.WithStore(brokenStore{})) },
 		"all": func(rt http.RoundTripper) http.RoundTripper {
-			return trace.New(logging.New(retry.New(ratelimit.New(rt, ratelimit.NewLocal(1e6, 1e6))), logging.WithLogger(quiet)))
+			return otelproxy.New(logging.New(retry.New(ratelimit.New(rt, ratelimit.NewLocal(1e6, 1e6))), logging.WithLogger(quiet)))
 		},
 	}
 	for name, wrap := range below {
@@ -144,7 +144,7 @@ func TestUnwrap(t *testing.T) {
 		"retry":     retry.New(next),
 		"ratelimit": ratelimit.New(next, ratelimit.NewLocal(1, 1)),
 		"logging":   logging.New(next),
-		"trace":     trace.New(next),
+		"trace":     otelproxy.New(next),
 	} {
 		u, ok := rt.(interface{ Unwrap() http.RoundTripper })
 		if !ok {

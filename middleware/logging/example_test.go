@@ -15,7 +15,7 @@ import (
 
 // One line per call; secrets in the query are redacted.
 func Example() {
-	srv := testutil.New()
+	srv := testutil.NewUnstartedServer()
 	srv.Start()
 	defer srv.Close()
 	srv.AddAccount(testutil.Account{

@@ -20,7 +20,7 @@ import (
 // account within a 1s timeout fails at once, without waiting; another
 // account has its own budget.
 func ExampleNew() {
-	srv := testutil.New()
+	srv := testutil.NewUnstartedServer()
 	srv.Start()
 	defer srv.Close()
 	for _, id := range []string{"ca_alice", "ca_bob"} {

@@ -17,7 +17,7 @@ import (
 
 // The fake proxy answers 502 twice; the third attempt succeeds.
 func ExampleNew() {
-	srv := testutil.New()
+	srv := testutil.NewUnstartedServer()
 	srv.Start()
 	defer srv.Close()
 	srv.AddAccount(testutil.Account{

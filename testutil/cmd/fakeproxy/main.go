@@ -125,7 +125,7 @@ func newServer(o *options) (*testutil.Server, int, error) {
 	if o.userAPIKey != "" {
 		opts = append(opts, testutil.WithUserAPIKey(o.userAPIKey))
 	}
-	s := testutil.New(opts...)
+	s := testutil.NewUnstartedServer(opts...)
 	for _, a := range accounts {
 		s.AddAccount(a)
 	}

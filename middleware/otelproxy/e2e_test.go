@@ -1,4 +1,4 @@
-package trace_test
+package otelproxy_test
 
 import (
 	"context"
@@ -12,7 +12,7 @@ import (
 
 	"github.com/composiohttp/composiohttp"
 	"github.com/composiohttp/composiohttp/credentials"
-	"github.com/composiohttp/composiohttp/middleware/trace"
+	"github.com/composiohttp/composiohttp/middleware/otelproxy"
 	"github.com/composiohttp/composiohttp/testutil"
 )
 
@@ -27,8 +27,8 @@ func TestE2ETraceparentAndAttributes(t *testing.T) {
 			w.WriteHeader(http.StatusTeapot)
 		})})
 	sr, tp := recorder()
-	rt := trace.New(srv.Transport(), trace.WithTracerProvider(tp), trace.WithPropagators(propagation.TraceContext{}))
-	ctx := trace.ContextWithRoute(composiohttp.WithConnectedAccount(context.Background(), "ca_gh"), "/repos/{owner}/{repo}")
+	rt := otelproxy.New(srv.Transport(), otelproxy.WithTracerProvider(tp), otelproxy.WithPropagators(propagation.TraceContext{}))
+	ctx := otelproxy.ContextWithRoute(composiohttp.WithConnectedAccount(context.Background(), "ca_gh"), "/repos/{owner}/{repo}")
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "https://api.github.com/repos/o/r?access_token=qs_secret", nil)
 	resp, err := rt.RoundTrip(req)
 	if err != nil {
@@ -53,10 +53,10 @@ func TestE2ETraceparentAndAttributes(t *testing.T) {
 	a := attrs(s)
 	reqID := srv.Requests()[0].RequestID
 	for k, want := range map[attribute.Key]attribute.Value{
-		trace.AttrConnectedAccount: attribute.StringValue("ca_gh"),
-		trace.AttrRequestID:        attribute.StringValue(reqID),
-		trace.AttrUpstreamStatus:   attribute.IntValue(http.StatusTeapot),
-		trace.AttrCacheHit:         attribute.BoolValue(false),
+		otelproxy.AttrConnectedAccount: attribute.StringValue("ca_gh"),
+		otelproxy.AttrRequestID:        attribute.StringValue(reqID),
+		otelproxy.AttrUpstreamStatus:   attribute.IntValue(http.StatusTeapot),
+		otelproxy.AttrCacheHit:         attribute.BoolValue(false),
 		"server.address":           attribute.StringValue("api.github.com"),
 	} {
 		if a[k] != want {
@@ -80,11 +80,11 @@ func TestE2EProxyErrorSpan(t *testing.T) {
 	tr := srv.Transport()
 	tr.ConnectedAccountID = "ca_1"
 	req, _ := http.NewRequest(http.MethodGet, "https://api.example.com/", nil)
-	if _, err := trace.New(tr, trace.WithTracerProvider(tp)).RoundTrip(req); err == nil {
+	if _, err := otelproxy.New(tr, otelproxy.WithTracerProvider(tp)).RoundTrip(req); err == nil {
 		t.Fatal("want the proxy error")
 	}
 	a := attrs(sr.Ended()[0])
-	if a[trace.AttrProxyStatus].AsInt64() != 429 || a[trace.AttrErrorSlug].AsString() == "" || a[trace.AttrRequestID].AsString() == "" {
+	if a[otelproxy.AttrProxyStatus].AsInt64() != 429 || a[otelproxy.AttrErrorSlug].AsString() == "" || a[otelproxy.AttrRequestID].AsString() == "" {
 		t.Errorf("attributes %v", sr.Ended()[0].Attributes())
 	}
 }

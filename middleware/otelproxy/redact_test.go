@@ -1,4 +1,4 @@
-package trace_test
+package otelproxy_test
 
 import (
 	"fmt"
@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/composiohttp/composiohttp/middleware/trace"
+	"github.com/composiohttp/composiohttp/middleware/otelproxy"
 )
 
 // webhookToken matches the token of a Discord webhook URL.
@@ -30,13 +30,13 @@ func TestURLRedactor(t *testing.T) {
 		t.Run(fmt.Sprint(redact), func(t *testing.T) {
 			t.Parallel()
 			sr, tp := recorder()
-			opts := []trace.Option{trace.WithTracerProvider(tp)}
+			opts := []otelproxy.Option{otelproxy.WithTracerProvider(tp)}
 			if redact {
-				opts = append(opts, trace.WithURLRedactor(hideWebhookToken))
+				opts = append(opts, otelproxy.WithURLRedactor(hideWebhookToken))
 			}
 			next := &stub{status: 204}
 			req, _ := http.NewRequest(http.MethodPost, target, nil)
-			if _, err := do(t, trace.New(next, opts...), req); err != nil {
+			if _, err := do(t, otelproxy.New(next, opts...), req); err != nil {
 				t.Fatal(err)
 			}
 			if next.seen.URL.String() != target || req.URL.String() != target {
@@ -47,7 +47,7 @@ func TestURLRedactor(t *testing.T) {
 				t.Fatalf("%d spans", len(spans))
 			}
 			a := attrs(spans[0])
-			full, path := a["url.full"].AsString(), a[trace.AttrURLPath].AsString()
+			full, path := a["url.full"].AsString(), a[otelproxy.AttrURLPath].AsString()
 			if strings.Contains(full, "SECRET2") {
 				t.Errorf("query secret in url.full %q", full)
 			}

@@ -1,4 +1,4 @@
-package trace_test
+package otelproxy_test
 
 import (
 	"context"
@@ -11,14 +11,14 @@ import (
 
 	"github.com/composiohttp/composiohttp"
 	"github.com/composiohttp/composiohttp/credentials"
-	"github.com/composiohttp/composiohttp/middleware/trace"
+	"github.com/composiohttp/composiohttp/middleware/otelproxy"
 	"github.com/composiohttp/composiohttp/testutil"
 )
 
 // A span per call, named after the upstream call, with the composio facts
 // as attributes and the token in the query redacted.
 func Example() {
-	srv := testutil.New()
+	srv := testutil.NewUnstartedServer()
 	srv.Start()
 	defer srv.Close()
 	srv.AddAccount(testutil.Account{
@@ -30,10 +30,10 @@ func Example() {
 	})
 	spans := tracetest.NewSpanRecorder()
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(spans))
-	client := &http.Client{Transport: trace.New(srv.Transport(), trace.WithTracerProvider(tp))}
+	client := &http.Client{Transport: otelproxy.New(srv.Transport(), otelproxy.WithTracerProvider(tp))}
 
 	ctx := composiohttp.WithConnectedAccount(context.Background(), "ca_1")
-	ctx = trace.ContextWithRoute(ctx, "/repos/{owner}/{repo}")
+	ctx = otelproxy.ContextWithRoute(ctx, "/repos/{owner}/{repo}")
 	req, _ := http.NewRequestWithContext(ctx, "GET", "https://api.github.com/repos/o/r?token=t0ps3cret", nil)
 	resp, err := client.Do(req)
 	if err != nil {
@@ -47,7 +47,7 @@ func Example() {
 	fmt.Println(s.Name())
 	for _, kv := range s.Attributes() {
 		switch kv.Key {
-		case "url.full", trace.AttrURLTemplate, trace.AttrConnectedAccount, trace.AttrUpstreamStatus, trace.AttrCacheHit:
+		case "url.full", otelproxy.AttrURLTemplate, otelproxy.AttrConnectedAccount, otelproxy.AttrUpstreamStatus, otelproxy.AttrCacheHit:
 			fmt.Printf("%s=%s\n", kv.Key, kv.Value.Emit())
 		}
 	}

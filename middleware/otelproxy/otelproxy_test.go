@@ -1,4 +1,4 @@
-package trace_test
+package otelproxy_test
 
 import (
 	"context"
@@ -22,7 +22,7 @@ import (
 
 	"github.com/composiohttp/composiohttp"
 	"github.com/composiohttp/composiohttp/internal/benchcpu"
-	"github.com/composiohttp/composiohttp/middleware/trace"
+	"github.com/composiohttp/composiohttp/middleware/otelproxy"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -81,7 +81,7 @@ func TestSpanNameAndAttributes(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name     string
-		opts     []trace.Option
+		opts     []otelproxy.Option
 		ctx      func(context.Context) context.Context
 		url      string
 		wantName string
@@ -89,25 +89,25 @@ func TestSpanNameAndAttributes(t *testing.T) {
 	}{
 		{name: "host only", url: "https://api.github.com/repos/a/b", wantName: "GET api.github.com"},
 		{name: "route from context", url: "https://api.github.com/repos/a/b",
-			ctx:      func(c context.Context) context.Context { return trace.ContextWithRoute(c, "/repos/{owner}/{repo}") },
+			ctx:      func(c context.Context) context.Context { return otelproxy.ContextWithRoute(c, "/repos/{owner}/{repo}") },
 			wantName: "GET api.github.com /repos/{owner}/{repo}", wantTmpl: "/repos/{owner}/{repo}"},
 		{name: "route func", url: "https://api.github.com/user",
-			opts:     []trace.Option{trace.WithRouteFunc(func(r *http.Request) string { return "/user" })},
+			opts:     []otelproxy.Option{otelproxy.WithRouteFunc(func(r *http.Request) string { return "/user" })},
 			wantName: "GET api.github.com /user", wantTmpl: "/user"},
 		{name: "context wins over func", url: "https://api.github.com/user",
-			opts:     []trace.Option{trace.WithRouteFunc(func(r *http.Request) string { return "/func" })},
-			ctx:      func(c context.Context) context.Context { return trace.ContextWithRoute(c, "/ctx") },
+			opts:     []otelproxy.Option{otelproxy.WithRouteFunc(func(r *http.Request) string { return "/func" })},
+			ctx:      func(c context.Context) context.Context { return otelproxy.ContextWithRoute(c, "/ctx") },
 			wantName: "GET api.github.com /ctx", wantTmpl: "/ctx"},
 		{name: "relative endpoint", url: "/user", wantName: "GET"},
 		{name: "span name formatter passes through", url: "https://api.github.com/user",
-			opts:     []trace.Option{trace.WithOTelHTTPOptions(otelhttp.WithSpanNameFormatter(func(string, *http.Request) string { return "custom" }))},
+			opts:     []otelproxy.Option{otelproxy.WithOTelHTTPOptions(otelhttp.WithSpanNameFormatter(func(string, *http.Request) string { return "custom" }))},
 			wantName: "custom"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			sr, tp := recorder()
-			rt := trace.New(&stub{status: 201}, append(tt.opts, trace.WithTracerProvider(tp))...)
+			rt := otelproxy.New(&stub{status: 201}, append(tt.opts, otelproxy.WithTracerProvider(tp))...)
 			ctx := context.Background()
 			if tt.ctx != nil {
 				ctx = tt.ctx(ctx)
@@ -126,18 +126,18 @@ func TestSpanNameAndAttributes(t *testing.T) {
 			}
 			a := attrs(s)
 			want := map[attribute.Key]attribute.Value{
-				trace.AttrToolkit:           attribute.StringValue("github"),
-				trace.AttrConnectedAccount:  attribute.StringValue("ca_1"),
-				trace.AttrRequestID:         attribute.StringValue("req_123"),
-				trace.AttrUpstreamStatus:    attribute.IntValue(201),
-				trace.AttrProxyStatus:       attribute.IntValue(200),
-				trace.AttrResendCount:       attribute.IntValue(2),
-				trace.AttrCacheHit:          attribute.BoolValue(true),
+				otelproxy.AttrToolkit:           attribute.StringValue("github"),
+				otelproxy.AttrConnectedAccount:  attribute.StringValue("ca_1"),
+				otelproxy.AttrRequestID:         attribute.StringValue("req_123"),
+				otelproxy.AttrUpstreamStatus:    attribute.IntValue(201),
+				otelproxy.AttrProxyStatus:       attribute.IntValue(200),
+				otelproxy.AttrResendCount:       attribute.IntValue(2),
+				otelproxy.AttrCacheHit:          attribute.BoolValue(true),
 				"http.request.method":       attribute.StringValue("GET"),
 				"http.response.status_code": attribute.IntValue(201),
 			}
 			if tt.wantTmpl != "" {
-				want[trace.AttrURLTemplate] = attribute.StringValue(tt.wantTmpl)
+				want[otelproxy.AttrURLTemplate] = attribute.StringValue(tt.wantTmpl)
 			}
 			for k, v := range want {
 				if a[k] != v {
@@ -152,7 +152,7 @@ func TestNoSecretsInAttributes(t *testing.T) {
 	t.Parallel()
 	sr, tp := recorder()
 	next := &stub{status: 200}
-	rt := trace.New(next, trace.WithTracerProvider(tp))
+	rt := otelproxy.New(next, otelproxy.WithTracerProvider(tp))
 	const raw = "https://user:pa55word@api.example.com/v1/items?page=2&access_token=tok_A&api_key=key_B&X-Amz-Signature=sig_C&code=code_D&sig=sig_E&client_secret=cs_F&q=a%20b"
 	req, _ := http.NewRequest(http.MethodGet, raw, nil)
 	req.Header.Set("Authorization", "Bearer bearer_G")
@@ -179,7 +179,7 @@ func TestNoSecretsInAttributes(t *testing.T) {
 	if want := "https://api.example.com/v1/items?page=2&access_token=REDACTED&api_key=REDACTED&X-Amz-Signature=REDACTED&code=REDACTED&sig=REDACTED&client_secret=REDACTED&q=a%20b"; full != want {
 		t.Errorf("url.full = %q, want %q", full, want)
 	}
-	if p := attrs(s)[trace.AttrURLPath].AsString(); p != "/v1/items" {
+	if p := attrs(s)[otelproxy.AttrURLPath].AsString(); p != "/v1/items" {
 		t.Errorf("url.path = %q", p)
 	}
 }
@@ -188,7 +188,7 @@ func TestProxyError(t *testing.T) {
 	t.Parallel()
 	sr, tp := recorder()
 	perr := &composiohttp.Error{StatusCode: 502, Slug: "BadGateway", RequestID: "req_9"}
-	rt := trace.New(&stub{err: perr}, trace.WithTracerProvider(tp))
+	rt := otelproxy.New(&stub{err: perr}, otelproxy.WithTracerProvider(tp))
 	req, _ := http.NewRequest(http.MethodGet, "https://api.example.com/", nil)
 	if _, err := do(t, rt, req); !errors.Is(err, perr) {
 		t.Fatalf("err = %v", err)
@@ -197,7 +197,7 @@ func TestProxyError(t *testing.T) {
 	if s.Status().Code != codes.Error {
 		t.Errorf("status %v", s.Status())
 	}
-	if a := attrs(s); a[trace.AttrErrorSlug].AsString() != "BadGateway" || a[trace.AttrRequestID].AsString() != "req_123" {
+	if a := attrs(s); a[otelproxy.AttrErrorSlug].AsString() != "BadGateway" || a[otelproxy.AttrRequestID].AsString() != "req_123" {
 		t.Errorf("attributes %v", s.Attributes())
 	}
 }
@@ -205,7 +205,7 @@ func TestProxyError(t *testing.T) {
 func TestReusesOuterCallInfo(t *testing.T) {
 	t.Parallel()
 	_, tp := recorder()
-	rt := trace.New(&stub{status: 200}, trace.WithTracerProvider(tp))
+	rt := otelproxy.New(&stub{status: 200}, otelproxy.WithTracerProvider(tp))
 	info := new(composiohttp.CallInfo)
 	req, _ := http.NewRequestWithContext(composiohttp.WithCallInfo(context.Background(), info), http.MethodGet, "https://api.example.com/", nil)
 	if _, err := do(t, rt, req); err != nil {
@@ -220,7 +220,7 @@ func TestPropagatorInjects(t *testing.T) {
 	t.Parallel()
 	_, tp := recorder()
 	next := &stub{status: 200}
-	rt := trace.New(next, trace.WithTracerProvider(tp), trace.WithPropagators(propagation.TraceContext{}))
+	rt := otelproxy.New(next, otelproxy.WithTracerProvider(tp), otelproxy.WithPropagators(propagation.TraceContext{}))
 	req, _ := http.NewRequest(http.MethodGet, "https://api.example.com/?token=x", nil)
 	if _, err := do(t, rt, req); err != nil {
 		t.Fatal(err)
@@ -241,7 +241,7 @@ func BenchmarkOverhead(b *testing.B) {
 	benchcpu.RoundTrips(b, "https://api.github.com/repos/a/b?page=2", []benchcpu.Named{
 		{Name: "stub", RT: next},
 		{Name: "otelhttp", RT: otelhttp.NewTransport(next, otelhttp.WithTracerProvider(tp))},
-		{Name: "trace", RT: trace.New(next, trace.WithTracerProvider(tp))},
+		{Name: "trace", RT: otelproxy.New(next, otelproxy.WithTracerProvider(tp))},
 	})
 }
 
@@ -255,7 +255,7 @@ func TestMeterProviderInjected(t *testing.T) {
 	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
 	defer mp.Shutdown(context.Background())
 	_, tp := recorder()
-	rt := trace.New(&stub{status: 200}, trace.WithTracerProvider(tp), trace.WithMeterProvider(mp))
+	rt := otelproxy.New(&stub{status: 200}, otelproxy.WithTracerProvider(tp), otelproxy.WithMeterProvider(mp))
 	req, _ := http.NewRequest(http.MethodGet, "https://api.example.com/", nil)
 	if _, err := do(t, rt, req); err != nil {
 		t.Fatal(err)

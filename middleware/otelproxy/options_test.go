@@ -1,10 +1,10 @@
-package trace_test
+package otelproxy_test
 
 import (
 	"net/http"
 	"testing"
 
-	"github.com/composiohttp/composiohttp/middleware/trace"
+	"github.com/composiohttp/composiohttp/middleware/otelproxy"
 )
 
 // A nil Option is skipped, as in retry and ratelimit.
@@ -12,7 +12,7 @@ func TestNilOption(t *testing.T) {
 	t.Parallel()
 	sr, tp := recorder()
 	req, _ := http.NewRequest(http.MethodGet, "https://api.github.com/", nil)
-	if _, err := do(t, trace.New(&stub{status: 200}, nil, trace.WithTracerProvider(tp), nil), req); err != nil {
+	if _, err := do(t, otelproxy.New(&stub{status: 200}, nil, otelproxy.WithTracerProvider(tp), nil), req); err != nil {
 		t.Fatal(err)
 	}
 	if n := len(sr.Ended()); n != 1 {

@@ -1,4 +1,4 @@
-// Package trace is OpenTelemetry tracing middleware for composiohttp,
+// Package otelproxy is OpenTelemetry tracing middleware for composiohttp,
 // built on otelhttp.NewTransport: one client span per call, named after
 // what was called upstream ("GET api.github.com /repos/{owner}/{repo}" when
 // the route template is known, else "GET api.github.com"), with the
@@ -33,7 +33,7 @@
 // Trace context is injected with the propagators given by WithPropagators,
 // by default otel.GetTextMapPropagator() (as otelhttp does), which is a
 // no-op until the program sets one.
-package trace
+package otelproxy
 
 import (
 	"context"
@@ -45,7 +45,7 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/propagation"
-	oteltrace "go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/composiohttp/composiohttp"
 	"github.com/composiohttp/composiohttp/credentials"
@@ -77,7 +77,7 @@ type config struct {
 // WithTracerProvider sets the TracerProvider. Default: the one of the
 // span in the request context, else otel.GetTracerProvider() (otelhttp's
 // default).
-func WithTracerProvider(tp oteltrace.TracerProvider) Option {
+func WithTracerProvider(tp trace.TracerProvider) Option {
 	return WithOTelHTTPOptions(otelhttp.WithTracerProvider(tp))
 }
 
@@ -216,7 +216,7 @@ func (a annotate) RoundTrip(r *http.Request) (*http.Response, error) {
 		r.URL = u
 	}
 	resp, err := a.next.RoundTrip(r)
-	if span := oteltrace.SpanFromContext(ctx); span.IsRecording() {
+	if span := trace.SpanFromContext(ctx); span.IsRecording() {
 		span.SetAttributes(attributes(ctx, shown, err)...)
 	}
 	return resp, err
