@@ -21,9 +21,9 @@ import (
 	"github.com/composiohttp/composiohttp/middleware"
 	"github.com/composiohttp/composiohttp/middleware/cache"
 	"github.com/composiohttp/composiohttp/middleware/logging"
+	"github.com/composiohttp/composiohttp/middleware/otelproxy"
 	"github.com/composiohttp/composiohttp/middleware/ratelimit"
 	"github.com/composiohttp/composiohttp/middleware/retry"
-	"github.com/composiohttp/composiohttp/middleware/otelproxy"
 	"github.com/composiohttp/composiohttp/testutil"
 )
 

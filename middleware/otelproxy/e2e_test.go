@@ -57,7 +57,7 @@ func TestE2ETraceparentAndAttributes(t *testing.T) {
 		otelproxy.AttrRequestID:        attribute.StringValue(reqID),
 		otelproxy.AttrUpstreamStatus:   attribute.IntValue(http.StatusTeapot),
 		otelproxy.AttrCacheHit:         attribute.BoolValue(false),
-		"server.address":           attribute.StringValue("api.github.com"),
+		"server.address":               attribute.StringValue("api.github.com"),
 	} {
 		if a[k] != want {
 			t.Errorf("%s = %q, want %q", k, a[k].Emit(), want.Emit())

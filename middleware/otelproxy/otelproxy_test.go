@@ -126,15 +126,15 @@ func TestSpanNameAndAttributes(t *testing.T) {
 			}
 			a := attrs(s)
 			want := map[attribute.Key]attribute.Value{
-				otelproxy.AttrToolkit:           attribute.StringValue("github"),
-				otelproxy.AttrConnectedAccount:  attribute.StringValue("ca_1"),
-				otelproxy.AttrRequestID:         attribute.StringValue("req_123"),
-				otelproxy.AttrUpstreamStatus:    attribute.IntValue(201),
-				otelproxy.AttrProxyStatus:       attribute.IntValue(200),
-				otelproxy.AttrResendCount:       attribute.IntValue(2),
-				otelproxy.AttrCacheHit:          attribute.BoolValue(true),
-				"http.request.method":       attribute.StringValue("GET"),
-				"http.response.status_code": attribute.IntValue(201),
+				otelproxy.AttrToolkit:          attribute.StringValue("github"),
+				otelproxy.AttrConnectedAccount: attribute.StringValue("ca_1"),
+				otelproxy.AttrRequestID:        attribute.StringValue("req_123"),
+				otelproxy.AttrUpstreamStatus:   attribute.IntValue(201),
+				otelproxy.AttrProxyStatus:      attribute.IntValue(200),
+				otelproxy.AttrResendCount:      attribute.IntValue(2),
+				otelproxy.AttrCacheHit:         attribute.BoolValue(true),
+				"http.request.method":          attribute.StringValue("GET"),
+				"http.response.status_code":    attribute.IntValue(201),
 			}
 			if tt.wantTmpl != "" {
 				want[otelproxy.AttrURLTemplate] = attribute.StringValue(tt.wantTmpl)
