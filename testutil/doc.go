@@ -76,6 +76,13 @@
 // {"error":{message, code, slug, status, request_id, suggested_fix, errors}},
 // with code 10000+status (10400 for a 400, 10404 for a 404, ...).
 //
+// Composio's organisation rate limit: every reply of an API path carries
+// X-RateLimit, X-RateLimit-Remaining and X-RateLimit-Window-Size ("600s").
+// WithOrgLimit(n, window) enforces n requests per fixed window, by the
+// fake's clock: past it, a 429 with Retry-After (seconds until the window
+// ends) and the flat body {"message": "Rate limit exceeded. Limit: ..."}.
+// ExhaustOrgLimit uses up the current window at once.
+//
 // Inject scripts faults (proxy errors, latency, malformed envelopes,
 // dropped connections, upstream timeouts), for every call, N calls, or the
 // calls of one account. Requests and Downloads record what the fake

@@ -23,6 +23,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		reqID = requestIDPrefix + strconv.FormatUint(s.reqSeq.Add(1), 10)
 	}
 	w.Header().Set(headerRequestID, reqID)
+	if isAPIPath(r.URL.Path) && s.orgLimit(w, r) {
+		if p := r.URL.Path; p == proxyPathV3 || p == proxyPathV31 {
+			rec := s.record(r, nil, reqID, nil)
+			s.mu.Lock()
+			rec.Status = http.StatusTooManyRequests
+			s.mu.Unlock()
+		}
+		return
+	}
 	switch p := r.URL.Path; {
 	case p == proxyPathV3 || p == proxyPathV31:
 		s.serveProxy(w, r, reqID)

@@ -96,7 +96,8 @@ type Fault struct {
 type Recorded struct {
 	// Envelope is the decoded envelope (zero if it did not decode).
 	Envelope composiohttp.ProxyRequest
-	// Body is the raw request body.
+	// Body is the raw request body (nil for a request refused by the
+	// org limit, whose body is not read).
 	Body []byte
 	// Header holds the request headers, with the values of X-Api-Key,
 	// X-User-Api-Key, Authorization and Cookie replaced by "REDACTED".
@@ -142,6 +143,9 @@ type config struct {
 	upstreamRT      http.RoundTripper
 	applier         CredentialApplier
 	toolkits        *schemes.ToolkitRegistry
+	orgLimit        int
+	orgWindow       time.Duration
+	orgEnforced     bool
 }
 
 // WithAPIKey sets the project API key the fake accepts in x-api-key.
@@ -250,6 +254,7 @@ type Server struct {
 	blobs      map[string]*blob
 	blobSeq    uint64
 	lastPruned time.Time
+	org        orgCounter
 }
 
 type faultState struct {
@@ -266,6 +271,8 @@ func NewUnstartedServer(opts ...Option) *Server {
 		sleep:           sleepCtx,
 		binaryTTL:       DefaultBinaryTTL,
 		upstreamTimeout: DefaultUpstreamTimeout,
+		orgLimit:        DefaultOrgLimit,
+		orgWindow:       DefaultOrgWindow,
 	}
 	for _, o := range opts {
 		o(&cfg)
@@ -410,10 +417,11 @@ func (s *Server) Downloads() []Download {
 	return out
 }
 
-// Reset forgets recorded requests and downloads, pending faults and stored
-// binary bodies; accounts and upstreams stay.
+// Reset forgets recorded requests and downloads, pending faults, stored
+// binary bodies and the org limit's count; accounts and upstreams stay.
 func (s *Server) Reset() {
 	s.mu.Lock()
+	s.org = orgCounter{}
 	s.faults = nil
 	s.records = nil
 	s.downloads = nil

@@ -35,6 +35,11 @@
 //	import { Composio } from '@composio/core';
 //	console.log(await new Composio().tools.proxyExecute({ endpoint: '/user', method: 'GET', connectedAccountId: 'ca_github' }));
 //
+// Every reply carries Composio's rate-limit headers (X-RateLimit,
+// X-RateLimit-Remaining, X-RateLimit-Window-Size); -org-limit 60
+// -org-window 1m makes the fake answer 429 with Retry-After past 60
+// requests a minute, as the real service does at its plan's limit.
+//
 // Only the proxy endpoints (/api/v3/tools/execute/proxy and
 // /api/v3.1/tools/execute/proxy) and the signed binary URLs are served;
 // any other Composio API path answers 404 in the real error shape.
@@ -81,6 +86,8 @@ type options struct {
 	userAPIKey      string
 	binaryTTL       time.Duration
 	upstreamTimeout time.Duration
+	orgLimit        int
+	orgWindow       time.Duration
 }
 
 func parseFlags(args []string, stderr io.Writer) (*options, error) {
@@ -93,8 +100,13 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.userAPIKey, "user-api-key", "", "user API key (uak_...) to accept in x-user-api-key")
 	fs.DurationVar(&o.binaryTTL, "binary-ttl", testutil.DefaultBinaryTTL, "lifetime of signed binary_data URLs")
 	fs.DurationVar(&o.upstreamTimeout, "upstream-timeout", testutil.DefaultUpstreamTimeout, "how long to wait for an upstream before answering 504")
+	fs.IntVar(&o.orgLimit, "org-limit", 0, "enforce an organisation rate limit of this many requests per -org-window (429 with Retry-After beyond it); 0: report the default limit in the X-RateLimit headers, never enforce it")
+	fs.DurationVar(&o.orgWindow, "org-window", testutil.DefaultOrgWindow, "the fixed window of -org-limit")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
+	}
+	if o.orgLimit < 0 || o.orgWindow < time.Second {
+		return nil, fmt.Errorf("-org-limit must be ≥ 0 and -org-window ≥ 1s")
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected arguments %q", fs.Args())
@@ -118,6 +130,9 @@ func newServer(o *options) (*testutil.Server, int, error) {
 	opts := []testutil.Option{
 		testutil.WithBinaryTTL(o.binaryTTL),
 		testutil.WithUpstreamTimeout(o.upstreamTimeout),
+	}
+	if o.orgLimit > 0 {
+		opts = append(opts, testutil.WithOrgLimit(o.orgLimit, o.orgWindow))
 	}
 	if o.apiKey != "" {
 		opts = append(opts, testutil.WithAPIKey(o.apiKey))

@@ -6,11 +6,13 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -102,6 +104,15 @@ func TestParseFlags(t *testing.T) {
 	if err != nil || o.addr != ":0" || o.apiKey != "ak_x" || o.binaryTTL != time.Minute {
 		t.Errorf("got %+v, %v", o, err)
 	}
+	o, err = parseFlags([]string{"-org-limit", "60", "-org-window", "1m"}, io.Discard)
+	if err != nil || o.orgLimit != 60 || o.orgWindow != time.Minute {
+		t.Errorf("org limit: got %+v, %v", o, err)
+	}
+	for _, args := range [][]string{{"-org-limit", "-1"}, {"-org-limit", "5", "-org-window", "1ms"}} {
+		if _, err := parseFlags(args, io.Discard); err == nil {
+			t.Errorf("%q accepted", args)
+		}
+	}
 	if _, err := parseFlags([]string{"-nope"}, io.Discard); err == nil {
 		t.Error("unknown flag accepted")
 	}
@@ -150,6 +161,27 @@ func TestHandler(t *testing.T) {
 				t.Errorf("got %d %s, want %d with %s", w.Code, w.Body, tt.status, tt.want)
 			}
 		})
+	}
+}
+
+// TestOrgLimitFlag: -org-limit makes the fake refuse past the limit.
+func TestOrgLimitFlag(t *testing.T) {
+	t.Parallel()
+	s, _, err := newServer(&options{apiKey: "ak_cmd", orgLimit: 2, orgWindow: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var got []string
+	for range 3 {
+		req := httptest.NewRequest(http.MethodPost, "/api/v3.1/tools/execute/proxy", strings.NewReader(`{"connected_account_id":"ca_no","endpoint":"/x","method":"GET"}`))
+		req.Header.Set("X-Api-Key", "ak_cmd")
+		w := httptest.NewRecorder()
+		s.ServeHTTP(w, req)
+		got = append(got, fmt.Sprintf("%d %s %s", w.Code, w.Header().Get("X-RateLimit-Remaining"), w.Header().Get("X-RateLimit-Window-Size")))
+	}
+	if want := []string{"404 1 3600s", "404 0 3600s", "429 0 3600s"}; !slices.Equal(got, want) {
+		t.Errorf("got %q, want %q", got, want)
 	}
 }
 
