@@ -3,8 +3,10 @@ package composiohttp
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"sync"
 )
 
@@ -116,4 +118,49 @@ func (b *binaryBody) Close() error {
 func drainClose(body io.ReadCloser) {
 	io.Copy(io.Discard, io.LimitReader(body, 4<<10))
 	body.Close()
+}
+
+// errBodyLength: a body shorter or longer than its declared length.
+var errBodyLength = fmt.Errorf("%w: request body length differs from its ContentLength", ErrBadRequest)
+
+// readBody reads r whole: n bytes when n > 0, else up to max. More than
+// max is ErrBodyTooLarge.
+func readBody(r io.Reader, n, max int64) ([]byte, error) {
+	return appendBody(nil, r, n, max)
+}
+
+// appendBody appends all of r to dst: n bytes when n > 0 (fewer or more
+// is an error), else up to max. More than max is ErrBodyTooLarge.
+func appendBody(dst []byte, r io.Reader, n, max int64) ([]byte, error) {
+	if n > max {
+		return dst, fmt.Errorf("%w: %d bytes, limit %d", ErrBodyTooLarge, n, max)
+	}
+	start := len(dst)
+	if n > 0 {
+		dst = slices.Grow(dst, int(n))[:start+int(n)]
+		if _, err := io.ReadFull(r, dst[start:]); err != nil {
+			return dst[:start], fmt.Errorf("composiohttp: reading body: %w", err)
+		}
+		var one [1]byte
+		if m, _ := r.Read(one[:]); m > 0 {
+			return dst[:start], errBodyLength
+		}
+		return dst, nil
+	}
+	for {
+		if len(dst) == cap(dst) {
+			dst = append(dst, 0)[:len(dst)]
+		}
+		m, err := r.Read(dst[len(dst):cap(dst)])
+		dst = dst[:len(dst)+m]
+		if int64(len(dst)-start) > max {
+			return dst[:start], fmt.Errorf("%w: over %d bytes", ErrBodyTooLarge, max)
+		}
+		if err == io.EOF {
+			return dst, nil
+		}
+		if err != nil {
+			return dst[:start], fmt.Errorf("composiohttp: reading body: %w", err)
+		}
+	}
 }

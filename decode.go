@@ -3,12 +3,15 @@ package composiohttp
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
+	"io"
 	"net/http"
 	"net/url"
-	"strings"
+	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
 
+	"github.com/composiohttp/composiohttp/internal/httpheader"
 	"github.com/composiohttp/composiohttp/internal/jsonscan"
 )
 
@@ -18,6 +21,67 @@ const (
 	maxResponseHeaders     = 1000
 	maxResponseHeaderBytes = 1 << 20 // as http.DefaultMaxHeaderBytes
 )
+
+// reply turns the proxy's answer into the upstream's response: a proxy
+// error (any status but 200) becomes an *Error, a 200 is read (up to
+// MaxResponseSize), decoded and built into the response. It closes
+// presp.Body, and records what it learns in info (if not nil).
+func (t *Transport) reply(req *http.Request, presp *http.Response, cl *call, c *config, info *CallInfo) (*http.Response, error) {
+	defer presp.Body.Close()
+	if info != nil {
+		info.ProxyStatus = presp.StatusCode
+		info.RequestID = presp.Header.Get("X-Request-Id")
+	}
+	if presp.StatusCode != http.StatusOK {
+		raw, _ := io.ReadAll(io.LimitReader(presp.Body, maxErrorBody))
+		perr := parseProxyError(presp.StatusCode, presp.Header, raw, t.clock())
+		if info != nil {
+			info.RequestID = perr.RequestID
+		}
+		return nil, perr
+	}
+	raw, err := readBody(presp.Body, presp.ContentLength, c.maxResp)
+	if errors.Is(err, ErrBodyTooLarge) {
+		return nil, envErr(-1, "reply larger than MaxResponseSize")
+	} else if err != nil {
+		return nil, err
+	}
+	env, err := decodeEnvelope(raw)
+	if err != nil {
+		return nil, err
+	}
+	if info != nil {
+		info.UpstreamStatus = env.status
+	}
+	return response(req, cl, &env, c.base), nil
+}
+
+// response builds the upstream's response from a decoded envelope.
+func response(req *http.Request, cl *call, env *envelope, base http.RoundTripper) *http.Response {
+	resp := &http.Response{
+		Status:     strconv.Itoa(env.status) + " " + http.StatusText(env.status),
+		StatusCode: env.status,
+		Proto:      "HTTP/1.1",
+		ProtoMajor: 1,
+		ProtoMinor: 1,
+		Header:     env.header,
+		Body:       http.NoBody,
+		Request:    req,
+	}
+	switch {
+	case cl.method == http.MethodHead:
+		resp.ContentLength = env.contentLength
+	case env.binary != nil:
+		resp.Body = &binaryBody{ctx: req.Context(), base: base, url: env.binary.URL, size: env.binary.Size}
+		resp.ContentLength = env.binary.Size
+	case len(env.data) > 0:
+		mb := &memBody{}
+		mb.Reset(env.data)
+		resp.Body = mb
+		resp.ContentLength = int64(len(env.data))
+	}
+	return resp
+}
 
 // envelope is a decoded proxy 200 reply.
 type envelope struct {
@@ -102,7 +166,7 @@ func decodeEnvelope(b []byte) (envelope, error) {
 		switch {
 		case b[ds] == 'n':
 			// null: empty body
-		case b[ds] == '"' && !isJSONType(ctype):
+		case b[ds] == '"' && !httpheader.IsJSON(ctype):
 			env.data = unquote(b[ds:de])
 		default:
 			env.data = b[ds:de]
@@ -238,7 +302,7 @@ func decodeHeaders(b []byte, hs int) (h http.Header, ctype string, clen int64, e
 		arena = appendUnquoted(arena, m.k)
 		ke := len(arena)
 		arena = appendUnquoted(arena, m.v)
-		if !validHeaderName(arena[start:ke]) || !validHeaderValue(arena[ke:]) {
+		if !httpheader.ValidName(arena[start:ke]) || !httpheader.ValidValue(arena[ke:]) {
 			arena = arena[:start] // not expressible in HTTP: dropped
 			continue
 		}
@@ -283,39 +347,6 @@ func parseContentLength(s string) (int64, bool) {
 		n = n*10 + int64(s[i]-'0')
 	}
 	return n, true
-}
-
-// tokenChar marks the bytes allowed in an HTTP field name (RFC 9110
-// token).
-var tokenChar = func() (t [256]bool) {
-	for c := 0; c < 256; c++ {
-		t[c] = c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ||
-			c < 128 && strings.IndexByte("!#$%&'*+-.^_`|~", byte(c)) >= 0
-	}
-	return t
-}()
-
-func validHeaderName[T string | []byte](k T) bool {
-	if len(k) == 0 {
-		return false
-	}
-	for i := 0; i < len(k); i++ {
-		if !tokenChar[k[i]] {
-			return false
-		}
-	}
-	return true
-}
-
-// validHeaderValue rejects control characters other than tab, which would
-// let a reply smuggle header lines.
-func validHeaderValue[T string | []byte](v T) bool {
-	for i := 0; i < len(v); i++ {
-		if c := v[i]; (c < 0x20 && c != '\t') || c == 0x7f {
-			return false
-		}
-	}
-	return true
 }
 
 // canonicalize rewrites a valid header name in place into the form

@@ -1,15 +1,22 @@
 package composiohttp
 
 import (
+	"bytes"
+	"context"
 	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 
+	"github.com/composiohttp/composiohttp/credentials"
+	"github.com/composiohttp/composiohttp/internal/httpheader"
+	"github.com/composiohttp/composiohttp/internal/jsonscan"
 	"github.com/composiohttp/composiohttp/internal/jsonw"
 )
 
@@ -17,6 +24,151 @@ import (
 // one buffer, in the field order of ProxyRequest; encoding/json would
 // decode nothing here but costs an intermediate struct, reflection and a
 // copy of the body.
+
+// proxyRequest builds the POST to the proxy. Its body is the envelope,
+// in memory, or streamed when it carries a binary body of known size (the
+// caller's body is then closed when the proxy request's body is).
+func (t *Transport) proxyRequest(req *http.Request, c *config, body *onceCloser, cl *call) (*http.Request, error) {
+	ct := req.Header.Get("Content-Type")
+	jsonBody := body.rc != nil && httpheader.IsJSON(ct) && !t.JSONAsBinary
+	size := 256 + len(req.URL.Path) + len(req.URL.RawQuery) + 64*len(req.Header)
+	if jsonBody && req.ContentLength > 0 && req.ContentLength <= MaxRequestSize {
+		size += int(req.ContentLength)
+	}
+	buf := make([]byte, 0, size)
+	buf = append(buf, '{')
+	if cl.conn != nil {
+		buf = append(buf, `"custom_connection_data":`...)
+		var err error
+		if buf, err = credentials.AppendWire(buf, cl.conn); err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrBadRequest, err)
+		}
+	} else {
+		buf = append(buf, `"connected_account_id":`...)
+		buf = appendString(buf, cl.account)
+	}
+	buf = append(buf, `,"endpoint":`...)
+	buf = appendEndpoint(buf, req.URL)
+	buf = append(buf, `,"method":"`...)
+	buf = append(buf, cl.method...)
+	buf = append(buf, '"')
+	buf, err := appendParameters(buf, req)
+	if err != nil {
+		return nil, err
+	}
+
+	preq := &http.Request{
+		Method:     http.MethodPost,
+		URL:        new(url.URL),
+		Proto:      "HTTP/1.1",
+		ProtoMajor: 1,
+		ProtoMinor: 1,
+		Header:     maps.Clone(c.header), // values shared: RoundTrippers must not modify a request
+		Host:       c.proxyURL.Host,
+	}
+	*preq.URL = c.proxyURL
+
+	// The body goes last, so that a streamed binary body ends the envelope.
+	switch {
+	case body.rc == nil:
+	case jsonBody:
+		if buf, err = appendJSONBody(buf, body, req.ContentLength); err != nil {
+			return nil, err
+		}
+	case req.ContentLength > 0 && req.ContentLength <= MaxInlineBody:
+		// Known size: base64-encoded while the proxy request is written.
+		const tail = `"}}`
+		buf = appendBinaryHead(buf, ct)
+		b64 := &b64Reader{src: body.rc, remain: req.ContentLength}
+		preq.Body = &streamBody{r: io.MultiReader(bytes.NewReader(buf), b64, strings.NewReader(tail)), c: body.rc}
+		preq.ContentLength = int64(len(buf)+base64.StdEncoding.EncodedLen(int(req.ContentLength))) + int64(len(tail))
+		body.rc = nil // preq.Body closes it now
+		return preq.WithContext(req.Context()), nil
+	default:
+		if buf, err = t.appendBinaryBody(req.Context(), buf, body, req.ContentLength, ct); err != nil {
+			return nil, err
+		}
+	}
+	buf = append(buf, '}')
+	mb := &memBody{}
+	mb.Reset(buf)
+	preq.Body = mb
+	preq.ContentLength = int64(len(buf))
+	preq.GetBody = func() (io.ReadCloser, error) {
+		b := &memBody{}
+		b.Reset(buf)
+		return b, nil
+	}
+	return preq.WithContext(req.Context()), nil
+}
+
+// appendJSONBody reads a JSON body straight into the envelope, as "body"
+// (no copy of the body, no re-encoding), and closes it.
+func appendJSONBody(buf []byte, body *onceCloser, n int64) ([]byte, error) {
+	const field = `,"body":`
+	buf = append(buf, field...)
+	start := len(buf)
+	buf, err := appendBody(buf, body.rc, n, MaxRequestSize)
+	body.close()
+	switch {
+	case err != nil:
+		return nil, err
+	case len(buf) == start: // empty: no body at all
+		return buf[:start-len(field)], nil
+	case !jsonscan.Valid(buf[start:]):
+		return nil, ErrInvalidJSONBody
+	}
+	return buf, nil
+}
+
+// appendBinaryBody handles a non-JSON body of unknown size or over
+// MaxInlineBody: what fits goes inline as base64, the rest through
+// Transport.Upload as a URL. It closes the body.
+func (t *Transport) appendBinaryBody(ctx context.Context, buf []byte, body *onceCloser, size int64, ct string) ([]byte, error) {
+	defer body.close()
+	var rest io.Reader = body.rc
+	if size <= 0 { // unknown: read what may go inline
+		size = -1
+		data, err := readBody(io.LimitReader(body.rc, MaxInlineBody+1), -1, MaxInlineBody+1)
+		if err != nil {
+			return nil, err
+		}
+		if len(data) <= MaxInlineBody {
+			if len(data) > 0 {
+				buf = appendBinaryHead(buf, ct)
+				buf = base64.StdEncoding.AppendEncode(buf, data)
+				buf = append(buf, `"}`...)
+			}
+			return buf, nil
+		}
+		rest = io.MultiReader(bytes.NewReader(data), body.rc)
+	}
+	if t.Upload == nil {
+		return nil, fmt.Errorf("%w: over %d bytes and no Transport.Upload", ErrBodyTooLarge, MaxInlineBody)
+	}
+	u, err := t.Upload(ctx, rest, size, contentTypeOr(ct))
+	if err != nil {
+		return nil, fmt.Errorf("composiohttp: upload of a large body failed: %w", err)
+	}
+	buf = append(buf, `,"binary_body":{"url":`...)
+	buf = appendString(buf, u)
+	buf = append(buf, `,"content_type":`...)
+	buf = appendString(buf, contentTypeOr(ct))
+	return append(buf, '}'), nil
+}
+
+func contentTypeOr(ct string) string {
+	if ct == "" {
+		return "application/octet-stream"
+	}
+	return ct
+}
+
+func appendBinaryHead(buf []byte, ct string) []byte {
+	buf = append(buf, `,"binary_body":{"content_type":`...)
+	buf = appendString(buf, contentTypeOr(ct))
+	return append(buf, `,"base64":"`...)
+}
 
 func appendString(dst []byte, s string) []byte { return jsonw.AppendString(dst, s) }
 
@@ -72,11 +224,11 @@ func appendParameters(dst []byte, req *http.Request) ([]byte, error) {
 	dst = append(dst, `,"parameters":[`...)
 	first := true
 	for _, k := range keys {
-		if !validHeaderName(k) {
+		if !httpheader.ValidName(k) {
 			return dst, fmt.Errorf("%w: invalid header field name %q", ErrBadRequest, k)
 		}
 		for _, v := range req.Header[k] {
-			if !validHeaderValue(v) {
+			if !httpheader.ValidValue(v) {
 				return dst, fmt.Errorf("%w: invalid header field value for %q", ErrBadRequest, k)
 			}
 			dst = appendParam(dst, first, k, v, ParamHeader)
@@ -146,19 +298,6 @@ func appendEndpoint(dst []byte, u *url.URL) []byte {
 	return append(dst, '"')
 }
 
-// isJSONType reports whether a Content-Type value names JSON:
-// application/json or any */*+json, with or without parameters.
-func isJSONType(ct string) bool {
-	if i := strings.IndexByte(ct, ';'); i >= 0 {
-		ct = ct[:i]
-	}
-	ct = strings.TrimSpace(ct)
-	if strings.EqualFold(ct, "application/json") {
-		return true
-	}
-	return len(ct) > 5 && strings.EqualFold(ct[len(ct)-5:], "+json") && strings.IndexByte(ct, '/') > 0
-}
-
 // b64Reader reads n bytes from src and yields their standard base64
 // encoding, a chunk at a time: the body is never held whole in memory.
 // A src shorter or longer than n is an error.
@@ -170,8 +309,6 @@ type b64Reader struct {
 	in     [3 * 1024]byte
 	buf    [4 * 1024]byte
 }
-
-var errBodyLength = fmt.Errorf("%w: request body length differs from its ContentLength", ErrBadRequest)
 
 func (r *b64Reader) Read(p []byte) (int, error) {
 	for len(r.out) == 0 {
@@ -210,4 +347,32 @@ func (r *b64Reader) fill() {
 	r.remain -= int64(n)
 	base64.StdEncoding.Encode(r.buf[:], r.in[:n])
 	r.out = r.buf[:base64.StdEncoding.EncodedLen(n)]
+}
+
+// onceCloser closes the caller's body at most once.
+type onceCloser struct {
+	rc   io.ReadCloser
+	done bool
+}
+
+func (o *onceCloser) close() {
+	if o.rc != nil && !o.done {
+		o.done = true
+		o.rc.Close()
+	}
+}
+
+// streamBody is a proxy request body that streams the caller's body; it
+// closes the caller's body exactly once.
+type streamBody struct {
+	r    io.Reader
+	c    io.Closer
+	once sync.Once
+}
+
+func (s *streamBody) Read(p []byte) (int, error) { return s.r.Read(p) }
+
+func (s *streamBody) Close() error {
+	s.once.Do(func() { s.c.Close() })
+	return nil
 }

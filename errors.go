@@ -1,12 +1,15 @@
 package composiohttp
 
 import (
+	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -178,4 +181,82 @@ func IsRetryable(err error) bool {
 	}
 	var oe *net.OpError
 	return errors.As(err, &oe)
+}
+
+// parseProxyError builds an *Error from a proxy error reply, tolerating
+// replies that are not in Composio's shape.
+func parseProxyError(status int, h http.Header, body []byte, now time.Time) *Error {
+	e := &Error{StatusCode: status, RequestID: h.Get("X-Request-Id")}
+	var outer map[string]json.RawMessage
+	if json.Unmarshal(body, &outer) == nil {
+		obj := outer
+		var inner map[string]json.RawMessage
+		if json.Unmarshal(outer["error"], &inner) == nil {
+			obj = inner
+		}
+		str := func(k string) string {
+			var s string
+			json.Unmarshal(obj[k], &s)
+			return s
+		}
+		e.Message = str("message")
+		if e.Message == "" { // {"error": "text"}
+			json.Unmarshal(outer["error"], &e.Message)
+		}
+		e.Slug = cmp.Or(str("slug"), str("name"))
+		e.SuggestedFix = str("suggested_fix")
+		if id := str("request_id"); id != "" {
+			e.RequestID = id
+		}
+		for _, k := range []string{"code", "error_code"} {
+			var n json.Number
+			if json.Unmarshal(obj[k], &n) == nil {
+				if v, err := n.Int64(); err == nil {
+					e.Code = int(v)
+					break
+				}
+			}
+			if v, err := strconv.Atoi(str(k)); err == nil {
+				e.Code = v
+				break
+			}
+		}
+		var details []json.RawMessage
+		if json.Unmarshal(obj["errors"], &details) == nil {
+			for _, d := range details {
+				var s string
+				if json.Unmarshal(d, &s) != nil {
+					s = string(d)
+				}
+				e.Errors = append(e.Errors, s)
+			}
+		}
+	}
+	if e.Message == "" {
+		e.Message = http.StatusText(status)
+	}
+	e.RetryAfter = ParseRetryAfter(h.Get("Retry-After"), now)
+	return e
+}
+
+// ParseRetryAfter reads a Retry-After header value, delay seconds or an
+// HTTP date (relative to now), capped at 24 hours. An empty, invalid or
+// past value is 0. The proxy's own Retry-After is already in
+// Error.RetryAfter; this is for upstream responses and middleware.
+func ParseRetryAfter(v string, now time.Time) time.Duration {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0
+	}
+	const maxWait = 24 * time.Hour
+	if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
+		if secs <= 0 {
+			return 0
+		}
+		return time.Duration(min(secs, int64(maxWait/time.Second))) * time.Second
+	}
+	if at, err := http.ParseTime(v); err == nil && at.After(now) {
+		return min(at.Sub(now), maxWait)
+	}
+	return 0
 }

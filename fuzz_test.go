@@ -7,6 +7,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/composiohttp/composiohttp/internal/httpheader"
 	"github.com/composiohttp/composiohttp/internal/jsonscan"
 )
 
@@ -40,7 +41,7 @@ func FuzzDecodeEnvelope(f *testing.F) {
 				t.Fatalf("header %q = %q", k, vs)
 			}
 			for _, v := range vs {
-				if !validHeaderValue([]byte(v)) {
+				if !httpheader.ValidValue(v) {
 					t.Fatalf("invalid header value %q", v)
 				}
 			}

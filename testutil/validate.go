@@ -13,6 +13,7 @@ import (
 
 	"github.com/composiohttp/composiohttp"
 	"github.com/composiohttp/composiohttp/credentials"
+	"github.com/composiohttp/composiohttp/internal/httpheader"
 	"github.com/composiohttp/composiohttp/internal/jsonscan"
 )
 
@@ -244,10 +245,10 @@ func (c *fieldCheck) parameters(raw json.RawMessage) []composiohttp.Parameter {
 			c.add(field+".type", "must be %q or %q, got %q", composiohttp.ParamHeader, composiohttp.ParamQuery, p.Type)
 		}
 		if p.Type == composiohttp.ParamHeader {
-			if p.Name != "" && !validHeaderName(p.Name) {
+			if p.Name != "" && !httpheader.ValidName(p.Name) {
 				c.add(field+".name", "invalid header name %q", p.Name)
 			}
-			if !validHeaderValue(p.Value) {
+			if !httpheader.ValidValue(p.Value) {
 				c.add(field+".value", "invalid header value")
 			}
 		}
@@ -313,30 +314,6 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	slices.Sort(keys)
 	return keys
-}
-
-// validHeaderName reports whether name is an RFC 9110 token.
-func validHeaderName(name string) bool {
-	if name == "" {
-		return false
-	}
-	for i := 0; i < len(name); i++ {
-		c := name[i]
-		if c >= 0x7f || c <= ' ' || strings.IndexByte("\"(),/:;<=>?@[\\]{}", c) >= 0 {
-			return false
-		}
-	}
-	return true
-}
-
-// validHeaderValue reports whether v has no control characters but tab.
-func validHeaderValue(v string) bool {
-	for i := 0; i < len(v); i++ {
-		if c := v[i]; (c < ' ' && c != '\t') || c == 0x7f {
-			return false
-		}
-	}
-	return true
 }
 
 // plainString reports whether raw, valid JSON, is a string without escapes.

@@ -1,0 +1,60 @@
+// Package httpheader holds the one definition of a valid HTTP header field
+// name and value (RFC 9110), and of a JSON media type, shared by both
+// directions of the root package (request parameters, reply headers,
+// COMPOSIO_CUSTOM_HEADERS) and by the fake proxy in testutil, so that the
+// client and its fake can never disagree on what is valid.
+//
+// The functions take a string or a []byte, so that the reply decoder can
+// check bytes in place without converting them to a string first.
+package httpheader
+
+import "strings"
+
+// tokenChar marks the bytes allowed in an HTTP field name (RFC 9110
+// section 5.6.2, token).
+var tokenChar = func() (t [256]bool) {
+	for c := 0; c < 256; c++ {
+		t[c] = c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ||
+			c < 128 && strings.IndexByte("!#$%&'*+-.^_`|~", byte(c)) >= 0
+	}
+	return t
+}()
+
+// ValidName reports whether k is a valid header field name: a non-empty
+// RFC 9110 token.
+func ValidName[T string | []byte](k T) bool {
+	if len(k) == 0 {
+		return false
+	}
+	for i := 0; i < len(k); i++ {
+		if !tokenChar[k[i]] {
+			return false
+		}
+	}
+	return true
+}
+
+// ValidValue reports whether v is a valid header field value: no control
+// characters other than tab (CR or LF would let a value smuggle header
+// lines). Bytes from 0x80 up are allowed (obs-text).
+func ValidValue[T string | []byte](v T) bool {
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; (c < 0x20 && c != '\t') || c == 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+// IsJSON reports whether a Content-Type value names JSON: application/json
+// or any type/subtype+json, with or without parameters, in any case.
+func IsJSON(ct string) bool {
+	if i := strings.IndexByte(ct, ';'); i >= 0 {
+		ct = ct[:i]
+	}
+	ct = strings.TrimSpace(ct)
+	if strings.EqualFold(ct, "application/json") {
+		return true
+	}
+	return len(ct) > 5 && strings.EqualFold(ct[len(ct)-5:], "+json") && strings.IndexByte(ct, '/') > 0
+}
