@@ -3,19 +3,28 @@
 // It lives in its own package so that importing cache does not compile
 // go-redis.
 //
-// A cache should fail fast when Redis is unreachable, since every call
-// then degrades to an uncached one: go-redis by default retries a failed
-// dial 5 times 100ms apart, so consider redis.Options{DialerRetries: 1,
-// MaxRetries: -1} and short DialTimeout, ReadTimeout and WriteTimeout for
-// the cache's client.
+// A cache must fail fast when Redis is unreachable, since every call then
+// degrades to an uncached one. Each Store operation therefore gets a
+// budget, Store.OpTimeout (default DefaultOpTimeout) and at most half the
+// time left before the context's deadline, and returns an error when the
+// budget ends even if go-redis has not (a client without
+// ContextTimeoutEnabled reads for its full ReadTimeout, 3s by default;
+// dial retries, 5 times 100ms apart by default, can outlast any deadline).
+// The caller's deadline so bounds a cached call whatever options the
+// client has. redis.Options{DialerRetries: 1, MaxRetries: -1,
+// ContextTimeoutEnabled: true} with short timeouts also keeps abandoned
+// operations from holding the client's connections.
 package rediscache
 
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/composiohttp/composiohttp/internal/bounded"
 )
 
 // Defaults.
@@ -26,13 +35,16 @@ const (
 	// Entries usually stop being fresh much earlier; a stale entry is still
 	// useful for revalidation (ETag, Last-Modified).
 	DefaultTTL = 24 * time.Hour
+	// DefaultOpTimeout bounds each Store operation when Store.OpTimeout
+	// is 0.
+	DefaultOpTimeout = 500 * time.Millisecond
 )
 
 // Store is a cache.Store kept in Redis. Keys are "<Prefix><digest>";
 // values are httpcache's serialized responses. Its methods return Redis
-// errors, which the cache middleware turns into misses. Timeouts are the
-// client's (redis.Options.ReadTimeout, WriteTimeout) and the request
-// context's. A Store is safe for concurrent use; do not change its fields
+// errors, which the cache middleware turns into misses. Each method
+// returns within its budget (OpTimeout, and half the time left before the
+// context's deadline), whatever the client's own timeouts. A Store is safe for concurrent use; do not change its fields
 // after first use.
 type Store struct {
 	// Client is the Redis connection (a *redis.Client, *redis.ClusterClient
@@ -42,6 +54,10 @@ type Store struct {
 	Prefix string
 	// TTL is each entry's expiry. Default: DefaultTTL; negative: no expiry.
 	TTL time.Duration
+	// OpTimeout bounds each Get, Set and Delete; the budget is also at
+	// most half the time left before the context's deadline. Default:
+	// DefaultOpTimeout.
+	OpTimeout time.Duration
 }
 
 // New returns a Store using client with the default prefix and TTL.
@@ -62,7 +78,7 @@ func (s *Store) Get(ctx context.Context, key string) ([]byte, bool, error) {
 	if s.Client == nil {
 		return nil, false, ErrNoClient
 	}
-	b, err := s.Client.Get(ctx, s.key(key)).Bytes()
+	b, err := do(ctx, s, func(ctx context.Context) ([]byte, error) { return s.Client.Get(ctx, s.key(key)).Bytes() })
 	switch {
 	case errors.Is(err, redis.Nil):
 		return nil, false, nil
@@ -84,7 +100,10 @@ func (s *Store) Set(ctx context.Context, key string, value []byte) error {
 	case ttl < 0:
 		ttl = 0 // go-redis: no expiry
 	}
-	return s.Client.Set(ctx, s.key(key), value, ttl).Err()
+	_, err := do(ctx, s, func(ctx context.Context) (struct{}, error) {
+		return struct{}{}, s.Client.Set(ctx, s.key(key), value, ttl).Err()
+	})
+	return err
 }
 
 // Delete removes key.
@@ -92,5 +111,19 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 	if s.Client == nil {
 		return ErrNoClient
 	}
-	return s.Client.Del(ctx, s.key(key)).Err()
+	_, err := do(ctx, s, func(ctx context.Context) (struct{}, error) { return struct{}{}, s.Client.Del(ctx, s.key(key)).Err() })
+	return err
+}
+
+// do runs op within s's budget under ctx.
+func do[T any](ctx context.Context, s *Store, op func(context.Context) (T, error)) (T, error) {
+	max := s.OpTimeout
+	if max <= 0 {
+		max = DefaultOpTimeout
+	}
+	v, err := bounded.Do(ctx, bounded.Budget(ctx, max), op)
+	if err != nil && !errors.Is(err, redis.Nil) {
+		err = fmt.Errorf("rediscache: %w", err)
+	}
+	return v, err
 }

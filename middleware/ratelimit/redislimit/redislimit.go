@@ -7,12 +7,21 @@
 // Each call costs two Redis round trips: one to read the key's adaptive
 // pause (ratelimit.Pauser), one to run the GCRA script. Time is Redis's
 // clock, so replicas' clocks need not agree.
+//
+// The caller's deadline bounds every call whatever options the Redis
+// client has: each Allow or Pause gets a budget, Limiter.OpTimeout (default
+// DefaultOpTimeout) and at most half the time left before the context's
+// deadline, and returns when the budget ends even if go-redis does not (a
+// client without ContextTimeoutEnabled reads for its full ReadTimeout; dial
+// retries can outlast any deadline). With FailOpen, a call whose Redis
+// operation failed or ran out of budget then proceeds with time to spare.
 package redislimit
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -21,11 +30,16 @@ import (
 
 	"github.com/composiohttp/composiohttp/middleware/ratelimit"
 
+	"github.com/composiohttp/composiohttp/internal/bounded"
 	"github.com/composiohttp/composiohttp/internal/ctxsleep"
 )
 
 // DefaultPrefix starts every Redis key the Limiter uses.
 const DefaultPrefix = "composiohttp:ratelimit:"
+
+// DefaultOpTimeout is the longest one Allow or Pause waits for Redis when
+// Limiter.OpTimeout is 0.
+const DefaultOpTimeout = 500 * time.Millisecond
 
 // Limiter is a ratelimit.Limiter and ratelimit.Pauser keeping its state
 // in Redis. Set the fields before first use and do not change them after;
@@ -40,9 +54,14 @@ type Limiter struct {
 	// Prefix starts the Redis keys. Default: DefaultPrefix. (redis_rate
 	// adds "rate:" before it for the GCRA keys.)
 	Prefix string
-	// FailOpen lets calls through when Redis fails, unless the call's
-	// context has ended. Default: the call fails with the Redis error.
+	// FailOpen lets calls through when Redis fails or does not answer
+	// within the operation's budget, unless the call's context has ended.
+	// Default: the call fails with the Redis error.
 	FailOpen bool
+	// OpTimeout bounds each Allow and Pause (both Redis round trips of an
+	// Allow together). The budget is also at most half the time left
+	// before the context's deadline. Default: DefaultOpTimeout.
+	OpTimeout time.Duration
 	// Now replaces time.Now, for deadline checks. Tests set it.
 	Now func() time.Time
 	// Sleep replaces the wait (default: a timer that stops when ctx
@@ -68,6 +87,16 @@ func (l *Limiter) Allow(ctx context.Context, key string) (time.Duration, error) 
 		return 0, ErrConfig
 	}
 	l.once.Do(func() { l.rl = redis_rate.NewLimiter(l.Client) })
+	d, err := bounded.Do(ctx, bounded.Budget(ctx, l.opTimeout()), func(ctx context.Context) (time.Duration, error) {
+		return l.allow(ctx, key)
+	})
+	if err != nil && !strings.HasPrefix(err.Error(), "redislimit: ") {
+		err = fmt.Errorf("redislimit: key %q: %w", key, err)
+	}
+	return d, err
+}
+
+func (l *Limiter) allow(ctx context.Context, key string) (time.Duration, error) {
 	pttl, err := l.Client.PTTL(ctx, l.pauseKey(key)).Result()
 	if err != nil {
 		return 0, fmt.Errorf("redislimit: reading pause of key %q: %w", key, err)
@@ -126,7 +155,10 @@ func (l *Limiter) Pause(ctx context.Context, key string, d time.Duration) error 
 	if d < time.Millisecond {
 		return nil
 	}
-	if err := pauseScript.Run(ctx, l.Client, []string{l.pauseKey(key)}, d.Milliseconds()).Err(); err != nil {
+	_, err := bounded.Do(ctx, bounded.Budget(ctx, l.opTimeout()), func(ctx context.Context) (struct{}, error) {
+		return struct{}{}, pauseScript.Run(ctx, l.Client, []string{l.pauseKey(key)}, d.Milliseconds()).Err()
+	})
+	if err != nil {
 		return fmt.Errorf("redislimit: pausing key %q: %w", key, err)
 	}
 	return nil
@@ -150,6 +182,13 @@ func (l *Limiter) prefix() string {
 }
 
 func (l *Limiter) pauseKey(key string) string { return l.prefix() + "pause:" + key }
+
+func (l *Limiter) opTimeout() time.Duration {
+	if l.OpTimeout > 0 {
+		return l.OpTimeout
+	}
+	return DefaultOpTimeout
+}
 
 func (l *Limiter) now() time.Time {
 	if l.Now != nil {

@@ -1,0 +1,10 @@
+package redistest
+
+import (
+	"os/exec"
+	"syscall"
+)
+
+// setProcAttr makes the redis-server die with the test binary, even if
+// the test panics before its cleanup runs.
+func setProcAttr(cmd *exec.Cmd) { cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL} }
