@@ -26,11 +26,16 @@ import (
 // copy of the body.
 
 // proxyRequest builds the POST to the proxy. Its body is the envelope,
-// in memory, or streamed when it carries a binary body of known size (the
-// caller's body is then closed when the proxy request's body is).
-func (t *Transport) proxyRequest(req *http.Request, c *config, body *onceCloser, cl *call) (*http.Request, error) {
+// in memory, or streamed when it carries a binary body of known size.
+// proxyRequest reads the caller's body but never closes it: the proxy
+// request's body does, when it is closed (RoundTrip closes it on errors).
+func (t *Transport) proxyRequest(req *http.Request, c *config, cl *call) (*http.Request, error) {
+	body := req.Body
+	if body == http.NoBody {
+		body = nil
+	}
 	ct := req.Header.Get("Content-Type")
-	jsonBody := body.rc != nil && httpheader.IsJSON(ct) && !t.JSONAsBinary
+	jsonBody := body != nil && httpheader.IsJSON(ct) && !t.JSONAsBinary
 	size := 256 + len(req.URL.Path) + len(req.URL.RawQuery) + 64*len(req.Header)
 	if jsonBody && req.ContentLength > 0 && req.ContentLength <= MaxRequestSize {
 		size += int(req.ContentLength)
@@ -70,7 +75,7 @@ func (t *Transport) proxyRequest(req *http.Request, c *config, body *onceCloser,
 
 	// The body goes last, so that a streamed binary body ends the envelope.
 	switch {
-	case body.rc == nil:
+	case body == nil:
 	case jsonBody:
 		if buf, err = appendJSONBody(buf, body, req.ContentLength); err != nil {
 			return nil, err
@@ -79,10 +84,9 @@ func (t *Transport) proxyRequest(req *http.Request, c *config, body *onceCloser,
 		// Known size: base64-encoded while the proxy request is written.
 		const tail = `"}}`
 		buf = appendBinaryHead(buf, ct)
-		b64 := &b64Reader{src: body.rc, remain: req.ContentLength}
-		preq.Body = &streamBody{r: io.MultiReader(bytes.NewReader(buf), b64, strings.NewReader(tail)), c: body.rc}
+		b64 := &b64Reader{src: body, remain: req.ContentLength}
+		preq.Body = &streamBody{r: io.MultiReader(bytes.NewReader(buf), b64, strings.NewReader(tail)), caller: body}
 		preq.ContentLength = int64(len(buf)+base64.StdEncoding.EncodedLen(int(req.ContentLength))) + int64(len(tail))
-		body.rc = nil // preq.Body closes it now
 		return preq.WithContext(req.Context()), nil
 	default:
 		if buf, err = t.appendBinaryBody(req.Context(), buf, body, req.ContentLength, ct); err != nil {
@@ -90,9 +94,9 @@ func (t *Transport) proxyRequest(req *http.Request, c *config, body *onceCloser,
 		}
 	}
 	buf = append(buf, '}')
-	mb := &memBody{}
-	mb.Reset(buf)
-	preq.Body = mb
+	eb := &envelopeBody{caller: body}
+	eb.Reset(buf)
+	preq.Body = eb
 	preq.ContentLength = int64(len(buf))
 	preq.GetBody = func() (io.ReadCloser, error) {
 		b := &memBody{}
@@ -103,13 +107,12 @@ func (t *Transport) proxyRequest(req *http.Request, c *config, body *onceCloser,
 }
 
 // appendJSONBody reads a JSON body straight into the envelope, as "body"
-// (no copy of the body, no re-encoding), and closes it.
-func appendJSONBody(buf []byte, body *onceCloser, n int64) ([]byte, error) {
+// (no copy of the body, no re-encoding).
+func appendJSONBody(buf []byte, body io.Reader, n int64) ([]byte, error) {
 	const field = `,"body":`
 	buf = append(buf, field...)
 	start := len(buf)
-	buf, err := appendBody(buf, body.rc, n, MaxRequestSize)
-	body.close()
+	buf, err := appendBody(buf, body, n, MaxRequestSize)
 	switch {
 	case err != nil:
 		return nil, err
@@ -123,13 +126,12 @@ func appendJSONBody(buf []byte, body *onceCloser, n int64) ([]byte, error) {
 
 // appendBinaryBody handles a non-JSON body of unknown size or over
 // MaxInlineBody: what fits goes inline as base64, the rest through
-// Transport.Upload as a URL. It closes the body.
-func (t *Transport) appendBinaryBody(ctx context.Context, buf []byte, body *onceCloser, size int64, ct string) ([]byte, error) {
-	defer body.close()
-	var rest io.Reader = body.rc
+// Transport.Upload as a URL.
+func (t *Transport) appendBinaryBody(ctx context.Context, buf []byte, body io.Reader, size int64, ct string) ([]byte, error) {
+	rest := body
 	if size <= 0 { // unknown: read what may go inline
 		size = -1
-		data, err := readBody(io.LimitReader(body.rc, MaxInlineBody+1), -1, MaxInlineBody+1)
+		data, err := readBody(io.LimitReader(body, MaxInlineBody+1), -1, MaxInlineBody+1)
 		if err != nil {
 			return nil, err
 		}
@@ -141,7 +143,7 @@ func (t *Transport) appendBinaryBody(ctx context.Context, buf []byte, body *once
 			}
 			return buf, nil
 		}
-		rest = io.MultiReader(bytes.NewReader(data), body.rc)
+		rest = io.MultiReader(bytes.NewReader(data), body)
 	}
 	if t.Upload == nil {
 		return nil, fmt.Errorf("%w: over %d bytes and no Transport.Upload", ErrBodyTooLarge, MaxInlineBody)
@@ -349,30 +351,35 @@ func (r *b64Reader) fill() {
 	r.out = r.buf[:base64.StdEncoding.EncodedLen(n)]
 }
 
-// onceCloser closes the caller's body at most once.
-type onceCloser struct {
-	rc   io.ReadCloser
-	done bool
+// The proxy request's body owns the caller's body once RoundTrip hands
+// the proxy request to Base: closing it closes the caller's, exactly once,
+// whoever closes it first (Base, or RoundTrip after a failed call).
+
+// envelopeBody is an envelope held in memory; the caller's body, if any,
+// has been read whole into it.
+type envelopeBody struct {
+	bytes.Reader
+	caller io.Closer // nil: no caller's body
+	once   sync.Once
 }
 
-func (o *onceCloser) close() {
-	if o.rc != nil && !o.done {
-		o.done = true
-		o.rc.Close()
+func (e *envelopeBody) Close() error {
+	if e.caller != nil {
+		e.once.Do(func() { e.caller.Close() })
 	}
+	return nil
 }
 
-// streamBody is a proxy request body that streams the caller's body; it
-// closes the caller's body exactly once.
+// streamBody is an envelope that streams the caller's body.
 type streamBody struct {
-	r    io.Reader
-	c    io.Closer
-	once sync.Once
+	r      io.Reader
+	caller io.Closer
+	once   sync.Once
 }
 
 func (s *streamBody) Read(p []byte) (int, error) { return s.r.Read(p) }
 
 func (s *streamBody) Close() error {
-	s.once.Do(func() { s.c.Close() })
+	s.once.Do(func() { s.caller.Close() })
 	return nil
 }

@@ -205,19 +205,24 @@ func NewClient(t *Transport) *http.Client {
 // the call, proxyRequest (encode.go) builds the envelope, and reply
 // (decode.go) turns the proxy's answer into the response.
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
-	body := &onceCloser{rc: req.Body}
-	if req.Body == http.NoBody {
-		body.rc = nil
+	// One owner of the caller's body, as in x/oauth2's Transport: this
+	// defer closes it on every path, until the proxy request, whose body
+	// closes it, is handed to Base.
+	reqBodyClosed := false
+	if req.Body != nil {
+		defer func() {
+			if !reqBodyClosed {
+				req.Body.Close()
+			}
+		}()
 	}
 	c := t.config()
 	call, err := t.check(req, c)
 	if err != nil {
-		body.close()
 		return nil, err
 	}
-	preq, err := t.proxyRequest(req, c, body, &call)
+	preq, err := t.proxyRequest(req, c, &call)
 	if err != nil {
-		body.close()
 		return nil, err
 	}
 
@@ -229,6 +234,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			info.Toolkit = call.conn.ToolkitSlug
 		}
 	}
+	reqBodyClosed = true // preq.Body closes req.Body, and Base closes preq.Body
 	presp, err := c.base.RoundTrip(preq)
 	if err != nil {
 		preq.Body.Close() // Base should have; closing twice is harmless

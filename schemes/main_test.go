@@ -60,11 +60,11 @@ func (c *clock) Advance(d time.Duration) {
 	c.t = c.t.Add(d)
 }
 
-// trackedBody records whether it was closed.
+// trackedBody counts its Close calls.
 type trackedBody struct {
 	*strings.Reader
 	mu     sync.Mutex
-	closed bool
+	closes int
 }
 
 func newBody(s string) *trackedBody { return &trackedBody{Reader: strings.NewReader(s)} }
@@ -72,14 +72,21 @@ func newBody(s string) *trackedBody { return &trackedBody{Reader: strings.NewRea
 func (b *trackedBody) Close() error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	b.closed = true
+	b.closes++
 	return nil
 }
 
 func (b *trackedBody) Closed() bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return b.closed
+	return b.closes > 0
+}
+
+// Closes returns how many times Close was called.
+func (b *trackedBody) Closes() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.closes
 }
 
 func mustRequest(t *testing.T, method, url string) *http.Request {

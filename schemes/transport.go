@@ -1,6 +1,7 @@
 package schemes
 
 import (
+	"cmp"
 	"errors"
 	"net/http"
 	"net/url"
@@ -58,13 +59,18 @@ type Transport struct {
 
 // RoundTrip implements http.RoundTripper.
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
-	closeBody := func() {
-		if req.Body != nil {
-			req.Body.Close()
+	// One owner of the caller's body, as in x/oauth2's Transport: this
+	// defer closes body on every path until the request is handed to
+	// Base. body is req.Body, or the body an adapter put in its place
+	// (Adapter closes a body it replaces).
+	body := req.Body
+	reqBodyClosed := false
+	defer func() {
+		if !reqBodyClosed && body != nil {
+			body.Close()
 		}
-	}
+	}()
 	if req.URL == nil {
-		closeBody()
 		return nil, errors.New("schemes: request has no URL")
 	}
 	ctx := req.Context()
@@ -72,61 +78,43 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if t.Source != nil {
 		c, err := t.Source.Connection(ctx)
 		if err != nil {
-			closeBody()
 			return nil, err
 		}
 		conn = c
 	}
 	if conn == nil {
-		closeBody()
 		return nil, errors.New("schemes: Transport has no Connection or Source")
 	}
 	if conn.AuthScheme.Known() {
 		if err := conn.Validate(); err != nil {
-			closeBody()
 			return nil, err
 		}
 	}
-	reg := t.Registry
-	if reg == nil {
-		reg = Default
-	}
+	reg := cmp.Or(t.Registry, Default)
 	adapter, ok := reg.Lookup(conn.AuthScheme)
 	if !ok {
-		closeBody()
 		return nil, &UnknownSchemeError{Scheme: conn.AuthScheme}
 	}
-	tks := t.Toolkits
-	if tks == nil {
-		tks = DefaultToolkits
-	}
-	baseURL, err := tks.ResolveBaseURL(conn)
+	baseURL, err := cmp.Or(t.Toolkits, DefaultToolkits).ResolveBaseURL(conn)
 	if err != nil {
-		closeBody()
 		return nil, err
 	}
 	site, err := url.Parse(baseURL)
 	if err != nil {
-		closeBody()
 		return nil, errors.New("schemes: invalid base URL")
 	}
 	r2 := req.Clone(ctx)
 	if r2.URL.Host == "" {
 		u, err := joinURL(site, r2.URL)
 		if err != nil {
-			closeBody()
 			return nil, err
 		}
 		r2.URL, r2.Host = u, ""
 	}
 	if SameSite(site, r2.URL) {
-		if err := adapter.Apply(ctx, conn, r2); err != nil {
-			// An adapter that replaced the body closed the original.
-			if r2.Body == req.Body {
-				closeBody()
-			} else if r2.Body != nil {
-				r2.Body.Close()
-			}
+		err := adapter.Apply(ctx, conn, r2)
+		body = r2.Body
+		if err != nil {
 			return nil, err
 		}
 	}
@@ -134,8 +122,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if base == nil {
 		base = http.DefaultTransport
 	}
-	// Base closes r2.Body, which is req.Body unless an adapter replaced it
-	// (and then closed the original).
+	reqBodyClosed = true // Base closes r2.Body
 	return base.RoundTrip(r2)
 }
 

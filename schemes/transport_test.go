@@ -111,8 +111,14 @@ func TestTransportRelativeURL(t *testing.T) {
 	}
 }
 
+type roundTripperFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripperFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
 // TestTransportContract: the caller's request is never modified, its body
-// is closed on every path, any upstream status comes back as a response.
+// is closed exactly once on every path (as composiohttp's
+// TestRoundTripContract checks for the proxy Transport), any upstream
+// status comes back as a response.
 func TestTransportContract(t *testing.T) {
 	t.Parallel()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -127,21 +133,48 @@ func TestTransportContract(t *testing.T) {
 	failing.Register(credentials.BearerToken, schemes.AdapterFunc(func(context.Context, *credentials.Connection, *http.Request) error {
 		return errors.New("schemes: boom")
 	}))
+	// replacing reads and replaces the body, as OAuth1 does for forms,
+	// closing the original as Adapter requires; then it fails or not.
+	replacing := func(fail bool, replaced chan<- *trackedBody) *schemes.Registry {
+		r := schemes.NewRegistry()
+		r.Register(credentials.BearerToken, schemes.AdapterFunc(func(_ context.Context, _ *credentials.Connection, req *http.Request) error {
+			b, _ := io.ReadAll(req.Body)
+			req.Body.Close()
+			nb := newBody(string(b))
+			replaced <- nb
+			req.Body = nb
+			if fail {
+				return errors.New("schemes: boom after replacing")
+			}
+			req.Header.Set("Authorization", "Bearer t")
+			return nil
+		}))
+		return r
+	}
+	replacedOK, replacedFail := make(chan *trackedBody, 1), make(chan *trackedBody, 1)
 	tests := []struct {
-		name    string
-		tr      *schemes.Transport
-		url     string
-		wantErr error
+		name     string
+		tr       *schemes.Transport
+		url      string
+		wantErr  error
+		replaced chan *trackedBody // the adapter's replacement body
 	}{
-		{"success 418", &schemes.Transport{Connection: ok}, srv.URL + "/p", nil},
-		{"no connection", &schemes.Transport{}, srv.URL, nil},
+		{"success 418", &schemes.Transport{Connection: ok}, srv.URL + "/p", nil, nil},
+		{"success 418, body replaced", &schemes.Transport{Connection: ok, Registry: replacing(false, replacedOK)}, srv.URL + "/p", nil, replacedOK},
+		{"success 418, off site (no adapter)", &schemes.Transport{Connection: ok, Registry: failing}, strings.Replace(srv.URL, "127.0.0.1", "localhost", 1) + "/p", nil, nil},
+		{"no connection", &schemes.Transport{}, srv.URL, nil, nil},
 		{"source error", &schemes.Transport{Source: credentials.SourceFunc(func(context.Context) (*credentials.Connection, error) {
 			return nil, errors.New("credentials: rotated away")
-		})}, srv.URL, nil},
-		{"invalid connection", &schemes.Transport{Connection: &credentials.Connection{AuthScheme: credentials.BearerToken}}, srv.URL, credentials.ErrMissingField},
-		{"unknown scheme", &schemes.Transport{Connection: &credentials.Connection{AuthScheme: "SAML"}, Registry: schemes.NewRegistry()}, srv.URL, schemes.ErrUnknownScheme},
-		{"unknown toolkit", &schemes.Transport{Connection: &credentials.Connection{AuthScheme: credentials.NoAuth, ToolkitSlug: "nosuch"}}, "/relative", schemes.ErrUnknownToolkit},
-		{"adapter error", &schemes.Transport{Connection: ok, Registry: failing}, srv.URL, nil},
+		})}, srv.URL, nil, nil},
+		{"invalid connection", &schemes.Transport{Connection: &credentials.Connection{AuthScheme: credentials.BearerToken}}, srv.URL, credentials.ErrMissingField, nil},
+		{"unknown scheme", &schemes.Transport{Connection: &credentials.Connection{AuthScheme: "SAML"}, Registry: schemes.NewRegistry()}, srv.URL, schemes.ErrUnknownScheme, nil},
+		{"unknown toolkit", &schemes.Transport{Connection: &credentials.Connection{AuthScheme: credentials.NoAuth, ToolkitSlug: "nosuch"}}, "/relative", schemes.ErrUnknownToolkit, nil},
+		{"adapter error", &schemes.Transport{Connection: ok, Registry: failing}, srv.URL, nil, nil},
+		{"adapter error after replacing the body", &schemes.Transport{Connection: ok, Registry: replacing(true, replacedFail)}, srv.URL, nil, replacedFail},
+		{"base error", &schemes.Transport{Connection: ok, Base: roundTripperFunc(func(r *http.Request) (*http.Response, error) {
+			r.Body.Close()
+			return nil, errors.New("dial tcp: connection refused")
+		})}, srv.URL, nil, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -157,13 +190,17 @@ func TestTransportContract(t *testing.T) {
 			req.Header.Set("X-Caller", "1")
 			before := req.URL.String()
 			resp, err := tt.tr.RoundTrip(req)
-			if tt.name == "success 418" {
+			if strings.HasPrefix(tt.name, "success 418") {
 				if err != nil {
 					t.Fatal(err)
 				}
 				b, _ := io.ReadAll(resp.Body)
 				resp.Body.Close()
-				if resp.StatusCode != http.StatusTeapot || string(b) != "got payload" || resp.Header.Get("X-Auth") != "Bearer t" {
+				wantAuth := "Bearer t"
+				if strings.Contains(tt.name, "off site") {
+					wantAuth = ""
+				}
+				if resp.StatusCode != http.StatusTeapot || string(b) != "got payload" || resp.Header.Get("X-Auth") != wantAuth {
 					t.Errorf("response %d %q %q", resp.StatusCode, b, resp.Header.Get("X-Auth"))
 				}
 			} else {
@@ -178,8 +215,13 @@ func TestTransportContract(t *testing.T) {
 					t.Errorf("err %v is not %v", err, tt.wantErr)
 				}
 			}
-			if !body.Closed() {
-				t.Error("request body not closed")
+			if n := body.Closes(); n != 1 {
+				t.Errorf("request body closed %d times, want exactly 1", n)
+			}
+			if tt.replaced != nil {
+				if nb := <-tt.replaced; nb.Closes() != 1 {
+					t.Errorf("replacement body closed %d times, want exactly 1", nb.Closes())
+				}
 			}
 			if req.URL.String() != before || req.Header.Get("Authorization") != "" || len(req.Header) != 1 {
 				t.Errorf("caller's request modified: %s %v", req.URL, req.Header)
