@@ -14,8 +14,9 @@ type Middleware func(http.RoundTripper) http.RoundTripper
 // http.DefaultTransport, and Chain(nil) with no middleware returns
 // http.DefaultTransport.
 //
-// The recommended order is trace, logging, cache, retry, ratelimit, then
-// the composiohttp.Transport (see the package documentation).
+// The recommended order is otelproxy, logging, cache, retry, breaker,
+// ratelimit, then the composiohttp.Transport (see the package
+// documentation).
 func Chain(base http.RoundTripper, mws ...Middleware) http.RoundTripper {
 	rt := base
 	for i := len(mws) - 1; i >= 0; i-- {

@@ -6,6 +6,9 @@
 //   - logging: one structured log/slog line per call, secrets redacted
 //   - cache: HTTP caching keyed per connected account (httpcache)
 //   - retry: retries with exponential backoff and Retry-After (backoff/v4)
+//   - breaker: a circuit breaker per upstream host, toolkit or account
+//     (sony/gobreaker/v2), local or shared by many replicas through
+//     Redis (breaker/redisbreaker)
 //   - ratelimit: a token bucket per connected account, local
 //     (x/time/rate) or shared by many replicas through Redis
 //     (ratelimit/redislimit)
@@ -14,13 +17,15 @@
 //
 // Chain takes the middlewares outermost first. The recommended order is
 //
-//	trace → logging → cache → retry → ratelimit → composiohttp.Transport
+//	otelproxy → logging → cache → retry → breaker → ratelimit → composiohttp.Transport
 //
 // so that tracing and logging see the whole call (with the number of
 // retries and whether the cache answered), a cache hit skips everything
-// below it, and every retry attempt waits for the rate limiter (which
-// also pauses an account that the proxy or the upstream answered with
-// 429 and Retry-After):
+// below it, every retry attempt counts in the breaker and an open breaker
+// ends retrying (its error is not retryable), a call the breaker refuses
+// takes no rate-limit token, and every attempt waits for the rate limiter
+// (which also pauses an account that the proxy or the upstream answered
+// with 429 and Retry-After):
 //
 //	client := &http.Client{Transport: middleware.Chain(
 //		&composiohttp.Transport{ConnectedAccountID: "ca_1"},
@@ -28,6 +33,7 @@
 //		logging.Middleware(...),
 //		cache.Middleware(...),
 //		retry.Middleware(),
+//		breaker.Middleware(),
 //		ratelimit.Middleware(ratelimit.NewLocal(10, 10)),
 //	)}
 //
