@@ -376,7 +376,9 @@ func TestContract(t *testing.T) {
 	if _, err := rt.RoundTrip(nil); !errors.Is(err, breaker.ErrNilRequest) {
 		t.Errorf("nil request: %v", err)
 	}
-	ok := breaker.New(roundTripFunc(func(r *http.Request) (*http.Response, error) { return &http.Response{StatusCode: 200, Body: http.NoBody}, nil }), breaker.WithGroup(g))
+	ok := breaker.New(roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		return &http.Response{StatusCode: 200, Body: http.NoBody}, nil
+	}), breaker.WithGroup(g))
 	for _, h := range []string{"b.test", "c.test", "d.test", "e.test"} {
 		req, _ := http.NewRequest("GET", "https://"+h+"/", nil)
 		ok.RoundTrip(req)

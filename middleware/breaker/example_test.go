@@ -18,7 +18,7 @@ func ExampleNew() {
 	defer srv.Close()
 	srv.AddAccount(testutil.Account{
 		ID: "ca_1", Toolkit: "github", AuthScheme: credentials.OAuth2,
-		Val: credentials.Val{AccessToken: "gho_example"},
+		Val:     credentials.Val{AccessToken: "gho_example"},
 		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}),
 	})
 	srv.Inject(testutil.Fault{Status: http.StatusBadGateway})
