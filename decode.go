@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -33,7 +34,15 @@ func (t *Transport) reply(req *http.Request, presp *http.Response, cl *call, c *
 		info.RequestID = presp.Header.Get("X-Request-Id")
 	}
 	if presp.StatusCode != http.StatusOK {
-		raw, _ := io.ReadAll(io.LimitReader(presp.Body, maxErrorBody))
+		raw, rerr := io.ReadAll(io.LimitReader(presp.Body, maxErrorBody))
+		if rerr != nil {
+			if cerr := req.Context().Err(); cerr != nil {
+				// The caller gave up while the reply was read: that is
+				// the outcome, not the proxy error half of a body
+				// suggests, and it is not worth retrying.
+				return nil, fmt.Errorf("composiohttp: reading the proxy's %d reply: %w", presp.StatusCode, cerr)
+			}
+		}
 		perr := parseProxyError(presp.StatusCode, presp.Header, raw, t.clock())
 		if info != nil {
 			info.RequestID = perr.RequestID
