@@ -129,17 +129,36 @@ func readBody(r io.Reader, n, max int64) ([]byte, error) {
 	return appendBody(nil, r, n, max)
 }
 
+// initialReadCap bounds what appendBody allocates for a declared length
+// before any byte has arrived: a hostile or broken peer declaring 60 MiB
+// and sending nothing costs this much, not 60 MiB.
+const initialReadCap = 64 << 10
+
 // appendBody appends all of r to dst: n bytes when n > 0 (fewer or more
-// is an error), else up to max. More than max is ErrBodyTooLarge.
+// is an error), else up to max. More than max is ErrBodyTooLarge. The
+// buffer grows as bytes arrive (doubling), never by more than the bytes
+// still expected, so that a declared length costs memory only once it is
+// really sent.
 func appendBody(dst []byte, r io.Reader, n, max int64) ([]byte, error) {
 	if n > max {
 		return dst, fmt.Errorf("%w: %d bytes, limit %d", ErrBodyTooLarge, n, max)
 	}
 	start := len(dst)
 	if n > 0 {
-		dst = slices.Grow(dst, int(n))[:start+int(n)]
-		if _, err := io.ReadFull(r, dst[start:]); err != nil {
-			return dst[:start], fmt.Errorf("composiohttp: reading body: %w", err)
+		want := start + int(n)
+		dst = slices.Grow(dst, min(int(n), initialReadCap))
+		for len(dst) < want {
+			if len(dst) == cap(dst) {
+				dst = slices.Grow(dst, min(want-len(dst), len(dst)-start))
+			}
+			m, err := r.Read(dst[len(dst):min(cap(dst), want)])
+			dst = dst[:len(dst)+m]
+			if err == io.EOF && len(dst) < want {
+				err = io.ErrUnexpectedEOF
+			}
+			if err != nil && (err != io.EOF || len(dst) < want) {
+				return dst[:start], fmt.Errorf("composiohttp: reading body: %w", err)
+			}
 		}
 		var one [1]byte
 		if m, _ := r.Read(one[:]); m > 0 {
