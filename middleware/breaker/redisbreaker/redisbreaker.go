@@ -1,0 +1,315 @@
+// Package redisbreaker is a breaker.Group shared by many replicas through
+// Redis, so that they open and close together: each key's breaker is a
+// github.com/sony/gobreaker/v2 DistributedCircuitBreaker whose state lives
+// in Redis (github.com/redis/go-redis/v9). It is a package of its own so
+// that importing breaker does not compile go-redis.
+//
+// gobreaker's distributed Execute holds a Redis lock for the whole of the
+// function it runs. Running the HTTP call inside it would let a single
+// call at a time through each breaker across all replicas, so Group does
+// not: Allow reads the shared state (DistributedCircuitBreaker.State), the
+// call runs unlocked, and its outcome is then recorded through Execute with
+// a function that only returns it. Each call so costs two short locked
+// updates (about 8 Redis round trips). Half-open probes are bounded across
+// all replicas by a Redis counter (Settings.MaxProbes at once).
+//
+// Replicas' clocks must roughly agree: gobreaker stores the open state's
+// expiry as a time. Settings.OnStateChange is called by the replica whose
+// update makes the change.
+package redisbreaker
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/sony/gobreaker/v2"
+
+	"github.com/composiohttp/composiohttp/middleware/breaker"
+)
+
+// Defaults.
+const (
+	// DefaultPrefix starts every Redis key the Group uses.
+	DefaultPrefix = "composiohttp:breaker:"
+	// DefaultOpTimeout bounds each Redis operation.
+	DefaultOpTimeout = 500 * time.Millisecond
+	// DefaultLockWait is how long Lock polls for a lock another
+	// replica holds before it reports failure (gobreaker then retries
+	// for up to 5 s).
+	DefaultLockWait = time.Second
+	// lockTTL bounds how long a replica that died holding a lock keeps
+	// it (gobreaker's own mutex timeout).
+	lockTTL = 5 * time.Second
+	// stateTTL is how long an idle breaker's state is kept in Redis.
+	stateTTL = 24 * time.Hour
+	// sharedStateKey is where gobreaker v2.4.0 keeps a breaker's state
+	// (DistributedCircuitBreaker.sharedStateKey), read for the open
+	// state's expiry.
+	sharedStatePrefix = "gobreaker:state:"
+)
+
+// Group is a breaker.Group keeping each key's breaker state in Redis. Set
+// the fields before first use and do not change them after; it is safe
+// for concurrent use.
+type Group struct {
+	// Client is the Redis client (a *redis.Client, *redis.ClusterClient
+	// or *redis.Ring). Required.
+	Client redis.UniversalClient
+	// Settings configure every breaker (MaxKeys is not used: the state
+	// of a breaker idle for 24 hours expires from Redis).
+	Settings breaker.Settings
+	// Prefix starts the Redis keys; replicas sharing breakers use the
+	// same. Default: DefaultPrefix.
+	Prefix string
+	// OpTimeout bounds each Redis operation. Default: DefaultOpTimeout.
+	OpTimeout time.Duration
+	// FailClosed makes a call fail with the Redis error when the shared
+	// state cannot be read. Default: the call proceeds (an unreachable
+	// Redis must not stop all traffic) and its outcome is not recorded.
+	FailClosed bool
+
+	mu    sync.Mutex
+	keys  map[string]*gobreaker.DistributedCircuitBreaker[struct{}]
+	store *store
+}
+
+// ErrNoClient is returned by a Group without a Client.
+var ErrNoClient = errors.New("redisbreaker: Group.Client is nil")
+
+// Allow implements breaker.Group.
+func (g *Group) Allow(ctx context.Context, key string) (func(breaker.Outcome), error) {
+	if g.Client == nil {
+		return nil, ErrNoClient
+	}
+	cb, err := g.breaker(key)
+	var st breaker.State
+	if err == nil {
+		st, err = cb.State()
+	}
+	if err != nil {
+		if g.FailClosed {
+			return nil, fmt.Errorf("redisbreaker: breaker %q: %w", key, err)
+		}
+		return func(breaker.Outcome) {}, nil
+	}
+	probe := false
+	switch st {
+	case breaker.StateOpen:
+		return nil, &breaker.OpenError{Key: key, State: breaker.StateOpen, RetryAt: g.store.expiry(key)}
+	case breaker.StateHalfOpen:
+		ok, err := g.store.takeProbe(key, g.maxProbes(), g.Settings.Timeout)
+		if err != nil && g.FailClosed {
+			return nil, fmt.Errorf("redisbreaker: breaker %q: %w", key, err)
+		}
+		if err == nil && !ok {
+			return nil, &breaker.OpenError{Key: key, State: breaker.StateHalfOpen}
+		}
+		probe = err == nil
+	}
+	return func(o breaker.Outcome) {
+		// The result is the outcome itself; gobreaker counts it in the
+		// shared state. Errors of the store lose one count, no more.
+		_, _ = cb.Execute(func() (struct{}, error) { return struct{}{}, breaker.OutcomeError(o) })
+		if probe {
+			g.store.releaseProbe(key)
+		}
+	}, nil
+}
+
+// State returns the shared state of key's breaker.
+func (g *Group) State(key string) (breaker.State, error) {
+	if g.Client == nil {
+		return breaker.StateClosed, ErrNoClient
+	}
+	cb, err := g.breaker(key)
+	if err != nil {
+		return breaker.StateClosed, err
+	}
+	return cb.State()
+}
+
+func (g *Group) maxProbes() int64 {
+	if g.Settings.MaxProbes == 0 {
+		return breaker.DefaultMaxProbes
+	}
+	return int64(g.Settings.MaxProbes)
+}
+
+func (g *Group) breaker(key string) (*gobreaker.DistributedCircuitBreaker[struct{}], error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if cb := g.keys[key]; cb != nil {
+		return cb, nil
+	}
+	if g.store == nil {
+		g.store = &store{client: g.Client, prefix: g.Prefix, opTimeout: g.OpTimeout, locks: make(map[string]*heldLock)}
+		if g.store.prefix == "" {
+			g.store.prefix = DefaultPrefix
+		}
+		if g.store.opTimeout <= 0 {
+			g.store.opTimeout = DefaultOpTimeout
+		}
+		g.keys = make(map[string]*gobreaker.DistributedCircuitBreaker[struct{}])
+	}
+	// gobreaker retries a failing Lock for 5 s while it builds the
+	// breaker: find out at once whether Redis answers.
+	if _, err := g.store.GetData(sharedStatePrefix + key); err != nil {
+		return nil, err
+	}
+	cb, err := gobreaker.NewDistributedCircuitBreaker[struct{}](g.store, g.Settings.Gobreaker(key, nil))
+	if err != nil {
+		return nil, err
+	}
+	g.keys[key] = cb
+	return cb, nil
+}
+
+// store is gobreaker's SharedDataStore on go-redis. Lock takes a
+// process-local mutex per name first, so that goroutines of one replica
+// queue in process and only one of them polls Redis; the Redis lock holds
+// a random token and is released only by its holder.
+type store struct {
+	client    redis.UniversalClient
+	prefix    string
+	opTimeout time.Duration
+
+	mu    sync.Mutex
+	locks map[string]*heldLock
+}
+
+type heldLock struct {
+	local chan struct{} // capacity 1: held when full
+	token string
+}
+
+var errLockBusy = errors.New("redisbreaker: lock held by another replica")
+
+var unlockScript = redis.NewScript(`if redis.call("GET", KEYS[1]) == ARGV[1] then return redis.call("DEL", KEYS[1]) end return 0`)
+
+func (s *store) ctx() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.Background(), s.opTimeout)
+}
+
+func (s *store) lockOf(name string) *heldLock {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	l := s.locks[name]
+	if l == nil {
+		l = &heldLock{local: make(chan struct{}, 1)}
+		s.locks[name] = l
+	}
+	return l
+}
+
+// Lock implements gobreaker.SharedDataStore.
+func (s *store) Lock(name string) error {
+	l := s.lockOf(name)
+	timer := time.NewTimer(DefaultLockWait)
+	defer timer.Stop()
+	select {
+	case l.local <- struct{}{}:
+	case <-timer.C:
+		return errLockBusy
+	}
+	var b [16]byte
+	rand.Read(b[:])
+	token := hex.EncodeToString(b[:])
+	wait := time.Millisecond
+	for {
+		ctx, cancel := s.ctx()
+		ok, err := s.client.SetNX(ctx, s.prefix+name, token, lockTTL).Result()
+		cancel()
+		if err == nil && ok {
+			l.token = token
+			return nil
+		}
+		if err != nil {
+			<-l.local
+			return err
+		}
+		select {
+		case <-timer.C:
+			<-l.local
+			return errLockBusy
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 20*time.Millisecond)
+	}
+}
+
+// Unlock implements gobreaker.SharedDataStore.
+func (s *store) Unlock(name string) error {
+	l := s.lockOf(name)
+	ctx, cancel := s.ctx()
+	defer cancel()
+	err := unlockScript.Run(ctx, s.client, []string{s.prefix + name}, l.token).Err()
+	l.token = ""
+	select {
+	case <-l.local:
+	default:
+	}
+	return err
+}
+
+// GetData implements gobreaker.SharedDataStore: nil data for a name never
+// set.
+func (s *store) GetData(name string) ([]byte, error) {
+	ctx, cancel := s.ctx()
+	defer cancel()
+	b, err := s.client.Get(ctx, s.prefix+name).Bytes()
+	if errors.Is(err, redis.Nil) {
+		return nil, nil
+	}
+	return b, err
+}
+
+// SetData implements gobreaker.SharedDataStore.
+func (s *store) SetData(name string, data []byte) error {
+	ctx, cancel := s.ctx()
+	defer cancel()
+	return s.client.Set(ctx, s.prefix+name, data, stateTTL).Err()
+}
+
+// expiry reads when key's open breaker half-opens (the zero time if the
+// state cannot be read).
+func (s *store) expiry(key string) time.Time {
+	b, err := s.GetData(sharedStatePrefix + key)
+	var st gobreaker.SharedState
+	if err != nil || json.Unmarshal(b, &st) != nil || st.State != breaker.StateOpen {
+		return time.Time{}
+	}
+	return st.Expiry
+}
+
+var takeProbeScript = redis.NewScript(`
+local n = redis.call("INCR", KEYS[1])
+redis.call("PEXPIRE", KEYS[1], ARGV[2])
+if n > tonumber(ARGV[1]) then redis.call("DECR", KEYS[1]) return 0 end
+return 1`)
+
+// takeProbe takes one of max probe slots of key's half-open breaker; a
+// slot a replica never released expires after the breaker's timeout.
+func (s *store) takeProbe(key string, max int64, timeout time.Duration) (bool, error) {
+	if timeout <= 0 {
+		timeout = breaker.DefaultTimeout
+	}
+	ctx, cancel := s.ctx()
+	defer cancel()
+	n, err := takeProbeScript.Run(ctx, s.client, []string{s.prefix + "probes:" + key}, max, timeout.Milliseconds()).Int()
+	return n == 1, err
+}
+
+var releaseProbeScript = redis.NewScript(`if tonumber(redis.call("GET", KEYS[1]) or "0") > 0 then return redis.call("DECR", KEYS[1]) end return 0`)
+
+func (s *store) releaseProbe(key string) {
+	ctx, cancel := s.ctx()
+	defer cancel()
+	releaseProbeScript.Run(ctx, s.client, []string{s.prefix + "probes:" + key})
+}
