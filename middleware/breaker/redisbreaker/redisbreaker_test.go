@@ -135,7 +135,9 @@ func TestFailOpen(t *testing.T) {
 	t.Parallel()
 	c := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", MaxRetries: -1, DialTimeout: 100 * time.Millisecond})
 	defer c.Close()
-	ok := roundTripFunc(func(*http.Request) (*http.Response, error) { return &http.Response{StatusCode: 200, Body: http.NoBody}, nil })
+	ok := roundTripFunc(func(*http.Request) (*http.Response, error) {
+		return &http.Response{StatusCode: 200, Body: http.NoBody}, nil
+	})
 	for _, failClosed := range []bool{false, true} {
 		g := &redisbreaker.Group{Client: c, FailClosed: failClosed, OpTimeout: 200 * time.Millisecond}
 		req, _ := http.NewRequestWithContext(context.Background(), "GET", "https://api.example.com/x", nil)
