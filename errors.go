@@ -2,16 +2,12 @@ package composiohttp
 
 import (
 	"cmp"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"net"
 	"net/http"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 )
 
@@ -22,8 +18,12 @@ var (
 	// ErrUnsupportedMethod: the method is not GET, POST, PUT, DELETE,
 	// PATCH or HEAD, which are all the proxy accepts.
 	ErrUnsupportedMethod = errors.New("composiohttp: unsupported method")
-	// ErrBodyTooLarge: a body over MaxInlineBody and no Transport.Upload.
-	ErrBodyTooLarge = errors.New("composiohttp: request body too large for the proxy")
+	// ErrBodyTooLarge: a body over MaxInlineBody and no Transport.Upload,
+	// or a JSON body over MaxRequestSize. It is the module's one "body too
+	// large" target: a proxy *Error with status 413 or slug
+	// PayloadTooLarge matches it too, and so does schemes.OAuth1's refusal
+	// of a form body over schemes.MaxFormBody.
+	ErrBodyTooLarge = errors.New("composiohttp: request body too large")
 	// ErrInvalidJSONBody: a body declared as JSON is not valid JSON.
 	ErrInvalidJSONBody = errors.New("composiohttp: request body declared as JSON is not valid JSON")
 	// ErrNoAPIKey: no API key configured and COMPOSIO_API_KEY unset.
@@ -33,6 +33,10 @@ var (
 	// ErrBadRequest: the request cannot be expressed as a proxy call
 	// (nil URL, invalid connection, bad configuration).
 	ErrBadRequest = errors.New("composiohttp: invalid request")
+	// ErrNilRequest: RoundTrip was given a nil *http.Request. The
+	// middleware packages return it too (retry.ErrNilRequest and
+	// ratelimit.ErrNilRequest are this error).
+	ErrNilRequest = errors.New("composiohttp: nil request")
 
 	// ErrMalformedEnvelope: the proxy's 200 reply is not a valid
 	// envelope. The concrete error is *EnvelopeError.
@@ -87,20 +91,25 @@ func (e *Error) Error() string {
 	return b.String()
 }
 
-// Temporary reports whether the same call may succeed later: true for 429,
-// 500, 502 and 504; false for everything else (400, 401, 403, 404, 422,
-// 501, ...).
-func (e *Error) Temporary() bool {
-	switch e.StatusCode {
-	case http.StatusTooManyRequests, http.StatusInternalServerError,
-		http.StatusBadGateway, http.StatusGatewayTimeout:
-		return true
-	}
-	return false
-}
+// Temporary reports RetryableStatus(e.StatusCode): true for 408, 429,
+// 500, 502, 503 and 504, as IsRetryable(e). It is kept, with Timeout, so
+// that *Error satisfies net.Error for code that sorts errors by that
+// interface.
+//
+// Deprecated: net.Error's Temporary is deprecated (it was never well
+// defined); use IsRetryable or CodeOf.
+func (e *Error) Temporary() bool { return RetryableStatus(e.StatusCode) }
 
 // Timeout reports whether the proxy gave up waiting for the upstream (504).
 func (e *Error) Timeout() bool { return e.StatusCode == http.StatusGatewayTimeout }
+
+// Is makes errors.Is(e, ErrBodyTooLarge) true when the proxy refused the
+// request as too large (status 413, or slug PayloadTooLarge), so that one
+// target covers the local refusal and the proxy's.
+func (e *Error) Is(target error) bool {
+	return target == ErrBodyTooLarge &&
+		(e.StatusCode == http.StatusRequestEntityTooLarge || e.Slug == SlugPayloadTooLarge)
+}
 
 // EnvelopeError is a proxy 200 reply that is not a valid envelope. It
 // matches ErrMalformedEnvelope with errors.Is.
@@ -150,38 +159,6 @@ func (e *BinaryError) Is(target error) bool { return target == ErrBinaryBody }
 
 // Unwrap returns the underlying error.
 func (e *BinaryError) Unwrap() error { return e.Err }
-
-// IsRetryable reports whether err, returned by a RoundTrip through the
-// Transport, is worth retrying: a temporary *Error (429, 500, 502, 504) or
-// a connection failure (refused, reset, unexpected EOF, dial or network
-// timeout). Context cancellation, client-side validation errors and
-// permanent proxy errors are not.
-func IsRetryable(err error) bool {
-	if err == nil {
-		return false
-	}
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return false
-	}
-	var pe *Error
-	if errors.As(err, &pe) {
-		return pe.Temporary()
-	}
-	if errors.Is(err, ErrMalformedEnvelope) || errors.Is(err, ErrBadRequest) {
-		return false
-	}
-	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) ||
-		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) ||
-		errors.Is(err, syscall.EPIPE) {
-		return true
-	}
-	var ne net.Error
-	if errors.As(err, &ne) && ne.Timeout() {
-		return true
-	}
-	var oe *net.OpError
-	return errors.As(err, &oe)
-}
 
 // parseProxyError builds an *Error from a proxy error reply, tolerating
 // replies that are not in Composio's shape.

@@ -79,7 +79,7 @@ func ExampleWithConnectedAccount() {
 func ExampleError() {
 	srv := startFake()
 	defer srv.Close()
-	srv.Inject(testutil.Fault{Status: http.StatusTooManyRequests, Slug: "RateLimited", Message: "slow down", RetryAfter: "30", Times: 1})
+	srv.Inject(testutil.Fault{Status: http.StatusTooManyRequests, Slug: composiohttp.SlugRateLimitExceeded, Message: "slow down", RetryAfter: "30", Times: 1})
 	tr := srv.Transport()
 	tr.ConnectedAccountID = "ca_alice"
 	client := &http.Client{Transport: tr}
@@ -87,13 +87,15 @@ func ExampleError() {
 	_, err := client.Get("https://api.github.com/user")
 	var perr *composiohttp.Error
 	if errors.As(err, &perr) {
-		fmt.Println(perr.StatusCode, perr.Slug, perr.Message, perr.RetryAfter, perr.Temporary())
+		fmt.Println(perr.StatusCode, perr.Slug, perr.Message, perr.RetryAfter)
 	}
+	fmt.Println(composiohttp.CodeOf(err), composiohttp.IsRetryable(err))
 
 	_, err = client.Get("https://api.github.com/user")
 	fmt.Println("second call:", err)
 	// Output:
-	// 429 RateLimited slow down 30s true
+	// 429 RateLimitExceeded slow down 30s
+	// rate_limited true
 	// second call: <nil>
 }
 

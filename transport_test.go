@@ -814,7 +814,7 @@ func TestIsRetryable(t *testing.T) {
 	}{
 		{nil, false},
 		{&Error{StatusCode: 429}, true},
-		{&Error{StatusCode: 503}, false},
+		{&Error{StatusCode: 503}, true}, // RetryableStatus: the proxy overloaded or down
 		{&Error{StatusCode: 400}, false},
 		{fmt.Errorf("wrapped: %w", &Error{StatusCode: 502}), true},
 		{io.ErrUnexpectedEOF, true},

@@ -17,10 +17,16 @@ var (
 )
 
 // MissingFieldError reports a required field that is missing. It names
-// the field, never a value.
+// the field, never a value. It is the one missing-field error of the
+// module: Validate returns it, and so do package schemes' adapters (a
+// field an auth scheme needs) and its toolkit registry (a field a
+// toolkit's base URL needs, with Toolkit set).
 type MissingFieldError struct {
-	// Scheme is the connection's auth scheme.
+	// Scheme is the connection's auth scheme ("" when Toolkit is set).
 	Scheme Scheme
+	// Toolkit is set when the field is needed by the toolkit rather than
+	// by the auth scheme, e.g. "subdomain" for zendesk's base URL.
+	Toolkit string
 	// Field is the wire key that is missing.
 	Field string
 	// Alternatives are other keys any one of which would also do; nil
@@ -29,8 +35,12 @@ type MissingFieldError struct {
 }
 
 // Error returns e.g. `credentials: BEARER_TOKEN connection is missing
-// "token" (or "bearer_token")`.
+// "token" (or "bearer_token")`, or `credentials: toolkit "zendesk" needs
+// connection field "subdomain"`.
 func (e *MissingFieldError) Error() string {
+	if e.Toolkit != "" {
+		return fmt.Sprintf("credentials: toolkit %q needs connection field %q", e.Toolkit, e.Field)
+	}
 	msg := fmt.Sprintf("credentials: %s connection is missing %q", e.Scheme, e.Field)
 	for _, alt := range e.Alternatives {
 		msg += fmt.Sprintf(" (or %q)", alt)
@@ -41,8 +51,11 @@ func (e *MissingFieldError) Error() string {
 // Is reports whether target is ErrMissingField.
 func (e *MissingFieldError) Is(target error) bool { return target == ErrMissingField }
 
-// UnknownSchemeError reports an auth scheme this package does not know.
+// UnknownSchemeError reports an auth scheme that is not known: not one
+// of Schemes() for Validate, or one with no adapter in the registry used
+// for package schemes.
 type UnknownSchemeError struct {
+	// Scheme is the connection's auth scheme, possibly "".
 	Scheme Scheme
 }
 

@@ -15,7 +15,6 @@ package schemes
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"sync"
 
@@ -40,46 +39,28 @@ func (f AdapterFunc) Apply(ctx context.Context, c *credentials.Connection, req *
 	return f(ctx, c, req)
 }
 
-// ErrUnknownScheme is matched (errors.Is) by every *UnknownSchemeError.
-var ErrUnknownScheme = errors.New("schemes: unknown auth scheme")
+// The errors of a connection that cannot be applied are defined once, in
+// package credentials; these names are the same errors (same identity for
+// errors.Is and errors.As), kept so that code written against schemes
+// still compiles.
+var (
+	// ErrUnknownScheme is credentials.ErrUnknownScheme: matched by every
+	// *UnknownSchemeError.
+	ErrUnknownScheme = credentials.ErrUnknownScheme
+	// ErrMissingField is credentials.ErrMissingField: matched by every
+	// *MissingFieldError.
+	ErrMissingField = credentials.ErrMissingField
+)
 
-// UnknownSchemeError reports a connection whose auth scheme has no adapter
-// in the registry used.
-type UnknownSchemeError struct {
-	Scheme credentials.Scheme
-}
+// UnknownSchemeError is credentials.UnknownSchemeError: a connection whose
+// auth scheme has no adapter in the registry used.
+type UnknownSchemeError = credentials.UnknownSchemeError
 
-func (e *UnknownSchemeError) Error() string {
-	return fmt.Sprintf("schemes: no adapter for auth scheme %q", string(e.Scheme))
-}
-
-// Is reports whether target is ErrUnknownScheme.
-func (e *UnknownSchemeError) Is(target error) bool { return target == ErrUnknownScheme }
-
-// ErrMissingField is matched (errors.Is) by every *MissingFieldError.
-var ErrMissingField = errors.New("schemes: missing connection field")
-
-// MissingFieldError reports a connection field an adapter or a toolkit
-// template needs and the connection lacks. Field is the wire key (for
-// example "access_token" or "subdomain"); the error never holds a value.
-type MissingFieldError struct {
-	Scheme  credentials.Scheme // set by adapters
-	Toolkit string             // set by base URL resolution
-	Field   string
-}
-
-func (e *MissingFieldError) Error() string {
-	if e.Toolkit != "" {
-		return fmt.Sprintf("schemes: toolkit %q needs connection field %q", e.Toolkit, e.Field)
-	}
-	return fmt.Sprintf("schemes: auth scheme %s needs connection field %q", string(e.Scheme), e.Field)
-}
-
-// Is reports whether target is ErrMissingField or
-// credentials.ErrMissingField.
-func (e *MissingFieldError) Is(target error) bool {
-	return target == ErrMissingField || target == credentials.ErrMissingField
-}
+// MissingFieldError is credentials.MissingFieldError: a connection field
+// an adapter (Scheme set) or a toolkit's base URL (Toolkit set) needs and
+// the connection lacks. Field is the wire key, for example "access_token"
+// or "subdomain"; the error never holds a value.
+type MissingFieldError = credentials.MissingFieldError
 
 // Registry maps auth scheme names to adapters. The zero value is an empty
 // registry ready to use; it is safe for concurrent use.

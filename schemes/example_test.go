@@ -40,7 +40,7 @@ func ExampleResolveBaseURL() {
 	fmt.Println(err)
 	// Output:
 	// https://acme.zendesk.com <nil>
-	// schemes: toolkit "zendesk" needs connection field "subdomain"
+	// credentials: toolkit "zendesk" needs connection field "subdomain"
 }
 
 // Users add toolkits of their own; API keys go where the entry says.

@@ -20,6 +20,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/composiohttp/composiohttp"
 	"github.com/composiohttp/composiohttp/credentials"
 )
 
@@ -151,7 +152,7 @@ func requestParams(req *http.Request) ([][2]string, error) {
 // ErrBodyTooLarge.
 func readBody(req *http.Request) ([]byte, error) {
 	if req.ContentLength > MaxFormBody {
-		return nil, ErrBodyTooLarge
+		return nil, errFormTooLarge
 	}
 	if req.GetBody != nil {
 		if rc, err := req.GetBody(); err == nil {
@@ -180,7 +181,7 @@ func readLimited(r io.Reader) ([]byte, error) {
 		return nil, fmt.Errorf("schemes: OAUTH1: reading form body: %w", err)
 	}
 	if len(b) > MaxFormBody {
-		return nil, ErrBodyTooLarge
+		return nil, errFormTooLarge
 	}
 	return b, nil
 }
@@ -271,6 +272,10 @@ func encode(s string) string {
 // bytes, OAuth1 reads to sign its parameters: 10 MiB.
 const MaxFormBody = 10 << 20
 
-// ErrBodyTooLarge is returned by OAuth1 for a form body longer than
-// MaxFormBody.
-var ErrBodyTooLarge = errors.New("schemes: OAUTH1: form body larger than 10 MiB")
+// ErrBodyTooLarge is composiohttp.ErrBodyTooLarge, the one "request body
+// too large" error of the module: OAuth1 returns an error matching it
+// (errors.Is) for a form body longer than MaxFormBody.
+var ErrBodyTooLarge = composiohttp.ErrBodyTooLarge
+
+// errFormTooLarge is OAuth1's refusal of a form body over MaxFormBody.
+var errFormTooLarge = fmt.Errorf("schemes: OAUTH1: form body over MaxFormBody (10 MiB): %w", ErrBodyTooLarge)

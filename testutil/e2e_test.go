@@ -132,20 +132,20 @@ func TestTransportProxyErrors(t *testing.T) {
 		retryable bool
 		check     func(*testing.T, *composiohttp.Error)
 	}{
-		{name: "rate limited", fault: &testutil.Fault{Status: 429, RetryAfter: "2", Times: 1}, status: 429, slug: testutil.SlugRateLimited, retryable: true,
+		{name: "rate limited", fault: &testutil.Fault{Status: 429, RetryAfter: "2", Times: 1}, status: 429, slug: composiohttp.SlugRateLimitExceeded, retryable: true,
 			check: func(t *testing.T, e *composiohttp.Error) {
 				if e.RetryAfter != 2*time.Second || e.RequestID == "" {
 					t.Errorf("RetryAfter %v, RequestID %q", e.RetryAfter, e.RequestID)
 				}
 			}},
-		{name: "upstream timeout", fault: &testutil.Fault{UpstreamTimeout: true}, status: 504, slug: testutil.SlugUpstreamTimeout, retryable: true,
+		{name: "upstream timeout", fault: &testutil.Fault{UpstreamTimeout: true}, status: 504, slug: composiohttp.SlugUpstreamTimeout, retryable: true,
 			check: func(t *testing.T, e *composiohttp.Error) {
 				if !e.Timeout() {
 					t.Error("not a timeout")
 				}
 			}},
-		{name: "unknown account", account: "ca_nope", status: 404, slug: testutil.SlugAccountNotFound},
-		{name: "origin mismatch", url: "https://evil.example/x", status: 400, slug: testutil.SlugOriginMismatch},
+		{name: "unknown account", account: "ca_nope", status: 404, slug: composiohttp.SlugConnectedAccountNotFound},
+		{name: "origin mismatch", url: "https://evil.example/x", status: 400, slug: composiohttp.SlugOriginMismatch},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

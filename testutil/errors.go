@@ -8,27 +8,6 @@ import (
 	"github.com/composiohttp/composiohttp"
 )
 
-// Slugs of the errors the fake answers with.
-const (
-	SlugValidation         = "ValidationError"           // 400: errors[] says what is wrong
-	SlugPayloadTooLarge    = "PayloadTooLarge"           // 400: binary_body.base64 over 4 MB; 413: envelope over MaxEnvelope
-	SlugMissingAuthContext = "MissingAuthContext"        // 400
-	SlugOriginMismatch     = "OriginMismatch"            // 400
-	SlugBinaryFetchFailed  = "BinaryBodyFetchFailed"     // 400: binary_body.url could not be fetched
-	SlugInvalidAPIKey      = "InvalidAPIKey"             // 401
-	SlugNotFound           = "NotFound"                  // 404: unknown path
-	SlugAccountNotFound    = "ConnectedAccountNotFound"  // 404
-	SlugMethodNotAllowed   = "MethodNotAllowed"          // 405
-	SlugAccountNotActive   = "ConnectedAccountNotActive" // 422
-	SlugInvalidConnection  = "InvalidConnectionData"     // 422: a required field is missing, or the credentials cannot be applied
-	SlugRateLimited        = "RateLimitExceeded"         // 429 (faults)
-	SlugInternal           = "InternalServerError"       // 500
-	SlugUnsupportedScheme  = "AuthSchemeNotSupported"    // 501: no adapter for the auth scheme
-	SlugBadGateway         = "BadGateway"                // 502: upstream unreachable
-	SlugServiceUnavailable = "ServiceUnavailable"        // 503 (faults)
-	SlugUpstreamTimeout    = "UpstreamTimeout"           // 504
-)
-
 const (
 	codeBase               = 10000
 	validationSuggestedFix = "Check the request body against the proxy execute API reference."
@@ -92,15 +71,15 @@ func (s *Server) writeError(w http.ResponseWriter, reqID string, e *proxyError) 
 func defaultSlug(status int) string {
 	switch status {
 	case http.StatusTooManyRequests:
-		return SlugRateLimited
+		return composiohttp.SlugRateLimitExceeded
 	case http.StatusInternalServerError:
-		return SlugInternal
+		return composiohttp.SlugInternalServerError
 	case http.StatusBadGateway:
-		return SlugBadGateway
+		return composiohttp.SlugBadGateway
 	case http.StatusServiceUnavailable:
-		return SlugServiceUnavailable
+		return composiohttp.SlugServiceUnavailable
 	case http.StatusGatewayTimeout:
-		return SlugUpstreamTimeout
+		return composiohttp.SlugUpstreamTimeout
 	}
 	return strings.ReplaceAll(http.StatusText(status), " ", "")
 }

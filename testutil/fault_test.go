@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/composiohttp/composiohttp"
 	"github.com/composiohttp/composiohttp/credentials"
 	"github.com/composiohttp/composiohttp/testutil"
 )
@@ -44,27 +45,27 @@ func TestFaults(t *testing.T) {
 		{
 			name:   "once",
 			faults: []testutil.Fault{{Status: 429, Times: 1}},
-			steps:  []step{{"ca_a", 429, testutil.SlugRateLimited}, {"ca_a", 200, ""}, {"ca_b", 200, ""}},
+			steps:  []step{{"ca_a", 429, composiohttp.SlugRateLimitExceeded}, {"ca_a", 200, ""}, {"ca_b", 200, ""}},
 		},
 		{
 			name:   "N times",
 			faults: []testutil.Fault{{Status: 500, Times: 2}},
-			steps:  []step{{"ca_a", 500, testutil.SlugInternal}, {"ca_b", 500, testutil.SlugInternal}, {"ca_a", 200, ""}},
+			steps:  []step{{"ca_a", 500, composiohttp.SlugInternalServerError}, {"ca_b", 500, composiohttp.SlugInternalServerError}, {"ca_a", 200, ""}},
 		},
 		{
 			name:   "every call",
 			faults: []testutil.Fault{{Status: 502}},
-			steps:  []step{{"ca_a", 502, testutil.SlugBadGateway}, {"ca_a", 502, testutil.SlugBadGateway}, {"ca_b", 502, testutil.SlugBadGateway}},
+			steps:  []step{{"ca_a", 502, composiohttp.SlugBadGateway}, {"ca_a", 502, composiohttp.SlugBadGateway}, {"ca_b", 502, composiohttp.SlugBadGateway}},
 		},
 		{
 			name:   "per account",
 			faults: []testutil.Fault{{Status: 503, Account: "ca_b"}},
-			steps:  []step{{"ca_a", 200, ""}, {"ca_b", 503, testutil.SlugServiceUnavailable}, {"ca_a", 200, ""}, {"ca_b", 503, testutil.SlugServiceUnavailable}},
+			steps:  []step{{"ca_a", 200, ""}, {"ca_b", 503, composiohttp.SlugServiceUnavailable}, {"ca_a", 200, ""}, {"ca_b", 503, composiohttp.SlugServiceUnavailable}},
 		},
 		{
 			name:   "per account once, then any",
 			faults: []testutil.Fault{{Status: 429, Account: "ca_b", Times: 1}, {Status: 500, Times: 1}},
-			steps:  []step{{"ca_b", 429, testutil.SlugRateLimited}, {"ca_b", 500, testutil.SlugInternal}, {"ca_b", 200, ""}},
+			steps:  []step{{"ca_b", 429, composiohttp.SlugRateLimitExceeded}, {"ca_b", 500, composiohttp.SlugInternalServerError}, {"ca_b", 200, ""}},
 		},
 		{
 			name:   "custom slug and unusual status",
@@ -79,12 +80,12 @@ func TestFaults(t *testing.T) {
 		{
 			name:   "upstream timeout",
 			faults: []testutil.Fault{{UpstreamTimeout: true, Times: 1}},
-			steps:  []step{{"ca_a", 504, testutil.SlugUpstreamTimeout}, {"ca_a", 200, ""}},
+			steps:  []step{{"ca_a", 504, composiohttp.SlugUpstreamTimeout}, {"ca_a", 200, ""}},
 		},
 		{
 			name:   "faults skip invalid envelopes",
 			faults: []testutil.Fault{{Status: 500, Times: 1}},
-			steps:  []step{{"", 400, testutil.SlugMissingAuthContext}, {"ca_a", 500, testutil.SlugInternal}},
+			steps:  []step{{"", 400, composiohttp.SlugMissingAuthContext}, {"ca_a", 500, composiohttp.SlugInternalServerError}},
 		},
 	}
 	for _, tt := range tests {
@@ -117,7 +118,7 @@ func TestFaultRetryAfterAndMessage(t *testing.T) {
 	s := twoAccounts(t)
 	s.Inject(testutil.Fault{Status: 429, RetryAfter: "7", Message: "slow down", Times: 1})
 	r := call(t, s, envFor("ca_a"))
-	checkError(t, r, 429, testutil.SlugRateLimited, "")
+	checkError(t, r, 429, composiohttp.SlugRateLimitExceeded, "")
 	if r.header.Get("Retry-After") != "7" || r.err.Message != "slow down" {
 		t.Errorf("Retry-After %q, message %q", r.header.Get("Retry-After"), r.err.Message)
 	}
@@ -169,7 +170,7 @@ func TestFaultLatency(t *testing.T) {
 	if r := call(t, s, envFor("ca_a")); r.status != 200 {
 		t.Errorf("latency-only fault: %d", r.status)
 	}
-	checkError(t, call(t, s, envFor("ca_a")), 500, testutil.SlugInternal, "")
+	checkError(t, call(t, s, envFor("ca_a")), 500, composiohttp.SlugInternalServerError, "")
 	if r := call(t, s, envFor("ca_a")); r.status != 200 {
 		t.Errorf("after faults: %d", r.status)
 	}

@@ -43,7 +43,7 @@ func ApplyCredentials(ctx context.Context, conn *credentials.Connection, r *http
 // SchemesApplier returns a CredentialApplier that applies a connection with
 // the adapter reg holds for its auth scheme (nil reg: schemes.Default).
 // Before applying it checks, in order: that reg has an adapter for the
-// scheme (else a *schemes.UnknownSchemeError, answered 501), and that the
+// scheme (else a *credentials.UnknownSchemeError, answered 501), and that the
 // connection has the fields its scheme requires (credentials
 // Connection.Validate; else a *credentials.MissingFieldError, answered 422
 // naming the scheme and the field). Schemes reg knows and the credentials
@@ -59,7 +59,7 @@ func SchemesApplier(reg *schemes.Registry) CredentialApplier {
 
 func applyWith(ctx context.Context, reg *schemes.Registry, conn *credentials.Connection, r *http.Request) error {
 	if _, ok := reg.Lookup(conn.AuthScheme); !ok {
-		return &schemes.UnknownSchemeError{Scheme: conn.AuthScheme}
+		return &credentials.UnknownSchemeError{Scheme: conn.AuthScheme}
 	}
 	if err := conn.Validate(); errors.Is(err, credentials.ErrMissingField) {
 		return err
@@ -69,13 +69,13 @@ func applyWith(ctx context.Context, reg *schemes.Registry, conn *credentials.Con
 
 // credentialError is the reply to a CredentialApplier's error.
 func credentialError(conn *credentials.Connection, err error) *proxyError {
-	if errors.Is(err, schemes.ErrUnknownScheme) || errors.Is(err, credentials.ErrUnknownScheme) {
-		e := newError(http.StatusNotImplemented, SlugUnsupportedScheme,
+	if errors.Is(err, credentials.ErrUnknownScheme) {
+		e := newError(http.StatusNotImplemented, composiohttp.SlugAuthSchemeNotSupported,
 			fmt.Sprintf("Auth scheme %q is not supported by the proxy", string(conn.AuthScheme)), err.Error())
 		e.fix = "Use one of the auth schemes Composio defines: " + strings.Join(schemeNames(), ", ") + "."
 		return e
 	}
-	e := newError(http.StatusUnprocessableEntity, SlugInvalidConnection,
+	e := newError(http.StatusUnprocessableEntity, composiohttp.SlugInvalidConnectionData,
 		"The connection's credentials cannot be applied", err.Error())
 	if field, alts := missingField(err); field != "" {
 		e.message = fmt.Sprintf("The %s connection is missing the required field %q", conn.AuthScheme, field)
@@ -92,13 +92,9 @@ func credentialError(conn *credentials.Connection, err error) *proxyError {
 // missingField names the field a missing-field error reports and its
 // alternatives, or "".
 func missingField(err error) (string, []string) {
-	var ce *credentials.MissingFieldError
-	var se *schemes.MissingFieldError
-	switch {
-	case errors.As(err, &ce):
-		return ce.Field, ce.Alternatives
-	case errors.As(err, &se) && se.Toolkit == "":
-		return se.Field, nil
+	var mf *credentials.MissingFieldError
+	if errors.As(err, &mf) && mf.Toolkit == "" {
+		return mf.Field, mf.Alternatives
 	}
 	return "", nil
 }
@@ -183,9 +179,9 @@ func (s *Server) forward(ctx context.Context, env *envelope) ([]byte, *proxyErro
 	res, err := s.send(ctx, req, t.handler)
 	if err != nil {
 		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			return nil, newError(http.StatusGatewayTimeout, SlugUpstreamTimeout, "The upstream API did not answer in time")
+			return nil, newError(http.StatusGatewayTimeout, composiohttp.SlugUpstreamTimeout, "The upstream API did not answer in time")
 		}
-		return nil, newError(http.StatusBadGateway, SlugBadGateway, "The upstream API could not be reached", withoutURL(err))
+		return nil, newError(http.StatusBadGateway, composiohttp.SlugBadGateway, "The upstream API could not be reached", withoutURL(err))
 	}
 	return s.wrap(env.method, res), nil
 }
@@ -207,11 +203,11 @@ func (s *Server) fetchBinary(ctx context.Context, rawURL string) (*http.Response
 		res, err = s.fetcher.Do(req)
 	}
 	if err != nil {
-		return nil, newError(http.StatusBadRequest, SlugBinaryFetchFailed, "binary_body.url could not be fetched", withoutURL(err))
+		return nil, newError(http.StatusBadRequest, composiohttp.SlugBinaryBodyFetchFailed, "binary_body.url could not be fetched", withoutURL(err))
 	}
 	if res.StatusCode != http.StatusOK {
 		res.Body.Close()
-		return nil, newError(http.StatusBadRequest, SlugBinaryFetchFailed,
+		return nil, newError(http.StatusBadRequest, composiohttp.SlugBinaryBodyFetchFailed,
 			fmt.Sprintf("binary_body.url answered %d", res.StatusCode))
 	}
 	return res, nil

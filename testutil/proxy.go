@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/composiohttp/composiohttp"
 	"github.com/composiohttp/composiohttp/credentials"
 	"github.com/composiohttp/composiohttp/schemes"
 )
@@ -38,7 +39,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case strings.HasPrefix(p, binaryPathPrefix):
 		s.serveBinary(w, r)
 	default:
-		s.writeError(w, reqID, newError(http.StatusNotFound, SlugNotFound,
+		s.writeError(w, reqID, newError(http.StatusNotFound, composiohttp.SlugNotFound,
 			fmt.Sprintf("Cannot %s %s", r.Method, p)))
 	}
 }
@@ -81,7 +82,7 @@ func (s *Server) serveProxy(rw http.ResponseWriter, r *http.Request, reqID strin
 	}()
 
 	if r.Method != http.MethodPost {
-		e := newError(http.StatusMethodNotAllowed, SlugMethodNotAllowed,
+		e := newError(http.StatusMethodNotAllowed, composiohttp.SlugMethodNotAllowed,
 			fmt.Sprintf("Method %s is not allowed on %s", r.Method, r.URL.Path))
 		e.header = http.Header{headerAllow: {http.MethodPost}}
 		s.writeError(w, reqID, e)
@@ -94,7 +95,7 @@ func (s *Server) serveProxy(rw http.ResponseWriter, r *http.Request, reqID strin
 	if readErr != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(readErr, &mbe) {
-			s.writeError(w, reqID, newError(http.StatusRequestEntityTooLarge, SlugPayloadTooLarge,
+			s.writeError(w, reqID, newError(http.StatusRequestEntityTooLarge, composiohttp.SlugPayloadTooLarge,
 				fmt.Sprintf("Request body is larger than %d bytes", MaxEnvelope)))
 		}
 		return // the caller went away
@@ -164,7 +165,7 @@ func (s *Server) checkAPIKey(r *http.Request) *proxyError {
 	key, userKey := r.Header.Get(headerAPIKey), r.Header.Get(headerUserAPIKey)
 	switch {
 	case key != "" && strings.HasPrefix(key, userKeyPrefix):
-		e := newError(http.StatusUnauthorized, SlugInvalidAPIKey, "User API keys must be sent in the x-user-api-key header")
+		e := newError(http.StatusUnauthorized, composiohttp.SlugInvalidAPIKey, "User API keys must be sent in the x-user-api-key header")
 		e.fix = "Send uak_ keys as x-user-api-key, never as x-api-key."
 		return e
 	case key != "" && equal(key, s.APIKey):
@@ -172,11 +173,11 @@ func (s *Server) checkAPIKey(r *http.Request) *proxyError {
 	case key == "" && userKey != "" && s.UserAPIKey != "" && equal(userKey, s.UserAPIKey):
 		return nil
 	case key == "" && userKey == "":
-		e := newError(http.StatusUnauthorized, SlugInvalidAPIKey, "API key is missing")
+		e := newError(http.StatusUnauthorized, composiohttp.SlugInvalidAPIKey, "API key is missing")
 		e.fix = "Send your project API key in the x-api-key header."
 		return e
 	}
-	e := newError(http.StatusUnauthorized, SlugInvalidAPIKey, "Invalid API key")
+	e := newError(http.StatusUnauthorized, composiohttp.SlugInvalidAPIKey, "Invalid API key")
 	e.fix = "Check the API key of your project."
 	return e
 }
@@ -202,7 +203,7 @@ func (s *Server) applyFault(w *statusWriter, r *http.Request, reqID string, f Fa
 		w.WriteHeader(http.StatusOK)
 		io.WriteString(w, malformedEnvelopeReply)
 	case f.UpstreamTimeout:
-		s.writeError(w, reqID, newError(http.StatusGatewayTimeout, SlugUpstreamTimeout, "The upstream API did not answer in time"))
+		s.writeError(w, reqID, newError(http.StatusGatewayTimeout, composiohttp.SlugUpstreamTimeout, "The upstream API did not answer in time"))
 	case f.Status != 0:
 		e := newError(f.Status, f.Slug, f.Message)
 		if e.slug == "" {
@@ -235,13 +236,13 @@ func (s *Server) resolve(env *envelope) (*target, *proxyError) {
 	if env.accountID != "" {
 		a, ok := s.account(env.accountID)
 		if !ok {
-			e := newError(http.StatusNotFound, SlugAccountNotFound,
+			e := newError(http.StatusNotFound, composiohttp.SlugConnectedAccountNotFound,
 				fmt.Sprintf("Connected account %s not found", env.accountID))
 			e.fix = "Check the connected account id, or connect the user to the toolkit first."
 			return nil, e
 		}
 		if a.Status != "" && !strings.EqualFold(a.Status, "ACTIVE") {
-			e := newError(http.StatusUnprocessableEntity, SlugAccountNotActive,
+			e := newError(http.StatusUnprocessableEntity, composiohttp.SlugConnectedAccountNotActive,
 				fmt.Sprintf("Connected account %s is %s, not ACTIVE", a.ID, a.Status))
 			e.fix = "Reconnect the account."
 			return nil, e
@@ -265,7 +266,7 @@ func (s *Server) resolve(env *envelope) (*target, *proxyError) {
 	switch {
 	case eu.Scheme != "" && eu.Host != "":
 		if !schemes.SameSite(eu, bu) {
-			e := newError(http.StatusBadRequest, SlugOriginMismatch,
+			e := newError(http.StatusBadRequest, composiohttp.SlugOriginMismatch,
 				fmt.Sprintf("Endpoint %s://%s does not share scheme and registrable domain with the connection's base URL %s://%s",
 					eu.Scheme, eu.Host, bu.Scheme, bu.Host))
 			e.fix = "Use a path relative to the connection's base URL, or an absolute URL on the same domain."
@@ -298,14 +299,14 @@ func (s *Server) accountBase(a *Account, conn *credentials.Connection) (*url.URL
 	base := a.BaseURL
 	if base == "" {
 		var err error
-		var mf *schemes.MissingFieldError
+		var mf *credentials.MissingFieldError
 		base, err = s.cfg.toolkits.ResolveBaseURL(conn)
 		switch {
 		case err == nil:
 		case a.Handler != nil && errors.Is(err, schemes.ErrUnknownToolkit):
 			base = DefaultAccountBaseURL
 		case errors.As(err, &mf):
-			e := newError(http.StatusUnprocessableEntity, SlugInvalidConnection,
+			e := newError(http.StatusUnprocessableEntity, composiohttp.SlugInvalidConnectionData,
 				fmt.Sprintf("The account's base URL cannot be resolved for toolkit %q", a.Toolkit),
 				fmt.Sprintf("val.%s: required by the base URL of toolkit %q", mf.Field, a.Toolkit))
 			e.fix = "Reconnect the account with the location fields its toolkit needs."
@@ -317,14 +318,14 @@ func (s *Server) accountBase(a *Account, conn *credentials.Connection) (*url.URL
 	if bu := httpURL(base); bu != nil {
 		return bu, nil
 	}
-	return nil, newError(http.StatusBadGateway, SlugBadGateway, "The account has no valid upstream base URL")
+	return nil, newError(http.StatusBadGateway, composiohttp.SlugBadGateway, "The account has no valid upstream base URL")
 }
 
 // connectionBase returns the base URL of custom_connection_data: its
 // val.base_url, else its toolkit's.
 func (s *Server) connectionBase(c *credentials.Connection) (*url.URL, *proxyError) {
 	base, err := s.cfg.toolkits.ResolveBaseURL(c)
-	var mf *schemes.MissingFieldError
+	var mf *credentials.MissingFieldError
 	switch {
 	case c.Val.BaseURL != "" && (err != nil || httpURL(base) == nil):
 		return nil, validationError("custom_connection_data.val.base_url: must be an absolute http(s) URL")

@@ -24,9 +24,9 @@ func TestRouting(t *testing.T) {
 	}{
 		{"v3.1", http.MethodPost, "/api/v3.1/tools/execute/proxy", 200, ""},
 		{"v3", http.MethodPost, "/api/v3/tools/execute/proxy", 200, ""},
-		{"unknown path", http.MethodPost, "/api/v2/actions", 404, testutil.SlugNotFound},
-		{"GET on proxy", http.MethodGet, "/api/v3.1/tools/execute/proxy", 405, testutil.SlugMethodNotAllowed},
-		{"PUT on proxy", http.MethodPut, "/api/v3/tools/execute/proxy", 405, testutil.SlugMethodNotAllowed},
+		{"unknown path", http.MethodPost, "/api/v2/actions", 404, composiohttp.SlugNotFound},
+		{"GET on proxy", http.MethodGet, "/api/v3.1/tools/execute/proxy", 405, composiohttp.SlugMethodNotAllowed},
+		{"PUT on proxy", http.MethodPut, "/api/v3/tools/execute/proxy", 405, composiohttp.SlugMethodNotAllowed},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -83,7 +83,7 @@ func TestAPIKey(t *testing.T) {
 				}
 				return
 			}
-			checkError(t, r, 401, testutil.SlugInvalidAPIKey, "")
+			checkError(t, r, 401, composiohttp.SlugInvalidAPIKey, "")
 			if strings.Contains(string(r.body), "ak_project") || strings.Contains(string(r.body), "uak_user") {
 				t.Errorf("error reply leaks a key: %s", r.body)
 			}
@@ -96,7 +96,7 @@ func TestAPIKey(t *testing.T) {
 			r.Header.Del("X-Api-Key")
 			r.Header.Set("X-User-Api-Key", "uak_anything")
 		})
-		checkError(t, r, 401, testutil.SlugInvalidAPIKey, "")
+		checkError(t, r, 401, composiohttp.SlugInvalidAPIKey, "")
 	})
 }
 
@@ -111,48 +111,48 @@ func TestValidation(t *testing.T) {
 		slug string
 		want string // substring of an errors[] entry
 	}{
-		{"not JSON", `{"endpoint":`, testutil.SlugValidation, "invalid JSON"},
-		{"not an object", `[1,2]`, testutil.SlugValidation, "must be a JSON object"},
-		{"null", `null`, testutil.SlugValidation, "must be a JSON object, got null"},
-		{"trailing data", `{"connected_account_id":"ca_github","endpoint":"/x","method":"GET"} {}`, testutil.SlugValidation, "invalid JSON"},
-		{"invalid JSON in body", `{"connected_account_id":"ca_github","endpoint":"/x","method":"POST","body":{"a":}}`, testutil.SlugValidation, "invalid JSON"},
-		{"invalid JSON in parameters", `{"connected_account_id":"ca_github","endpoint":"/x","method":"GET","parameters":[{"name":"a","value":01,"type":"query"}]}`, testutil.SlugValidation, "invalid JSON"},
-		{"field name in another case", `{"connected_account_id":"ca_github","Endpoint":"/x","endpoint":"/x","method":"GET"}`, testutil.SlugValidation, "Endpoint: unknown field"},
-		{"unknown field", `{"connected_account_id":"ca_github","endpoint":"/x","method":"GET","headers":{}}`, testutil.SlugValidation, "headers: unknown field"},
-		{"missing endpoint", `{"connected_account_id":"ca_github","method":"GET"}`, testutil.SlugValidation, "endpoint: required"},
-		{"empty endpoint", `{"connected_account_id":"ca_github","endpoint":"","method":"GET"}`, testutil.SlugValidation, "endpoint: must not be empty"},
-		{"endpoint not a string", `{"connected_account_id":"ca_github","endpoint":42,"method":"GET"}`, testutil.SlugValidation, "endpoint: must be a string, got number"},
-		{"missing method", `{"connected_account_id":"ca_github","endpoint":"/x"}`, testutil.SlugValidation, "method: required"},
-		{"bad method", `{"connected_account_id":"ca_github","endpoint":"/x","method":"OPTIONS"}`, testutil.SlugValidation, `method: must be one of`},
-		{"lower-case method", `{"connected_account_id":"ca_github","endpoint":"/x","method":"get"}`, testutil.SlugValidation, `got "get"`},
-		{"account id not a string", `{"connected_account_id":7,"endpoint":"/x","method":"GET"}`, testutil.SlugValidation, "connected_account_id: must be a string"},
-		{"parameters not an array", `{"connected_account_id":"ca_github","endpoint":"/x","method":"GET","parameters":{}}`, testutil.SlugValidation, "parameters: must be an array, got object"},
-		{"parameter bad type", `{"connected_account_id":"ca_github","endpoint":"/x","method":"GET","parameters":[{"name":"a","value":"b","type":"path"}]}`, testutil.SlugValidation, `parameters[0].type: must be "header" or "query", got "path"`},
-		{"parameter missing type", `{"connected_account_id":"ca_github","endpoint":"/x","method":"GET","parameters":[{"name":"a","value":"b"}]}`, testutil.SlugValidation, "parameters[0].type: required"},
-		{"parameter missing name", `{"connected_account_id":"ca_github","endpoint":"/x","method":"GET","parameters":[{"value":"b","type":"query"}]}`, testutil.SlugValidation, "parameters[0].name: required"},
-		{"parameter missing value", `{"connected_account_id":"ca_github","endpoint":"/x","method":"GET","parameters":[{"name":"a","type":"query"}]}`, testutil.SlugValidation, "parameters[0].value: required"},
-		{"parameter value object", `{"connected_account_id":"ca_github","endpoint":"/x","method":"GET","parameters":[{"name":"a","value":{},"type":"query"}]}`, testutil.SlugValidation, "parameters[0].value: must be a string or a number, got object"},
-		{"parameter unknown field", `{"connected_account_id":"ca_github","endpoint":"/x","method":"GET","parameters":[{"name":"a","value":"b","type":"query","in":"query"}]}`, testutil.SlugValidation, "parameters[0].in: unknown field"},
-		{"parameter not an object", `{"connected_account_id":"ca_github","endpoint":"/x","method":"GET","parameters":["a"]}`, testutil.SlugValidation, "parameters[0]: must be an object, got string"},
-		{"bad header name", `{"connected_account_id":"ca_github","endpoint":"/x","method":"GET","parameters":[{"name":"a b","value":"c","type":"header"}]}`, testutil.SlugValidation, `invalid header name`},
-		{"bad header value", `{"connected_account_id":"ca_github","endpoint":"/x","method":"GET","parameters":[{"name":"a","value":"c\r\nX-Evil: 1","type":"header"}]}`, testutil.SlugValidation, `invalid header value`},
-		{"body and binary_body", `{"connected_account_id":"ca_github","endpoint":"/x","method":"POST","body":{},"binary_body":{"base64":"AA==","content_type":"a/b"}}`, testutil.SlugValidation, "only one of body and binary_body"},
-		{"binary_body not an object", `{"connected_account_id":"ca_github","endpoint":"/x","method":"POST","binary_body":"AA=="}`, testutil.SlugValidation, "binary_body: must be an object, got string"},
-		{"binary_body empty", `{"connected_account_id":"ca_github","endpoint":"/x","method":"POST","binary_body":{"content_type":"a/b"}}`, testutil.SlugValidation, "one of base64 and url is required"},
-		{"binary_body both", `{"connected_account_id":"ca_github","endpoint":"/x","method":"POST","binary_body":{"base64":"AA==","url":"https://x.test/f"}}`, testutil.SlugValidation, "only one of base64 and url"},
-		{"binary_body unknown field", `{"connected_account_id":"ca_github","endpoint":"/x","method":"POST","binary_body":{"base64":"AA==","name":"f"}}`, testutil.SlugValidation, "binary_body.name: unknown field"},
-		{"invalid base64", `{"connected_account_id":"ca_github","endpoint":"/x","method":"POST","binary_body":{"base64":"not base64!"}}`, testutil.SlugValidation, "binary_body.base64: invalid base64"},
-		{"bad binary url", `{"connected_account_id":"ca_github","endpoint":"/x","method":"POST","binary_body":{"url":"ftp://x/f"}}`, testutil.SlugValidation, "binary_body.url: must be an absolute http or https URL"},
-		{"base64 over 4 MB", `{"connected_account_id":"ca_github","endpoint":"/x","method":"POST","binary_body":{"base64":"` + big + `"}}`, testutil.SlugPayloadTooLarge, "4 MB"},
-		{"connection not an object", `{"endpoint":"/x","method":"GET","custom_connection_data":[]}`, testutil.SlugValidation, "custom_connection_data: must be an object, got array"},
-		{"connection without scheme", `{"endpoint":"/x","method":"GET","custom_connection_data":{"val":{}}}`, testutil.SlugValidation, "custom_connection_data.authScheme: required"},
-		{"connection unknown field", `{"endpoint":"/x","method":"GET","custom_connection_data":{"authScheme":"NO_AUTH","val":{},"auth_scheme":"x"}}`, testutil.SlugValidation, "custom_connection_data.auth_scheme: unknown field"},
-		{"connection val not an object", `{"endpoint":"/x","method":"GET","custom_connection_data":{"authScheme":"NO_AUTH","val":"x"}}`, testutil.SlugValidation, "custom_connection_data.val: must be an object, got string"},
-		{"account and connection", `{"connected_account_id":"ca_github","endpoint":"/x","method":"GET","custom_connection_data":{"authScheme":"NO_AUTH","val":{"base_url":"https://a.test"}}}`, testutil.SlugValidation, "only one of connected_account_id and custom_connection_data"},
-		{"connection without base_url", `{"endpoint":"/x","method":"GET","custom_connection_data":{"authScheme":"NO_AUTH","val":{}}}`, testutil.SlugValidation, "base_url"},
-		{"no auth context", `{"endpoint":"/x","method":"GET"}`, testutil.SlugMissingAuthContext, ""},
-		{"null auth context", `{"connected_account_id":null,"custom_connection_data":null,"endpoint":"/x","method":"GET"}`, testutil.SlugMissingAuthContext, ""},
-		{"scheme-relative endpoint", `{"connected_account_id":"ca_github","endpoint":"//evil.test/x","method":"GET"}`, testutil.SlugValidation, "endpoint"},
+		{"not JSON", `{"endpoint":`, composiohttp.SlugValidationError, "invalid JSON"},
+		{"not an object", `[1,2]`, composiohttp.SlugValidationError, "must be a JSON object"},
+		{"null", `null`, composiohttp.SlugValidationError, "must be a JSON object, got null"},
+		{"trailing data", `{"connected_account_id":"ca_github","endpoint":"/x","method":"GET"} {}`, composiohttp.SlugValidationError, "invalid JSON"},
+		{"invalid JSON in body", `{"connected_account_id":"ca_github","endpoint":"/x","method":"POST","body":{"a":}}`, composiohttp.SlugValidationError, "invalid JSON"},
+		{"invalid JSON in parameters", `{"connected_account_id":"ca_github","endpoint":"/x","method":"GET","parameters":[{"name":"a","value":01,"type":"query"}]}`, composiohttp.SlugValidationError, "invalid JSON"},
+		{"field name in another case", `{"connected_account_id":"ca_github","Endpoint":"/x","endpoint":"/x","method":"GET"}`, composiohttp.SlugValidationError, "Endpoint: unknown field"},
+		{"unknown field", `{"connected_account_id":"ca_github","endpoint":"/x","method":"GET","headers":{}}`, composiohttp.SlugValidationError, "headers: unknown field"},
+		{"missing endpoint", `{"connected_account_id":"ca_github","method":"GET"}`, composiohttp.SlugValidationError, "endpoint: required"},
+		{"empty endpoint", `{"connected_account_id":"ca_github","endpoint":"","method":"GET"}`, composiohttp.SlugValidationError, "endpoint: must not be empty"},
+		{"endpoint not a string", `{"connected_account_id":"ca_github","endpoint":42,"method":"GET"}`, composiohttp.SlugValidationError, "endpoint: must be a string, got number"},
+		{"missing method", `{"connected_account_id":"ca_github","endpoint":"/x"}`, composiohttp.SlugValidationError, "method: required"},
+		{"bad method", `{"connected_account_id":"ca_github","endpoint":"/x","method":"OPTIONS"}`, composiohttp.SlugValidationError, `method: must be one of`},
+		{"lower-case method", `{"connected_account_id":"ca_github","endpoint":"/x","method":"get"}`, composiohttp.SlugValidationError, `got "get"`},
+		{"account id not a string", `{"connected_account_id":7,"endpoint":"/x","method":"GET"}`, composiohttp.SlugValidationError, "connected_account_id: must be a string"},
+		{"parameters not an array", `{"connected_account_id":"ca_github","endpoint":"/x","method":"GET","parameters":{}}`, composiohttp.SlugValidationError, "parameters: must be an array, got object"},
+		{"parameter bad type", `{"connected_account_id":"ca_github","endpoint":"/x","method":"GET","parameters":[{"name":"a","value":"b","type":"path"}]}`, composiohttp.SlugValidationError, `parameters[0].type: must be "header" or "query", got "path"`},
+		{"parameter missing type", `{"connected_account_id":"ca_github","endpoint":"/x","method":"GET","parameters":[{"name":"a","value":"b"}]}`, composiohttp.SlugValidationError, "parameters[0].type: required"},
+		{"parameter missing name", `{"connected_account_id":"ca_github","endpoint":"/x","method":"GET","parameters":[{"value":"b","type":"query"}]}`, composiohttp.SlugValidationError, "parameters[0].name: required"},
+		{"parameter missing value", `{"connected_account_id":"ca_github","endpoint":"/x","method":"GET","parameters":[{"name":"a","type":"query"}]}`, composiohttp.SlugValidationError, "parameters[0].value: required"},
+		{"parameter value object", `{"connected_account_id":"ca_github","endpoint":"/x","method":"GET","parameters":[{"name":"a","value":{},"type":"query"}]}`, composiohttp.SlugValidationError, "parameters[0].value: must be a string or a number, got object"},
+		{"parameter unknown field", `{"connected_account_id":"ca_github","endpoint":"/x","method":"GET","parameters":[{"name":"a","value":"b","type":"query","in":"query"}]}`, composiohttp.SlugValidationError, "parameters[0].in: unknown field"},
+		{"parameter not an object", `{"connected_account_id":"ca_github","endpoint":"/x","method":"GET","parameters":["a"]}`, composiohttp.SlugValidationError, "parameters[0]: must be an object, got string"},
+		{"bad header name", `{"connected_account_id":"ca_github","endpoint":"/x","method":"GET","parameters":[{"name":"a b","value":"c","type":"header"}]}`, composiohttp.SlugValidationError, `invalid header name`},
+		{"bad header value", `{"connected_account_id":"ca_github","endpoint":"/x","method":"GET","parameters":[{"name":"a","value":"c\r\nX-Evil: 1","type":"header"}]}`, composiohttp.SlugValidationError, `invalid header value`},
+		{"body and binary_body", `{"connected_account_id":"ca_github","endpoint":"/x","method":"POST","body":{},"binary_body":{"base64":"AA==","content_type":"a/b"}}`, composiohttp.SlugValidationError, "only one of body and binary_body"},
+		{"binary_body not an object", `{"connected_account_id":"ca_github","endpoint":"/x","method":"POST","binary_body":"AA=="}`, composiohttp.SlugValidationError, "binary_body: must be an object, got string"},
+		{"binary_body empty", `{"connected_account_id":"ca_github","endpoint":"/x","method":"POST","binary_body":{"content_type":"a/b"}}`, composiohttp.SlugValidationError, "one of base64 and url is required"},
+		{"binary_body both", `{"connected_account_id":"ca_github","endpoint":"/x","method":"POST","binary_body":{"base64":"AA==","url":"https://x.test/f"}}`, composiohttp.SlugValidationError, "only one of base64 and url"},
+		{"binary_body unknown field", `{"connected_account_id":"ca_github","endpoint":"/x","method":"POST","binary_body":{"base64":"AA==","name":"f"}}`, composiohttp.SlugValidationError, "binary_body.name: unknown field"},
+		{"invalid base64", `{"connected_account_id":"ca_github","endpoint":"/x","method":"POST","binary_body":{"base64":"not base64!"}}`, composiohttp.SlugValidationError, "binary_body.base64: invalid base64"},
+		{"bad binary url", `{"connected_account_id":"ca_github","endpoint":"/x","method":"POST","binary_body":{"url":"ftp://x/f"}}`, composiohttp.SlugValidationError, "binary_body.url: must be an absolute http or https URL"},
+		{"base64 over 4 MB", `{"connected_account_id":"ca_github","endpoint":"/x","method":"POST","binary_body":{"base64":"` + big + `"}}`, composiohttp.SlugPayloadTooLarge, "4 MB"},
+		{"connection not an object", `{"endpoint":"/x","method":"GET","custom_connection_data":[]}`, composiohttp.SlugValidationError, "custom_connection_data: must be an object, got array"},
+		{"connection without scheme", `{"endpoint":"/x","method":"GET","custom_connection_data":{"val":{}}}`, composiohttp.SlugValidationError, "custom_connection_data.authScheme: required"},
+		{"connection unknown field", `{"endpoint":"/x","method":"GET","custom_connection_data":{"authScheme":"NO_AUTH","val":{},"auth_scheme":"x"}}`, composiohttp.SlugValidationError, "custom_connection_data.auth_scheme: unknown field"},
+		{"connection val not an object", `{"endpoint":"/x","method":"GET","custom_connection_data":{"authScheme":"NO_AUTH","val":"x"}}`, composiohttp.SlugValidationError, "custom_connection_data.val: must be an object, got string"},
+		{"account and connection", `{"connected_account_id":"ca_github","endpoint":"/x","method":"GET","custom_connection_data":{"authScheme":"NO_AUTH","val":{"base_url":"https://a.test"}}}`, composiohttp.SlugValidationError, "only one of connected_account_id and custom_connection_data"},
+		{"connection without base_url", `{"endpoint":"/x","method":"GET","custom_connection_data":{"authScheme":"NO_AUTH","val":{}}}`, composiohttp.SlugValidationError, "base_url"},
+		{"no auth context", `{"endpoint":"/x","method":"GET"}`, composiohttp.SlugMissingAuthContext, ""},
+		{"null auth context", `{"connected_account_id":null,"custom_connection_data":null,"endpoint":"/x","method":"GET"}`, composiohttp.SlugMissingAuthContext, ""},
+		{"scheme-relative endpoint", `{"connected_account_id":"ca_github","endpoint":"//evil.test/x","method":"GET"}`, composiohttp.SlugValidationError, "endpoint"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -163,7 +163,7 @@ func TestValidation(t *testing.T) {
 	t.Run("several problems at once", func(t *testing.T) {
 		t.Parallel()
 		r := call(t, s, `{"endpoint":1,"method":"TRACE","extra":true}`)
-		checkError(t, r, 400, testutil.SlugValidation, "")
+		checkError(t, r, 400, composiohttp.SlugValidationError, "")
 		if len(r.err.Errors) != 3 {
 			t.Errorf("errors = %q, want 3", r.err.Errors)
 		}
@@ -196,11 +196,11 @@ func TestAccounts(t *testing.T) {
 	}{
 		{"ca_github", 200, ""},
 		{"ca_active", 200, ""},
-		{"ca_missing", 404, testutil.SlugAccountNotFound},
-		{"ca_EXPIRED", 422, testutil.SlugAccountNotActive},
-		{"ca_INACTIVE", 422, testutil.SlugAccountNotActive},
-		{"ca_FAILED", 422, testutil.SlugAccountNotActive},
-		{"ca_INITIATED", 422, testutil.SlugAccountNotActive},
+		{"ca_missing", 404, composiohttp.SlugConnectedAccountNotFound},
+		{"ca_EXPIRED", 422, composiohttp.SlugConnectedAccountNotActive},
+		{"ca_INACTIVE", 422, composiohttp.SlugConnectedAccountNotActive},
+		{"ca_FAILED", 422, composiohttp.SlugConnectedAccountNotActive},
+		{"ca_INITIATED", 422, composiohttp.SlugConnectedAccountNotActive},
 	}
 	for _, tt := range tests {
 		t.Run(tt.id, func(t *testing.T) {
@@ -217,7 +217,7 @@ func TestAccounts(t *testing.T) {
 		t.Parallel()
 		s := github(t, echo)
 		s.AddAccount(testutil.Account{ID: "ca_github", AuthScheme: credentials.NoAuth, Status: "EXPIRED", Handler: echo})
-		checkError(t, call(t, s, get("/x")), 422, testutil.SlugAccountNotActive, "")
+		checkError(t, call(t, s, get("/x")), 422, composiohttp.SlugConnectedAccountNotActive, "")
 	})
 	t.Run("AddAccount panics on empty ID", func(t *testing.T) {
 		t.Parallel()
@@ -262,7 +262,7 @@ func TestOrigin(t *testing.T) {
 			s.AddAccount(testutil.Account{ID: "ca", AuthScheme: credentials.NoAuth, BaseURL: tt.base, Handler: echo})
 			r := call(t, s, map[string]any{"connected_account_id": "ca", "endpoint": tt.endpoint, "method": "GET"})
 			if tt.wantURL == "" {
-				checkError(t, r, 400, testutil.SlugOriginMismatch, "")
+				checkError(t, r, 400, composiohttp.SlugOriginMismatch, "")
 				return
 			}
 			e := decodeEcho(t, r)
@@ -419,19 +419,19 @@ func TestCustomConnection(t *testing.T) {
 			name:   "origin mismatch",
 			env:    `{"endpoint":"https://evil.test/x","method":"GET","custom_connection_data":{"authScheme":"NO_AUTH","val":{"base_url":"https://api.linear.app"}}}`,
 			status: 400,
-			slug:   testutil.SlugOriginMismatch,
+			slug:   composiohttp.SlugOriginMismatch,
 		},
 		{
 			name:   "unknown scheme",
 			env:    `{"endpoint":"/x","method":"GET","custom_connection_data":{"authScheme":"SAML","val":{"base_url":"https://api.linear.app"}}}`,
 			status: 501,
-			slug:   testutil.SlugUnsupportedScheme,
+			slug:   composiohttp.SlugAuthSchemeNotSupported,
 		},
 		{
 			name:   "missing field",
 			env:    `{"endpoint":"/x","method":"GET","custom_connection_data":{"authScheme":"SERVICE_ACCOUNT","val":{"base_url":"https://api.linear.app","application_id":"1","installation_id":"2"}}}`,
 			status: 422,
-			slug:   testutil.SlugInvalidConnection,
+			slug:   composiohttp.SlugInvalidConnectionData,
 		},
 	}
 	for _, tt := range tests {

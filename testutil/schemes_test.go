@@ -424,7 +424,7 @@ func TestServiceAccounts(t *testing.T) {
 
 	// A rejected exchange is a 422 that shows neither the key nor the JWT.
 	_, err := roundTrip(t, s, "ca_app_bad", newReq(t, "GET", "/repos/o/r"))
-	proxyError(t, err, 422, testutil.SlugInvalidConnection)
+	proxyError(t, err, 422, composiohttp.SlugInvalidConnectionData)
 	if text := err.Error(); !strings.Contains(text, "401") || strings.Contains(text, "PRIVATE KEY") || strings.Contains(text, "eyJ") {
 		t.Errorf("error %q: want the token endpoint's status, no key, no JWT", text)
 	}
@@ -468,29 +468,29 @@ func TestResolveBaseURL(t *testing.T) {
 	}{
 		{name: "toolkit base URL", account: "gh", target: "/user", want: "api.github.com/user"},
 		{name: "absolute on the toolkit's domain", account: "gh", target: "https://uploads.github.com/x", want: "uploads.github.com/x"},
-		{name: "absolute on another domain", account: "gh", target: "https://evil.test/x", status: 400, slug: testutil.SlugOriginMismatch},
+		{name: "absolute on another domain", account: "gh", target: "https://evil.test/x", status: 400, slug: composiohttp.SlugOriginMismatch},
 		{name: "handler: toolkit base URL is the nominal origin", account: "gh_handler", target: "/user", want: "api.github.com/user"},
-		{name: "handler: origin checked against the toolkit", account: "gh_handler", target: "https://api.example.com/user", status: 400, slug: testutil.SlugOriginMismatch},
+		{name: "handler: origin checked against the toolkit", account: "gh_handler", target: "https://api.example.com/user", status: 400, slug: composiohttp.SlugOriginMismatch},
 		{name: "handler: unknown toolkit", account: "unknown_handler", target: "/user", want: "api.example.com/user"},
 		{name: "handler: unknown toolkit, absolute on the default base URL's domain", account: "unknown_handler", target: "https://uploads.example.com/user", want: "uploads.example.com/user"},
-		{name: "handler: unknown toolkit, absolute on another domain", account: "unknown_handler", target: "https://api.github.com/user", status: 400, slug: testutil.SlugOriginMismatch},
-		{name: "no handler, unknown toolkit", account: "unknown", target: "/user", status: 502, slug: testutil.SlugBadGateway},
+		{name: "handler: unknown toolkit, absolute on another domain", account: "unknown_handler", target: "https://api.github.com/user", status: 400, slug: composiohttp.SlugOriginMismatch},
+		{name: "no handler, unknown toolkit", account: "unknown", target: "/user", status: 502, slug: composiohttp.SlugBadGateway},
 		{name: "template filled from val", account: "zd", target: "/api/v2/tickets", want: "acme.zendesk.com/api/v2/tickets"},
-		{name: "template field missing", account: "zd_no_subdomain", target: "/api/v2/tickets", status: 422, slug: testutil.SlugInvalidConnection, detail: "val.subdomain"},
+		{name: "template field missing", account: "zd_no_subdomain", target: "/api/v2/tickets", status: 422, slug: composiohttp.SlugInvalidConnectionData, detail: "val.subdomain"},
 		{name: "base path kept", account: "slack", target: "/chat.postMessage", want: "slack.com/api/chat.postMessage"},
 		{name: "WithToolkits registry", account: "acme", target: "/things", want: "api.acme.test/v2/things"},
 		{name: "explicit BaseURL wins", account: "explicit", target: "/graphql", want: "api.linear.app/graphql"},
-		{name: "explicit BaseURL checks origin", account: "explicit", target: "https://api.github.com/user", status: 400, slug: testutil.SlugOriginMismatch},
+		{name: "explicit BaseURL checks origin", account: "explicit", target: "https://api.github.com/user", status: 400, slug: composiohttp.SlugOriginMismatch},
 		{name: "val.base_url wins", account: "val_base_url", target: "/x", want: "api.linear.app/graphql/x"},
 		{name: "connection: toolkit base URL", target: "/user", want: "api.github.com/user",
 			conn: &credentials.Connection{AuthScheme: credentials.OAuth2, ToolkitSlug: "github", Val: tok}},
 		{name: "connection: template", target: "/api/v2/users", want: "acme.zendesk.com/api/v2/users",
 			conn: &credentials.Connection{AuthScheme: credentials.OAuth2, ToolkitSlug: "zendesk", Val: credentials.Val{AccessToken: "tok", Subdomain: "acme"}}},
-		{name: "connection: template field missing", target: "/x", status: 400, slug: testutil.SlugValidation, detail: "custom_connection_data.val.subdomain",
+		{name: "connection: template field missing", target: "/x", status: 400, slug: composiohttp.SlugValidationError, detail: "custom_connection_data.val.subdomain",
 			conn: &credentials.Connection{AuthScheme: credentials.OAuth2, ToolkitSlug: "zendesk", Val: tok}},
-		{name: "connection: unknown toolkit", target: "/x", status: 400, slug: testutil.SlugValidation, detail: "custom_connection_data.val.base_url",
+		{name: "connection: unknown toolkit", target: "/x", status: 400, slug: composiohttp.SlugValidationError, detail: "custom_connection_data.val.base_url",
 			conn: &credentials.Connection{AuthScheme: credentials.OAuth2, ToolkitSlug: "nope", Val: tok}},
-		{name: "connection: origin checked against the toolkit", target: "https://evil.test/x", status: 400, slug: testutil.SlugOriginMismatch,
+		{name: "connection: origin checked against the toolkit", target: "https://evil.test/x", status: 400, slug: composiohttp.SlugOriginMismatch,
 			conn: &credentials.Connection{AuthScheme: credentials.OAuth2, ToolkitSlug: "github", Val: tok}},
 	}
 	for _, tt := range tests {
@@ -545,7 +545,7 @@ func TestUnknownScheme(t *testing.T) {
 			val := credentials.Val{AccessToken: "at_SECRET", OAuthToken: "ot_SECRET", OAuthTokenSecret: "ots_SECRET"}
 			s.AddAccount(testutil.Account{ID: "ca", AuthScheme: tt.scheme, Val: val, Handler: echo})
 			_, err := roundTrip(t, s, "ca", newReq(t, "GET", "/x"))
-			pe := proxyError(t, err, 501, testutil.SlugUnsupportedScheme)
+			pe := proxyError(t, err, 501, composiohttp.SlugAuthSchemeNotSupported)
 			if !strings.Contains(pe.Message, strconv.Quote(string(tt.scheme))) {
 				t.Errorf("message %q does not name the scheme", pe.Message)
 			}
@@ -559,9 +559,9 @@ func TestUnknownScheme(t *testing.T) {
 			}
 			r := call(t, s, `{"endpoint":"/x","method":"GET","custom_connection_data":`+string(conn)+`}`)
 			if tt.scheme == "" {
-				checkError(t, r, 400, testutil.SlugValidation, "custom_connection_data.authScheme")
+				checkError(t, r, 400, composiohttp.SlugValidationError, "custom_connection_data.authScheme")
 			} else {
-				checkError(t, r, 501, testutil.SlugUnsupportedScheme, "")
+				checkError(t, r, 501, composiohttp.SlugAuthSchemeNotSupported, "")
 			}
 			if strings.Contains(string(r.body), "SECRET") {
 				t.Errorf("error body shows a secret: %s", r.body)
@@ -598,7 +598,7 @@ func TestMissingField(t *testing.T) {
 			s := testutil.NewServer(t)
 			s.AddAccount(testutil.Account{ID: "ca", Toolkit: "github", AuthScheme: tt.scheme, Val: tt.val, Handler: echo})
 			_, err := roundTrip(t, s, "ca", newReq(t, "GET", "/user"))
-			pe := proxyError(t, err, 422, testutil.SlugInvalidConnection)
+			pe := proxyError(t, err, 422, composiohttp.SlugInvalidConnectionData)
 			if !strings.Contains(pe.Message, string(tt.scheme)) || !strings.Contains(pe.Message, strconv.Quote(tt.field)) {
 				t.Errorf("message %q does not name %s and %q", pe.Message, tt.scheme, tt.field)
 			}
@@ -606,7 +606,7 @@ func TestMissingField(t *testing.T) {
 				t.Errorf("errors %q, want one about val.%s", pe.Errors, tt.field)
 			}
 			r := call(t, s, map[string]any{"connected_account_id": "ca", "endpoint": "/user", "method": "GET"})
-			checkError(t, r, 422, testutil.SlugInvalidConnection, "val."+tt.field)
+			checkError(t, r, 422, composiohttp.SlugInvalidConnectionData, "val."+tt.field)
 			if strings.Contains(string(r.body), "SECRET") {
 				t.Errorf("error body shows a secret: %s", r.body)
 			}
@@ -629,9 +629,9 @@ func TestApplierErrorsHideSecrets(t *testing.T) {
 		Val: credentials.Val{CredentialsJSON: `{"type":"service_account","client_email":"a@b.c","private_key":"SECRET`}})
 	for _, id := range []string{"app", "google"} {
 		_, err := roundTrip(t, s, id, newReq(t, "GET", "/x"))
-		proxyError(t, err, 422, testutil.SlugInvalidConnection)
+		proxyError(t, err, 422, composiohttp.SlugInvalidConnectionData)
 		r := call(t, s, map[string]any{"connected_account_id": id, "endpoint": "/x", "method": "GET"})
-		checkError(t, r, 422, testutil.SlugInvalidConnection, "")
+		checkError(t, r, 422, composiohttp.SlugInvalidConnectionData, "")
 		if strings.Contains(string(r.body), "SECRET") {
 			t.Errorf("%s: error body shows a secret: %s", id, r.body)
 		}
@@ -673,5 +673,5 @@ func TestCustomApplier(t *testing.T) {
 		}
 	}
 	_, err := roundTrip(t, s, "broken", newReq(t, "GET", "/orders"))
-	proxyError(t, err, 422, testutil.SlugInvalidConnection)
+	proxyError(t, err, 422, composiohttp.SlugInvalidConnectionData)
 }

@@ -187,7 +187,7 @@ func WithUpstreamTransport(rt http.RoundTripper) Option {
 // CredentialApplier puts a connection's credentials on the request the
 // fake forwards upstream. r is the fake's own request, which it may change
 // freely; ctx ends with the upstream timeout. An error matching
-// schemes.ErrUnknownScheme or credentials.ErrUnknownScheme makes the call
+// credentials.ErrUnknownScheme (schemes.ErrUnknownScheme is the same) makes the call
 // fail with 501 AuthSchemeNotSupported, any other error with 422
 // InvalidConnectionData; the error text goes in the reply's errors[], so it
 // must not hold a secret.

@@ -149,13 +149,13 @@ func decodeEnvelope(raw []byte) (*envelope, *proxyError) {
 	case len(c.errs) > 0:
 		return nil, validationError(c.errs...)
 	case tooLarge:
-		e := newError(http.StatusBadRequest, SlugPayloadTooLarge,
+		e := newError(http.StatusBadRequest, composiohttp.SlugPayloadTooLarge,
 			fmt.Sprintf("binary_body.base64 is larger than %d bytes", composiohttp.MaxInlineBody),
 			"binary_body.base64: decoded size over the 4 MB limit")
 		e.fix = "Upload large files somewhere reachable and pass binary_body.url instead."
 		return nil, e
 	case env.accountID == "" && env.conn == nil:
-		e := newError(http.StatusBadRequest, SlugMissingAuthContext,
+		e := newError(http.StatusBadRequest, composiohttp.SlugMissingAuthContext,
 			"Either connected_account_id or custom_connection_data is required")
 		e.fix = "Pass the connected account id of the user, or the connection's credentials in custom_connection_data."
 		return nil, e
@@ -164,7 +164,7 @@ func decodeEnvelope(raw []byte) (*envelope, *proxyError) {
 }
 
 func validationError(errs ...string) *proxyError {
-	e := newError(http.StatusBadRequest, SlugValidation, "Validation error while processing request", errs...)
+	e := newError(http.StatusBadRequest, composiohttp.SlugValidationError, "Validation error while processing request", errs...)
 	e.fix = validationSuggestedFix
 	return e
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/composiohttp/composiohttp"
 	"github.com/composiohttp/composiohttp/credentials"
 	"github.com/composiohttp/composiohttp/testutil"
 )
@@ -243,7 +244,7 @@ func TestBinaryBodyURL(t *testing.T) {
 		t.Parallel()
 		r := call(t, s, map[string]any{"connected_account_id": "ca_github", "endpoint": "/up", "method": "POST",
 			"binary_body": map[string]string{"url": s.URL + "/binary/nope?exp=1&sig=x"}})
-		checkError(t, r, 400, testutil.SlugBinaryFetchFailed, "")
+		checkError(t, r, 400, composiohttp.SlugBinaryBodyFetchFailed, "")
 	})
 }
 
@@ -258,11 +259,11 @@ func TestUpstreamFailures(t *testing.T) {
 		status int
 		slug   string
 	}{
-		{"unreachable", testutil.Account{BaseURL: closed.URL}, 502, testutil.SlugBadGateway},
-		{"no upstream", testutil.Account{}, 502, testutil.SlugBadGateway},
-		{"handler panics", testutil.Account{Handler: http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panic("boom") })}, 502, testutil.SlugBadGateway},
-		{"in-process timeout", testutil.Account{Handler: blocking}, 504, testutil.SlugUpstreamTimeout},
-		{"HTTP timeout", testutil.Account{BaseURL: newHTTPUpstream(t, blocking)}, 504, testutil.SlugUpstreamTimeout},
+		{"unreachable", testutil.Account{BaseURL: closed.URL}, 502, composiohttp.SlugBadGateway},
+		{"no upstream", testutil.Account{}, 502, composiohttp.SlugBadGateway},
+		{"handler panics", testutil.Account{Handler: http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panic("boom") })}, 502, composiohttp.SlugBadGateway},
+		{"in-process timeout", testutil.Account{Handler: blocking}, 504, composiohttp.SlugUpstreamTimeout},
+		{"HTTP timeout", testutil.Account{BaseURL: newHTTPUpstream(t, blocking)}, 504, composiohttp.SlugUpstreamTimeout},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -284,7 +285,7 @@ func TestUpstreamFailureHidesQuery(t *testing.T) {
 	// Google toolkits put an API key in the "key" query parameter.
 	s.AddAccount(testutil.Account{ID: "ca", Toolkit: "gmail", AuthScheme: credentials.APIKey, Val: credentials.Val{APIKey: "sk_secret"}, BaseURL: closed.URL})
 	r := call(t, s, map[string]any{"connected_account_id": "ca", "endpoint": "/x", "method": "GET"})
-	checkError(t, r, 502, testutil.SlugBadGateway, "")
+	checkError(t, r, 502, composiohttp.SlugBadGateway, "")
 	if strings.Contains(string(r.body), "sk_secret") {
 		t.Errorf("error reply leaks the upstream query: %s", r.body)
 	}

@@ -66,7 +66,7 @@ func TestGoGitHubThroughTheFake(t *testing.T) {
 
 	srv.Inject(testutil.Fault{Status: 429, RetryAfter: "5", Times: 1})
 	_, _, err = gh.Users.Get(ctx, "")
-	if !errors.As(err, &proxyErr) || proxyErr.StatusCode != 429 || !proxyErr.Temporary() {
-		t.Fatalf("err = %v, want a temporary *composiohttp.Error through go-github", err)
+	if !errors.As(err, &proxyErr) || proxyErr.StatusCode != 429 || composiohttp.CodeOf(err) != composiohttp.CodeRateLimited || !composiohttp.IsRetryable(err) {
+		t.Fatalf("err = %v, want a retryable, rate-limited *composiohttp.Error through go-github", err)
 	}
 }

@@ -79,8 +79,9 @@ func (e *LimitError) Is(target error) bool { return target == ErrLimited }
 // ErrNoLimiter is returned by a middleware built with a nil Limiter.
 var ErrNoLimiter = errors.New("ratelimit: nil Limiter")
 
-// ErrNilRequest is returned for a nil request.
-var ErrNilRequest = errors.New("ratelimit: nil request")
+// ErrNilRequest is returned for a nil request. It is
+// composiohttp.ErrNilRequest.
+var ErrNilRequest = composiohttp.ErrNilRequest
 
 // KeyByAccount is the default key: composiohttp.Identity of the request
 // context ("account:<id>", "connection:<digest>"), or "" when the

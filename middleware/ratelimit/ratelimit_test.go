@@ -387,7 +387,7 @@ func TestMiddlewareBadInput(t *testing.T) {
 	if _, err := New(&stub{status: 200}, nil).RoundTrip(req); !errors.Is(err, ErrNoLimiter) || body.n != 1 {
 		t.Errorf("nil limiter: err = %v, body closes = %d", err, body.n)
 	}
-	if _, err := New(nil, NewLocal(1, 1), nil).RoundTrip(nil); !errors.Is(err, ErrNilRequest) {
+	if _, err := New(nil, NewLocal(1, 1), nil).RoundTrip(nil); !errors.Is(err, ErrNilRequest) || !errors.Is(err, composiohttp.ErrNilRequest) {
 		t.Errorf("nil request: err = %v", err)
 	}
 	f := LimiterFunc(func(context.Context, string) error { return nil })

@@ -119,7 +119,13 @@ func TestEndToEnd(t *testing.T) {
 			wantProxy: 2, wantStatus: 200, wantWaits: []time.Duration{s}},
 		{name: "upstream 503 in a 200 envelope retried", upstream: []int{503, 503}, method: "GET", wantProxy: 3, wantStatus: 200,
 			wantWaits: []time.Duration{s, s}},
-		{name: "upstream 500 in a 200 envelope not retried", upstream: []int{500}, method: "GET", wantProxy: 1, wantStatus: 500},
+		// One table (composiohttp.RetryableStatus) for proxy and upstream.
+		{name: "upstream 500 in a 200 envelope retried", upstream: []int{500}, method: "GET", wantProxy: 2, wantStatus: 200,
+			wantWaits: []time.Duration{s}},
+		{name: "proxy 503 retried", faults: []testutil.Fault{{Status: 503, Times: 1}}, method: "GET", wantProxy: 2, wantStatus: 200,
+			wantWaits: []time.Duration{s}},
+		{name: "upstream 409 in a 200 envelope not retried", upstream: []int{409}, method: "GET", wantProxy: 1, wantStatus: 409},
+		{name: "upstream 501 in a 200 envelope not retried", upstream: []int{501}, method: "GET", wantProxy: 1, wantStatus: 501},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -4,9 +4,32 @@
 //
 // A call is retried when
 //   - the transport returned an error for which composiohttp.IsRetryable
-//     is true: a proxy error with status 429, 500, 502 or 504, or a
-//     connection failure (refused, reset, unexpected EOF, timeout); or
-//   - the upstream answered 429, 502, 503 or 504.
+//     is true: a proxy error (*composiohttp.Error) whose status is in the
+//     table below, or no reply at all (composiohttp.ErrProxyUnreachable,
+//     or a connection failure: refused, reset, unexpected EOF, timeout);
+//     or
+//   - the upstream answered a status in the table below.
+//
+// One table, composiohttp.RetryableStatus, decides for the proxy's own
+// statuses and the upstream's alike:
+//
+//	status                      retried   why
+//	408 Request Timeout         yes       the server gave up waiting for the request
+//	429 Too Many Requests       yes       rate limited; Retry-After says when
+//	500 Internal Server Error   yes       a failure that may not recur
+//	502 Bad Gateway             yes       the proxy could not reach the upstream
+//	503 Service Unavailable     yes       overloaded or down for a moment
+//	504 Gateway Timeout         yes       the upstream did not answer in time
+//	409 Conflict                no        see below
+//	501, other 5xx              no        the server cannot do this at all
+//	other 4xx                   no        the request is wrong; sending it again does not help
+//	no reply from the proxy     yes       connection refused, reset, TLS, timeout
+//
+// 409 is not retried although Composio's generated clients retry it on
+// Composio's own API (there it means a lock timeout): an upstream 409 is a
+// conflict, such as an edit race or a resource that already exists, which
+// sending the same request again does not resolve, and the proxy
+// documents no 409 of its own.
 //
 // Every other response, whatever its status, and every other error is
 // returned at once. When the attempts run out, the last response or error
@@ -198,8 +221,9 @@ type transport struct {
 // Unwrap returns the RoundTripper the retrier wraps.
 func (t *transport) Unwrap() http.RoundTripper { return t.next }
 
-// ErrNilRequest is returned for a nil request.
-var ErrNilRequest = errors.New("retry: nil request")
+// ErrNilRequest is returned for a nil request. It is
+// composiohttp.ErrNilRequest.
+var ErrNilRequest = composiohttp.ErrNilRequest
 
 // ErrNilResponse is returned when the next RoundTripper returned neither a
 // response nor an error.
@@ -325,9 +349,7 @@ func (t *transport) retryable(resp *http.Response, err error) (status int, retry
 		}
 		return 0, retryAfter, true
 	}
-	switch resp.StatusCode {
-	case http.StatusTooManyRequests, http.StatusBadGateway,
-		http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+	if composiohttp.RetryableStatus(resp.StatusCode) {
 		return resp.StatusCode, composiohttp.ParseRetryAfter(resp.Header.Get("Retry-After"), t.now()), true
 	}
 	return resp.StatusCode, 0, false

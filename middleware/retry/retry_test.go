@@ -171,7 +171,7 @@ func TestRetry(t *testing.T) {
 		{name: "backoff stop", method: "GET", outcomes: []outcome{{status: 503}},
 			opts:      []Option{WithBackOff(func() backoff.BackOff { return &backoff.StopBackOff{} })},
 			wantCalls: 1, wantStatus: 503},
-		{name: "upstream 500 not retried", method: "GET", outcomes: []outcome{{status: 500}}, wantCalls: 1, wantStatus: 500},
+		{name: "upstream 501 not retried", method: "GET", outcomes: []outcome{{status: 501}}, wantCalls: 1, wantStatus: 501},
 		{name: "upstream 404 not retried", method: "GET", outcomes: []outcome{{status: 404}}, wantCalls: 1, wantStatus: 404},
 		{name: "proxy 429 RetryAfter", method: "GET", outcomes: []outcome{{err: proxyErr(429, 3*s)}, {status: 200}},
 			wantCalls: 2, wantStatus: 200, wantWaits: []time.Duration{3 * s}},

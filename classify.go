@@ -1,0 +1,357 @@
+package composiohttp
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"syscall"
+
+	"github.com/composiohttp/composiohttp/credentials"
+)
+
+// Code sorts any failure of a call through the Transport (and through the
+// middleware and schemes.Transport above or beside it) into the classes a
+// caller branches on, in the spirit of connect-go's CodeOf. CodeOf computes
+// it; a switch on it replaces learning the module's error types:
+//
+//	switch composiohttp.CodeOf(err) {
+//	case composiohttp.CodeAccountNotFound, composiohttp.CodeAccountNotActive:
+//		// ask the user to reconnect
+//	case composiohttp.CodeRateLimited, composiohttp.CodeUnavailable, composiohttp.CodeUnreachable:
+//		// try later (IsRetryable says the same)
+//	}
+type Code int
+
+// The codes, with the errors each covers.
+const (
+	// CodeOK: no error (CodeOf(nil)).
+	CodeOK Code = iota
+	// CodeUnknown: an error none of the other codes covers, such as a
+	// failure of Transport.Upload or an error of another RoundTripper.
+	CodeUnknown
+	// CodeCanceled: the caller's context was canceled (context.Canceled).
+	CodeCanceled
+	// CodeDeadlineExceeded: the caller's deadline passed
+	// (context.DeadlineExceeded, http.Client.Timeout).
+	CodeDeadlineExceeded
+	// CodeInvalidRequest: the request cannot succeed as it is. Either the
+	// Transport refused it before sending anything (ErrUnsupportedMethod,
+	// ErrInvalidJSONBody, ErrBadRequest, ErrNilRequest, a connection
+	// failing credentials.Validate: credentials.ErrMissingField,
+	// credentials.ErrUnknownScheme), or the proxy did: a 4xx with no more
+	// specific code below (400 ValidationError, 404 NotFound, 405, 422
+	// InvalidConnectionData, ...) or 501 AuthSchemeNotSupported.
+	CodeInvalidRequest
+	// CodeUnauthenticated: no API key is configured (ErrNoAPIKey), or the
+	// proxy rejected it (401, slug InvalidAPIKey).
+	CodeUnauthenticated
+	// CodePermissionDenied: the proxy answered 403: the key may not do
+	// this.
+	CodePermissionDenied
+	// CodeAccountNotFound: no such connected account (slug
+	// ConnectedAccountNotFound).
+	CodeAccountNotFound
+	// CodeAccountNotActive: the connected account exists but is not
+	// ACTIVE, e.g. expired or revoked (slug ConnectedAccountNotActive).
+	CodeAccountNotActive
+	// CodeOriginMismatch: an absolute URL is not on the account's site
+	// (slug OriginMismatch).
+	CodeOriginMismatch
+	// CodeNoAuthContext: the request named neither a connected account
+	// nor a connection (ErrNoAuthContext, slug MissingAuthContext).
+	CodeNoAuthContext
+	// CodeRateLimited: the proxy answered 429 (Error.RetryAfter says how
+	// long to wait). Retryable.
+	CodeRateLimited
+	// CodePayloadTooLarge: the request body is too large, refused before
+	// sending (ErrBodyTooLarge) or by the proxy (413, slug
+	// PayloadTooLarge). errors.Is(err, ErrBodyTooLarge) matches all of them.
+	CodePayloadTooLarge
+	// CodeUnavailable: the proxy answered but could not serve the call
+	// now: 408, 500, 502 (it could not reach the upstream), 503, 504 (the
+	// upstream timed out). Retryable.
+	CodeUnavailable
+	// CodeUnreachable: no reply at all: the proxy could not be reached or
+	// the connection broke before a reply (ErrProxyUnreachable; in direct
+	// mode, any connection failure to the upstream). Retryable.
+	CodeUnreachable
+	// CodeMalformedEnvelope: the proxy answered 200 with something that is
+	// not a valid envelope (ErrMalformedEnvelope).
+	CodeMalformedEnvelope
+	// CodeBinaryBody: a binary response body could not be fetched whole
+	// from its signed URL (ErrBinaryBody), returned by the body's Read.
+	CodeBinaryBody
+)
+
+var codeNames = [...]string{
+	CodeOK:                "ok",
+	CodeUnknown:           "unknown",
+	CodeCanceled:          "canceled",
+	CodeDeadlineExceeded:  "deadline_exceeded",
+	CodeInvalidRequest:    "invalid_request",
+	CodeUnauthenticated:   "unauthenticated",
+	CodePermissionDenied:  "permission_denied",
+	CodeAccountNotFound:   "account_not_found",
+	CodeAccountNotActive:  "account_not_active",
+	CodeOriginMismatch:    "origin_mismatch",
+	CodeNoAuthContext:     "no_auth_context",
+	CodeRateLimited:       "rate_limited",
+	CodePayloadTooLarge:   "payload_too_large",
+	CodeUnavailable:       "unavailable",
+	CodeUnreachable:       "unreachable",
+	CodeMalformedEnvelope: "malformed_envelope",
+	CodeBinaryBody:        "binary_body",
+}
+
+// String returns the code's name in snake case, e.g. "rate_limited".
+func (c Code) String() string {
+	if c >= 0 && int(c) < len(codeNames) {
+		return codeNames[c]
+	}
+	return "code_" + strconv.Itoa(int(c))
+}
+
+// Retryable reports whether a call that failed with this code may succeed
+// if sent again: true for CodeRateLimited, CodeUnavailable and
+// CodeUnreachable. IsRetryable(err) is CodeOf(err).Retryable().
+func (c Code) Retryable() bool {
+	return c == CodeRateLimited || c == CodeUnavailable || c == CodeUnreachable
+}
+
+// RetryableStatus is the module's one retry table, for the proxy's own
+// error statuses (*Error.StatusCode) and the upstream's statuses alike:
+// true for
+//
+//	408 Request Timeout, 429 Too Many Requests, 500 Internal Server Error,
+//	502 Bad Gateway, 503 Service Unavailable, 504 Gateway Timeout
+//
+// and false for every other status: 501 Not Implemented and the other 5xx
+// say the server cannot do this at all, and the other 4xx that the request
+// is wrong. 409 Conflict is not retried: Composio's generated clients
+// retry it on Composio's own API, where it means a lock timeout, but an
+// upstream 409 is a conflict (an edit race, an existing resource) that
+// sending the same request again does not resolve, and the proxy does not
+// document a 409 of its own. Middleware retry applies this table to
+// upstream responses, and IsRetryable and Error.Temporary to proxy errors;
+// connection failures to the proxy (ErrProxyUnreachable) are retryable
+// too. Only idempotent requests are retried (see package
+// middleware/retry).
+func RetryableStatus(code int) bool {
+	switch code {
+	case http.StatusRequestTimeout, http.StatusTooManyRequests,
+		http.StatusInternalServerError, http.StatusBadGateway,
+		http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+		return true
+	}
+	return false
+}
+
+// IsRetryable reports whether err, returned by a call through the
+// Transport (or through middleware or schemes.Transport), is worth
+// retrying: CodeOf(err).Retryable(). That is a proxy error whose status
+// RetryableStatus accepts (408, 429, 500, 502, 503, 504), or no reply at
+// all (ErrProxyUnreachable, or a connection failure: refused, reset,
+// unexpected EOF, network timeout). The caller's own cancellation or
+// deadline, a request refused before sending, a malformed envelope and
+// every other proxy error are not.
+func IsRetryable(err error) bool { return CodeOf(err).Retryable() }
+
+// CodeOf sorts err into a Code. It looks through wrapping (fmt.Errorf's
+// %w, *url.Error, errors.Join), outermost first, and returns the code of
+// the first error it recognises, so that a retry that ended with the
+// caller's cancellation is CodeCanceled even though the attempt before it
+// had failed otherwise. Errors it cannot place are CodeUnknown; nil is
+// CodeOK.
+func CodeOf(err error) Code {
+	if err == nil {
+		return CodeOK
+	}
+	if c := walkCode(err); c != CodeUnknown {
+		return c
+	}
+	// Connection failures from other RoundTrippers (direct mode, the
+	// binary download): not one of this package's errors.
+	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) ||
+		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) ||
+		errors.Is(err, syscall.EPIPE) {
+		return CodeUnreachable
+	}
+	var oe *net.OpError
+	if errors.As(err, &oe) {
+		return CodeUnreachable
+	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return CodeUnreachable
+	}
+	return CodeUnknown
+}
+
+// walkCode visits err and what it wraps, depth first, and returns the
+// code of the first error this package defines a code for.
+func walkCode(err error) Code {
+	if c := nodeCode(err); c != CodeUnknown {
+		return c
+	}
+	switch u := err.(type) {
+	case interface{ Unwrap() error }:
+		if next := u.Unwrap(); next != nil {
+			return walkCode(next)
+		}
+	case interface{ Unwrap() []error }:
+		for _, next := range u.Unwrap() {
+			if c := walkCode(next); c != CodeUnknown {
+				return c
+			}
+		}
+	}
+	return CodeUnknown
+}
+
+// is reports whether err itself (not what it wraps) is target.
+func is(err, target error) bool {
+	if err == target {
+		return true
+	}
+	x, ok := err.(interface{ Is(error) bool })
+	return ok && x.Is(target)
+}
+
+// nodeCode is the code of err itself, not of what it wraps.
+func nodeCode(err error) Code {
+	switch e := err.(type) {
+	case *Error:
+		return e.code()
+	case *ProxyUnreachableError:
+		return CodeUnreachable
+	case *url.Error:
+		return CodeUnknown // look inside
+	}
+	switch {
+	case is(err, context.Canceled):
+		return CodeCanceled
+	case is(err, context.DeadlineExceeded):
+		return CodeDeadlineExceeded
+	case is(err, ErrProxyUnreachable):
+		return CodeUnreachable
+	case is(err, ErrBodyTooLarge):
+		return CodePayloadTooLarge
+	case is(err, ErrNoAPIKey):
+		return CodeUnauthenticated
+	case is(err, ErrNoAuthContext):
+		return CodeNoAuthContext
+	case is(err, ErrMalformedEnvelope):
+		return CodeMalformedEnvelope
+	case is(err, ErrBinaryBody):
+		return CodeBinaryBody
+	case is(err, ErrUnsupportedMethod), is(err, ErrInvalidJSONBody), is(err, ErrBadRequest),
+		is(err, ErrNilRequest), is(err, credentials.ErrMissingField), is(err, credentials.ErrUnknownScheme):
+		return CodeInvalidRequest
+	}
+	return CodeUnknown
+}
+
+// code sorts a proxy error. The status decides whether it is retryable,
+// so that CodeOf(e).Retryable() == RetryableStatus(e.StatusCode) for every
+// e; the slug, or else the status, names the condition.
+func (e *Error) code() Code {
+	switch {
+	case e.StatusCode == http.StatusTooManyRequests:
+		return CodeRateLimited
+	case RetryableStatus(e.StatusCode):
+		return CodeUnavailable
+	}
+	switch e.Slug {
+	case SlugInvalidAPIKey:
+		return CodeUnauthenticated
+	case SlugConnectedAccountNotFound:
+		return CodeAccountNotFound
+	case SlugConnectedAccountNotActive:
+		return CodeAccountNotActive
+	case SlugOriginMismatch:
+		return CodeOriginMismatch
+	case SlugMissingAuthContext:
+		return CodeNoAuthContext
+	case SlugPayloadTooLarge:
+		return CodePayloadTooLarge
+	}
+	switch {
+	case e.StatusCode == http.StatusUnauthorized:
+		return CodeUnauthenticated
+	case e.StatusCode == http.StatusForbidden:
+		return CodePermissionDenied
+	case e.StatusCode == http.StatusRequestEntityTooLarge:
+		return CodePayloadTooLarge
+	case e.StatusCode >= 400 && e.StatusCode < 500, e.StatusCode == http.StatusNotImplemented:
+		return CodeInvalidRequest
+	}
+	return CodeUnknown
+}
+
+// ErrProxyUnreachable is matched (errors.Is) by every
+// *ProxyUnreachableError: the Transport got no reply from the proxy.
+var ErrProxyUnreachable = errors.New("composiohttp: proxy unreachable")
+
+// ProxyUnreachableError is a call that got no reply from the proxy: the
+// connection to it could not be made (refused, DNS, TLS) or broke before a
+// reply arrived (reset, EOF, timeout). Its text names the proxy's host, not
+// the upstream's, and says whether the upstream was reached. It matches
+// ErrProxyUnreachable, and errors.Is and errors.As reach its cause
+// (syscall.ECONNREFUSED, *net.OpError, *tls.CertificateVerificationError,
+// ...). A proxy that answered with an error status is an *Error instead.
+//
+// The caller's own cancellation or deadline is not wrapped: it stays
+// context.Canceled or context.DeadlineExceeded (CodeCanceled,
+// CodeDeadlineExceeded).
+type ProxyUnreachableError struct {
+	// Host is the proxy's host[:port], from Transport.BaseURL.
+	Host string
+	// Connected is false when the failure is known to have happened while
+	// connecting (dial, DNS, proxy CONNECT, TLS certificate or record):
+	// nothing was sent and the upstream was not reached. It is true
+	// otherwise: the connection broke after the request may have been
+	// written, so the proxy may have forwarded it upstream.
+	Connected bool
+	// Err is the cause, as the base RoundTripper returned it.
+	Err error
+}
+
+func (e *ProxyUnreachableError) Error() string {
+	if !e.Connected {
+		return "composiohttp: proxy " + e.Host + " unreachable, upstream not reached: " + e.Err.Error()
+	}
+	return "composiohttp: no reply from proxy " + e.Host + " (the upstream may have been reached): " + e.Err.Error()
+}
+
+// Is makes errors.Is(err, ErrProxyUnreachable) true.
+func (e *ProxyUnreachableError) Is(target error) bool { return target == ErrProxyUnreachable }
+
+// Unwrap returns the cause.
+func (e *ProxyUnreachableError) Unwrap() error { return e.Err }
+
+// proxyUnreachable wraps a failure of the base RoundTripper to call the
+// proxy at host, unless the caller's own context ended.
+func proxyUnreachable(ctx context.Context, host string, err error) error {
+	if ctx.Err() != nil {
+		return err
+	}
+	return &ProxyUnreachableError{Host: host, Connected: !failedToConnect(err), Err: err}
+}
+
+// failedToConnect reports whether err is known to have happened before a
+// connection to the proxy was made, so that nothing was sent.
+func failedToConnect(err error) bool {
+	var oe *net.OpError
+	if errors.As(err, &oe) && (oe.Op == "dial" || oe.Op == "proxyconnect") {
+		return true
+	}
+	var dns *net.DNSError
+	var cert *tls.CertificateVerificationError
+	var rec tls.RecordHeaderError
+	return errors.As(err, &dns) || errors.As(err, &cert) || errors.As(err, &rec)
+}
