@@ -120,6 +120,9 @@ func TestCallerCancellationIsNotUnreachable(t *testing.T) {
 			if IsRetryable(err) {
 				t.Errorf("IsRetryable(%v) = true", err)
 			}
+			if want := map[error]Code{context.Canceled: CodeCanceled, context.DeadlineExceeded: CodeDeadlineExceeded}[tc.want]; CodeOf(err) != want {
+				t.Errorf("CodeOf(%v) = %v, want %v", err, CodeOf(err), want)
+			}
 		})
 	}
 }

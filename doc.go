@@ -26,13 +26,23 @@
 //
 // # Errors
 //
+// CodeOf sorts any failure into a Code (bad API key, unknown or inactive
+// account, origin mismatch, rate limited, payload too large, proxy
+// unavailable or unreachable, ...), so that callers branch without
+// learning the types below; IsRetryable says whether sending the call again
+// may succeed, by one table (RetryableStatus: 408, 429, 500, 502, 503,
+// 504) for the proxy's statuses and the upstream's alike.
+//
 // A failure of the proxy itself is an *Error (errors.As works through
-// *url.Error), with Temporary reporting whether a retry may succeed. A
-// request refused before anything is sent matches a sentinel
-// (ErrUnsupportedMethod, ErrBodyTooLarge, ErrInvalidJSONBody, ErrNoAPIKey,
-// ErrNoAuthContext, ErrBadRequest). A reply that is not a valid envelope is
-// an *EnvelopeError; a binary body that cannot be fetched whole, a
-// *BinaryError from Read. No error carries the API key or a credential.
+// *url.Error), whose Slug is one of the Slug constants. No reply at all
+// from the proxy is a *ProxyUnreachableError (ErrProxyUnreachable) naming
+// the proxy's host. A request refused before anything is sent matches a
+// sentinel (ErrUnsupportedMethod, ErrBodyTooLarge, ErrInvalidJSONBody,
+// ErrNoAPIKey, ErrNoAuthContext, ErrBadRequest, ErrNilRequest);
+// errors.Is(err, ErrBodyTooLarge) also matches the proxy's own "too large"
+// replies. A reply that is not a valid envelope is an *EnvelopeError; a
+// binary body that cannot be fetched whole, a *BinaryError from Read. No
+// error carries the API key or a credential.
 //
 // # Tenants
 //

@@ -196,15 +196,20 @@ func NewClient(t *Transport) *http.Client {
 }
 
 // RoundTrip sends req through the proxy and returns the upstream's
-// response. It returns *Error when the proxy itself fails, and an error
+// response. It returns *Error when the proxy answers with an error, a
+// *ProxyUnreachableError when no reply arrives from it (unless the
+// request's context ended: then the context's error), and an error
 // matching one of the sentinels (ErrUnsupportedMethod, ErrBodyTooLarge,
-// ...) for a request it refuses before sending anything. It never modifies
-// req and always closes req.Body.
+// ...) for a request it refuses before sending anything; CodeOf sorts them
+// all. It never modifies req and always closes req.Body.
 //
 // A request goes through three stages, one file each: check (here) plans
 // the call, proxyRequest (encode.go) builds the envelope, and reply
 // (decode.go) turns the proxy's answer into the response.
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req == nil {
+		return nil, ErrNilRequest
+	}
 	// One owner of the caller's body, as in x/oauth2's Transport: this
 	// defer closes it on every path, until the proxy request, whose body
 	// closes it, is handed to Base.
@@ -238,7 +243,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	presp, err := c.base.RoundTrip(preq)
 	if err != nil {
 		preq.Body.Close() // Base should have; closing twice is harmless
-		return nil, err
+		return nil, proxyUnreachable(req.Context(), c.proxyURL.Host, err)
 	}
 	return t.reply(req, presp, &call, c, info)
 }
