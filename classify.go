@@ -297,9 +297,9 @@ func (e *Error) code() Code {
 // *ProxyUnreachableError: the Transport got no reply from the proxy.
 var ErrProxyUnreachable = errors.New("composiohttp: proxy unreachable")
 
-// ProxyUnreachableError is a call that got no reply from the proxy: the
-// connection to it could not be made (refused, DNS, TLS) or broke before a
-// reply arrived (reset, EOF, timeout). Its text names the proxy's host, not
+// ProxyUnreachableError is a call that got no complete reply from the
+// proxy: the connection to it could not be made (refused, DNS, TLS) or
+// broke before the whole reply arrived (reset, EOF, timeout). Its text names the proxy's host, not
 // the upstream's, and says whether the upstream was reached. It matches
 // ErrProxyUnreachable, and errors.Is and errors.As reach its cause
 // (syscall.ECONNREFUSED, *net.OpError, *tls.CertificateVerificationError,
@@ -325,7 +325,7 @@ func (e *ProxyUnreachableError) Error() string {
 	if !e.Connected {
 		return "composiohttp: proxy " + e.Host + " unreachable, upstream not reached: " + e.Err.Error()
 	}
-	return "composiohttp: no reply from proxy " + e.Host + " (the upstream may have been reached): " + e.Err.Error()
+	return "composiohttp: no complete reply from proxy " + e.Host + " (the upstream may have been reached): " + e.Err.Error()
 }
 
 // Is makes errors.Is(err, ErrProxyUnreachable) true.

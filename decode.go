@@ -50,10 +50,13 @@ func (t *Transport) reply(req *http.Request, presp *http.Response, cl *call, c *
 		return nil, perr
 	}
 	raw, err := readBody(presp.Body, presp.ContentLength, c.maxResp)
-	if errors.Is(err, ErrBodyTooLarge) {
+	switch {
+	case errors.Is(err, ErrBodyTooLarge):
 		return nil, envErr(-1, "reply larger than MaxResponseSize")
-	} else if err != nil {
-		return nil, err
+	case errors.Is(err, errBodyLength):
+		return nil, envErr(-1, "reply longer than its Content-Length")
+	case err != nil: // the connection broke off: no complete reply
+		return nil, proxyUnreachable(req.Context(), c.proxyURL.Host, err)
 	}
 	env, err := decodeEnvelope(raw)
 	if err != nil {

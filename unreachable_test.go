@@ -11,6 +11,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"testing/iotest"
 )
 
 // Issue 12.2: a dial failure read `Get "https://api.github.com/user": dial
@@ -118,5 +119,26 @@ func TestProxyUnreachableTLS(t *testing.T) {
 	var cert *tls.CertificateVerificationError
 	if !errors.As(err, &cert) || !errors.Is(err, ErrProxyUnreachable) || CodeOf(err) != CodeUnreachable {
 		t.Errorf("err = %v: cause, sentinel or code lost", err)
+	}
+}
+
+// A 200 reply whose body breaks off: no complete reply from the proxy,
+// named as such, retryable, the cause kept.
+func TestProxyReplyBrokenOff(t *testing.T) {
+	t.Parallel()
+	base := roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		r.Body.Close()
+		body := io.MultiReader(strings.NewReader(`{"status":200,"data":{"a":`), iotest.ErrReader(io.ErrUnexpectedEOF))
+		return &http.Response{StatusCode: 200, Header: http.Header{}, Body: io.NopCloser(body), ContentLength: -1}, nil
+	})
+	tr := &Transport{APIKey: "ak", BaseURL: "https://proxy.test", ConnectedAccountID: "ca_1", Base: base}
+	req, _ := http.NewRequest(http.MethodGet, "https://api.github.com/user", nil)
+	_, err := tr.RoundTrip(req)
+	var pu *ProxyUnreachableError
+	if !errors.As(err, &pu) || !pu.Connected || !strings.Contains(err.Error(), "proxy proxy.test") {
+		t.Fatalf("err = %v, want a *ProxyUnreachableError naming proxy.test, connected", err)
+	}
+	if !errors.Is(err, io.ErrUnexpectedEOF) || !IsRetryable(err) || CodeOf(err) != CodeUnreachable {
+		t.Errorf("err = %v: cause lost or not retryable", err)
 	}
 }
