@@ -55,7 +55,9 @@ type Error struct {
 	StatusCode int
 	// Code is Composio's numeric error code, when given.
 	Code int
-	// Slug names the error, e.g. "OriginMismatch", when given.
+	// Slug names the error, when given: one of the Slug constants (e.g.
+	// SlugOriginMismatch). CodeOf sorts the error by it, or by StatusCode
+	// when there is none.
 	Slug string
 	// Message is the human-readable message.
 	Message string

@@ -74,7 +74,10 @@
 // error.request_id: the caller's X-Request-Id if it sent one, else
 // "req_<n>". Error replies have the real shape,
 // {"error":{message, code, slug, status, request_id, suggested_fix, errors}},
-// with code 10000+status (10400 for a 400, 10404 for a 404, ...).
+// with code 10000+status (10400 for a 400, 10404 for a 404, ...); the
+// slugs are the root package's constants (composiohttp.SlugOriginMismatch,
+// ...), so that a test branches on them, or on composiohttp.CodeOf, as
+// production code does.
 //
 // Composio's organisation rate limit: every reply of an API path carries
 // X-RateLimit, X-RateLimit-Remaining and X-RateLimit-Window-Size ("600s").

@@ -68,9 +68,9 @@ type Fault struct {
 	// 502, 504), in the real error shape.
 	Status int
 	// Slug and Message of the error. Defaults: a slug for the status
-	// (RateLimitExceeded, InternalServerError, BadGateway,
-	// ServiceUnavailable, UpstreamTimeout, else the status text without
-	// spaces) and the status text.
+	// (composiohttp.SlugRateLimitExceeded, SlugInternalServerError,
+	// SlugBadGateway, SlugServiceUnavailable, SlugUpstreamTimeout, else
+	// the status text without spaces) and the status text.
 	Slug    string
 	Message string
 	// RetryAfter is sent as the Retry-After header (seconds or an HTTP
