@@ -3,6 +3,7 @@ package credentials
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -126,42 +127,61 @@ func redactRaw(key string, raw json.RawMessage) string {
 	return string(raw)
 }
 
-// redactNested returns the JSON object or array raw with the value of every
-// secret key (IsSecret), at any depth, replaced by Redacted unless it is ""
-// or null. Keys come out sorted. It decodes into any, which is slow and
-// allocates, but it runs only when a credential is printed or logged, never
-// on the wire path. Raw JSON that does not decode is shown as Redacted.
+// redactNested returns the JSON object or array raw redacted by
+// RedactJSON, or Redacted (quoted) when raw does not decode. It runs only
+// when a credential is printed or logged, never on the wire path.
 func redactNested(raw json.RawMessage) string {
+	out, err := RedactJSON(raw)
+	if err != nil {
+		return strconv.Quote(Redacted)
+	}
+	return string(out)
+}
+
+// RedactJSON returns the JSON text raw with the value of every secret key
+// (IsSecretParam), at any depth, replaced by Redacted unless it is "" or
+// null, as RedactValue does. Object keys come out sorted, numbers keep
+// their text, and HTML characters are not escaped. It fails, quoting
+// nothing of raw, when raw is not one valid JSON value. It decodes into
+// any, which allocates: it is for logs and printing, not for a hot path.
+func RedactJSON(raw []byte) ([]byte, error) {
 	d := json.NewDecoder(bytes.NewReader(raw))
 	d.UseNumber() // numbers keep their text
 	var v any
-	if d.Decode(&v) != nil {
-		return strconv.Quote(Redacted)
+	if err := d.Decode(&v); err != nil {
+		return nil, sanitize(err)
 	}
-	var b strings.Builder
+	if _, err := d.Token(); err != io.EOF {
+		return nil, errors.New("credentials: more than one JSON value")
+	}
+	var b bytes.Buffer
 	e := json.NewEncoder(&b)
 	e.SetEscapeHTML(false)
-	if e.Encode(redactAny(v)) != nil {
-		return strconv.Quote(Redacted)
+	if err := e.Encode(RedactValue(v)); err != nil {
+		return nil, err
 	}
-	return strings.TrimSuffix(b.String(), "\n")
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
 }
 
-// redactAny redacts the secrets of a value decoded by encoding/json, in
-// place, and returns it.
-func redactAny(v any) any {
+// RedactValue redacts a value decoded by encoding/json (maps, slices and
+// scalars), in place, and returns it: the value of every object key that
+// IsSecretParam reports, at any depth, becomes Redacted unless it is "" or
+// null (an empty secret shows that it is empty). It is the one JSON
+// redactor of the module: credentials' printing, the logging middleware's
+// bodies and the fake's records all use it.
+func RedactValue(v any) any {
 	switch v := v.(type) {
 	case map[string]any:
 		for k, e := range v {
-			if IsSecret(k) && e != nil && e != "" {
+			if IsSecretParam(k) && e != nil && e != "" {
 				v[k] = Redacted
 			} else {
-				v[k] = redactAny(e)
+				v[k] = RedactValue(e)
 			}
 		}
 	case []any:
 		for i, e := range v {
-			v[i] = redactAny(e)
+			v[i] = RedactValue(e)
 		}
 	}
 	return v

@@ -1,0 +1,453 @@
+package redactcheck_test
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/json"
+	"encoding/pem"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"io"
+	"io/fs"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/composiohttp/composiohttp"
+	"github.com/composiohttp/composiohttp/credentials"
+	"github.com/composiohttp/composiohttp/internal/redactcheck"
+	"github.com/composiohttp/composiohttp/middleware"
+	"github.com/composiohttp/composiohttp/middleware/cache"
+	"github.com/composiohttp/composiohttp/middleware/cache/rediscache"
+	"github.com/composiohttp/composiohttp/middleware/logging"
+	"github.com/composiohttp/composiohttp/middleware/otelproxy"
+	"github.com/composiohttp/composiohttp/middleware/ratelimit"
+	"github.com/composiohttp/composiohttp/middleware/ratelimit/redislimit"
+	"github.com/composiohttp/composiohttp/middleware/retry"
+	"github.com/composiohttp/composiohttp/schemes"
+	"github.com/composiohttp/composiohttp/testutil"
+	"github.com/go-redis/redis_rate/v10"
+	"github.com/redis/go-redis/v9"
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// sample is one value to print, and the secrets it holds.
+type sample struct {
+	name    string
+	v       any
+	secrets []string
+}
+
+// entry registers an exported type: samples holding secrets of every
+// kind the type can hold, or, for a type that holds no secret, the
+// reason why.
+type entry struct {
+	samples  func(t *testing.T) []sample
+	noSecret string
+}
+
+// Secrets planted in the samples.
+const (
+	apiKey     = "ak_SECRET_apikey_1"
+	userAPIKey = "uak_SECRET_userkey_1"
+	hdrSecret  = "SECRET_custom_header_1"
+	accessTok  = "SECRET_access_token_1"
+	refreshTok = "SECRET_refresh_token_1"
+	clientSec  = "SECRET_client_secret_1"
+	password   = "SECRET_password_1"
+	redisPass  = "SECRET_redis_password_1"
+	newTok     = "SECRET_refreshed_token_1"
+	ghTok      = "SECRET_installation_token_1"
+	googTok    = "SECRET_google_token_1"
+	consumerS  = "SECRET_consumer_secret_1"
+)
+
+var connSecrets = []string{accessTok, refreshTok, clientSec, password}
+
+func conn() *credentials.Connection {
+	return &credentials.Connection{AuthScheme: credentials.OAuth2, ToolkitSlug: "github", Val: credentials.Val{
+		AccessToken: accessTok, RefreshToken: refreshTok, ClientID: "client-id", ClientSecret: clientSec,
+		Password: password, BaseURL: "https://api.github.com",
+	}}
+}
+
+var connJSON = func() string {
+	b, err := credentials.MarshalWire(conn())
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
+}()
+
+// stub answers every request 200 with an empty JSON object.
+type stub struct{}
+
+func (stub) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.Body != nil {
+		r.Body.Close()
+	}
+	return &http.Response{StatusCode: 200, Header: http.Header{"Content-Type": {"application/json"}},
+		Body: io.NopCloser(strings.NewReader(`{"status":200,"data":{}}`)), Request: r}, nil
+}
+
+// proxyTransport is a Transport holding every kind of secret, used once
+// so that its derived configuration exists.
+func proxyTransport(t *testing.T) *composiohttp.Transport {
+	tr := &composiohttp.Transport{
+		APIKey: apiKey, BaseURL: "https://backend.example.com", ConnectedAccountID: "ca_1",
+		Connection: conn(), Header: http.Header{"X-Custom-Auth": {hdrSecret}}, Base: stub{},
+	}
+	req, _ := http.NewRequest("GET", "https://api.github.com/user", nil)
+	resp, err := tr.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return tr
+}
+
+var transportSecrets = append([]string{apiKey, hdrSecret}, connSecrets...)
+
+// tokenServer answers every token request with access_token tok.
+func tokenServer(t *testing.T, tok string) *httptest.Server {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"access_token":"`+tok+`","token":"`+tok+`","token_type":"Bearer","expires_in":3600,"expires_at":"2999-01-01T00:00:00Z"}`)
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func rsaPEM(t *testing.T) string {
+	k, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(k)}))
+}
+
+// apply runs a's Apply once so that its cache holds a token.
+func apply(t *testing.T, a schemes.Adapter, c *credentials.Connection) {
+	req, _ := http.NewRequest("GET", "https://example.com/", nil)
+	if err := a.Apply(context.Background(), c, req); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func redisClient(t *testing.T) *redis.Client {
+	c := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", Password: redisPass})
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+func noSecret(reason string) entry { return entry{noSecret: reason} }
+
+// registry lists every exported type of the module by package path
+// relative to the module root ("." for the root package).
+var registry = map[string]entry{
+	// Root package.
+	"./Transport": {samples: func(t *testing.T) []sample {
+		tr := proxyTransport(t)
+		return []sample{
+			{"*Transport", tr, transportSecrets},
+			{"*http.Client holding it", &http.Client{Transport: tr}, transportSecrets},
+			{"a struct holding it", struct{ T *composiohttp.Transport }{tr}, transportSecrets},
+			{"user key", &composiohttp.Transport{APIKey: userAPIKey}, []string{userAPIKey}},
+		}
+	}},
+	"./CallInfo":      noSecret("request id, statuses, counts, durations"),
+	"./Error":         noSecret("the proxy's error reply; echoed secrets are redacted before it is built (issue 8.4)"),
+	"./EnvelopeError": noSecret("a reason and an offset, never reply bytes"),
+	"./BinaryError":   noSecret("sizes and a status; the signed URL is not kept"),
+	"./ProxyRequest": {samples: func(*testing.T) []sample {
+		return []sample{{"ProxyRequest", composiohttp.ProxyRequest{Endpoint: "https://api.github.com/user", Method: "GET",
+			CustomConnectionData: conn()}, connSecrets}}
+	}},
+	"./BinaryBody":    noSecret("a request body (upstream data, not a credential) or its URL"),
+	"./Parameter":     noSecret("one header or query value of the caller's request, as sent on the wire"),
+	"./ProxyResponse": noSecret("the upstream's reply"),
+	"./BinaryData":    noSecret("where the upstream's reply is stored"),
+	"./ErrorResponse": noSecret("the proxy's error reply; see Error"),
+	"./ErrorBody":     noSecret("the proxy's error reply; see Error"),
+
+	// credentials.
+	"credentials/Connection": {samples: func(*testing.T) []sample {
+		c := conn()
+		return []sample{{"Connection", *c, connSecrets}, {"*Connection", c, connSecrets}}
+	}},
+	"credentials/Val": {samples: func(*testing.T) []sample {
+		c := conn()
+		return []sample{{"Val", c.Val, connSecrets}, {"*Val", &c.Val, connSecrets}}
+	}},
+	"credentials/Scheme":             noSecret("a scheme name"),
+	"credentials/MissingFieldError":  noSecret("names a field, never its value"),
+	"credentials/UnknownSchemeError": noSecret("names a scheme"),
+	"credentials/Source": {samples: func(t *testing.T) []sample {
+		ctx := context.Background()
+		path := filepath.Join(t.TempDir(), "conn.json")
+		if err := os.WriteFile(path, []byte(connJSON), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		file := credentials.FileSource(path)
+		env := credentials.EnvSource("REDACTCHECK_CONN")
+		caching := credentials.CachingSource(file)
+		static := credentials.StaticSource(conn())
+		for _, s := range []credentials.Source{file, env, caching, static} {
+			if _, err := s.Connection(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return []sample{
+			{"FileSource", file, connSecrets}, {"EnvSource", env, connSecrets},
+			{"CachingSource", caching, connSecrets}, {"StaticSource", static, connSecrets},
+			{"schemes.Transport with Source", schemes.Transport{Source: caching}, connSecrets},
+		}
+	}},
+
+	// schemes.
+	"schemes/Transport": {samples: func(t *testing.T) []sample {
+		tr := schemes.Transport{Connection: conn()}
+		return []sample{{"Transport", tr, connSecrets}, {"*Transport", &tr, connSecrets}}
+	}},
+	"schemes/OAuth2": {samples: func(t *testing.T) []sample {
+		srv := tokenServer(t, newTok)
+		a := &schemes.OAuth2{TokenURL: srv.URL, HTTPClient: srv.Client()}
+		c := conn()
+		c.Val.ExpiresAt = "2000-01-01T00:00:00Z"
+		apply(t, a, c)
+		return []sample{{"*OAuth2 after a refresh", a, []string{newTok}}}
+	}},
+	"schemes/GitHubApp": {samples: func(t *testing.T) []sample {
+		srv := tokenServer(t, ghTok)
+		a := &schemes.GitHubApp{BaseURL: srv.URL, HTTPClient: srv.Client()}
+		apply(t, a, &credentials.Connection{AuthScheme: credentials.ServiceAccount, ToolkitSlug: "github",
+			Val: credentials.Val{ApplicationID: "1", InstallationID: "2", PrivateKey: rsaPEM(t)}})
+		return []sample{{"*GitHubApp after an exchange", a, []string{ghTok}}}
+	}},
+	"schemes/GoogleServiceAccount": {samples: func(t *testing.T) []sample {
+		srv := tokenServer(t, googTok)
+		a := &schemes.GoogleServiceAccount{TokenURL: srv.URL, HTTPClient: srv.Client()}
+		key, _ := json.Marshal(map[string]string{"type": "service_account", "client_email": "sa@example.iam.gserviceaccount.com",
+			"private_key": rsaPEM(t), "private_key_id": "kid", "token_uri": srv.URL})
+		apply(t, a, &credentials.Connection{AuthScheme: credentials.GoogleServiceAccount, Val: credentials.Val{CredentialsJSON: string(key)}})
+		return []sample{{"*GoogleServiceAccount after an exchange", a, []string{googTok}}}
+	}},
+	"schemes/OAuth1": {samples: func(*testing.T) []sample {
+		a := schemes.OAuth1{ConsumerKey: "ck", ConsumerSecret: consumerS}
+		return []sample{{"OAuth1", a, []string{consumerS}}, {"*OAuth1", &a, []string{consumerS}}}
+	}},
+	"schemes/TokenError": {samples: func(t *testing.T) []sample {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(400)
+			io.WriteString(w, `{"error":"invalid_grant","error_description":"refresh token `+refreshTok+` revoked"}`)
+		}))
+		t.Cleanup(srv.Close)
+		c := conn()
+		c.Val.ExpiresAt = "2000-01-01T00:00:00Z"
+		req, _ := http.NewRequest("GET", "https://example.com/", nil)
+		err := (&schemes.OAuth2{TokenURL: srv.URL, HTTPClient: srv.Client()}).Apply(context.Background(), c, req)
+		if err == nil {
+			t.Fatal("refresh did not fail")
+		}
+		return []sample{{"TokenError", err, connSecrets}}
+	}},
+	"schemes/Registry": {samples: func(t *testing.T) []sample {
+		srv := tokenServer(t, newTok)
+		a := &schemes.OAuth2{TokenURL: srv.URL, HTTPClient: srv.Client()}
+		c := conn()
+		c.Val.ExpiresAt = "2000-01-01T00:00:00Z"
+		apply(t, a, c)
+		reg := schemes.NewRegistry()
+		reg.Register(credentials.OAuth2, a)
+		reg.Register(credentials.OAuth1, &schemes.OAuth1{ConsumerSecret: consumerS})
+		return []sample{{"*Registry", reg, []string{newTok, consumerS}}}
+	}},
+	"schemes/NoAuth":              noSecret("no fields"),
+	"schemes/Bearer":              noSecret("no fields"),
+	"schemes/Basic":               noSecret("no fields"),
+	"schemes/BasicWithJWT":        noSecret("no fields"),
+	"schemes/APIKey":              noSecret("a toolkit registry"),
+	"schemes/Placement":           noSecret("where a key goes, not the key"),
+	"schemes/FieldPlacement":      noSecret("where a field goes, not its value"),
+	"schemes/Toolkit":             noSecret("toolkit metadata: URLs and placements"),
+	"schemes/ToolkitRegistry":     noSecret("toolkit metadata"),
+	"schemes/UnknownToolkitError": noSecret("a toolkit slug"),
+	"schemes/UnknownSchemeError":  noSecret("a scheme name"),
+	"schemes/MissingFieldError":   noSecret("names a field, never its value"),
+
+	// middleware: each wraps a Transport holding secrets.
+	"middleware/Middleware": {samples: func(t *testing.T) []sample {
+		tr := proxyTransport(t)
+		return []sample{
+			{"logging", logging.New(tr), transportSecrets},
+			{"otelproxy", otelproxy.New(tr), transportSecrets},
+			{"cache", cache.New(tr), transportSecrets},
+			{"retry", retry.New(tr), transportSecrets},
+			{"ratelimit", ratelimit.New(tr, ratelimit.NewLocal(1, 1)), transportSecrets},
+			{"Chain", middleware.Chain(tr, logging.Middleware(), retry.Middleware()), transportSecrets},
+		}
+	}},
+	"middleware/ratelimit/LimitError": noSecret("an account id and a wait"),
+	"middleware/ratelimit/Local":      noSecret("rates and per-key buckets"),
+	"middleware/retry/Event":          noSecret("attempt counts, statuses and errors of the layers below"),
+	"middleware/cache/MemoryStore":    noSecret("cached upstream responses under hashed keys"),
+	"middleware/cache/rediscache/Store": {samples: func(t *testing.T) []sample {
+		s := rediscache.New(redisClient(t))
+		return []sample{{"*Store", s, []string{redisPass}}, {"Store", *s, []string{redisPass}}}
+	}},
+	"middleware/ratelimit/redislimit/Limiter": {samples: func(t *testing.T) []sample {
+		l := redislimit.New(redisClient(t), redislimitLimit)
+		return []sample{{"*Limiter", l, []string{redisPass}}}
+	}},
+
+	// testutil.
+	"testutil/Server": {samples: func(t *testing.T) []sample {
+		srv := testutil.NewServer(t, testutil.WithAPIKey(apiKey), testutil.WithUserAPIKey(userAPIKey))
+		srv.AddAccount(testutil.Account{ID: "ca_1", Toolkit: "github", AuthScheme: credentials.OAuth2, Val: conn().Val,
+			Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "{}") })})
+		tr := srv.Transport()
+		tr.ConnectedAccountID = "ca_1"
+		req, _ := http.NewRequest("GET", "https://api.github.com/user", nil)
+		if resp, err := tr.RoundTrip(req); err == nil {
+			resp.Body.Close()
+		}
+		secrets := append([]string{apiKey, userAPIKey}, connSecrets...)
+		return []sample{{"*Server", srv, secrets}, {"Requests()", srv.Requests(), secrets}}
+	}},
+	"testutil/Account": {samples: func(*testing.T) []sample {
+		a := testutil.Account{ID: "ca_1", AuthScheme: credentials.OAuth2, Val: conn().Val}
+		return []sample{{"Account", a, connSecrets}, {"*Account", &a, connSecrets}}
+	}},
+	"testutil/Recorded": {samples: func(*testing.T) []sample {
+		r := testutil.Recorded{Envelope: composiohttp.ProxyRequest{CustomConnectionData: conn()},
+			Body: []byte(`{"custom_connection_data":` + connJSON + `}`)}
+		return []sample{{"Recorded", r, connSecrets}, {"*Recorded", &r, connSecrets}}
+	}},
+	"testutil/Fault": noSecret("a scripted proxy error"),
+
+	// internal.
+	"internal/jsonscan/Error": noSecret("a reason and an offset, never the input"),
+	"internal/benchcpu/Named": noSecret("a benchmark name and its RoundTripper"),
+	"testutil/Download":       noSecret("a blob id and redacted headers"),
+}
+
+// notImportable are packages whose exported types no other package can
+// use, with the reason.
+var notImportable = map[string]string{
+	"examples/internal/fakegithub": "internal to examples/ (a fake upstream holding no credentials)",
+}
+
+// exportedTypes returns "dir/Name" for every exported type of every
+// non-main package of the module (dir relative to the module root, "."
+// for the root), except interfaces and function types, which hold no
+// data themselves.
+func exportedTypes(t *testing.T) []string {
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(root, "go.mod")); err != nil {
+		t.Fatal("module root not found:", err)
+	}
+	var out []string
+	fset := token.NewFileSet()
+	err = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			if n := d.Name(); path != root && (n == "testdata" || strings.HasPrefix(n, ".") || strings.HasPrefix(n, "_")) {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+			return nil
+		}
+		f, err := parser.ParseFile(fset, path, nil, parser.SkipObjectResolution)
+		if err != nil {
+			return err
+		}
+		if f.Name.Name == "main" {
+			return nil
+		}
+		dir, _ := filepath.Rel(root, filepath.Dir(path))
+		dir = filepath.ToSlash(dir)
+		if _, ok := notImportable[dir]; ok {
+			return nil
+		}
+		for _, decl := range f.Decls {
+			g, ok := decl.(*ast.GenDecl)
+			if !ok || g.Tok != token.TYPE {
+				continue
+			}
+			for _, s := range g.Specs {
+				ts := s.(*ast.TypeSpec)
+				if !ts.Name.IsExported() {
+					continue
+				}
+				switch ts.Type.(type) {
+				case *ast.InterfaceType, *ast.FuncType:
+					if _, ok := registry[dir+"/"+ts.Name.Name]; !ok {
+						continue
+					}
+				}
+				out = append(out, dir+"/"+ts.Name.Name)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// TestEveryExportedTypeRegistered fails when an exported type is added
+// without a registry entry, or an entry names a type that is gone.
+func TestEveryExportedTypeRegistered(t *testing.T) {
+	t.Parallel()
+	types := exportedTypes(t)
+	for _, name := range types {
+		if _, ok := registry[name]; !ok {
+			t.Errorf("exported type %s is not in internal/redactcheck's registry: add samples holding every kind of secret it can hold (printed redacted under %v, slog and json.Marshal), or noSecret(reason)", name, redactcheck.Verbs)
+		}
+	}
+	for name := range registry {
+		if !slices.Contains(types, name) {
+			t.Errorf("registry entry %s names no exported type: remove it", name)
+		}
+	}
+}
+
+// TestNoSecretShown prints every sample every way and looks for its
+// secrets.
+func TestNoSecretShown(t *testing.T) {
+	t.Setenv("REDACTCHECK_CONN", connJSON)
+	for name, e := range registry {
+		if e.samples == nil {
+			if e.noSecret == "" {
+				t.Errorf("%s: an entry needs samples or a reason", name)
+			}
+			continue
+		}
+		t.Run(name, func(t *testing.T) {
+			for _, s := range e.samples(t) {
+				t.Run(s.name, func(t *testing.T) { redactcheck.Check(t, s.v, s.secrets...) })
+			}
+		})
+	}
+}
+
+var redislimitLimit = redis_rate.PerSecond(1)
