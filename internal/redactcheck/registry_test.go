@@ -336,9 +336,10 @@ var registry = map[string]entry{
 	"testutil/Fault": noSecret("a scripted proxy error"),
 
 	// internal.
-	"internal/jsonscan/Error": noSecret("a reason and an offset, never the input"),
-	"internal/benchcpu/Named": noSecret("a benchmark name and its RoundTripper"),
-	"testutil/Download":       noSecret("a blob id and redacted headers"),
+	"internal/jsonscan/Error":   noSecret("a reason and an offset, never the input"),
+	"internal/benchcpu/Named":   noSecret("a benchmark name and its RoundTripper"),
+	"internal/redistest/Server": noSecret("a private redis-server (no password) for tests"),
+	"testutil/Download":         noSecret("a blob id and redacted headers"),
 }
 
 // notImportable are packages whose exported types no other package can
