@@ -25,6 +25,7 @@ import (
 	"github.com/composiohttp/composiohttp/internal/redactcheck"
 	"github.com/composiohttp/composiohttp/middleware"
 	"github.com/composiohttp/composiohttp/middleware/breaker"
+	"github.com/composiohttp/composiohttp/middleware/breaker/redisbreaker"
 	"github.com/composiohttp/composiohttp/middleware/cache"
 	"github.com/composiohttp/composiohttp/middleware/cache/rediscache"
 	"github.com/composiohttp/composiohttp/middleware/logging"
@@ -34,6 +35,7 @@ import (
 	"github.com/composiohttp/composiohttp/middleware/retry"
 	"github.com/composiohttp/composiohttp/schemes"
 	"github.com/composiohttp/composiohttp/testutil"
+	"github.com/composiohttp/composiohttp/testutil/vcr"
 	"github.com/go-redis/redis_rate/v10"
 	"github.com/redis/go-redis/v9"
 	"go.uber.org/goleak"
@@ -173,12 +175,13 @@ var registry = map[string]entry{
 		return []sample{{"ProxyRequest", composiohttp.ProxyRequest{Endpoint: "https://api.github.com/user", Method: "GET",
 			CustomConnectionData: conn()}, connSecrets}}
 	}},
-	"./BinaryBody":    noSecret("a request body (upstream data, not a credential) or its URL"),
-	"./Parameter":     noSecret("one header or query value of the caller's request, as sent on the wire"),
-	"./ProxyResponse": noSecret("the upstream's reply"),
-	"./BinaryData":    noSecret("where the upstream's reply is stored"),
-	"./ErrorResponse": noSecret("the proxy's error reply; see Error"),
-	"./ErrorBody":     noSecret("the proxy's error reply; see Error"),
+	"./ProxyUnreachableError": noSecret("the proxy's host and the base RoundTripper's error"),
+	"./BinaryBody":            noSecret("a request body (upstream data, not a credential) or its URL"),
+	"./Parameter":             noSecret("one header or query value of the caller's request, as sent on the wire"),
+	"./ProxyResponse":         noSecret("the upstream's reply"),
+	"./BinaryData":            noSecret("where the upstream's reply is stored"),
+	"./ErrorResponse":         noSecret("the proxy's error reply; see Error"),
+	"./ErrorBody":             noSecret("the proxy's error reply; see Error"),
 
 	// credentials.
 	"credentials/Connection": {samples: func(*testing.T) []sample {
@@ -299,10 +302,14 @@ var registry = map[string]entry{
 			{"Chain", middleware.Chain(tr, logging.Middleware(), retry.Middleware()), transportSecrets},
 		}
 	}},
-	"middleware/breaker/Counts":       noSecret("gobreaker's counters"),
-	"middleware/breaker/State":        noSecret("gobreaker's state number"),
-	"middleware/breaker/Settings":     noSecret("thresholds and durations"),
-	"middleware/breaker/Local":        noSecret("breakers per key (a host or an account id)"),
+	"middleware/breaker/Counts":   noSecret("gobreaker's counters"),
+	"middleware/breaker/State":    noSecret("gobreaker's state number"),
+	"middleware/breaker/Settings": noSecret("thresholds and durations"),
+	"middleware/breaker/Local":    noSecret("breakers per key (a host or an account id)"),
+	"middleware/breaker/redisbreaker/Group": {samples: func(t *testing.T) []sample {
+		g := &redisbreaker.Group{Client: redisClient(t)}
+		return []sample{{"*Group", g, []string{redisPass}}}
+	}},
 	"middleware/breaker/OpenError":    noSecret("a breaker key (a host or an account id) and a time"),
 	"middleware/ratelimit/LimitError": noSecret("an account id and a wait"),
 	"middleware/ratelimit/Local":      noSecret("rates and per-key buckets"),
@@ -341,6 +348,18 @@ var registry = map[string]entry{
 		return []sample{{"Recorded", r, connSecrets}, {"*Recorded", &r, connSecrets}}
 	}},
 	"testutil/Fault": noSecret("a scripted proxy error"),
+	"testutil/vcr/Recorder": {samples: func(t *testing.T) []sample {
+		dir := t.TempDir()
+		r, err := vcr.New(filepath.Join(dir, "cassette"), vcr.WithMode(vcr.ModeRecordOnly),
+			vcr.WithSecrets(apiKey, accessTok), vcr.WithRealTransport(proxyTransport(t)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { r.Stop() })
+		return []sample{{"*Recorder", r, transportSecrets}}
+	}},
+	"testutil/vcr/MismatchError": noSecret("descriptions scrubbed as the cassette is"),
+	"testutil/vcr/Mode":          noSecret("go-vcr's mode number"),
 
 	// internal.
 	"internal/jsonscan/Error":   noSecret("a reason and an offset, never the input"),
@@ -350,8 +369,9 @@ var registry = map[string]entry{
 }
 
 // notImportable are packages whose exported types no other package can
-// use, with the reason.
+// use, or that are programs' own helpers, with the reason.
 var notImportable = map[string]string{
+	"examples/recorded":            "an example's own summary of a repository (no credentials)",
 	"examples/internal/fakegithub": "internal to examples/ (a fake upstream holding no credentials)",
 }
 
