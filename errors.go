@@ -33,9 +33,10 @@ var (
 	// ErrBadRequest: the request cannot be expressed as a proxy call
 	// (nil URL, invalid connection, bad configuration).
 	ErrBadRequest = errors.New("composiohttp: invalid request")
-	// ErrNilRequest: RoundTrip was given a nil *http.Request. The
-	// middleware packages return it too (retry.ErrNilRequest and
-	// ratelimit.ErrNilRequest are this error).
+	// ErrNilRequest: RoundTrip was given a nil *http.Request. Every
+	// RoundTripper of the module returns this same error for it
+	// (retry.ErrNilRequest, ratelimit.ErrNilRequest and
+	// breaker.ErrNilRequest are this error; schemes.Transport returns it).
 	ErrNilRequest = errors.New("composiohttp: nil request")
 
 	// ErrMalformedEnvelope: the proxy's 200 reply is not a valid

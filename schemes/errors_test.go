@@ -72,3 +72,18 @@ func TestErrorsAreDefinedOnce(t *testing.T) {
 		t.Errorf("CodeOf(oauth1 too large) = %v", code)
 	}
 }
+
+// A nil request is composiohttp.ErrNilRequest, as for every RoundTripper
+// of the module, not a panic.
+func TestTransportNilRequest(t *testing.T) {
+	t.Parallel()
+	defer func() {
+		if r := recover(); r != nil {
+			t.Fatalf("RoundTrip(nil) panicked: %v", r)
+		}
+	}()
+	tr := &schemes.Transport{Connection: &credentials.Connection{AuthScheme: credentials.BearerToken, Val: credentials.Val{Token: "t"}}}
+	if _, err := tr.RoundTrip(nil); !errors.Is(err, composiohttp.ErrNilRequest) {
+		t.Fatalf("RoundTrip(nil) = %v, want composiohttp.ErrNilRequest", err)
+	}
+}

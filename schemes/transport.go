@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/composiohttp/composiohttp"
 	"github.com/composiohttp/composiohttp/credentials"
 )
 
@@ -59,6 +60,9 @@ type Transport struct {
 
 // RoundTrip implements http.RoundTripper.
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req == nil {
+		return nil, composiohttp.ErrNilRequest
+	}
 	// One owner of the caller's body, as in x/oauth2's Transport: this
 	// defer closes body on every path until the request is handed to
 	// Base. body is req.Body, or the body an adapter put in its place

@@ -274,8 +274,9 @@ type transport struct {
 	group    Group
 }
 
-// ErrNilRequest is returned for a nil request.
-var ErrNilRequest = errors.New("breaker: nil request")
+// ErrNilRequest is returned for a nil request. It is
+// composiohttp.ErrNilRequest.
+var ErrNilRequest = composiohttp.ErrNilRequest
 
 // Unwrap returns the RoundTripper the breaker wraps.
 func (t *transport) Unwrap() http.RoundTripper { return t.next }

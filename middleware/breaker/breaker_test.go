@@ -373,7 +373,7 @@ func TestContract(t *testing.T) {
 			t.Errorf("body closed %d times", body.closed.Load())
 		}
 	}
-	if _, err := rt.RoundTrip(nil); !errors.Is(err, breaker.ErrNilRequest) {
+	if _, err := rt.RoundTrip(nil); !errors.Is(err, breaker.ErrNilRequest) || !errors.Is(err, composiohttp.ErrNilRequest) {
 		t.Errorf("nil request: %v", err)
 	}
 	ok := breaker.New(roundTripFunc(func(r *http.Request) (*http.Response, error) {
