@@ -44,6 +44,7 @@ func (t *Transport) reply(req *http.Request, presp *http.Response, cl *call, c *
 			}
 		}
 		perr := parseProxyError(presp.StatusCode, presp.Header, raw, t.clock())
+		scrubEchoes(perr, c, cl.conn)
 		if info != nil {
 			info.RequestID = perr.RequestID
 		}

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/composiohttp/composiohttp/credentials"
 	"golang.org/x/oauth2"
 )
 
@@ -156,8 +157,9 @@ func (c *tokenCache) entry(key string) *tokenEntry {
 }
 
 // TokenError reports a failed token exchange or refresh. It carries the
-// HTTP status and the endpoint's error code or message, never a token or
-// a secret; Unwrap gives the underlying error (an *oauth2.RetrieveError
+// HTTP status and the endpoint's error code or message, with every secret
+// the exchange sent that it quotes (a refresh token, a client secret, an
+// app JWT) replaced by credentials.Redacted; Unwrap gives the underlying error (an *oauth2.RetrieveError
 // for OAuth 2 exchanges, whose Body may hold the endpoint's raw reply).
 type TokenError struct {
 	// Scheme is the auth scheme whose exchange failed.
@@ -192,15 +194,16 @@ func (e *TokenError) Error() string {
 func (e *TokenError) Unwrap() error { return e.Err }
 
 // oauth2Error turns an error of x/oauth2 into a *TokenError without its
-// response body.
-func oauth2Error(scheme string, err error) error {
+// response body, its code scrubbed of secrets (see credentials.Scrub): the
+// endpoint may quote what it was sent.
+func oauth2Error(scheme string, err error, secrets ...string) error {
 	te := &TokenError{Scheme: scheme, Err: err}
 	var re *oauth2.RetrieveError
 	if errors.As(err, &re) {
 		if re.Response != nil {
 			te.StatusCode = re.Response.StatusCode
 		}
-		te.Code = re.ErrorCode
+		te.Code = credentials.Scrub(re.ErrorCode, secrets...)
 	}
 	return te
 }

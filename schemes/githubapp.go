@@ -133,7 +133,10 @@ func (a *GitHubApp) exchange(ctx context.Context, c *credentials.Connection, api
 	}
 	jerr := json.Unmarshal(body, &out)
 	if resp.StatusCode/100 != 2 || jerr != nil || out.Token == "" {
-		return "", time.Time{}, &TokenError{Scheme: scheme, StatusCode: resp.StatusCode, Code: out.Message,
+		// GitHub may quote what it was sent: scrub the app JWT and the
+		// connection's secrets from its message.
+		code := credentials.Scrub(out.Message, append(v.SecretValues(), signed)...)
+		return "", time.Time{}, &TokenError{Scheme: scheme, StatusCode: resp.StatusCode, Code: code,
 			Err: errors.New("installation token request rejected")}
 	}
 	if out.ExpiresAt.IsZero() {

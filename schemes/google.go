@@ -73,7 +73,7 @@ func (a *GoogleServiceAccount) Apply(ctx context.Context, c *credentials.Connect
 		}
 		t, err := cfg.TokenSource(context.WithValue(ctx, oauth2.HTTPClient, client)).Token()
 		if err != nil {
-			return nil, oauth2Error("GOOGLE_SERVICE_ACCOUNT", err)
+			return nil, oauth2Error("GOOGLE_SERVICE_ACCOUNT", err, c.Val.SecretValues()...)
 		}
 		return t, nil
 	})

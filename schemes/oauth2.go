@@ -114,7 +114,7 @@ func (a *OAuth2) refresh(ctx context.Context, c *credentials.Connection, tokenUR
 		t, err := cfg.TokenSource(context.WithValue(ctx, oauth2.HTTPClient, clientOr(a.HTTPClient)),
 			&oauth2.Token{RefreshToken: rt}).Token()
 		if err != nil {
-			return nil, oauth2Error(scheme, err)
+			return nil, oauth2Error(scheme, err, append(c.Val.SecretValues(), rt)...)
 		}
 		if t.ExpiresIn > 0 { // expiry by a.Now's clock, not x/oauth2's
 			t.Expiry = start.Add(time.Duration(t.ExpiresIn) * time.Second)
