@@ -68,8 +68,13 @@ type Error struct {
 	SuggestedFix string
 	// Errors lists details, e.g. validation failures.
 	Errors []string
-	// RetryAfter is the wait the proxy asked for (Retry-After), or 0.
+	// RetryAfter is the wait the proxy asked for (retry-after-ms, else
+	// Retry-After; see RetryAfterHeader), or 0.
 	RetryAfter time.Duration
+	// ShouldRetry is the proxy's x-should-retry header, when it sent
+	// "true" or "false" (nil otherwise): its explicit word on retrying,
+	// which middleware/retry obeys before its own rules.
+	ShouldRetry *bool
 }
 
 func (e *Error) Error() string {
@@ -215,7 +220,10 @@ func parseProxyError(status int, h http.Header, body []byte, now time.Time) *Err
 	if e.Message == "" {
 		e.Message = http.StatusText(status)
 	}
-	e.RetryAfter = ParseRetryAfter(h.Get("Retry-After"), now)
+	e.RetryAfter = RetryAfterHeader(h, now)
+	if retry, ok := ShouldRetryHeader(h); ok {
+		e.ShouldRetry = &retry
+	}
 	return e
 }
 

@@ -17,6 +17,13 @@
 // asked a key to slow down, that key pauses for the time asked, capped
 // by WithMaxPause, if the Limiter implements Pauser (Local and
 // redislimit.Limiter do).
+//
+// Composio's organisation limit: OrgLimiter, placed below the
+// composiohttp.Transport (OrgLimiter.Transport as Transport.Base), learns
+// the organisation's fixed window from the X-RateLimit* headers of the
+// proxy's replies, slows callers down as the window's remaining count
+// approaches 0 instead of running into the 429, and pauses the whole
+// organisation until Retry-After when a 429 comes anyway.
 package ratelimit
 
 import (

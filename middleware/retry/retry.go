@@ -31,9 +31,12 @@
 // sending the same request again does not resolve, and the proxy
 // documents no 409 of its own.
 //
-// Every other response, whatever its status, and every other error is
-// returned at once. When the attempts run out, the last response or error
-// is returned as is; every response discarded before is drained (at most
+// An x-should-retry header of "true" or "false" (on an upstream response,
+// or the proxy's, in composiohttp.Error.ShouldRetry) decides before these
+// rules, as in Composio's generated clients; it never makes a
+// non-replayable request replayable. Every other response, whatever its
+// status, and every other error is returned at once. When the attempts run
+// out, the last response or error is returned as is; every response discarded before is drained (at most
 // 64 KiB) and closed. A next RoundTripper that returns both a response and
 // an error has its response closed and its error returned alone; one that
 // returns neither gets ErrNilResponse.
@@ -45,8 +48,9 @@
 // http.NewRequest for in-memory bodies); a request with a body but no
 // GetBody is sent once. The caller's request is never modified.
 //
-// Waits: the Retry-After of a proxy error (composiohttp.Error.RetryAfter)
-// or of an upstream response (seconds or HTTP date) is used when given,
+// Waits: the retry-after-ms, else Retry-After, of a proxy error
+// (composiohttp.Error.RetryAfter) or of an upstream response
+// (composiohttp.RetryAfterHeader) is used when given,
 // capped by WithMaxRetryAfter; otherwise the backoff decides. A wait that
 // would end after the request context's deadline, or after
 // WithMaxElapsedTime, is not started: the last response or error is
@@ -340,17 +344,24 @@ func (t *transport) replayable(req *http.Request) bool {
 // (0 if none).
 func (t *transport) retryable(resp *http.Response, err error) (status int, retryAfter time.Duration, ok bool) {
 	if err != nil {
+		var pe *composiohttp.Error
+		if errors.As(err, &pe) && pe.ShouldRetry != nil {
+			// x-should-retry: the proxy's explicit word wins.
+			return 0, pe.RetryAfter, *pe.ShouldRetry
+		}
 		if !composiohttp.IsRetryable(err) {
 			return 0, 0, false
 		}
-		var pe *composiohttp.Error
-		if errors.As(err, &pe) {
+		if pe != nil {
 			retryAfter = pe.RetryAfter
 		}
 		return 0, retryAfter, true
 	}
+	if retry, ok := composiohttp.ShouldRetryHeader(resp.Header); ok {
+		return resp.StatusCode, composiohttp.RetryAfterHeader(resp.Header, t.now()), retry
+	}
 	if composiohttp.RetryableStatus(resp.StatusCode) {
-		return resp.StatusCode, composiohttp.ParseRetryAfter(resp.Header.Get("Retry-After"), t.now()), true
+		return resp.StatusCode, composiohttp.RetryAfterHeader(resp.Header, t.now()), true
 	}
 	return resp.StatusCode, 0, false
 }
