@@ -313,6 +313,8 @@ var registry = map[string]entry{
 	"middleware/breaker/OpenError":    noSecret("a breaker key (a host or an account id) and a time"),
 	"middleware/ratelimit/LimitError": noSecret("an account id and a wait"),
 	"middleware/ratelimit/Local":      noSecret("rates and per-key buckets"),
+	"middleware/ratelimit/OrgLimiter": noSecret("counts and times of the organisation's window"),
+	"middleware/ratelimit/OrgState":   noSecret("counts and times of the organisation's window"),
 	"middleware/retry/Event":          noSecret("attempt counts, statuses and errors of the layers below"),
 	"middleware/cache/MemoryStore":    noSecret("cached upstream responses under hashed keys"),
 	"middleware/cache/rediscache/Store": {samples: func(t *testing.T) []sample {
