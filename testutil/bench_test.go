@@ -33,6 +33,7 @@ func BenchmarkServeHTTP(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		req := httptest.NewRequest(http.MethodPost, "/api/v3.1/tools/execute/proxy", bytes.NewReader(env))
+		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set("X-Api-Key", s.APIKey)
 		w := httptest.NewRecorder()
 		s.ServeHTTP(w, req)

@@ -9,12 +9,16 @@
 //   - API keys: the project key (Server.APIKey) in x-api-key, or the user key
 //     (WithUserAPIKey) in x-user-api-key. A missing or wrong key, or a user
 //     key (uak_...) sent in x-api-key, is a 401.
-//   - The envelope is validated strictly: unknown fields, wrong types, a
-//     method outside GET POST PUT DELETE PATCH HEAD, a missing endpoint, a
-//     bad parameter, both body and binary_body, invalid base64 are a 400
-//     (slug ValidationError, code 10400) whose errors[] names each problem;
+//   - The envelope is validated strictly: a Content-Type other than
+//     application/json, unknown fields, wrong types, a method outside GET
+//     POST PUT DELETE PATCH HEAD, a missing endpoint, a bad parameter (a
+//     value that is not a string, a header parameter named Host or a
+//     hop-by-hop header such as Connection or Keep-Alive), both body and
+//     binary_body, an empty or invalid binary_body.base64 are a 400 (slug
+//     ValidationError, code 10400) whose errors[] names each problem;
 //     binary_body.base64 over composiohttp.MaxInlineBody decoded bytes is a
-//     400 with slug PayloadTooLarge.
+//     400 with slug PayloadTooLarge. See "Where the service is not known"
+//     below for the cases the fake decides itself.
 //   - Neither connected_account_id nor custom_connection_data is a 400
 //     MissingAuthContext; both at once is a 400 ValidationError. An unknown
 //     account is a 404 ConnectedAccountNotFound, an account whose Status is
@@ -62,13 +66,43 @@
 //   - The reply is a 200 envelope whatever the upstream status: JSON bodies
 //     (application/json, */*+json) as data, verbatim; text (text/*, XML,
 //     form data, or valid UTF-8 without a content type) as a JSON string;
-//     anything else as binary_data, stored on the fake behind a signed URL
-//     (GET /binary/<id>?exp=..&sig=..) that expires after WithBinaryTTL and
-//     then answers 403 like S3. An empty body has no data.
+//     anything else, a body labelled JSON that is not valid JSON included
+//     (an "OK", an HTML error page), as binary_data, stored on the fake
+//     behind a signed URL (GET /binary/<id>?exp=..&sig=..) that expires
+//     after WithBinaryTTL and then answers 403 like S3. An empty body has
+//     no data.
 //   - An unreachable upstream is a 502 BadGateway, one slower than
 //     WithUpstreamTimeout a 504 UpstreamTimeout. A request body over
 //     MaxEnvelope is a 413 PayloadTooLarge; a binary_body.url that cannot be
 //     fetched a 400 BinaryBodyFetchFailed.
+//
+// # Where the service is not known
+//
+// The fake follows Composio's published request schema (composio-base-py,
+// src/composio_client/types/tool_proxy_params.py): parameter values are
+// strings, binary_body.base64 has a minimum length of 1. Where the
+// service's behaviour is not documented, the fake takes the stricter
+// reading, so that a client that passes against the fake does not depend
+// on a leniency the service may not have:
+//
+//   - An envelope not sent as application/json (text/plain, form data, no
+//     Content-Type) is a 400 ValidationError. A server whose JSON parser
+//     skips other content types sees no envelope and fails validation;
+//     the real status may be 400 or 415.
+//   - A header parameter named Connection, Proxy-Connection, Keep-Alive,
+//     TE, Trailer, Transfer-Encoding, Upgrade, Proxy-Authorization or
+//     Proxy-Authenticate is a 400. An intermediary must not forward these
+//     (RFC 9110 section 7.6.1); the service may drop them or fail on them
+//     (Node's HTTP client, for one, refuses several). composiohttp's
+//     Transport never sends them.
+//   - A header parameter named Host is a 400: the endpoint decides the
+//     host, and the service may ignore such a parameter or fail.
+//     composiohttp's Transport never sends it.
+//   - An upstream body labelled JSON that is not valid JSON comes back as
+//     binary_data, so that the caller gets the upstream's bytes. If the
+//     service sends such a body as a JSON string instead, no client can
+//     tell it from an upstream body that is a JSON string, and
+//     composiohttp returns it as that JSON string, quotes included.
 //
 // Every reply carries a request id, in the X-Request-Id header and in
 // error.request_id: the caller's X-Request-Id if it sent one, else

@@ -196,6 +196,7 @@ func TestFaultLatencyRespectsContext(t *testing.T) {
 	errc := make(chan error, 1)
 	go func() {
 		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, s.URL+proxyPath, bytes.NewReader(mustJSON(envFor("ca_a"))))
+		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set("X-Api-Key", s.APIKey)
 		res, err := rawClient(s).Do(req)
 		if err == nil {
@@ -316,6 +317,7 @@ func TestRequestID(t *testing.T) {
 
 func post(s *testutil.Server, env any) (*http.Response, error) {
 	req, _ := http.NewRequest(http.MethodPost, s.URL+proxyPath, bytes.NewReader(mustJSON(env)))
+	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("X-Api-Key", s.APIKey)
 	return rawClient(s).Do(req)
 }

@@ -340,7 +340,10 @@ const (
 	bodyText
 )
 
-// classify decides how a body of content type ct travels in the envelope.
+// classify decides how a body of content type ct travels in the envelope:
+// valid JSON labelled JSON (or unlabelled) as data, verbatim; text as a
+// JSON string; anything else, a body labelled JSON that is not valid JSON
+// included, as binary_data.
 func classify(ct string, body []byte) bodyKind {
 	mt, _, err := mime.ParseMediaType(ct)
 	if err != nil {
@@ -348,7 +351,15 @@ func classify(ct string, body []byte) bodyKind {
 		mt = strings.TrimSpace(mt)
 	}
 	switch {
-	case mt == "" || mt == "application/json" || strings.HasSuffix(mt, "+json"):
+	case mt == "application/json" || strings.HasSuffix(mt, "+json"):
+		// A body labelled JSON that is not JSON ("OK", an HTML error page)
+		// goes as binary_data: as a JSON string it would be read back as
+		// a JSON string value, quotes included.
+		if jsonscan.Valid(body) {
+			return bodyJSON
+		}
+		return bodyBinary
+	case mt == "":
 		if jsonscan.Valid(body) {
 			return bodyJSON
 		}

@@ -21,7 +21,7 @@ func FuzzServeHTTP(f *testing.F) {
 		`{"connected_account_id":"ca","endpoint":"/x","method":"GET"}`,
 		`{"connected_account_id":"ca","endpoint":"https://api.example.com/x?a=1","method":"POST","body":{"a":[1,false,{}]}}`,
 		`{"connected_account_id":"ca","endpoint":"/x","method":"PUT","binary_body":{"base64":"AAE=","content_type":"a/b"}}`,
-		`{"connected_account_id":"ca","endpoint":"/x","method":"GET","parameters":[{"name":"a","value":1,"type":"query"},{"name":"B","value":"c","type":"header"}]}`,
+		`{"connected_account_id":"ca","endpoint":"/x","method":"GET","parameters":[{"name":"a","value":"1","type":"query"},{"name":"B","value":"c","type":"header"}]}`,
 		`{"endpoint":"/x","method":"GET","custom_connection_data":{"authScheme":"NO_AUTH","val":{"base_url":"https://api.example.com"}}}`,
 		`{"connected_account_id":"ca","endpoint":"//x/%zz","method":"GET"}`,
 		`{"endpoint":"/api/v2/x","method":"GET","custom_connection_data":{"authScheme":"API_KEY","toolkitSlug":"zendesk","val":{"api_key":"k","subdomain":"acme","username":"u"}}}`,
@@ -48,6 +48,7 @@ func FuzzServeHTTP(f *testing.F) {
 	s.AddUpstream("https://api.example.com", echo)
 	f.Fuzz(func(t *testing.T, body []byte) {
 		req := httptest.NewRequest(http.MethodPost, "/api/v3.1/tools/execute/proxy", bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set("X-Api-Key", s.APIKey)
 		w := httptest.NewRecorder()
 		s.ServeHTTP(w, req)

@@ -73,6 +73,9 @@ func (s *Server) serveProxy(rw http.ResponseWriter, r *http.Request, reqID strin
 	var perr *proxyError
 	if readErr == nil {
 		env, perr = decodeEnvelope(raw)
+		if e := checkContentType(r.Header.Get(headerContentType)); e != nil {
+			perr = e
+		}
 	}
 	rec := s.record(r, raw, reqID, env)
 	defer func() {

@@ -131,7 +131,17 @@ func TestValidation(t *testing.T) {
 		{"parameter missing type", `{"connected_account_id":"ca_github","endpoint":"/x","method":"GET","parameters":[{"name":"a","value":"b"}]}`, composiohttp.SlugValidationError, "parameters[0].type: required"},
 		{"parameter missing name", `{"connected_account_id":"ca_github","endpoint":"/x","method":"GET","parameters":[{"value":"b","type":"query"}]}`, composiohttp.SlugValidationError, "parameters[0].name: required"},
 		{"parameter missing value", `{"connected_account_id":"ca_github","endpoint":"/x","method":"GET","parameters":[{"name":"a","type":"query"}]}`, composiohttp.SlugValidationError, "parameters[0].value: required"},
-		{"parameter value object", `{"connected_account_id":"ca_github","endpoint":"/x","method":"GET","parameters":[{"name":"a","value":{},"type":"query"}]}`, composiohttp.SlugValidationError, "parameters[0].value: must be a string or a number, got object"},
+		{"parameter value object", `{"connected_account_id":"ca_github","endpoint":"/x","method":"GET","parameters":[{"name":"a","value":{},"type":"query"}]}`, composiohttp.SlugValidationError, "parameters[0].value: must be a string, got object"},
+		// Composio types a parameter's value as a string (composio-base-py
+		// src/composio_client/types/tool_proxy_params.py, Parameter.value).
+		{"parameter value number", `{"connected_account_id":"ca_github","endpoint":"/x","method":"GET","parameters":[{"name":"a","value":1,"type":"query"}]}`, composiohttp.SlugValidationError, "parameters[0].value: must be a string, got number"},
+		{"parameter value boolean", `{"connected_account_id":"ca_github","endpoint":"/x","method":"GET","parameters":[{"name":"a","value":true,"type":"query"}]}`, composiohttp.SlugValidationError, "parameters[0].value: must be a string, got boolean"},
+		{"connection header", `{"connected_account_id":"ca_github","endpoint":"/x","method":"GET","parameters":[{"name":"connection","value":"close","type":"header"}]}`, composiohttp.SlugValidationError, `parameters[0].name: hop-by-hop header "connection"`},
+		{"keep-alive header", `{"connected_account_id":"ca_github","endpoint":"/x","method":"GET","parameters":[{"name":"a","value":"b","type":"query"},{"name":"Keep-Alive","value":"timeout=5","type":"header"}]}`, composiohttp.SlugValidationError, `parameters[1].name: hop-by-hop header "Keep-Alive"`},
+		{"transfer-encoding header", `{"connected_account_id":"ca_github","endpoint":"/x","method":"POST","parameters":[{"name":"Transfer-Encoding","value":"chunked","type":"header"}]}`, composiohttp.SlugValidationError, `hop-by-hop header`},
+		{"host header", `{"connected_account_id":"ca_github","endpoint":"/x","method":"GET","parameters":[{"name":"Host","value":"evil.test","type":"header"}]}`, composiohttp.SlugValidationError, `parameters[0].name: the Host header cannot be set`},
+		// The schema's binary_body.base64 has minLength 1.
+		{"empty base64", `{"connected_account_id":"ca_github","endpoint":"/x","method":"POST","binary_body":{"base64":"","content_type":"a/b"}}`, composiohttp.SlugValidationError, "binary_body.base64: must not be empty"},
 		{"parameter unknown field", `{"connected_account_id":"ca_github","endpoint":"/x","method":"GET","parameters":[{"name":"a","value":"b","type":"query","in":"query"}]}`, composiohttp.SlugValidationError, "parameters[0].in: unknown field"},
 		{"parameter not an object", `{"connected_account_id":"ca_github","endpoint":"/x","method":"GET","parameters":["a"]}`, composiohttp.SlugValidationError, "parameters[0]: must be an object, got string"},
 		{"bad header name", `{"connected_account_id":"ca_github","endpoint":"/x","method":"GET","parameters":[{"name":"a b","value":"c","type":"header"}]}`, composiohttp.SlugValidationError, `invalid header name`},
@@ -315,7 +325,7 @@ func TestForwarding(t *testing.T) {
 	}{
 		{
 			name:   "GET with query and headers in order",
-			env:    `{"connected_account_id":"ca_github","endpoint":"/repos/o/r/issues?state=open","method":"GET","parameters":[{"name":"per_page","value":"5","type":"query"},{"name":"X-Trace","value":"1","type":"header"},{"name":"label","value":"a b","type":"query"},{"name":"label","value":"c&d","type":"query"},{"name":"X-Trace","value":"2","type":"header"},{"name":"page","value":2,"type":"query"}]}`,
+			env:    `{"connected_account_id":"ca_github","endpoint":"/repos/o/r/issues?state=open","method":"GET","parameters":[{"name":"per_page","value":"5","type":"query"},{"name":"X-Trace","value":"1","type":"header"},{"name":"label","value":"a b","type":"query"},{"name":"label","value":"c&d","type":"query"},{"name":"X-Trace","value":"2","type":"header"},{"name":"page","value":"2","type":"query"}]}`,
 			method: "GET",
 			url:    "/repos/o/r/issues?state=open&per_page=5&label=a+b&label=c%26d&page=2",
 			header: map[string]string{"Authorization": "Bearer gho_secret", "Content-Type": ""},

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"mime"
 	"net/http"
 	"net/url"
 	"slices"
@@ -46,7 +48,7 @@ func (c *fieldCheck) add(field, format string, args ...any) {
 
 // str decodes a JSON string; null counts as absent.
 func (c *fieldCheck) str(field string, raw json.RawMessage) (string, bool) {
-	if k := kind(raw); k == "null" || k == "missing" {
+	if k := kindOf(raw); k == kindNull || k == kindMissing {
 		return "", false
 	}
 	if plainString(raw) {
@@ -54,7 +56,7 @@ func (c *fieldCheck) str(field string, raw json.RawMessage) (string, bool) {
 	}
 	var v string
 	if err := json.Unmarshal(raw, &v); err != nil {
-		c.add(field, "must be a string, got %s", kind(raw))
+		c.add(field, "must be a string, got %s", kindOf(raw))
 		return "", false
 	}
 	return v, true
@@ -63,11 +65,15 @@ func (c *fieldCheck) str(field string, raw json.RawMessage) (string, bool) {
 // object splits a JSON object from the validated envelope, reporting keys
 // outside allowed.
 func (c *fieldCheck) object(field string, raw json.RawMessage, allowed ...string) (map[string]json.RawMessage, bool) {
-	if kind(raw) != "object" {
-		c.add(field, "must be an object, got %s", kind(raw))
+	if k := kindOf(raw); k != kindObject {
+		c.add(field, "must be an object, got %s", k)
 		return nil, false
 	}
-	m := members(raw)
+	m, err := members(raw)
+	if err != nil {
+		c.add(field, "invalid JSON: %v", err)
+		return nil, false
+	}
 	for _, k := range sortedKeys(m) {
 		if !slices.Contains(allowed, k) {
 			c.add(joinField(field, k), "unknown field")
@@ -86,14 +92,14 @@ func joinField(parent, name string) string {
 // decodeEnvelope validates a proxy request body strictly.
 func decodeEnvelope(raw []byte) (*envelope, *proxyError) {
 	var c fieldCheck
-	if kind(raw) != "object" || !jsonscan.Valid(raw) {
+	top, err := members(raw)
+	if err != nil {
 		var v any
 		if err := json.Unmarshal(raw, &v); err != nil {
 			return nil, validationError(fmt.Sprintf("request body: invalid JSON: %v", err))
 		}
-		return nil, validationError("request body: must be a JSON object, got " + kind(raw))
+		return nil, validationError("request body: must be a JSON object, got " + kindOf(raw).String())
 	}
-	top := members(raw)
 	for _, k := range sortedKeys(top) {
 		switch k {
 		case "connected_account_id", "endpoint", "method", "body", "binary_body", "parameters", "custom_connection_data":
@@ -185,6 +191,9 @@ func (c *fieldCheck) binaryBody(env *envelope, raw json.RawMessage) (tooLarge bo
 		c.add("binary_body", "only one of base64 and url may be given")
 	case !hasB64 && !hasURL:
 		c.add("binary_body", "one of base64 and url is required")
+	case hasB64 && b64 == "":
+		// Composio's schema gives binary_body.base64 a minLength of 1.
+		c.add("binary_body.base64", "must not be empty")
 	case hasB64:
 		env.base64 = b64
 		if base64.StdEncoding.DecodedLen(len(b64)) > composiohttp.MaxInlineBody+3 {
@@ -210,11 +219,14 @@ func (c *fieldCheck) binaryBody(env *envelope, raw json.RawMessage) (tooLarge bo
 }
 
 func (c *fieldCheck) parameters(raw json.RawMessage) []composiohttp.Parameter {
-	if kind(raw) != "array" {
-		c.add("parameters", "must be an array, got %s", kind(raw))
+	var list []json.RawMessage
+	if k := kindOf(raw); k != kindArray {
+		c.add("parameters", "must be an array, got %s", k)
+		return nil
+	} else if err := json.Unmarshal(raw, &list); err != nil {
+		c.add("parameters", "invalid JSON: %v", err)
 		return nil
 	}
-	list := elements(raw)
 	params := make([]composiohttp.Parameter, 0, len(list))
 	for i, item := range list {
 		field := fmt.Sprintf("parameters[%d]", i)
@@ -228,15 +240,15 @@ func (c *fieldCheck) parameters(raw json.RawMessage) []composiohttp.Parameter {
 		} else if p.Name, ok = c.str(field+".name", m["name"]); ok && p.Name == "" {
 			c.add(field+".name", "must not be empty")
 		}
-		switch v := m["value"]; kind(v) {
-		case "string":
-			json.Unmarshal(v, &p.Value)
-		case "number":
-			p.Value = string(v)
-		case "missing":
+		// value is a string, never a number: Parameter.value is
+		// Required[str] in composio-base-py
+		// src/composio_client/types/tool_proxy_params.py.
+		if v, ok := m["value"]; !ok {
 			c.add(field+".value", "required")
-		default:
-			c.add(field+".value", "must be a string or a number, got %s", kind(v))
+		} else if k := kindOf(v); k != kindString {
+			c.add(field+".value", "must be a string, got %s", k)
+		} else {
+			p.Value, _ = c.str(field+".value", v)
 		}
 		if _, ok := m["type"]; !ok {
 			c.add(field+".type", "required")
@@ -245,8 +257,13 @@ func (c *fieldCheck) parameters(raw json.RawMessage) []composiohttp.Parameter {
 			c.add(field+".type", "must be %q or %q, got %q", composiohttp.ParamHeader, composiohttp.ParamQuery, p.Type)
 		}
 		if p.Type == composiohttp.ParamHeader {
-			if p.Name != "" && !httpheader.ValidName(p.Name) {
+			switch canon := http.CanonicalHeaderKey(p.Name); {
+			case p.Name != "" && !httpheader.ValidName(p.Name):
 				c.add(field+".name", "invalid header name %q", p.Name)
+			case hopByHop[canon]:
+				c.add(field+".name", "hop-by-hop header %q cannot be forwarded", p.Name)
+			case canon == "Host":
+				c.add(field+".name", "the Host header cannot be set: the endpoint's host is used")
 			}
 			if !httpheader.ValidValue(p.Value) {
 				c.add(field+".value", "invalid header value")
@@ -270,8 +287,8 @@ func (c *fieldCheck) connection(raw json.RawMessage) *credentials.Connection {
 		c.add(field+".authScheme", "must not be empty")
 	}
 	c.str(field+".toolkitSlug", m["toolkitSlug"])
-	if v, ok := m["val"]; ok && !isNull(v) && kind(v) != "object" {
-		c.add(field+".val", "must be an object, got %s", kind(v))
+	if v, ok := m["val"]; ok && !isNull(v) && kindOf(v) != kindObject {
+		c.add(field+".val", "must be an object, got %s", kindOf(v))
 	}
 	if len(c.errs) > n {
 		return nil
@@ -284,28 +301,46 @@ func (c *fieldCheck) connection(raw json.RawMessage) *credentials.Connection {
 	return &conn
 }
 
-// kind names the JSON type of raw, or "missing" for no value.
-func kind(raw json.RawMessage) string {
+// jsonKind is the JSON type of a value, or kindMissing for none.
+type jsonKind uint8
+
+const (
+	kindMissing jsonKind = iota
+	kindNull
+	kindBoolean
+	kindNumber
+	kindString
+	kindArray
+	kindObject
+)
+
+var kindNames = [...]string{"missing", "null", "boolean", "number", "string", "array", "object"}
+
+func (k jsonKind) String() string { return kindNames[k] }
+
+// kindOf tells the JSON type of raw from its first byte; raw is either
+// valid JSON or reported as invalid elsewhere.
+func kindOf(raw []byte) jsonKind {
 	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 {
-		return "missing"
+		return kindMissing
 	}
 	switch raw[0] {
 	case '{':
-		return "object"
+		return kindObject
 	case '[':
-		return "array"
+		return kindArray
 	case '"':
-		return "string"
+		return kindString
 	case 't', 'f':
-		return "boolean"
+		return kindBoolean
 	case 'n':
-		return "null"
+		return kindNull
 	}
-	return "number"
+	return kindNumber
 }
 
-func isNull(raw json.RawMessage) bool { return kind(raw) == "null" }
+func isNull(raw json.RawMessage) bool { return kindOf(raw) == kindNull }
 
 func sortedKeys[V any](m map[string]V) []string {
 	keys := make([]string, 0, len(m))
@@ -340,97 +375,51 @@ func (env *envelope) proxyRequest() composiohttp.ProxyRequest {
 	return pr
 }
 
-// The envelope is checked with jsonscan.Valid once; members and elements then
-// split valid JSON by hand instead of decoding it again with reflection.
-
-// members returns the members of raw, a valid JSON object, as
-// json.Unmarshal into a map[string]json.RawMessage would: keys unescaped,
-// a repeated key's last value kept, values sharing raw's memory.
-func members(raw []byte) map[string]json.RawMessage {
+// members splits raw, which must be exactly one JSON object (surrounding
+// space allowed), validating it strictly with jsonscan. It returns the
+// members as json.Unmarshal into a map[string]json.RawMessage would: keys
+// unescaped, a repeated key's last value kept, values sharing raw's
+// memory.
+func members(raw []byte) (map[string]json.RawMessage, error) {
 	m := make(map[string]json.RawMessage, 8) // an envelope has at most 7 members
-	split(raw, func(key, value []byte) {
+	end, serr := jsonscan.Members(raw, jsonscan.SkipSpace(raw, 0), func(key []byte, vs, ve int) *jsonscan.Error {
 		k := string(key[1 : len(key)-1])
 		if bytes.IndexByte(key, '\\') >= 0 || !utf8.Valid(key) {
-			json.Unmarshal(key, &k) // escapes, invalid UTF-8 as U+FFFD
-		}
-		m[k] = value
-	})
-	return m
-}
-
-// elements returns the elements of raw, a valid JSON array, as
-// json.Unmarshal into a []json.RawMessage would, sharing raw's memory.
-func elements(raw []byte) []json.RawMessage {
-	var list []json.RawMessage
-	split(raw, func(_, value []byte) { list = append(list, value) })
-	return list
-}
-
-// split calls f with each member (key quoted as in raw) or element (key
-// nil) of raw, a valid JSON object or array; values are trimmed.
-func split(raw []byte, f func(key, value []byte)) {
-	i := skipSpace(raw, 0)
-	object := raw[i] == '{'
-	i++
-	for {
-		i = skipSpace(raw, i)
-		if raw[i] == '}' || raw[i] == ']' {
-			return
-		}
-		var key []byte
-		if object {
-			end := stringEnd(raw, i)
-			key = raw[i:end]
-			i = skipSpace(raw, skipSpace(raw, end)+1) // past ':'
-		}
-		end := valueEnd(raw, i)
-		f(key, raw[i:end])
-		i = skipSpace(raw, end)
-		if raw[i] == ',' {
-			i++
-		}
-	}
-}
-
-func skipSpace(b []byte, i int) int {
-	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
-		i++
-	}
-	return i
-}
-
-// stringEnd returns the index past the valid JSON string starting at b[i].
-func stringEnd(b []byte, i int) int {
-	for i++; b[i] != '"'; i++ {
-		if b[i] == '\\' {
-			i++
-		}
-	}
-	return i + 1
-}
-
-// valueEnd returns the index past the valid JSON value starting at b[i].
-func valueEnd(b []byte, i int) int {
-	switch b[i] {
-	case '"':
-		return stringEnd(b, i)
-	case '{', '[':
-		depth := 0
-		for ; ; i++ {
-			switch b[i] {
-			case '"':
-				i = stringEnd(b, i) - 1
-			case '{', '[':
-				depth++
-			case '}', ']':
-				if depth--; depth == 0 {
-					return i + 1
-				}
+			if err := json.Unmarshal(key, &k); err != nil { // escapes, invalid UTF-8 as U+FFFD
+				return &jsonscan.Error{Off: vs, Msg: err.Error()}
 			}
 		}
+		m[k] = raw[vs:ve]
+		return nil
+	})
+	if serr != nil {
+		return nil, serr
 	}
-	for i < len(b) && strings.IndexByte(",}] \t\n\r", b[i]) < 0 {
-		i++
+	if jsonscan.SkipSpace(raw, end) != len(raw) {
+		return nil, errors.New("data after the object")
 	}
-	return i
+	return m, nil
+}
+
+// hopByHop names the header fields a proxy does not forward (RFC 9110
+// section 7.6.1, plus Proxy-Connection and the Proxy-* fields), which the
+// fake refuses as header parameters.
+var hopByHop = map[string]bool{
+	"Connection":          true,
+	"Proxy-Connection":    true,
+	"Keep-Alive":          true,
+	"Proxy-Authenticate":  true,
+	"Proxy-Authorization": true,
+	"Te":                  true,
+	"Trailer":             true,
+	"Transfer-Encoding":   true,
+	"Upgrade":             true,
+}
+
+// checkContentType refuses an envelope not sent as application/json.
+func checkContentType(ct string) *proxyError {
+	if mt, _, err := mime.ParseMediaType(ct); err == nil && mt == contentTypeJSON {
+		return nil
+	}
+	return validationError(fmt.Sprintf("Content-Type: must be application/json, got %q", ct))
 }

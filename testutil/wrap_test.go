@@ -53,7 +53,11 @@ func TestWrapping(t *testing.T) {
 		{name: "vendor JSON", status: 200, ct: "application/vnd.github+json", body: `{"id":1}`, wantData: `{"id":1}`},
 		{name: "problem JSON 404", status: 404, ct: "application/problem+json", body: `{"title":"nope"}`, wantData: `{"title":"nope"}`},
 		{name: "upstream 500 inside 200", status: 500, ct: "application/json", body: `{"message":"boom"}`, wantData: `{"message":"boom"}`},
-		{name: "invalid JSON as text", status: 502, ct: "application/json", body: `<html>bad gateway`, wantData: `"<html>bad gateway"`},
+		// A body labelled JSON that is not JSON travels as binary_data, so
+		// that its bytes arrive unchanged (issue 8.15).
+		{name: "invalid JSON labelled JSON", status: 502, ct: "application/json", body: `<html>bad gateway`, wantBinary: "application/json"},
+		{name: "OK labelled JSON", status: 200, ct: "application/json; charset=utf-8", body: `OK`, wantBinary: "application/json; charset=utf-8"},
+		{name: "JSON string", status: 200, ct: "application/json", body: `"hello"`, wantData: `"hello"`},
 		{name: "text", status: 200, ct: "text/plain; charset=utf-8", body: "hello\nworld", wantData: `"hello\nworld"`},
 		{name: "csv", status: 200, ct: "text/csv", body: "a,b\n1,2\n", wantData: `"a,b\n1,2\n"`},
 		{name: "xml", status: 200, ct: "application/atom+xml", body: "<feed/>", wantData: `"<feed/>"`},

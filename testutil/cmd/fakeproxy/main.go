@@ -22,18 +22,24 @@
 // adapters produce them; SERVICE_ACCOUNT and GOOGLE_SERVICE_ACCOUNT
 // exchange them at the real token endpoints.
 //
-// Composio's own SDKs read COMPOSIO_BASE_URL and COMPOSIO_API_KEY, so
-// pointing them at the fake is a matter of environment:
-//
-//	export COMPOSIO_BASE_URL=http://127.0.0.1:8080 COMPOSIO_API_KEY=ak_test_local
+// Point Composio's own SDKs at the fake by passing its URL and key to the
+// client's constructor. Do not rely on COMPOSIO_BASE_URL: the Python SDK
+// (composio 1.0.0-rc2) ignores it and calls the real service unless
+// base_url= is passed, and passing the URL explicitly works in every SDK
+// version:
 //
 //	# Python
 //	from composio import Composio
-//	print(Composio().tools.proxy(endpoint="/user", method="GET", connected_account_id="ca_github"))
+//	c = Composio(api_key="ak_test_local", base_url="http://127.0.0.1:8080")
+//	print(c.tools.proxy(endpoint="/user", method="GET", connected_account_id="ca_github"))
 //
 //	// TypeScript
 //	import { Composio } from '@composio/core';
-//	console.log(await new Composio().tools.proxyExecute({ endpoint: '/user', method: 'GET', connectedAccountId: 'ca_github' }));
+//	const c = new Composio({ apiKey: 'ak_test_local', baseURL: 'http://127.0.0.1:8080' });
+//	console.log(await c.tools.proxyExecute({ endpoint: '/user', method: 'GET', connectedAccountId: 'ca_github' }));
+//
+// composiohttp's own Transport does read COMPOSIO_BASE_URL and
+// COMPOSIO_API_KEY.
 //
 // Every reply carries Composio's rate-limit headers (X-RateLimit,
 // X-RateLimit-Remaining, X-RateLimit-Window-Size); -org-limit 60

@@ -61,6 +61,7 @@ func TestToolkitBaseURLs(t *testing.T) {
 	for account, base := range map[string]string{"ca_github": "https://api.github.com", "ca_basic": "https://example.atlassian.net"} {
 		req := httptest.NewRequest(http.MethodPost, "/api/v3/tools/execute/proxy",
 			strings.NewReader(`{"connected_account_id":"`+account+`","endpoint":"https://evil.test/x","method":"GET"}`))
+		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set("X-Api-Key", "ak_cmd")
 		w := httptest.NewRecorder()
 		s.ServeHTTP(w, req)
@@ -154,6 +155,7 @@ func TestHandler(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			req := httptest.NewRequest(http.MethodPost, "/api/v3/tools/execute/proxy", strings.NewReader(tt.body))
+			req.Header.Set("Content-Type", "application/json")
 			req.Header.Set("X-Api-Key", tt.key)
 			w := httptest.NewRecorder()
 			s.ServeHTTP(w, req)
@@ -175,6 +177,7 @@ func TestOrgLimitFlag(t *testing.T) {
 	var got []string
 	for range 3 {
 		req := httptest.NewRequest(http.MethodPost, "/api/v3.1/tools/execute/proxy", strings.NewReader(`{"connected_account_id":"ca_no","endpoint":"/x","method":"GET"}`))
+		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set("X-Api-Key", "ak_cmd")
 		w := httptest.NewRecorder()
 		s.ServeHTTP(w, req)
