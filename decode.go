@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
 
@@ -278,7 +279,9 @@ func hex4(b []byte) rune {
 // canonical keys. It drops Content-Length, Content-Encoding and
 // Transfer-Encoding, which described the upstream's wire body and not the
 // one returned (the upstream's Content-Length is returned apart, for HEAD),
-// and any name or value that is not valid in HTTP. All keys and values
+// the hop-by-hop headers and those named in Connection (as
+// httputil.ReverseProxy does), and any name or value that is not valid in
+// HTTP. All keys and values
 // share one string allocation.
 func decodeHeaders(b []byte, hs int) (h http.Header, ctype string, clen int64, err error) {
 	clen = -1
@@ -323,6 +326,7 @@ func decodeHeaders(b []byte, hs int) (h http.Header, ctype string, clen int64, e
 		spans = append(spans, span{start, ke, len(arena)})
 	}
 	text := string(arena)
+	var connection []string
 	h = make(http.Header, len(spans))
 	vals := make([]string, len(spans))
 	for i, sp := range spans {
@@ -333,10 +337,16 @@ func decodeHeaders(b []byte, hs int) (h http.Header, ctype string, clen int64, e
 				clen = v
 			}
 			continue
-		case "Content-Encoding", "Transfer-Encoding":
+		case "Content-Encoding":
+			continue
+		case "Connection":
+			connection = append(connection, val)
 			continue
 		case "Content-Type":
 			ctype = val
+		}
+		if httpheader.HopByHop(key) {
+			continue
 		}
 		if old, ok := h[key]; ok {
 			h[key] = append(old, val)
@@ -344,6 +354,15 @@ func decodeHeaders(b []byte, hs int) (h http.Header, ctype string, clen int64, e
 		}
 		vals[i] = val
 		h[key] = vals[i : i+1 : i+1]
+	}
+	// Headers the upstream named in Connection were for its hop only.
+	for _, v := range connection {
+		for f := range strings.SplitSeq(v, ",") {
+			delete(h, http.CanonicalHeaderKey(strings.TrimSpace(f)))
+		}
+	}
+	if _, ok := h["Content-Type"]; !ok {
+		ctype = ""
 	}
 	return h, ctype, clen, nil
 }

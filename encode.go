@@ -174,22 +174,16 @@ func appendBinaryHead(buf []byte, ct string) []byte {
 
 func appendString(dst []byte, s string) []byte { return jsonw.AppendString(dst, s) }
 
-// skippedHeaders are not forwarded as header parameters: hop-by-hop
-// headers (RFC 9110 section 7.6.1), Host, Content-Length and
-// Accept-Encoding (the proxy and net/http negotiate encodings themselves).
-var skippedHeaders = map[string]bool{
-	"Connection":          true,
-	"Proxy-Connection":    true,
-	"Keep-Alive":          true,
-	"Proxy-Authenticate":  true,
-	"Proxy-Authorization": true,
-	"Te":                  true,
-	"Trailer":             true,
-	"Transfer-Encoding":   true,
-	"Upgrade":             true,
-	"Host":                true,
-	"Content-Length":      true,
-	"Accept-Encoding":     true,
+// skippedHeader reports whether a request header is not forwarded as a
+// header parameter: hop-by-hop headers, Host, Content-Length and
+// Accept-Encoding (the proxy and net/http negotiate encodings
+// themselves).
+func skippedHeader(name string) bool {
+	switch name {
+	case "Host", "Content-Length", "Accept-Encoding":
+		return true
+	}
+	return httpheader.HopByHop(name)
 }
 
 func appendParam(dst []byte, first bool, name, value, typ string) []byte {
@@ -214,7 +208,7 @@ func appendParameters(dst []byte, req *http.Request) ([]byte, error) {
 	keys := keysArr[:0]
 	connHdr := req.Header["Connection"]
 	for k := range req.Header {
-		if skippedHeaders[k] || listedIn(connHdr, k) {
+		if skippedHeader(k) || httpheader.ConnectionListed(connHdr, k) {
 			continue
 		}
 		keys = append(keys, k)
@@ -267,18 +261,6 @@ func unescapeQuery(s string) (string, error) {
 		return "", errors.Join(ErrBadRequest, errors.New("composiohttp: invalid escape in query"))
 	}
 	return u, nil
-}
-
-// listedIn reports whether name appears in a Connection header's list.
-func listedIn(values []string, name string) bool {
-	for _, v := range values {
-		for f := range strings.SplitSeq(v, ",") {
-			if http.CanonicalHeaderKey(strings.TrimSpace(f)) == name {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 // appendEndpoint appends the endpoint: scheme://host/path for an absolute

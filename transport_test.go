@@ -557,6 +557,10 @@ func TestResponseMapping(t *testing.T) {
 			status: 200, header: http.Header{"X-Ok": {"1"}}, body: "", clen: 0},
 		{name: "names differing only in case keep every value, in order", reply: `{"status":200,"headers":{"x-a":"1","X-A":"2","x-b":"3"},"data":null}`,
 			status: 200, header: http.Header{"X-A": {"1", "2"}, "X-B": {"3"}}, body: "", clen: 0},
+		{name: "hop-by-hop headers dropped, as httputil.ReverseProxy does", reply: `{"status":200,"headers":{"connection":"keep-alive, X-Hop","keep-alive":"timeout=5","upgrade":"h2c","proxy-connection":"close","proxy-authenticate":"Basic","te":"trailers","trailer":"X-T","x-hop":"1","x-end":"2"},"data":null}`,
+			status: 200, header: http.Header{"X-End": {"2"}}, body: "", clen: 0},
+		{name: "Connection-listed headers dropped, any case and spacing", reply: `{"status":101,"headers":{"Connection":"Upgrade,x-one ,  X-TWO","x-one":"1","x-two":"2","x-three":"3"},"data":null}`,
+			status: 101, header: http.Header{"X-Three": {"3"}}, body: "", clen: 0},
 		{name: "unknown envelope fields ignored", reply: `{"successful":true,"status":200,"extra":{"a":[1,2,{"b":null}]},"data":[true]}`,
 			status: 200, header: http.Header{}, body: `[true]`, clen: 6},
 	}

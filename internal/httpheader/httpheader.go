@@ -8,7 +8,10 @@
 // check bytes in place without converting them to a string first.
 package httpheader
 
-import "strings"
+import (
+	"net/textproto"
+	"strings"
+)
 
 // tokenChar marks the bytes allowed in an HTTP field name (RFC 9110
 // section 5.6.2, token).
@@ -57,4 +60,31 @@ func IsJSON(ct string) bool {
 		return true
 	}
 	return len(ct) > 5 && strings.EqualFold(ct[len(ct)-5:], "+json") && strings.IndexByte(ct, '/') > 0
+}
+
+// HopByHop reports whether the canonical header name is hop-by-hop: it
+// describes one connection, not the message, so a proxy drops it in both
+// directions. The list is httputil.ReverseProxy's (RFC 9110 section 7.6.1
+// and the de facto Proxy-Connection and Keep-Alive). Headers named in
+// Connection are hop-by-hop too: see ConnectionListed.
+func HopByHop(name string) bool {
+	switch name {
+	case "Connection", "Proxy-Connection", "Keep-Alive", "Proxy-Authenticate",
+		"Proxy-Authorization", "Te", "Trailer", "Transfer-Encoding", "Upgrade":
+		return true
+	}
+	return false
+}
+
+// ConnectionListed reports whether the canonical header name appears in
+// the comma-separated lists of a message's Connection header values.
+func ConnectionListed(connection []string, name string) bool {
+	for _, v := range connection {
+		for f := range strings.SplitSeq(v, ",") {
+			if f = strings.TrimSpace(f); f != "" && textproto.CanonicalMIMEHeaderKey(f) == name {
+				return true
+			}
+		}
+	}
+	return false
 }

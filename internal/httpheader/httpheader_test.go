@@ -70,3 +70,32 @@ func TestIsJSON(t *testing.T) {
 		}
 	}
 }
+
+func TestHopByHop(t *testing.T) {
+	t.Parallel()
+	for name, want := range map[string]bool{
+		"Connection": true, "Proxy-Connection": true, "Keep-Alive": true, "Proxy-Authenticate": true,
+		"Proxy-Authorization": true, "Te": true, "Trailer": true, "Transfer-Encoding": true, "Upgrade": true,
+		"Content-Type": false, "Authorization": false, "Host": false, "connection": false, "": false,
+	} {
+		if got := HopByHop(name); got != want {
+			t.Errorf("HopByHop(%q) = %v, want %v", name, got, want)
+		}
+	}
+}
+
+func TestConnectionListed(t *testing.T) {
+	t.Parallel()
+	conn := []string{"keep-alive, x-one", " X-TWO ,,", "upgrade"}
+	for name, want := range map[string]bool{
+		"Keep-Alive": true, "X-One": true, "X-Two": true, "Upgrade": true,
+		"X-Three": false, "Connection": false, "": false,
+	} {
+		if got := ConnectionListed(conn, name); got != want {
+			t.Errorf("ConnectionListed(%q) = %v, want %v", name, got, want)
+		}
+	}
+	if ConnectionListed(nil, "X-One") {
+		t.Error("listed with no Connection header")
+	}
+}
