@@ -313,6 +313,8 @@ var registry = map[string]entry{
 	"middleware/breaker/OpenError":    noSecret("a breaker key (a host or an account id) and a time"),
 	"middleware/ratelimit/LimitError": noSecret("an account id and a wait"),
 	"middleware/ratelimit/Local":      noSecret("rates and per-key buckets"),
+	"middleware/retry/Budget":         noSecret("counts of calls and retries"),
+	"middleware/retry/BudgetError":    noSecret("wraps the last attempt's error, which is checked on its own"),
 	"middleware/ratelimit/OrgLimiter": noSecret("counts and times of the organisation's window"),
 	"middleware/ratelimit/OrgState":   noSecret("counts and times of the organisation's window"),
 	"middleware/retry/Event":          noSecret("attempt counts, statuses and errors of the layers below"),

@@ -57,6 +57,12 @@
 // returned at once. If the context ends during a wait, the call ends with
 // the context's error.
 //
+// Retry budget: WithBudget caps retries as a share of recent calls (by
+// default at most 10% over a 10 s sliding window), shared by every
+// retrier given the same *Budget, so that an outage is not amplified. A
+// call the budget keeps from retrying returns its failure: an error wrapped
+// in a *BudgetError (errors.Is(err, ErrBudgetExhausted)), or the response.
+//
 // When the request context carries a *composiohttp.CallInfo
 // (composiohttp.WithCallInfo), its Retries field counts the retries made.
 package retry
@@ -118,14 +124,16 @@ type Event struct {
 type Option func(*config)
 
 type config struct {
-	maxAttempts   int
-	maxElapsed    time.Duration
-	maxRetryAfter time.Duration
-	newBackOff    func() backoff.BackOff
-	nonIdempotent bool
-	onRetry       func(Event)
-	sleep         func(context.Context, time.Duration) error
-	now           func() time.Time
+	maxAttempts       int
+	maxElapsed        time.Duration
+	maxRetryAfter     time.Duration
+	newBackOff        func() backoff.BackOff
+	nonIdempotent     bool
+	onRetry           func(Event)
+	budget            *Budget
+	onBudgetExhausted func(Event)
+	sleep             func(context.Context, time.Duration) error
+	now               func() time.Time
 }
 
 // WithMaxAttempts sets the number of attempts, the first included
@@ -237,6 +245,9 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if req == nil {
 		return nil, ErrNilRequest
 	}
+	if t.budget != nil {
+		t.budget.Call()
+	}
 	// The first attempt sends the caller's request itself: nothing is
 	// allocated when it succeeds.
 	resp, err := t.send(req)
@@ -275,6 +286,15 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		if dl, ok := ctx.Deadline(); ok && now.Add(wait).After(dl) {
 			return resp, err
+		}
+		if t.budget != nil && !t.budget.Retry() {
+			if t.onBudgetExhausted != nil {
+				t.onBudgetExhausted(Event{Request: req, Attempt: attempt, Wait: wait, StatusCode: status, Err: err})
+			}
+			if err != nil {
+				return nil, &BudgetError{Err: err}
+			}
+			return resp, nil
 		}
 		next := req
 		if req.Body != nil && req.Body != http.NoBody {

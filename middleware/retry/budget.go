@@ -1,0 +1,144 @@
+package retry
+
+import (
+	"errors"
+	"sync"
+	"time"
+)
+
+// Defaults of Budget.
+const (
+	// DefaultBudgetRatio: retries may be at most 10% of the calls.
+	DefaultBudgetRatio = 0.1
+	// DefaultBudgetWindow is the sliding window over which calls and
+	// retries are counted.
+	DefaultBudgetWindow = 10 * time.Second
+	// budgetBuckets is the window's resolution.
+	budgetBuckets = 10
+)
+
+// ErrBudgetExhausted matches (errors.Is) the failure a call returns when it
+// could have been retried but the retry budget was spent.
+var ErrBudgetExhausted = errors.New("retry: retry budget exhausted")
+
+// BudgetError is the original failure of a call that the retry budget kept
+// from being retried. It matches ErrBudgetExhausted and unwraps to the
+// original error, so errors.As and errors.Is see both.
+type BudgetError struct {
+	// Err is the failure of the last attempt.
+	Err error
+}
+
+func (e *BudgetError) Error() string { return "retry: retry budget exhausted; " + e.Err.Error() }
+
+// Is makes errors.Is(err, ErrBudgetExhausted) true.
+func (e *BudgetError) Is(target error) bool { return target == ErrBudgetExhausted }
+
+// Unwrap returns the original failure.
+func (e *BudgetError) Unwrap() error { return e.Err }
+
+// Budget caps retries as a share of recent calls, so that an outage is not
+// amplified by retries: over the last Window, retries may be at most
+// Ratio × calls + MinRetries. Share one Budget among all the retriers of a
+// service (all tenants) with WithBudget. A call counts once, when it is
+// first sent; each retry counts when it is allowed.
+//
+// Set the fields before first use and do not change them after. It is
+// safe for concurrent use. The zero value uses the defaults.
+type Budget struct {
+	// Ratio is the share of calls that may be retries. Default
+	// DefaultBudgetRatio.
+	Ratio float64
+	// MinRetries are allowed per Window whatever the traffic, so that a
+	// quiet service can still retry. Default 0.
+	MinRetries int
+	// Window is the sliding window. Default DefaultBudgetWindow.
+	Window time.Duration
+	// Now replaces time.Now. Tests set it.
+	Now func() time.Time
+
+	mu      sync.Mutex
+	buckets [budgetBuckets]struct {
+		start          int64 // bucket start, UnixNano / bucket width
+		calls, retries int
+	}
+}
+
+func (b *Budget) width() time.Duration {
+	w := b.Window
+	if w <= 0 {
+		w = DefaultBudgetWindow
+	}
+	return max(w/budgetBuckets, 1)
+}
+
+// bucket returns the current bucket, cleared if stale. b.mu is held.
+func (b *Budget) bucket() int {
+	now := time.Now
+	if b.Now != nil {
+		now = b.Now
+	}
+	n := now().UnixNano() / int64(b.width())
+	i := int(n % budgetBuckets)
+	if b.buckets[i].start != n {
+		b.buckets[i].start, b.buckets[i].calls, b.buckets[i].retries = n, 0, 0
+	}
+	return i
+}
+
+// totals sums the buckets of the window. b.mu is held.
+func (b *Budget) totals(cur int) (calls, retries int) {
+	n := b.buckets[cur].start
+	for _, bk := range b.buckets {
+		if n-bk.start < budgetBuckets {
+			calls += bk.calls
+			retries += bk.retries
+		}
+	}
+	return calls, retries
+}
+
+// Call records a call sent for the first time.
+func (b *Budget) Call() {
+	b.mu.Lock()
+	b.buckets[b.bucket()].calls++
+	b.mu.Unlock()
+}
+
+// Retry takes one retry from the budget and reports whether it was there.
+func (b *Budget) Retry() bool {
+	ratio := b.Ratio
+	if ratio <= 0 {
+		ratio = DefaultBudgetRatio
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	i := b.bucket()
+	calls, retries := b.totals(i)
+	if float64(retries+1) > ratio*float64(calls)+float64(b.MinRetries) {
+		return false
+	}
+	b.buckets[i].retries++
+	return true
+}
+
+// Totals returns the calls and retries counted in the current window.
+func (b *Budget) Totals() (calls, retries int) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.totals(b.bucket())
+}
+
+// WithBudget caps this retrier's retries with b, shared with any other
+// retrier given the same Budget. When a call could be retried but the
+// budget is spent, the last failure is returned: an error wrapped in a
+// *BudgetError (errors.Is(err, ErrBudgetExhausted)), or the upstream's
+// response as is (WithOnBudgetExhausted reports it). Default: no budget.
+func WithBudget(b *Budget) Option { return func(c *config) { c.budget = b } }
+
+// WithOnBudgetExhausted calls f, from the goroutine of the call, when the
+// budget keeps a call from being retried; ev describes the retry that was
+// not made.
+func WithOnBudgetExhausted(f func(ev Event)) Option {
+	return func(c *config) { c.onBudgetExhausted = f }
+}
