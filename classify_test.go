@@ -152,6 +152,7 @@ func TestCodeOf(t *testing.T) {
 		{"deadline", &url.Error{Op: "Get", URL: "u", Err: context.DeadlineExceeded}, CodeDeadlineExceeded},
 		{"unsupported method", fmt.Errorf("%w: %q", ErrUnsupportedMethod, "TRACE"), CodeInvalidRequest},
 		{"invalid JSON", ErrInvalidJSONBody, CodeInvalidRequest},
+		{"body on GET", fmt.Errorf("%w (GET with 3 bytes)", ErrBodyNotAllowed), CodeInvalidRequest},
 		{"bad request", fmt.Errorf("%w: nil URL", ErrBadRequest), CodeInvalidRequest},
 		{"nil request", ErrNilRequest, CodeInvalidRequest},
 		{"invalid connection", fmt.Errorf("%w: %w", ErrBadRequest, &credentials.MissingFieldError{Scheme: credentials.OAuth2, Field: "access_token"}), CodeInvalidRequest},

@@ -37,7 +37,7 @@
 // *url.Error), whose Slug is one of the Slug constants. No reply at all
 // from the proxy is a *ProxyUnreachableError (ErrProxyUnreachable) naming
 // the proxy's host. A request refused before anything is sent matches a
-// sentinel (ErrUnsupportedMethod, ErrBodyTooLarge, ErrInvalidJSONBody,
+// sentinel (ErrUnsupportedMethod, ErrBodyNotAllowed, ErrBodyTooLarge, ErrInvalidJSONBody,
 // ErrNoAPIKey, ErrNoAuthContext, ErrBadRequest, ErrNilRequest);
 // errors.Is(err, ErrBodyTooLarge) also matches the proxy's own "too large"
 // replies. A reply that is not a valid envelope is an *EnvelopeError; a

@@ -34,6 +34,16 @@ func (t *Transport) proxyRequest(req *http.Request, c *config, cl *call) (*http.
 	if body == http.NoBody {
 		body = nil
 	}
+	caller := body // closed with the envelope, even when body is found empty
+	if body != nil && (cl.method == http.MethodGet || cl.method == http.MethodHead) {
+		// A body of unknown length (ContentLength 0; check refused a
+		// known one): allowed only if empty.
+		var one [1]byte
+		if n, _ := io.ReadFull(body, one[:]); n > 0 {
+			return nil, fmt.Errorf("%w (%s with a body of unknown length)", ErrBodyNotAllowed, cl.method)
+		}
+		body = nil
+	}
 	ct := req.Header.Get("Content-Type")
 	jsonBody := body != nil && httpheader.IsJSON(ct) && !t.JSONAsBinary
 	size := 256 + len(req.URL.Path) + len(req.URL.RawQuery) + 64*len(req.Header)
@@ -94,7 +104,7 @@ func (t *Transport) proxyRequest(req *http.Request, c *config, cl *call) (*http.
 		}
 	}
 	buf = append(buf, '}')
-	eb := &envelopeBody{caller: body}
+	eb := &envelopeBody{caller: caller}
 	eb.Reset(buf)
 	preq.Body = eb
 	preq.ContentLength = int64(len(buf))

@@ -26,6 +26,11 @@ var (
 	ErrBodyTooLarge = errors.New("composiohttp: request body too large")
 	// ErrInvalidJSONBody: a body declared as JSON is not valid JSON.
 	ErrInvalidJSONBody = errors.New("composiohttp: request body declared as JSON is not valid JSON")
+	// ErrBodyNotAllowed: a GET or HEAD request with a non-empty body.
+	// Composio's proxy takes a body for POST, PUT, PATCH and DELETE only
+	// (its reference names POST, PUT and PATCH; DELETE bodies are kept, as
+	// some APIs need them), and a strict proxy rejects a GET carrying one.
+	ErrBodyNotAllowed = errors.New("composiohttp: GET and HEAD requests cannot carry a body through the proxy")
 	// ErrNoAPIKey: no API key configured and COMPOSIO_API_KEY unset.
 	ErrNoAPIKey = errors.New("composiohttp: no API key (set Transport.APIKey or COMPOSIO_API_KEY)")
 	// ErrNoAuthContext: neither a connected account id nor a connection.

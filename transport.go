@@ -279,6 +279,9 @@ func (t *Transport) check(req *http.Request, c *config) (call, error) {
 	default:
 		return call{}, fmt.Errorf("%w: %q (the proxy takes GET, POST, PUT, DELETE, PATCH, HEAD)", ErrUnsupportedMethod, cl.method)
 	}
+	if req.ContentLength > 0 && (cl.method == http.MethodGet || cl.method == http.MethodHead) {
+		return call{}, fmt.Errorf("%w (%s with %d bytes)", ErrBodyNotAllowed, cl.method, req.ContentLength)
+	}
 	if sel := selectionFrom(req.Context()); sel != nil && sel.identity != "" {
 		cl.selection = *sel
 	} else {
