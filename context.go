@@ -99,6 +99,11 @@ type CallInfo struct {
 	Retries int
 	// CacheHit reports a response served from cache (middleware/cache).
 	CacheHit bool
+	// BodySentAsBinary reports that a request body labelled JSON went
+	// as binary_body, byte for byte: it was not a whole JSON document
+	// (a chunk of a resumable upload, text labelled JSON), or
+	// Transport.JSONAsBinary asked for it (Transport).
+	BodySentAsBinary bool
 }
 
 // WithCallInfo returns a context carrying info for the layers below to fill.

@@ -17,8 +17,9 @@
 // The method, the URL (absolute, or relative to the account's base URL),
 // query values and headers (minus hop-by-hop headers, Host,
 // Content-Length and Accept-Encoding) become the proxy envelope's method,
-// endpoint and parameters. A JSON body travels byte for byte as "body";
-// any other body as base64 in "binary_body", encoded while the request is
+// endpoint and parameters. A valid JSON body travels byte for byte as "body";
+// any other body (also one labelled JSON that is not valid JSON) as base64
+// in "binary_body", encoded while the request is
 // written; a body over MaxInlineBody goes through Transport.Upload as a URL.
 // The proxy's reply becomes the upstream's response: its status, headers
 // and body (JSON as received, text as text, binary bodies streamed from a
@@ -37,7 +38,7 @@
 // *url.Error), whose Slug is one of the Slug constants. No reply at all
 // from the proxy is a *ProxyUnreachableError (ErrProxyUnreachable) naming
 // the proxy's host. A request refused before anything is sent matches a
-// sentinel (ErrUnsupportedMethod, ErrBodyNotAllowed, ErrBodyTooLarge, ErrInvalidJSONBody,
+// sentinel (ErrUnsupportedMethod, ErrBodyNotAllowed, ErrBodyTooLarge,
 // ErrNoAPIKey, ErrNoAuthContext, ErrBadRequest, ErrNilRequest);
 // errors.Is(err, ErrBodyTooLarge) also matches the proxy's own "too large"
 // replies. A reply that is not a valid envelope is an *EnvelopeError; a

@@ -87,10 +87,22 @@ func (t *Transport) proxyRequest(req *http.Request, c *config, cl *call) (*http.
 	switch {
 	case body == nil:
 	case jsonBody:
-		if buf, err = appendJSONBody(buf, body, req.ContentLength); err != nil {
+		var data []byte
+		if buf, data, err = appendJSONBody(buf, body, req.ContentLength); err != nil {
 			return nil, err
 		}
+		if data != nil { // labelled JSON but not JSON: byte for byte, as binary
+			cl.bodyAsBinary = true
+			if len(data) <= MaxInlineBody {
+				buf = appendBinaryHead(buf, ct)
+				buf = base64.StdEncoding.AppendEncode(buf, data)
+				buf = append(buf, `"}`...)
+			} else if buf, err = t.appendBinaryBody(req.Context(), buf, bytes.NewReader(data), int64(len(data)), ct); err != nil {
+				return nil, err
+			}
+		}
 	case req.ContentLength > 0 && req.ContentLength <= MaxInlineBody:
+		cl.bodyAsBinary = t.JSONAsBinary && httpheader.IsJSON(ct)
 		// Known size: base64-encoded while the proxy request is written.
 		const tail = `"}}`
 		buf = appendBinaryHead(buf, ct)
@@ -99,6 +111,7 @@ func (t *Transport) proxyRequest(req *http.Request, c *config, cl *call) (*http.
 		preq.ContentLength = int64(len(buf)+base64.StdEncoding.EncodedLen(int(req.ContentLength))) + int64(len(tail))
 		return preq.WithContext(req.Context()), nil
 	default:
+		cl.bodyAsBinary = t.JSONAsBinary && httpheader.IsJSON(ct)
 		if buf, err = t.appendBinaryBody(req.Context(), buf, body, req.ContentLength, ct); err != nil {
 			return nil, err
 		}
@@ -116,22 +129,25 @@ func (t *Transport) proxyRequest(req *http.Request, c *config, cl *call) (*http.
 	return preq.WithContext(req.Context()), nil
 }
 
-// appendJSONBody reads a JSON body straight into the envelope, as "body"
-// (no copy of the body, no re-encoding).
-func appendJSONBody(buf []byte, body io.Reader, n int64) ([]byte, error) {
+// appendJSONBody reads a body labelled JSON straight into the envelope,
+// as "body" (no copy of the body, no re-encoding). A body that is not
+// valid JSON (a chunk of a resumable upload, text labelled JSON) is not
+// appended: it is returned as data, for the caller to send as
+// binary_body, byte for byte.
+func appendJSONBody(buf []byte, body io.Reader, n int64) (_, data []byte, _ error) {
 	const field = `,"body":`
 	buf = append(buf, field...)
 	start := len(buf)
 	buf, err := appendBody(buf, body, n, MaxRequestSize)
 	switch {
 	case err != nil:
-		return nil, err
+		return nil, nil, err
 	case len(buf) == start: // empty: no body at all
-		return buf[:start-len(field)], nil
+		return buf[:start-len(field)], nil, nil
 	case !jsonscan.Valid(buf[start:]):
-		return nil, ErrInvalidJSONBody
+		return buf[:start-len(field)], bytes.Clone(buf[start:]), nil
 	}
-	return buf, nil
+	return buf, nil, nil
 }
 
 // appendBinaryBody handles a non-JSON body of unknown size or over

@@ -24,7 +24,11 @@ var (
 	// PayloadTooLarge matches it too, and so does schemes.OAuth1's refusal
 	// of a form body over schemes.MaxFormBody.
 	ErrBodyTooLarge = errors.New("composiohttp: request body too large")
-	// ErrInvalidJSONBody: a body declared as JSON is not valid JSON.
+	// ErrInvalidJSONBody is no longer returned: a body labelled JSON that
+	// is not valid JSON goes as binary_body, byte for byte, and
+	// CallInfo.BodySentAsBinary says so.
+	//
+	// Deprecated: kept so that code testing for it still compiles.
 	ErrInvalidJSONBody = errors.New("composiohttp: request body declared as JSON is not valid JSON")
 	// ErrBodyNotAllowed: a GET or HEAD request with a non-empty body.
 	// Composio's proxy takes a body for POST, PUT, PATCH and DELETE only

@@ -235,6 +235,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if info != nil { // fresh for each attempt: nothing stale from a retried one
 		info.ConnectedAccountID, info.Toolkit = call.account, ""
 		info.RequestID, info.ProxyStatus, info.UpstreamStatus = "", 0, 0
+		info.BodySentAsBinary = call.bodyAsBinary
 		if call.conn != nil {
 			info.Toolkit = call.conn.ToolkitSlug
 		}
@@ -260,6 +261,9 @@ type call struct {
 	// selection is who the request acts as: the context's (WithConnectedAccount,
 	// WithConnection), else the Transport's ConnectedAccountID/Connection.
 	selection
+	// bodyAsBinary: a body labelled JSON goes as binary_body (not valid
+	// JSON, or JSONAsBinary); set by proxyRequest, reported in CallInfo.
+	bodyAsBinary bool
 }
 
 // check validates what can be checked without reading the body, and plans
