@@ -125,6 +125,26 @@
 // calls of one account. Requests and Downloads record what the fake
 // received, for assertions.
 //
+// # Upstreams without handlers, and assertions
+//
+// Server.On registers upstream responders by method and URL pattern, as
+// jarcoal/httpmock does, so that a simple test needs no hand-written
+// handler; Calls, CallCount and LastCall assert on the upstream calls the
+// fake made, whoever answered them:
+//
+//	srv.AddAccount(testutil.Account{ID: "ca_1", Toolkit: "github", AuthScheme: credentials.OAuth2,
+//		Val: credentials.Val{AccessToken: "gho_test"}})
+//	srv.On("GET", "https://api.github.com/repos/{owner}/{repo}").RespondJSON(200, map[string]any{"id": 1})
+//	// ... run the code under test ...
+//	if srv.CallCount("GET", "https://api.github.com/repos/{owner}/{repo}") != 1 { ... }
+//	last, _ := srv.LastCall("POST", "/repos/{owner}/{repo}/issues") // last.Body, last.Header
+//
+// Echo is a generic upstream that records what it got and answers with
+// it. WithStripFalsyJSON reproduces the real
+// proxy's dropping of falsy JSON fields (Composio issue #3324), so that a
+// test can show that composiohttp.Transport.JSONAsBinary protects a
+// request from it.
+//
 // The command testutil/cmd/fakeproxy serves the same fake on an address, for
 // clients written in other languages.
 package testutil

@@ -137,21 +137,29 @@ func (s *Server) forward(ctx context.Context, env *envelope) ([]byte, *proxyErro
 
 	var body io.Reader
 	var size int64 = -1
+	var sent []byte         // the body, for Calls
+	var fetched *syncBuffer // what a binary_body.url fetch streamed, for Calls
 	contentType := ""
 	switch {
 	case env.body != nil:
-		body, size, contentType = bytes.NewReader(env.body), int64(len(env.body)), contentTypeJSON
+		sent = env.body
+		if s.cfg.stripFalsy {
+			sent = stripFalsy(sent)
+		}
+		body, size, contentType = bytes.NewReader(sent), int64(len(sent)), contentTypeJSON
 	case env.binaryURL != "":
 		res, perr := s.fetchBinary(ctx, env.binaryURL)
 		if perr != nil {
 			return nil, perr
 		}
 		defer res.Body.Close()
-		body, size, contentType = res.Body, res.ContentLength, env.binaryType
+		fetched = new(syncBuffer)
+		body, size, contentType = io.TeeReader(res.Body, fetched), res.ContentLength, env.binaryType
 		if contentType == "" {
 			contentType = res.Header.Get(headerContentType)
 		}
 	case env.hasBinary:
+		sent = env.binary
 		body, size, contentType = bytes.NewReader(env.binary), int64(len(env.binary)), env.binaryType
 	}
 	req, err := http.NewRequestWithContext(ctx, env.method, u.String(), body)
@@ -176,7 +184,19 @@ func (s *Server) forward(ctx context.Context, env *envelope) ([]byte, *proxyErro
 		return nil, credentialError(t.conn, err)
 	}
 
-	res, err := s.send(ctx, req, t.handler)
+	h := t.handler
+	if rh := s.exp.route(req); rh != nil {
+		h = rh
+	}
+	res, err := s.send(ctx, req, h)
+	if fetched != nil {
+		sent = fetched.bytes()
+	}
+	status := 0
+	if err == nil {
+		status = res.status
+	}
+	s.recordCall(env.accountID, t.conn, req, sent, status)
 	if err != nil {
 		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 			return nil, newError(http.StatusGatewayTimeout, composiohttp.SlugUpstreamTimeout, "The upstream API did not answer in time")

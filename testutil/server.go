@@ -146,6 +146,7 @@ type config struct {
 	orgLimit        int
 	orgWindow       time.Duration
 	orgEnforced     bool
+	stripFalsy      bool // WithStripFalsyJSON
 }
 
 // WithAPIKey sets the project API key the fake accepts in x-api-key.
@@ -255,6 +256,7 @@ type Server struct {
 	blobSeq    uint64
 	lastPruned time.Time
 	org        orgCounter
+	exp        expectations // On, Calls (expect.go)
 }
 
 type faultState struct {
@@ -417,8 +419,9 @@ func (s *Server) Downloads() []Download {
 	return out
 }
 
-// Reset forgets recorded requests and downloads, pending faults, stored
-// binary bodies and the org limit's count; accounts and upstreams stay.
+// Reset forgets recorded requests, upstream calls and downloads, pending
+// faults, stored binary bodies and the org limit's count; accounts,
+// upstreams and routes (On) stay.
 func (s *Server) Reset() {
 	s.mu.Lock()
 	s.org = orgCounter{}
@@ -427,6 +430,7 @@ func (s *Server) Reset() {
 	s.downloads = nil
 	s.blobs = make(map[string]*blob)
 	s.mu.Unlock()
+	s.exp.resetCalls()
 }
 
 func (s *Server) takeFault(account string) (Fault, bool) {

@@ -352,6 +352,40 @@ var registry = map[string]entry{
 		return []sample{{"Recorded", r, connSecrets}, {"*Recorded", &r, connSecrets}}
 	}},
 	"testutil/Fault": noSecret("a scripted proxy error"),
+	"testutil/Route": noSecret("a canned upstream reply a test registered (testutil.Server.On)"),
+	"testutil/UpstreamCall": {samples: func(t *testing.T) []sample {
+		srv := testutil.NewServer(t)
+		srv.AddAccount(testutil.Account{ID: "ca_1", Toolkit: "github", AuthScheme: credentials.OAuth2, Val: conn().Val,
+			Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "{}") })})
+		srv.AddAccount(testutil.Account{ID: "ca_2", Toolkit: "gmail", AuthScheme: credentials.APIKey,
+			Val: credentials.Val{GenericAPIKey: hdrSecret}, Handler: testutil.NewEcho()})
+		tr := srv.Transport()
+		for _, call := range [][2]string{{"ca_1", "https://api.github.com/user"}, {"ca_2", "https://gmail.googleapis.com/x"}} {
+			tr.ConnectedAccountID = call[0]
+			req, _ := http.NewRequest("GET", call[1], nil)
+			if resp, err := tr.RoundTrip(req); err == nil {
+				resp.Body.Close()
+			}
+		}
+		calls := srv.Calls("", "/")
+		if len(calls) != 2 {
+			t.Fatalf("%d upstream calls recorded", len(calls))
+		}
+		secrets := append([]string{hdrSecret}, connSecrets...)
+		return []sample{{"UpstreamCall", calls[0], secrets}, {"*UpstreamCall", &calls[1], secrets}, {"Calls()", calls, secrets}}
+	}},
+	"testutil/Echo": {samples: func(*testing.T) []sample {
+		e := testutil.NewEcho()
+		req := httptest.NewRequest("GET", "https://api.example.com/x?api_key="+hdrSecret, nil)
+		req.Header.Set("Authorization", "Bearer "+accessTok)
+		req.Header.Set("Cookie", "s="+refreshTok)
+		req.Header.Set("X-Api-Key", apiKey)
+		e.ServeHTTP(httptest.NewRecorder(), req)
+		secrets := []string{hdrSecret, accessTok, refreshTok, apiKey}
+		last, _ := e.Last()
+		return []sample{{"*Echo", e, secrets}, {"Requests()", e.Requests(), secrets}, {"EchoRequest", last, secrets}}
+	}},
+	"testutil/EchoRequest": noSecret("sampled with testutil/Echo: headers and query redacted when recorded"),
 	"testutil/vcr/Recorder": {samples: func(t *testing.T) []sample {
 		dir := t.TempDir()
 		r, err := vcr.New(filepath.Join(dir, "cassette"), vcr.WithMode(vcr.ModeRecordOnly),
