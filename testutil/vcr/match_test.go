@@ -3,11 +3,13 @@ package vcr_test
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"gopkg.in/dnaeon/go-vcr.v4/pkg/cassette"
@@ -293,5 +295,93 @@ func TestReplayTransportNeedsNoConfiguration(t *testing.T) {
 	}
 	if tr := rec2.Transport(); rec2.Replaying() || tr.APIKey != "" || tr.BaseURL != "" {
 		t.Errorf("recording: Replaying %v, APIKey %q, BaseURL %q", rec2.Replaying(), tr.APIKey, tr.BaseURL)
+	}
+}
+
+func TestHandEditedCassetteReplaysWhatItSays(t *testing.T) {
+	t.Parallel()
+	name := filepath.Join(t.TempDir(), "edit")
+	record(t, name, newReq("GET", "https://api.example.com/json?tag=a", ""), newReq("GET", "https://api.example.com/file", ""))
+	file, err := os.ReadFile(name + ".yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A reviewer changes a value (the length changes) and a query value.
+	edited := strings.Replace(string(file), `"tags":["a"]`, `"tags":["a","edited by hand"]`, 1)
+	edited = strings.Replace(edited, `"value":"a","type":"query"`, `"value":"z","type":"query"`, 1)
+	if edited == string(file) {
+		t.Fatal("nothing to edit in the cassette")
+	}
+	if err := os.WriteFile(name+".yaml", []byte(edited), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rec, err := vcr.New(name, vcr.WithMode(vcr.ModeReplayOnly), vcr.WithRealTransport(failingTransport{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rec.Stop()
+	tr := rec.Transport()
+	tr.ConnectedAccountID = "ca_api"
+	for _, tc := range []struct{ url, want string }{
+		{"https://api.example.com/json?tag=z", `"tags":["a","edited by hand"]`},
+		{"https://api.example.com/file", string(binaryFile)},
+	} {
+		resp, err := tr.RoundTrip(newReq("GET", tc.url, ""))
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil || !strings.Contains(string(body), tc.want) {
+			t.Errorf("%s: %v, body %q", tc.url, err, body)
+		}
+	}
+}
+
+func TestConcurrentRecordAndReplay(t *testing.T) {
+	t.Parallel()
+	name := filepath.Join(t.TempDir(), "concurrent")
+	srv := newFake(t)
+	rec, err := vcr.New(name, vcr.WithMode(vcr.ModeRecordOnly), vcr.WithRealTransport(srv.Transport().Base))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 8
+	roundTrips := func(tr http.RoundTripper) []string {
+		out := make([]string, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Go(func() {
+				resp, err := tr.RoundTrip(newReq("GET", fmt.Sprintf("https://api.example.com/json?tag=%d", i), ""))
+				if err != nil {
+					out[i] = err.Error()
+					return
+				}
+				b, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				out[i] = string(b)
+			})
+		}
+		wg.Wait()
+		return out
+	}
+	tr := srv.Transport()
+	tr.Base, tr.ConnectedAccountID = rec, "ca_api"
+	recorded := roundTrips(tr)
+	if err := rec.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	replay, err := vcr.New(name, vcr.WithMode(vcr.ModeReplayOnly), vcr.WithRealTransport(failingTransport{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer replay.Stop()
+	rtr := replay.Transport()
+	rtr.ConnectedAccountID = "ca_api"
+	replayed := roundTrips(rtr)
+	for i := range n {
+		if want := fmt.Sprintf(`"tags":["%d"]`, i); !strings.Contains(recorded[i], want) || replayed[i] != recorded[i] {
+			t.Errorf("request %d: recorded %q, replayed %q", i, recorded[i], replayed[i])
+		}
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -320,7 +321,22 @@ func (r *Recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The body is the recorded string, in memory: its real length wins
+	// over the recorded Content-Length, so that a hand-edited cassette
+	// replays what it says.
+	b, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		return nil, err
+	}
+	resp.Body = io.NopCloser(bytes.NewReader(b))
 	resp.Header = resp.Header.Clone()
+	if resp.ContentLength >= 0 || resp.Header.Get("Content-Length") != "" {
+		resp.ContentLength = int64(len(b))
+		if resp.Header.Get("Content-Length") != "" {
+			resp.Header.Set("Content-Length", strconv.Itoa(len(b)))
+		}
+	}
 	resp.Request = req
 	return resp, nil
 }
