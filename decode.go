@@ -67,6 +67,11 @@ func (t *Transport) reply(req *http.Request, presp *http.Response, cl *call, c *
 	if info != nil {
 		info.UpstreamStatus = env.status
 	}
+	if env.binary != nil && cl.method != http.MethodHead {
+		if err := t.checkDownload(c, env.binary.URL); err != nil {
+			return nil, err
+		}
+	}
 	return response(req, cl, &env, c.base), nil
 }
 

@@ -89,6 +89,14 @@ type Transport struct {
 	// Base carries the proxy calls and the binary downloads. Nil:
 	// http.DefaultTransport.
 	Base http.RoundTripper
+	// AllowDownload, if set, may veto a binary_data.url before it is
+	// fetched, by returning an error (the call then fails with a
+	// *DownloadError wrapping it). It is called after the default
+	// policy, which it cannot loosen: https only unless BaseURL is http;
+	// never a link-local, multicast, unspecified or cloud metadata
+	// address; loopback only when BaseURL is loopback. Default: nil, the
+	// policy alone.
+	AllowDownload func(*url.URL) error
 
 	once sync.Once
 	cfg  config

@@ -176,6 +176,7 @@ var registry = map[string]entry{
 			CustomConnectionData: conn()}, connSecrets}}
 	}},
 	"./ProxyUnreachableError": noSecret("the proxy's host and the base RoundTripper's error"),
+	"./DownloadError":         noSecret("the refused download URL's host and a reason; its path and signed query are not kept"),
 	"./BinaryBody":            noSecret("a request body (upstream data, not a credential) or its URL"),
 	"./Parameter":             noSecret("one header or query value of the caller's request, as sent on the wire"),
 	"./ProxyResponse":         noSecret("the upstream's reply"),

@@ -1,0 +1,123 @@
+package composiohttp
+
+import (
+	"errors"
+	"net/netip"
+	"net/url"
+	"strings"
+)
+
+// The download policy: where a binary_data.url may point. The proxy
+// returns such a URL for a binary upstream body, and the Transport fetches
+// it with Base (no Composio key is sent there), so the URL decides where
+// the Transport connects and whose bytes come back as the upstream's.
+
+// ErrDownloadNotAllowed: a binary_data.url that the download policy
+// refuses. The concrete error is *DownloadError; it matches ErrBinaryBody
+// too.
+var ErrDownloadNotAllowed = errors.New("composiohttp: download not allowed")
+
+// DownloadError is a binary_data.url refused by the download policy
+// (nothing was fetched). It matches ErrDownloadNotAllowed and
+// ErrBinaryBody with errors.Is.
+type DownloadError struct {
+	// Host is the refused URL's host. Its path and signed query are never
+	// shown.
+	Host string
+	// Reason says which rule refused it.
+	Reason string
+	// Err is the error of Transport.AllowDownload, when it vetoed.
+	Err error
+}
+
+func (e *DownloadError) Error() string {
+	msg := "composiohttp: download of the binary body from " + e.Host + " not allowed: " + e.Reason
+	if e.Err != nil {
+		msg += ": " + e.Err.Error()
+	}
+	return msg
+}
+
+// Is makes errors.Is(err, ErrDownloadNotAllowed) and errors.Is(err,
+// ErrBinaryBody) true.
+func (e *DownloadError) Is(target error) bool {
+	return target == ErrDownloadNotAllowed || target == ErrBinaryBody
+}
+
+// Unwrap returns the hook's error, if any.
+func (e *DownloadError) Unwrap() error { return e.Err }
+
+// metadataAddrs are cloud metadata services outside the link-local ranges
+// (AWS's IPv6 IMDS, Alibaba Cloud's).
+var metadataAddrs = []netip.Addr{
+	netip.MustParseAddr("fd00:ec2::254"),
+	netip.MustParseAddr("100.100.100.200"),
+}
+
+// checkDownload applies the download policy to a binary_data.url (already
+// known to be an absolute http(s) URL):
+//
+//   - https only, unless the proxy's BaseURL is http (a local fake);
+//   - never a link-local address (169.254.0.0/16, the cloud metadata
+//     service's, and fe80::/10), a multicast or unspecified one, or a known
+//     metadata address (fd00:ec2::254, 100.100.100.200);
+//   - a loopback address or localhost only when the proxy's BaseURL is
+//     loopback too;
+//   - then Transport.AllowDownload, if set, may veto.
+//
+// Host names are not resolved: a name that resolves to an internal address
+// is for Base's dialer to refuse (net.Dialer.Control).
+func (t *Transport) checkDownload(c *config, raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return &DownloadError{Host: "?", Reason: "not a URL"}
+	}
+	refuse := func(reason string) error { return &DownloadError{Host: u.Host, Reason: reason} }
+	if u.Scheme != "https" && c.proxyURL.Scheme != "http" {
+		return refuse("not https (http is allowed only when BaseURL is http)")
+	}
+	host := u.Hostname()
+	if addr, err := netip.ParseAddr(host); err == nil {
+		addr = addr.Unmap()
+		switch {
+		case addr.IsLinkLocalUnicast() || addr.IsLinkLocalMulticast() || addr.IsInterfaceLocalMulticast():
+			return refuse("link-local address (cloud metadata service)")
+		case addr.IsMulticast() || addr.IsUnspecified():
+			return refuse("multicast or unspecified address")
+		case isMetadataAddr(addr):
+			return refuse("cloud metadata address")
+		case addr.IsLoopback() && !isLoopbackHost(c.proxyURL.Hostname()):
+			return refuse("loopback address, and BaseURL is not loopback")
+		}
+	} else if isLocalhost(host) && !isLoopbackHost(c.proxyURL.Hostname()) {
+		return refuse("localhost, and BaseURL is not loopback")
+	}
+	if t.AllowDownload != nil {
+		if err := t.AllowDownload(u); err != nil {
+			return &DownloadError{Host: u.Host, Reason: "vetoed by Transport.AllowDownload", Err: err}
+		}
+	}
+	return nil
+}
+
+func isMetadataAddr(a netip.Addr) bool {
+	for _, m := range metadataAddrs {
+		if a == m {
+			return true
+		}
+	}
+	return false
+}
+
+func isLocalhost(host string) bool {
+	host = strings.TrimSuffix(strings.ToLower(host), ".")
+	return host == "localhost" || strings.HasSuffix(host, ".localhost")
+}
+
+// isLoopbackHost reports whether host is a loopback address or localhost.
+func isLoopbackHost(host string) bool {
+	if addr, err := netip.ParseAddr(host); err == nil {
+		return addr.Unmap().IsLoopback()
+	}
+	return isLocalhost(host)
+}
