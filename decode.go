@@ -7,11 +7,12 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
+
+	"github.com/composiohttp/composiohttp/internal/httpurl"
 
 	"github.com/composiohttp/composiohttp/internal/httpheader"
 	"github.com/composiohttp/composiohttp/internal/jsonscan"
@@ -412,8 +413,7 @@ func decodeBinaryData(b []byte, off int) (*BinaryData, error) {
 	if err := json.Unmarshal(b, &raw); err != nil {
 		return nil, envErr(off, "binary_data has a field of the wrong type")
 	}
-	u, err := url.Parse(raw.URL)
-	if raw.URL == "" || err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+	if _, ok := httpurl.Parse(raw.URL); !ok {
 		return nil, envErr(off, "binary_data.url is not an http(s) URL")
 	}
 	size := int64(-1)

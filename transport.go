@@ -14,6 +14,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/composiohttp/composiohttp/internal/httpurl"
+
 	"github.com/composiohttp/composiohttp/credentials"
 	"github.com/composiohttp/composiohttp/internal/httpheader"
 )
@@ -132,8 +134,8 @@ func (t *Transport) buildConfig() config {
 		return c
 	}
 	base := cmp.Or(t.BaseURL, os.Getenv("COMPOSIO_BASE_URL"), DefaultBaseURL)
-	u, err := url.Parse(strings.TrimRight(base, "/"))
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+	u, ok := httpurl.Parse(strings.TrimRight(base, "/"))
+	if !ok {
 		c.err = fmt.Errorf("%w: base URL is not an http(s) URL", ErrBadRequest)
 		return c
 	}

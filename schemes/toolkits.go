@@ -3,10 +3,11 @@ package schemes
 import (
 	"errors"
 	"fmt"
-	"net/url"
 	"sort"
 	"strings"
 	"sync"
+
+	"github.com/composiohttp/composiohttp/internal/httpurl"
 
 	"github.com/composiohttp/composiohttp/credentials"
 )
@@ -187,8 +188,7 @@ func fillTemplate(c *credentials.Connection, tmpl string) (string, error) {
 }
 
 func checkURL(slug, what, s string) (string, error) {
-	u, err := url.Parse(s)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+	if _, ok := httpurl.Parse(s); !ok {
 		return "", fmt.Errorf("schemes: toolkit %q: %s is not an absolute http(s) URL", slug, what)
 	}
 	return s, nil

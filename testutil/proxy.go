@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/composiohttp/composiohttp/internal/httpurl"
+
 	"github.com/composiohttp/composiohttp"
 	"github.com/composiohttp/composiohttp/credentials"
 	"github.com/composiohttp/composiohttp/schemes"
@@ -318,7 +320,7 @@ func (s *Server) accountBase(a *Account, conn *credentials.Connection) (*url.URL
 			base = ""
 		}
 	}
-	if bu := httpURL(base); bu != nil {
+	if bu, ok := httpurl.Parse(base); ok {
 		return bu, nil
 	}
 	return nil, newError(http.StatusBadGateway, composiohttp.SlugBadGateway, "The account has no valid upstream base URL")
@@ -328,9 +330,10 @@ func (s *Server) accountBase(a *Account, conn *credentials.Connection) (*url.URL
 // val.base_url, else its toolkit's.
 func (s *Server) connectionBase(c *credentials.Connection) (*url.URL, *proxyError) {
 	base, err := s.cfg.toolkits.ResolveBaseURL(c)
+	bu, ok := httpurl.Parse(base)
 	var mf *credentials.MissingFieldError
 	switch {
-	case c.Val.BaseURL != "" && (err != nil || httpURL(base) == nil):
+	case c.Val.BaseURL != "" && (err != nil || !ok):
 		return nil, validationError("custom_connection_data.val.base_url: must be an absolute http(s) URL")
 	case errors.Is(err, schemes.ErrUnknownToolkit):
 		return nil, validationError("custom_connection_data.val.base_url: required when toolkitSlug is not a known toolkit")
@@ -339,19 +342,10 @@ func (s *Server) connectionBase(c *credentials.Connection) (*url.URL, *proxyErro
 	case err != nil:
 		return nil, validationError("custom_connection_data.val: " + strings.TrimPrefix(err.Error(), "schemes: "))
 	}
-	if bu := httpURL(base); bu != nil {
+	if ok {
 		return bu, nil
 	}
 	return nil, validationError("custom_connection_data.val: the toolkit's base URL is not an absolute http(s) URL")
-}
-
-// httpURL parses an absolute http(s) URL, or returns nil.
-func httpURL(s string) *url.URL {
-	u, err := url.Parse(s)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil
-	}
-	return u
 }
 
 func normOrigin(origin string) string {

@@ -8,10 +8,11 @@ import (
 	"fmt"
 	"mime"
 	"net/http"
-	"net/url"
 	"slices"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/composiohttp/composiohttp/internal/httpurl"
 
 	"github.com/composiohttp/composiohttp"
 	"github.com/composiohttp/composiohttp/credentials"
@@ -209,8 +210,7 @@ func (c *fieldCheck) binaryBody(env *envelope, raw json.RawMessage) (tooLarge bo
 		}
 		env.binary = b
 	case hasURL:
-		pu, err := url.Parse(u)
-		if err != nil || (pu.Scheme != "http" && pu.Scheme != "https") || pu.Host == "" {
+		if _, ok := httpurl.Parse(u); !ok {
 			c.add("binary_body.url", "must be an absolute http or https URL")
 		}
 		env.binaryURL = u

@@ -60,12 +60,13 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"os/signal"
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/composiohttp/composiohttp/internal/httpurl"
 
 	"github.com/composiohttp/composiohttp/credentials"
 	"github.com/composiohttp/composiohttp/schemes"
@@ -185,8 +186,7 @@ func loadAccounts(r io.Reader) ([]testutil.Account, error) {
 			}
 			continue
 		}
-		u, err := url.Parse(a.BaseURL)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		if _, ok := httpurl.Parse(a.BaseURL); !ok {
 			return nil, fmt.Errorf("accounts[%d] (%s): base_url must be an absolute http(s) URL", i, a.ID)
 		}
 	}
