@@ -50,7 +50,6 @@
 package cache
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -60,6 +59,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/composiohttp/composiohttp/internal/readahead"
 
 	"github.com/gregjones/httpcache"
 
@@ -380,17 +381,9 @@ func (n *network) fits(req *http.Request, resp *http.Response) bool {
 		more, err = io.ReadFull(body, buf[k:])
 		k += more
 	}
-	var rest io.Reader = body // err == nil: over n.max, the rest to come
-	fits := false
-	switch err {
-	case nil:
-	case io.EOF, io.ErrUnexpectedEOF:
-		rest, fits = http.NoBody, true // all read
-	default:
-		rest = errReader{err}
-	}
-	resp.Body = readCloser{io.MultiReader(bytes.NewReader(buf[:k]), rest), body}
-	return fits
+	// err == nil: over n.max, the rest to come; EOF: all read, it fits.
+	resp.Body = readahead.Rejoin(buf[:k], err, body)
+	return err == io.EOF || err == io.ErrUnexpectedEOF
 }
 
 // noStore reports whether a Cache-Control header has no-store.
@@ -404,12 +397,3 @@ func noStore(h http.Header) bool {
 	}
 	return false
 }
-
-type readCloser struct {
-	io.Reader
-	io.Closer
-}
-
-type errReader struct{ err error }
-
-func (e errReader) Read([]byte) (int, error) { return 0, e.err }

@@ -52,6 +52,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/composiohttp/composiohttp/internal/readahead"
+
 	"github.com/composiohttp/composiohttp"
 	"github.com/composiohttp/composiohttp/credentials"
 )
@@ -335,11 +337,7 @@ func (t *transport) requestBody(req *http.Request) slog.Attr {
 func (t *transport) responseBody(resp *http.Response) slog.Attr {
 	body := resp.Body
 	buf, truncated, err := readUpTo(body, t.cfg.bodies)
-	var rest io.Reader = body
-	if err != nil {
-		rest = errReader{err}
-	}
-	resp.Body = readCloser{io.MultiReader(bytes.NewReader(buf), rest), body}
+	resp.Body = readahead.Rejoin(buf, err, body)
 	return slog.String("response_body", redactBody(resp.Header.Get("Content-Type"), shown(buf, t.cfg.bodies), truncated))
 }
 
@@ -359,15 +357,6 @@ func readUpTo(r io.Reader, max int) ([]byte, bool, error) {
 
 // shown is the part of a body read by readUpTo that a line may show.
 func shown(b []byte, max int) []byte { return b[:min(len(b), max)] }
-
-type readCloser struct {
-	io.Reader
-	io.Closer
-}
-
-type errReader struct{ err error }
-
-func (e errReader) Read([]byte) (int, error) { return 0, e.err }
 
 // redactBody renders a body for a log line: JSON with secret keys' values
 // replaced, form data with secret parameters replaced, anything else (or a
