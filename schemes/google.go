@@ -1,6 +1,7 @@
 package schemes
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -108,7 +109,7 @@ func googleJWTConfig(raw string, scopes []string, subject, tokenURL string) (*jw
 		PrivateKeyID: f.PrivateKeyID,
 		Scopes:       scopes,
 		Subject:      subject,
-		TokenURL:     firstNonEmpty(tokenURL, f.TokenURI, googleTokenURL),
+		TokenURL:     cmp.Or(tokenURL, f.TokenURI, googleTokenURL),
 	}, nil
 }
 

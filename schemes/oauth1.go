@@ -2,6 +2,7 @@ package schemes
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/hmac"
 	"crypto/rand"
@@ -70,7 +71,7 @@ func (a OAuth1) GoString() string { return a.String() }
 // Apply signs req and sets its Authorization header.
 func (a *OAuth1) Apply(_ context.Context, c *credentials.Connection, req *http.Request) error {
 	v := &c.Val
-	ck := firstNonEmpty(v.ConsumerKey, a.ConsumerKey)
+	ck := cmp.Or(v.ConsumerKey, a.ConsumerKey)
 	if ck == "" {
 		return &MissingFieldError{Scheme: c.AuthScheme, Field: "consumer_key"}
 	}
@@ -92,7 +93,7 @@ func (a *OAuth1) Apply(_ context.Context, c *credentials.Connection, req *http.R
 	}
 	params = append(params, oauth...)
 	base := signatureBase(req, params)
-	mac := hmac.New(sha1.New, []byte(encode(firstNonEmpty(a.ConsumerSecret, v.ClientSecret))+"&"+encode(v.OAuthTokenSecret)))
+	mac := hmac.New(sha1.New, []byte(encode(cmp.Or(a.ConsumerSecret, v.ClientSecret))+"&"+encode(v.OAuthTokenSecret)))
 	mac.Write([]byte(base))
 	oauth = append(oauth, [2]string{"oauth_signature", base64.StdEncoding.EncodeToString(mac.Sum(nil))})
 
@@ -235,7 +236,7 @@ func baseURI(req *http.Request) string {
 	if scheme == "" {
 		scheme = "https"
 	}
-	host := strings.ToLower(firstNonEmpty(req.Host, req.URL.Host))
+	host := strings.ToLower(cmp.Or(req.Host, req.URL.Host))
 	if h, port, err := net.SplitHostPort(host); err == nil &&
 		(scheme == "http" && port == "80" || scheme == "https" && port == "443") {
 		host = h

@@ -3,7 +3,6 @@ package schemes
 import (
 	"context"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/composiohttp/composiohttp/credentials"
@@ -79,7 +78,9 @@ func (a *OAuth2) Apply(ctx context.Context, c *credentials.Connection, req *http
 	if tok == "" {
 		return &MissingFieldError{Scheme: c.AuthScheme, Field: "access_token"}
 	}
-	req.Header.Set("Authorization", tokenType(typ)+" "+tok)
+	// oauth2.Token spells the type as Authorization wants it ("Bearer"
+	// for "" or any case of "bearer", "MAC", "Basic").
+	(&oauth2.Token{AccessToken: tok, TokenType: typ}).SetAuthHeader(req)
 	return nil
 }
 
@@ -125,20 +126,6 @@ func (a *OAuth2) refresh(ctx context.Context, c *credentials.Connection, tokenUR
 		}
 		return t, nil
 	})
-}
-
-// tokenType spells a token type as it goes in Authorization, like
-// oauth2.Token.Type: "Bearer" when empty or any case of "bearer".
-func tokenType(t string) string {
-	switch strings.ToLower(t) {
-	case "", "bearer":
-		return "Bearer"
-	case "mac":
-		return "MAC"
-	case "basic":
-		return "Basic"
-	}
-	return t
 }
 
 // expired reports whether v's expires_at, as credentials.Val.Expiry reads

@@ -1,6 +1,7 @@
 package schemes
 
 import (
+	"cmp"
 	"context"
 	"encoding/base64"
 	"fmt"
@@ -23,7 +24,7 @@ type Bearer struct{}
 
 // Apply sets the Authorization header.
 func (Bearer) Apply(_ context.Context, c *credentials.Connection, req *http.Request) error {
-	t := firstNonEmpty(c.Val.Token, c.Val.BearerToken)
+	t := cmp.Or(c.Val.Token, c.Val.BearerToken)
 	if t == "" {
 		return &MissingFieldError{Scheme: c.AuthScheme, Field: "token"}
 	}
@@ -90,7 +91,7 @@ func (a *APIKey) Apply(_ context.Context, c *credentials.Connection, req *http.R
 	}
 	tk, _ := tks.Lookup(c.ToolkitSlug)
 	v := &c.Val
-	switch key := firstNonEmpty(v.APIKey, v.GenericAPIKey); {
+	switch key := cmp.Or(v.APIKey, v.GenericAPIKey); {
 	case key != "":
 		if err := place(c, req, tk.APIKey, key); err != nil {
 			return err
@@ -117,7 +118,7 @@ func (a *APIKey) Apply(_ context.Context, c *credentials.Connection, req *http.R
 func place(c *credentials.Connection, req *http.Request, p Placement, key string) error {
 	switch {
 	case p.Basic:
-		user := firstNonEmpty(p.BasicUser, c.Val.Username)
+		user := cmp.Or(p.BasicUser, c.Val.Username)
 		req.Header.Set("Authorization", "Basic "+basicAuth(user, key))
 	case p.Query != "":
 		setQuery(req.URL, p.Query, key)
@@ -148,13 +149,4 @@ func setQuery(u *url.URL, name, value string) {
 	}
 	u.RawQuery = strings.Join(append(kept, pair), "&")
 	u.ForceQuery = false
-}
-
-func firstNonEmpty(s ...string) string {
-	for _, v := range s {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
 }

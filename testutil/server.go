@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/composiohttp/composiohttp/internal/ctxsleep"
+
 	"github.com/composiohttp/composiohttp"
 	"github.com/composiohttp/composiohttp/credentials"
 	"github.com/composiohttp/composiohttp/schemes"
@@ -270,7 +272,7 @@ type faultState struct {
 func NewUnstartedServer(opts ...Option) *Server {
 	cfg := config{
 		now:             time.Now,
-		sleep:           sleepCtx,
+		sleep:           ctxsleep.Sleep,
 		binaryTTL:       DefaultBinaryTTL,
 		upstreamTimeout: DefaultUpstreamTimeout,
 		orgLimit:        DefaultOrgLimit,
@@ -465,17 +467,6 @@ func (s *Server) upstreamHandler(origin string) http.Handler {
 		return nil
 	}
 	return s.upstreams[normOrigin(origin)]
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }
 
 func randomHex(n int) string {

@@ -1,5 +1,5 @@
-// Package ctxsleep holds the one real sleep the middleware use when no sleep
-// function is injected.
+// Package ctxsleep holds the one real sleep the middleware and the fake proxy
+// use when no sleep function is injected.
 package ctxsleep
 
 import (
