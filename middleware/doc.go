@@ -9,6 +9,8 @@
 //   - breaker: a circuit breaker per upstream host, toolkit or account
 //     (sony/gobreaker/v2), local or shared by many replicas through
 //     Redis (breaker/redisbreaker)
+//   - sdktoken: removes the placeholder token given to SDKs that insist
+//     on one (slack-go, stripe-go), since the proxy adds the real one
 //   - ratelimit: a token bucket per connected account, local
 //     (x/time/rate) or shared by many replicas through Redis
 //     (ratelimit/redislimit)

@@ -140,7 +140,8 @@
 //	last, _ := srv.LastCall("POST", "/repos/{owner}/{repo}/issues") // last.Body, last.Header
 //
 // Echo is a generic upstream that records what it got and answers with
-// it. WithStripFalsyJSON reproduces the real
+// it; the packages testutil/fakegithub and testutil/fakeslack are small
+// fakes of GitHub's REST API and Slack's Web API. WithStripFalsyJSON reproduces the real
 // proxy's dropping of falsy JSON fields (Composio issue #3324), so that a
 // test can show that composiohttp.Transport.JSONAsBinary protects a
 // request from it.

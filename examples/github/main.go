@@ -21,8 +21,8 @@ import (
 	"github.com/google/go-github/v75/github"
 
 	"github.com/composiohttp/composiohttp"
-	"github.com/composiohttp/composiohttp/examples/internal/fakegithub"
 	"github.com/composiohttp/composiohttp/testutil"
+	"github.com/composiohttp/composiohttp/testutil/fakegithub"
 )
 
 func main() {

@@ -22,8 +22,8 @@ import (
 	"strings"
 
 	"github.com/composiohttp/composiohttp"
-	"github.com/composiohttp/composiohttp/examples/internal/fakegithub"
 	"github.com/composiohttp/composiohttp/testutil"
+	"github.com/composiohttp/composiohttp/testutil/fakegithub"
 )
 
 func main() {

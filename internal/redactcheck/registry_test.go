@@ -35,6 +35,8 @@ import (
 	"github.com/composiohttp/composiohttp/middleware/retry"
 	"github.com/composiohttp/composiohttp/schemes"
 	"github.com/composiohttp/composiohttp/testutil"
+	"github.com/composiohttp/composiohttp/testutil/fakegithub"
+	"github.com/composiohttp/composiohttp/testutil/fakeslack"
 	"github.com/composiohttp/composiohttp/testutil/vcr"
 	"github.com/go-redis/redis_rate/v10"
 	"github.com/redis/go-redis/v9"
@@ -352,7 +354,19 @@ var registry = map[string]entry{
 			Body: []byte(`{"custom_connection_data":` + connJSON + `}`)}
 		return []sample{{"Recorded", r, connSecrets}, {"*Recorded", &r, connSecrets}}
 	}},
-	"testutil/Fault": noSecret("a scripted proxy error"),
+	"testutil/Fault":             noSecret("a scripted proxy error"),
+	"testutil/fakegithub/Issue":  noSecret("a fake GitHub issue"),
+	"testutil/fakeslack/Channel": noSecret("a fake Slack channel"),
+	"testutil/fakeslack/Message": noSecret("a fake Slack message"),
+	"testutil/fakeslack/Workspace": {samples: func(*testing.T) []sample {
+		w := fakeslack.New("Acme", accessTok)
+		return []sample{{"*Workspace", w, []string{accessTok}}}
+	}},
+	"middleware/sdktoken/Transport": noSecret("the placeholder token (not a secret) and the wrapped RoundTripper"),
+	"testutil/fakegithub/Handler": {samples: func(*testing.T) []sample {
+		h := fakegithub.New(accessTok)
+		return []sample{{"*Handler", h, []string{accessTok}}}
+	}},
 	"testutil/Route": noSecret("a canned upstream reply a test registered (testutil.Server.On)"),
 	"testutil/UpstreamCall": {samples: func(t *testing.T) []sample {
 		srv := testutil.NewServer(t)
@@ -410,8 +424,7 @@ var registry = map[string]entry{
 // notImportable are packages whose exported types no other package can
 // use, or that are programs' own helpers, with the reason.
 var notImportable = map[string]string{
-	"examples/recorded":            "an example's own summary of a repository (no credentials)",
-	"examples/internal/fakegithub": "internal to examples/ (a fake upstream holding no credentials)",
+	"examples/recorded": "an example's own summary of a repository (no credentials)",
 }
 
 // exportedTypes returns "dir/Name" for every exported type of every

@@ -1,14 +1,26 @@
-// Package fakegithub is a tiny in-memory GitHub REST API for the examples:
-// the authenticated user, a repository's issues (list and create) and a
-// zipball download. It checks the Authorization header the fake proxy puts
-// on the forwarded request.
+// Package fakegithub is a small in-memory GitHub REST API for tests and
+// examples, to serve as a testutil.Account's upstream: the authenticated
+// user (GET /user), a repository's issues (GET and POST
+// /repos/octocat/hello-world/issues, per_page honoured) and a zipball
+// download (GET /repos/octocat/hello-world/zipball, binary). It checks the
+// "Authorization: Bearer <token>" header the fake proxy puts on each
+// forwarded request and answers 401 "Bad credentials" otherwise, and 404
+// "Not Found" for any other path, in GitHub's error shape. Errors are
+// GitHub's: 422 "Validation Failed" for an issue without a title.
+//
+//	srv := testutil.NewServer(t)
+//	srv.AddAccount(fakegithub.Account("ca_gh", "gho_test"))
+//	gh := github.NewClient(srv.Client()) // then set the Transport's ConnectedAccountID
 package fakegithub
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strconv"
 	"sync"
+
+	"github.com/composiohttp/composiohttp/internal/redact"
 
 	"github.com/composiohttp/composiohttp/credentials"
 	"github.com/composiohttp/composiohttp/testutil"
@@ -22,9 +34,10 @@ type Issue struct {
 	State  string `json:"state"`
 }
 
-// Handler serves the fake API. Token is the bearer token it accepts.
+// Handler serves the fake API; make one with New. It is safe for
+// concurrent use, and prints without its token.
 type Handler struct {
-	Token string
+	token string
 
 	mu     sync.Mutex
 	issues []Issue
@@ -32,14 +45,31 @@ type Handler struct {
 
 // New returns a Handler that accepts token and has two open issues.
 func New(token string) *Handler {
-	return &Handler{Token: token, issues: []Issue{
+	return &Handler{token: token, issues: []Issue{
 		{Number: 1, Title: "Found a bug", State: "open"},
 		{Number: 2, Title: "Add dark mode", State: "open"},
 	}}
 }
 
+// Issues returns a copy of the repository's issues, created ones included.
+func (h *Handler) Issues() []Issue {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return append([]Issue(nil), h.issues...)
+}
+
+// String describes h without its token.
+func (h *Handler) String() string {
+	return fmt.Sprintf("fakegithub.Handler{Issues:%d}", len(h.Issues()))
+}
+
+// Format implements fmt.Formatter: every verb prints String, never the
+// token.
+func (h *Handler) Format(f fmt.State, verb rune) { redact.Format(f, verb, h.String(), h.String()) }
+
+// ServeHTTP serves the API.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.Header.Get("Authorization") != "Bearer "+h.Token {
+	if r.Header.Get("Authorization") != "Bearer "+h.token {
 		writeJSON(w, http.StatusUnauthorized, map[string]string{"message": "Bad credentials"})
 		return
 	}
