@@ -100,7 +100,7 @@ func TestRoundTrip(t *testing.T) {
 			header:     map[string][]string{"X-Api-Token": {"composio", "other"}},
 			wantHeader: map[string][]string{"X-Api-Token": {"other"}}},
 		{name: "own placeholder and field", url: "https://x.test/?access_token=PLACEHOLDER&token=composio",
-			opts: []sdktoken.Option{sdktoken.WithPlaceholder("PLACEHOLDER"), sdktoken.WithFields("access_token")},
+			opts:      []sdktoken.Option{sdktoken.WithPlaceholder("PLACEHOLDER"), sdktoken.WithFields("access_token")},
 			wantQuery: "token=composio"},
 		{name: "form over the inline limit passes unchanged", url: "https://x.test/",
 			header: map[string][]string{"Content-Type": {form}}, body: big, wantBody: big},
