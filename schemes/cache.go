@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -37,11 +38,56 @@ const (
 // HTTPClient is nil: http.DefaultTransport with a 30 second timeout.
 var defaultHTTPClient = &http.Client{Timeout: 30 * time.Second}
 
+// ErrTokenRedirect is the cause (wrapped in a *TokenError) when a token
+// endpoint redirects to another origin: token requests carry a refresh
+// token, a client secret or a signed assertion, which must not be re-sent
+// elsewhere, so such a redirect is never followed.
+var ErrTokenRedirect = errors.New("schemes: token endpoint redirected to another origin")
+
+// clientOr returns the client for token requests: c, else
+// defaultHTTPClient, as a copy that follows a redirect only to the origin
+// (scheme, host and port) of the first request, and then as c's own
+// CheckRedirect says (at most 10 when it has none).
 func clientOr(c *http.Client) *http.Client {
-	if c != nil {
-		return c
+	if c == nil {
+		c = defaultHTTPClient
 	}
-	return defaultHTTPClient
+	cp := *c
+	next := c.CheckRedirect
+	cp.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		if !sameOrigin(req.URL, via[0].URL) {
+			return ErrTokenRedirect
+		}
+		if next != nil {
+			return next(req, via)
+		}
+		if len(via) >= 10 {
+			return errors.New("schemes: token endpoint: stopped after 10 redirects")
+		}
+		return nil
+	}
+	return &cp
+}
+
+// sameOrigin reports whether a and b have the same scheme, host and port
+// (default ports made explicit).
+func sameOrigin(a, b *url.URL) bool {
+	return strings.EqualFold(a.Scheme, b.Scheme) && strings.EqualFold(a.Hostname(), b.Hostname()) &&
+		portOf(a) == portOf(b)
+}
+
+// portOf returns u's port, or its scheme's default port.
+func portOf(u *url.URL) string {
+	if p := u.Port(); p != "" {
+		return p
+	}
+	switch strings.ToLower(u.Scheme) {
+	case "https":
+		return "443"
+	case "http":
+		return "80"
+	}
+	return ""
 }
 
 func nowOr(now func() time.Time) time.Time {
@@ -197,6 +243,11 @@ func (e *TokenError) Unwrap() error { return e.Err }
 // response body, its code scrubbed of secrets (see credentials.Scrub): the
 // endpoint may quote what it was sent.
 func oauth2Error(scheme string, err error, secrets ...string) error {
+	if !errors.Is(err, ErrTokenRedirect) && strings.Contains(err.Error(), ErrTokenRedirect.Error()) {
+		// x/oauth2/jwt formats the client's error with %v: restore the
+		// sentinel (its text is this package's own).
+		err = fmt.Errorf("%w (%v)", ErrTokenRedirect, err)
+	}
 	te := &TokenError{Scheme: scheme, Err: err}
 	var re *oauth2.RetrieveError
 	if errors.As(err, &re) {

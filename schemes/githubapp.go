@@ -42,7 +42,8 @@ type GitHubApp struct {
 	// Toolkits resolves the connection's base URL. Default: DefaultToolkits.
 	Toolkits *ToolkitRegistry
 	// HTTPClient makes token exchanges. Default: a client with a 30 second
-	// timeout over http.DefaultTransport.
+	// timeout over http.DefaultTransport. It never follows a redirect
+	// to another origin (ErrTokenRedirect).
 	HTTPClient *http.Client
 	// Now tells the time for JWT claims and token expiry. Default: time.Now.
 	Now func() time.Time

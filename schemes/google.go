@@ -43,7 +43,8 @@ type GoogleServiceAccount struct {
 	// TokenURL, when set, overrides the key file's token_uri.
 	TokenURL string
 	// HTTPClient makes token requests. Default: a client with a 30 second
-	// timeout over http.DefaultTransport.
+	// timeout over http.DefaultTransport. It never follows a redirect
+	// to another origin (ErrTokenRedirect).
 	HTTPClient *http.Client
 
 	cache tokenCache

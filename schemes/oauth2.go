@@ -35,7 +35,8 @@ type OAuth2 struct {
 	// TokenURL, when set, is the token endpoint for every connection.
 	TokenURL string
 	// HTTPClient makes refresh requests. Default: a client with a 30 second
-	// timeout over http.DefaultTransport.
+	// timeout over http.DefaultTransport. It never follows a redirect
+	// to another origin (ErrTokenRedirect).
 	HTTPClient *http.Client
 	// Now tells the time expires_at is compared with. Default: time.Now.
 	Now func() time.Time
