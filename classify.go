@@ -41,7 +41,7 @@ const (
 	CodeDeadlineExceeded
 	// CodeInvalidRequest: the request cannot succeed as it is. Either the
 	// Transport refused it before sending anything (ErrUnsupportedMethod,
-	// ErrBodyNotAllowed, ErrBadRequest, ErrNilRequest, a connection
+	// ErrBodyNotAllowed, ErrRedirectNotAllowed, ErrBadRequest, ErrNilRequest, a connection
 	// failing credentials.Validate: credentials.ErrMissingField,
 	// credentials.ErrUnknownScheme), or the proxy did: a 4xx with no more
 	// specific code below (400 ValidationError, 404 NotFound, 405, 422
@@ -249,7 +249,7 @@ func nodeCode(err error) Code {
 		return CodeMalformedEnvelope
 	case is(err, ErrBinaryBody):
 		return CodeBinaryBody
-	case is(err, ErrUnsupportedMethod), is(err, ErrBodyNotAllowed), is(err, ErrInvalidJSONBody), is(err, ErrBadRequest),
+	case is(err, ErrUnsupportedMethod), is(err, ErrBodyNotAllowed), is(err, ErrRedirectNotAllowed), is(err, ErrInvalidJSONBody), is(err, ErrBadRequest),
 		is(err, ErrNilRequest), is(err, credentials.ErrMissingField), is(err, credentials.ErrUnknownScheme):
 		return CodeInvalidRequest
 	}

@@ -153,6 +153,7 @@ func TestCodeOf(t *testing.T) {
 		{"unsupported method", fmt.Errorf("%w: %q", ErrUnsupportedMethod, "TRACE"), CodeInvalidRequest},
 		{"invalid JSON", ErrInvalidJSONBody, CodeInvalidRequest},
 		{"body on GET", fmt.Errorf("%w (GET with 3 bytes)", ErrBodyNotAllowed), CodeInvalidRequest},
+		{"off-site redirect", fmt.Errorf("%w: POST to a.test", ErrRedirectNotAllowed), CodeInvalidRequest},
 		{"bad request", fmt.Errorf("%w: nil URL", ErrBadRequest), CodeInvalidRequest},
 		{"nil request", ErrNilRequest, CodeInvalidRequest},
 		{"invalid connection", fmt.Errorf("%w: %w", ErrBadRequest, &credentials.MissingFieldError{Scheme: credentials.OAuth2, Field: "access_token"}), CodeInvalidRequest},

@@ -104,6 +104,11 @@ type CallInfo struct {
 	// (a chunk of a resumable upload, text labelled JSON), or
 	// Transport.JSONAsBinary asked for it (Transport).
 	BodySentAsBinary bool
+	// SentDirect reports an off-site redirect sent directly through
+	// Base, not through the proxy, with no Composio key or credentials
+	// (Transport; see Transport.ProxyOffSiteRedirects). The other
+	// Transport fields are then zero.
+	SentDirect bool
 }
 
 // WithCallInfo returns a context carrying info for the layers below to fill.

@@ -55,42 +55,16 @@ var metadataAddrs = []netip.Addr{
 }
 
 // checkDownload applies the download policy to a binary_data.url (already
-// known to be an absolute http(s) URL):
-//
-//   - https only, unless the proxy's BaseURL is http (a local fake);
-//   - never a link-local address (169.254.0.0/16, the cloud metadata
-//     service's, and fe80::/10), a multicast or unspecified one, or a known
-//     metadata address (fd00:ec2::254, 100.100.100.200);
-//   - a loopback address or localhost only when the proxy's BaseURL is
-//     loopback too;
-//   - then Transport.AllowDownload, if set, may veto.
-//
-// Host names are not resolved: a name that resolves to an internal address
-// is for Base's dialer to refuse (net.Dialer.Control).
+// known to be an absolute http(s) URL): targetRule with http allowed only
+// when the proxy's BaseURL is http (a local fake), then
+// Transport.AllowDownload, if set, may veto.
 func (t *Transport) checkDownload(c *config, raw string) error {
 	u, err := url.Parse(raw)
 	if err != nil {
 		return &DownloadError{Host: "?", Reason: "not a URL"}
 	}
-	refuse := func(reason string) error { return &DownloadError{Host: u.Host, Reason: reason} }
-	if u.Scheme != "https" && c.proxyURL.Scheme != "http" {
-		return refuse("not https (http is allowed only when BaseURL is http)")
-	}
-	host := u.Hostname()
-	if addr, err := netip.ParseAddr(host); err == nil {
-		addr = addr.Unmap()
-		switch {
-		case addr.IsLinkLocalUnicast() || addr.IsLinkLocalMulticast() || addr.IsInterfaceLocalMulticast():
-			return refuse("link-local address (cloud metadata service)")
-		case addr.IsMulticast() || addr.IsUnspecified():
-			return refuse("multicast or unspecified address")
-		case isMetadataAddr(addr):
-			return refuse("cloud metadata address")
-		case addr.IsLoopback() && !isLoopbackHost(c.proxyURL.Hostname()):
-			return refuse("loopback address, and BaseURL is not loopback")
-		}
-	} else if isLocalhost(host) && !isLoopbackHost(c.proxyURL.Hostname()) {
-		return refuse("localhost, and BaseURL is not loopback")
+	if reason := targetRule(c, u, c.proxyURL.Scheme == "http"); reason != "" {
+		return &DownloadError{Host: u.Host, Reason: reason}
 	}
 	if t.AllowDownload != nil {
 		if err := t.AllowDownload(u); err != nil {
@@ -98,6 +72,44 @@ func (t *Transport) checkDownload(c *config, raw string) error {
 		}
 	}
 	return nil
+}
+
+// targetRule says why the Transport must not connect to u on an
+// upstream's say-so (a binary_data.url, an off-site redirect), or "":
+//
+//   - https only, unless allowHTTP;
+//   - never a link-local address (169.254.0.0/16, the cloud metadata
+//     service's, and fe80::/10), a multicast or unspecified one, or a known
+//     metadata address (fd00:ec2::254, 100.100.100.200);
+//   - a loopback address or localhost only when the proxy's BaseURL is
+//     loopback too.
+//
+// Host names are not resolved: a name that resolves to an internal address
+// is for Base's dialer to refuse (net.Dialer.Control).
+func targetRule(c *config, u *url.URL, allowHTTP bool) string {
+	switch {
+	case u.Scheme == "https":
+	case u.Scheme == "http" && allowHTTP:
+	default:
+		return "not https"
+	}
+	host := u.Hostname()
+	if addr, err := netip.ParseAddr(host); err == nil {
+		addr = addr.Unmap()
+		switch {
+		case addr.IsLinkLocalUnicast() || addr.IsLinkLocalMulticast() || addr.IsInterfaceLocalMulticast():
+			return "link-local address (cloud metadata service)"
+		case addr.IsMulticast() || addr.IsUnspecified():
+			return "multicast or unspecified address"
+		case isMetadataAddr(addr):
+			return "cloud metadata address"
+		case addr.IsLoopback() && !isLoopbackHost(c.proxyURL.Hostname()):
+			return "loopback address, and BaseURL is not loopback"
+		}
+	} else if isLocalhost(host) && !isLoopbackHost(c.proxyURL.Hostname()) {
+		return "localhost, and BaseURL is not loopback"
+	}
+	return ""
 }
 
 func isMetadataAddr(a netip.Addr) bool {

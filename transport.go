@@ -99,6 +99,20 @@ type Transport struct {
 	// address; loopback only when BaseURL is loopback. Default: nil, the
 	// policy alone.
 	AllowDownload func(*url.URL) error
+	// ProxyOffSiteRedirects sends a redirect to another site through the
+	// proxy like any request (the proxy then usually refuses it with
+	// OriginMismatch). Default false: a GET or HEAD redirected to another
+	// site (scheme, port and registrable domain by the whole public
+	// suffix list) than the request it started from is sent directly
+	// through Base, with no Composio key and no account credentials,
+	// https only unless that request was http, and within the download
+	// policy (see AllowDownload). A redirect is one the http.Client
+	// follows (req.Response set) or a new request for a Location the
+	// Transport returned in the last 10 minutes (followed by hand, as
+	// go-github's DownloadReleaseAsset does).
+	ProxyOffSiteRedirects bool
+
+	redirects redirectMemory
 
 	once sync.Once
 	cfg  config
@@ -236,6 +250,10 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err != nil {
 		return nil, err
 	}
+	if origin, ok := t.offSite(req); ok {
+		reqBodyClosed = true // Base closes it
+		return t.sendDirect(req, c, call.method, origin)
+	}
 	preq, err := t.proxyRequest(req, c, &call)
 	if err != nil {
 		return nil, err
@@ -256,7 +274,11 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		preq.Body.Close() // Base should have; closing twice is harmless
 		return nil, proxyUnreachable(req.Context(), c.proxyURL.Host, err)
 	}
-	return t.reply(req, presp, &call, c, info)
+	resp, err := t.reply(req, presp, &call, c, info)
+	if err == nil {
+		t.remember(req, resp)
+	}
+	return resp, err
 }
 
 // call is one request as the Transport plans it: worked out by check

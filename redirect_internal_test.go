@@ -1,0 +1,58 @@
+package composiohttp
+
+import (
+	"fmt"
+	"net/url"
+	"testing"
+	"time"
+)
+
+func TestSameSite(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		a, b string
+		want bool
+	}{
+		{"https://api.github.com/x", "https://uploads.github.com/y", true},
+		{"https://api.github.com/x", "https://objects.githubusercontent.com/y", false},
+		{"https://api.github.com/x", "http://api.github.com/x", false},
+		{"https://api.github.com/x", "https://api.github.com:8443/x", false},
+		{"https://api.github.com:443/x", "https://api.github.com/x", true},
+		{"https://acme.herokuapp.com/", "https://evil.herokuapp.com/", false}, // private suffix: two tenants
+		{"https://acme.myshopify.com/", "https://evil.myshopify.com/", false},
+		{"https://www.googleapis.com/drive", "https://doc-0s-docs.googleusercontent.com/", false},
+		{"https://127.0.0.1:8080/", "https://127.0.0.1:8080/x", true},
+		{"https://127.0.0.1:8080/", "https://127.0.0.2:8080/", false},
+		{"https://API.GitHub.com./", "https://api.github.com/", true},
+	} {
+		a, _ := url.Parse(c.a)
+		b, _ := url.Parse(c.b)
+		if got := sameSite(a, b); got != c.want {
+			t.Errorf("sameSite(%s, %s) = %v, want %v", c.a, c.b, got, c.want)
+		}
+	}
+}
+
+// The remembered Locations are bounded and expire.
+func TestRedirectMemory(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	origin, _ := url.Parse("https://api.github.com/repos/o/r/releases/assets/1")
+	var m redirectMemory
+	for i := range maxRememberedLinks + 10 {
+		m.add(fmt.Sprintf("https://objects.githubusercontent.com/%d", i), origin, now)
+	}
+	if len(m.links) != maxRememberedLinks || len(m.order) != maxRememberedLinks {
+		t.Fatalf("%d links, %d in order; want the bound %d", len(m.links), len(m.order), maxRememberedLinks)
+	}
+	if m.lookup("https://objects.githubusercontent.com/0", now) != nil {
+		t.Error("the oldest link was not dropped")
+	}
+	last := fmt.Sprintf("https://objects.githubusercontent.com/%d", maxRememberedLinks+9)
+	if m.lookup(last, now.Add(redirectTTL)) != origin {
+		t.Error("a link is forgotten before its TTL")
+	}
+	if m.lookup(last, now.Add(redirectTTL+time.Second)) != nil {
+		t.Error("a link outlives its TTL")
+	}
+}
