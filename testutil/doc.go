@@ -118,7 +118,9 @@
 // WithOrgLimit(n, window) enforces n requests per fixed window, by the
 // fake's clock: past it, a 429 with Retry-After (seconds until the window
 // ends) and the flat body {"message": "Rate limit exceeded. Limit: ..."}.
-// ExhaustOrgLimit uses up the current window at once.
+// ExhaustOrgLimit uses up the current window at once (the "exhaust the
+// org limit" scenario); InjectOutage scripts proxy 503s in a row, enough
+// to open a circuit breaker (the "open the breaker" scenario).
 //
 // Inject scripts faults (proxy errors, latency, malformed envelopes,
 // dropped connections, upstream timeouts), for every call, N calls, or the

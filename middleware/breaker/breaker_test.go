@@ -394,3 +394,30 @@ type closeCounter struct {
 }
 
 func (c *closeCounter) Close() error { c.closed.Add(1); return nil }
+
+// TestOutageScenario: the fake's "open the breaker" scenario opens a
+// breaker with default settings, and the probe after the timeout closes it.
+func TestOutageScenario(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		f := newFixture(t)
+		g := breaker.NewLocal(breaker.Settings{})
+		rt := breaker.New(f.transport(), breaker.WithGroup(g))
+		f.s.InjectOutage(0)
+		for range testutil.DefaultOutageCalls {
+			if _, err := get(t, rt); err == nil {
+				t.Fatal("a call of the outage succeeded")
+			}
+		}
+		if _, err := get(t, rt); !errors.Is(err, breaker.ErrOpen) {
+			t.Fatalf("after the outage: %v, want the breaker open", err)
+		}
+		time.Sleep(breaker.DefaultTimeout + time.Millisecond)
+		if _, err := get(t, rt); err != nil {
+			t.Fatalf("probe: %v", err)
+		}
+		if st := g.State("api.example.com"); st != breaker.StateClosed {
+			t.Errorf("state %v, want closed", st)
+		}
+	})
+}
