@@ -45,14 +45,14 @@ func BenchmarkResolveBaseURL(b *testing.B) {
 	}
 }
 
-// BenchmarkSameSite is the per-request cost of the direct Transport's
+// BenchmarkSameCredentialSite is the per-request cost of the direct Transport's
 // check that credentials go to the connection's site.
-func BenchmarkSameSite(b *testing.B) {
-	base, _ := url.Parse("https://gmail.googleapis.com/gmail/v1")
-	req, _ := url.Parse("https://www.googleapis.com/upload/gmail/v1/users/me/messages")
+func BenchmarkSameCredentialSite(b *testing.B) {
+	base, _ := url.Parse("https://api.github.com")
+	req, _ := url.Parse("https://uploads.github.com/repos/o/r/releases/1/assets")
 	b.ReportAllocs()
 	for b.Loop() {
-		if !schemes.SameSite(base, req) {
+		if !schemes.SameCredentialSite(base, req) {
 			b.Fatal("not same site")
 		}
 	}

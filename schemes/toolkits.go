@@ -50,6 +50,8 @@ type Toolkit struct {
 	// BaseURL is the API origin relative endpoints are resolved against. It
 	// may hold placeholders naming connection fields by wire key, filled by
 	// ResolveBaseURL: "https://{subdomain}.zendesk.com", "{instanceEndpoint}".
+	// A placeholder in the host marks a tenant's own host: direct mode
+	// then sends credentials to that host only (see Transport).
 	BaseURL string
 	// APIKey says where an API_KEY connection's key goes (see APIKey).
 	APIKey Placement
@@ -59,6 +61,14 @@ type Toolkit struct {
 	// access token; it may hold placeholders like BaseURL. Empty disables
 	// refresh.
 	TokenURL string
+	// CredentialHosts are further hosts the toolkit's credentials belong
+	// to, beyond the site of the base URL (see SameCredentialSite): a
+	// host name, or "*.domain" for any host under domain. Direct mode
+	// (Transport) sends credentials there only with the base URL's scheme
+	// and port. The Google toolkits declare "*.googleapis.com", a private
+	// suffix under which each host would otherwise be its own site.
+	// Default: none.
+	CredentialHosts []string
 }
 
 // ErrUnknownToolkit is matched (errors.Is) by every *UnknownToolkitError.

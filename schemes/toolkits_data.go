@@ -40,19 +40,19 @@ var builtinToolkits = []Toolkit{
 	// youtube/v3) and the token URL oauth2.googleapis.com/token not found in
 	// search; from Google API docs by memory.
 	{Slug: "gmail", BaseURL: "https://gmail.googleapis.com",
-		APIKey: Placement{Query: "key"}, TokenURL: googleTokenURL},
+		APIKey: Placement{Query: "key"}, TokenURL: googleTokenURL, CredentialHosts: googleHosts},
 	// developers.google.com/calendar/api/v3/reference (by memory).
 	{Slug: "googlecalendar", BaseURL: "https://www.googleapis.com/calendar/v3",
-		APIKey: Placement{Query: "key"}, TokenURL: googleTokenURL},
+		APIKey: Placement{Query: "key"}, TokenURL: googleTokenURL, CredentialHosts: googleHosts},
 	// developers.google.com/drive/api/reference/rest/v3 (by memory).
 	{Slug: "googledrive", BaseURL: "https://www.googleapis.com/drive/v3",
-		APIKey: Placement{Query: "key"}, TokenURL: googleTokenURL},
+		APIKey: Placement{Query: "key"}, TokenURL: googleTokenURL, CredentialHosts: googleHosts},
 	// developers.google.com/sheets/api/reference/rest (by memory).
 	{Slug: "googlesheets", BaseURL: "https://sheets.googleapis.com",
-		APIKey: Placement{Query: "key"}, TokenURL: googleTokenURL},
+		APIKey: Placement{Query: "key"}, TokenURL: googleTokenURL, CredentialHosts: googleHosts},
 	// developers.google.com/youtube/v3/docs (by memory).
 	{Slug: "youtube", BaseURL: "https://www.googleapis.com/youtube/v3",
-		APIKey: Placement{Query: "key"}, TokenURL: googleTokenURL},
+		APIKey: Placement{Query: "key"}, TokenURL: googleTokenURL, CredentialHosts: googleHosts},
 	// verified: https://developers.notion.com/reference/authentication
 	// ("Authorization: Bearer", https://api.notion.com/v1/...); every request
 	// also needs a Notion-Version header, which the caller (or Notion's SDK)
@@ -212,3 +212,8 @@ var builtinToolkits = []Toolkit{
 }
 
 const googleTokenURL = "https://oauth2.googleapis.com/token"
+
+// googleHosts: Google's APIs share one credential across the hosts of
+// googleapis.com (gmail., sheets., www., storage., the upload endpoints),
+// a private suffix of the public suffix list.
+var googleHosts = []string{"*.googleapis.com"}

@@ -29,13 +29,18 @@ import (
 // request, and sends the clone with Base.
 //
 // Credentials go only to the connection's site: the adapter is applied
-// only when the request URL has the base URL's scheme and registrable
-// domain (see SameSite; "https://uploads.github.com" is on the site of
-// "https://api.github.com", "http://api.github.com" is not). A request to
-// any other URL, such as a redirect that http.Client follows to a CDN or
-// to another domain, is sent as it is, without credentials, rather than
-// failing. This mirrors the proxy, which refuses endpoints off the
-// connection's site. A connection whose base URL cannot be resolved is an
+// only when the request URL has the base URL's scheme, port and
+// registrable domain under the full public suffix list, private domains
+// included (SameCredentialSite: "https://uploads.github.com" is on the
+// site of "https://api.github.com"; "http://api.github.com",
+// "https://api.github.com:8443" and, for a connection on
+// acme.atlassian.net, "https://evil.atlassian.net" are not), or a host
+// its toolkit declares in Toolkit.CredentialHosts (the Google toolkits:
+// "*.googleapis.com"). A request to any other URL, such as a redirect that
+// http.Client follows to a CDN or to another tenant, is sent as it is,
+// without credentials, rather than failing. This is stricter than the
+// proxy's OriginMismatch rule (SameRegistrableDomain: ICANN suffixes only,
+// ports ignored), which would let one atlassian.net tenant reach another. A connection whose base URL cannot be resolved is an
 // error even for absolute URLs, since its site is unknown: set base_url,
 // or register the toolkit in Toolkits.
 //
@@ -99,7 +104,8 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if !ok {
 		return nil, &UnknownSchemeError{Scheme: conn.AuthScheme}
 	}
-	baseURL, err := cmp.Or(t.Toolkits, DefaultToolkits).ResolveBaseURL(conn)
+	tks := cmp.Or(t.Toolkits, DefaultToolkits)
+	baseURL, err := tks.ResolveBaseURL(conn)
 	if err != nil {
 		return nil, err
 	}
@@ -115,7 +121,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		r2.URL, r2.Host = u, ""
 	}
-	if SameSite(site, r2.URL) {
+	if onCredentialSite(tks, conn.ToolkitSlug, site, r2.URL) {
 		err := adapter.Apply(ctx, conn, r2)
 		body = r2.Body
 		if err != nil {

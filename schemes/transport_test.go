@@ -52,10 +52,11 @@ func TestDirectGoGitHub(t *testing.T) {
 		{"github app", &schemes.Transport{Base: api.Client().Transport,
 			Registry: func() *schemes.Registry {
 				r := schemes.Default.Clone()
-				r.Register(credentials.ServiceAccount, &schemes.GitHubApp{HTTPClient: tokens.Client(), Now: clk.Now})
+				r.Register(credentials.ServiceAccount, &schemes.GitHubApp{BaseURL: tokens.URL, HTTPClient: tokens.Client(), Now: clk.Now})
 				return r
 			}(),
-			Source: credentials.StaticSource(githubAppConn(tokens.URL, pkcs1PEM()))},
+			// The API's own origin: credentials go to no other port.
+			Source: credentials.StaticSource(githubAppConn(api.URL+"/api/v3", pkcs1PEM()))},
 			"Bearer ghs_1"},
 	}
 	for _, tt := range tests {
@@ -327,7 +328,7 @@ func TestTransportCredentialsStayOnSite(t *testing.T) {
 	}
 }
 
-func TestSameSite(t *testing.T) {
+func TestSameRegistrableDomain(t *testing.T) {
 	t.Parallel()
 	for _, tt := range []struct {
 		a, b string
@@ -348,11 +349,11 @@ func TestSameSite(t *testing.T) {
 	} {
 		a, _ := url.Parse(tt.a)
 		b, _ := url.Parse(tt.b)
-		if got := schemes.SameSite(a, b); got != tt.want {
-			t.Errorf("SameSite(%s, %s) = %t, want %t", tt.a, tt.b, got, tt.want)
+		if got := schemes.SameRegistrableDomain(a, b); got != tt.want {
+			t.Errorf("SameRegistrableDomain(%s, %s) = %t, want %t", tt.a, tt.b, got, tt.want)
 		}
 	}
-	if schemes.SameSite(nil, &url.URL{}) {
-		t.Error("SameSite(nil, …) = true")
+	if schemes.SameRegistrableDomain(nil, &url.URL{}) {
+		t.Error("SameRegistrableDomain(nil, …) = true")
 	}
 }

@@ -270,7 +270,7 @@ func (s *Server) resolve(env *envelope) (*target, *proxyError) {
 	}
 	switch {
 	case eu.Scheme != "" && eu.Host != "":
-		if !schemes.SameSite(eu, bu) {
+		if !schemes.SameRegistrableDomain(eu, bu) {
 			e := newError(http.StatusBadRequest, composiohttp.SlugOriginMismatch,
 				fmt.Sprintf("Endpoint %s://%s does not share scheme and registrable domain with the connection's base URL %s://%s",
 					eu.Scheme, eu.Host, bu.Scheme, bu.Host))
