@@ -153,7 +153,8 @@ func (r *ToolkitRegistry) ResolveBaseURL(c *credentials.Connection) (string, err
 	return fillTemplate(c, tk.BaseURL)
 }
 
-// DefaultToolkits holds the built-in toolkit entries (see toolkits_data.go).
+// DefaultToolkits holds the built-in toolkit entries, listed in the package
+// documentation ("Built-in toolkits"; data in toolkits_data.go).
 // Register on it to add or replace entries process-wide.
 var DefaultToolkits = NewToolkitRegistry(builtinToolkits...)
 
