@@ -43,7 +43,10 @@
 // usage error.
 //
 // When a difference is real, the fix is a change to the fake, or an
-// opt-in quirk of the fake with the scenario that shows it.
+// opt-in quirk of the fake with the scenario that shows it: with
+// -strip-falsy-json the in-process fake drops falsy JSON fields as
+// Composio issue #3324 reports (testutil.WithStripFalsyJSON), so a run
+// shows whether the service still does.
 package main
 
 import (
@@ -89,6 +92,7 @@ type options struct {
 	target                   string
 	inactive                 string
 	allowWrites              bool
+	stripFalsy               bool
 	fakeURL, fakeKey         string
 	sessionUser, sessionKit  string
 	echo                     string
@@ -106,6 +110,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.target, "target", "", "URL of the harmless upstream the scenarios call, e.g. the -echo server (required)")
 	fs.StringVar(&o.inactive, "inactive-account", "", "a connected account id that is not ACTIVE (else that scenario is skipped)")
 	fs.BoolVar(&o.allowWrites, "allow-writes", false, "also run the scenarios that send POST, PUT, PATCH, DELETE, bodies or uploads upstream, or create a session")
+	fs.BoolVar(&o.stripFalsy, "strip-falsy-json", false, "give the in-process fake the quirk of Composio issue #3324 (testutil.WithStripFalsyJSON): falsy JSON fields dropped from bodies")
 	fs.StringVar(&o.fakeURL, "fake-url", "", "compare against this running fake (e.g. fakeproxy) instead of an in-process one")
 	fs.StringVar(&o.fakeKey, "fake-key", "", "API key of -fake-url")
 	fs.StringVar(&o.sessionUser, "session-user", "", "user id for the tool-router session scenario")
@@ -199,7 +204,11 @@ func fakeSide(o *options, target *url.URL, h *hooks) (*side, func(), error) {
 		rt := http.DefaultTransport.(*http.Transport).Clone()
 		return &side{name: "fake", baseURL: o.fakeURL, apiKey: o.fakeKey, account: o.account, rt: rt}, rt.CloseIdleConnections, nil
 	}
-	srv := testutil.NewUnstartedServer()
+	var fopts []testutil.Option
+	if o.stripFalsy {
+		fopts = append(fopts, testutil.WithStripFalsyJSON())
+	}
+	srv := testutil.NewUnstartedServer(fopts...)
 	origin := target.Scheme + "://" + target.Host
 	srv.AddAccount(testutil.Account{ID: o.account, AuthScheme: credentials.NoAuth, BaseURL: origin})
 	if o.inactive != "" {

@@ -311,3 +311,37 @@ func TestReportScrubsSecrets(t *testing.T) {
 		t.Errorf("scrubbing removed too much: %q", got)
 	}
 }
+
+// TestQuirkMatchesAServiceWithTheDefect: a service that strips falsy JSON
+// fields differs from the plain fake in exactly that scenario, and not
+// from a fake given the quirk.
+func TestQuirkMatchesAServiceWithTheDefect(t *testing.T) {
+	t.Parallel()
+	echo, _ := newEcho(t)
+	srv := testutil.NewServer(t, testutil.WithStripFalsyJSON())
+	srv.AddAccount(testutil.Account{ID: "ca_conf", AuthScheme: credentials.NoAuth, BaseURL: echo.URL})
+	for _, quirk := range []bool{false, true} {
+		args := []string{"-base-url", srv.URL, "-api-key", srv.APIKey, "-account", "ca_conf",
+			"-target", echo.URL + "/conformance", "-allow-writes"}
+		if quirk {
+			args = append(args, "-strip-falsy-json")
+		}
+		var out bytes.Buffer
+		n, err := run(context.Background(), args, &out, io.Discard, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var rows []string
+		for _, line := range strings.Split(out.String(), "\n") {
+			if strings.HasPrefix(line, "JSON body with falsy fields") {
+				rows = append(rows, line)
+			}
+		}
+		switch {
+		case quirk && n != 0:
+			t.Errorf("with -strip-falsy-json: %d differences\n%s", n, out.String())
+		case !quirk && (n == 0 || len(rows) != 1 || n != 2): // reply.data and response.body
+			t.Errorf("without the quirk: %d differences, rows %q\n%s", n, rows, out.String())
+		}
+	}
+}
