@@ -187,6 +187,7 @@ func TestOrgLimiterHeaders(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
+			now := now // each parallel subtest moves its own clock
 			org := &ratelimit.OrgLimiter{Now: func() time.Time { return now }}
 			if err := org.Wait(context.Background()); err != nil {
 				t.Fatal(err)
