@@ -93,6 +93,7 @@ func (e *UnknownToolkitError) Is(target error) bool { return target == ErrUnknow
 type ToolkitRegistry struct {
 	mu       sync.RWMutex
 	toolkits map[string]Toolkit
+	hosts    *hostIndex // built by ToolkitForURL, dropped by Register
 }
 
 // NewToolkitRegistry returns a registry holding tks.
@@ -112,6 +113,7 @@ func (r *ToolkitRegistry) Register(tk Toolkit) {
 		r.toolkits = make(map[string]Toolkit)
 	}
 	r.toolkits[strings.ToLower(tk.Slug)] = tk
+	r.hosts = nil
 }
 
 // Lookup returns the toolkit registered under slug.
