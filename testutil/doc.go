@@ -122,6 +122,35 @@
 // org limit" scenario); InjectOutage scripts proxy 503s in a row, enough
 // to open a circuit breaker (the "open the breaker" scenario).
 //
+// Beyond the proxy, the fake serves what a client needs to address
+// tenants by user id (accounts.go, sessions.go):
+//
+//   - GET /api/v3.1/connected_accounts (and /api/v3/...) lists accounts in
+//     Composio's shape (items, next_cursor, total_items, current_page,
+//     total_pages), newest first (order_by=updated_at to order by update),
+//     filtered by user_ids, toolkit_slugs, statuses, connected_account_ids
+//     and auth_config_ids, each comma-separated or repeated; cursor and
+//     limit (DefaultListLimit, at most MaxListLimit) page it. A query
+//     parameter the real API does not know is ignored, as the service
+//     ignores it (the listing then holds every account), and recorded:
+//     AccountListings and UnknownListParams let a test assert its client
+//     sent none. Items carry user_id, alias, word_id, toolkit.slug,
+//     status, auth_config, created_at and updated_at; never credentials.
+//   - POST /api/v3.1/tool_router/session (and /api/v3/...) creates a
+//     session for user_id, optionally pinning connected_accounts and
+//     auth_configs per toolkit (a pinned account must exist, be the user's
+//     and be of that toolkit). POST
+//     /api/v3.1/tool_router/session/{id}/proxy_execute is its proxy: the
+//     plain envelope's validation, toolkit_slug required (missing: 400
+//     ValidationError) and connected_account_id refused; the account is
+//     the pinned one, else the user's most recently connected ACTIVE
+//     account of the toolkit (of the pinned auth config, if any); none is
+//     a 404 ConnectedAccountNotFound naming user and toolkit, an unknown
+//     session a 404 ToolRouterSessionNotFound.
+//
+// Accounts carry UserID, Alias, WordID, AuthConfigID, CreatedAt and
+// UpdatedAt for these.
+//
 // Inject scripts faults (proxy errors, latency, malformed envelopes,
 // dropped connections, upstream timeouts), for every call, N calls, or the
 // calls of one account. Requests and Downloads record what the fake

@@ -40,6 +40,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.serveProxy(w, r, reqID)
 	case strings.HasPrefix(p, binaryPathPrefix):
 		s.serveBinary(w, r)
+	case s.serveTenantAPI(w, r, reqID): // accounts.go, sessions.go
 	default:
 		s.writeError(w, reqID, newError(http.StatusNotFound, composiohttp.SlugNotFound,
 			fmt.Sprintf("Cannot %s %s", r.Method, p)))

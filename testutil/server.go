@@ -58,6 +58,22 @@ type Account struct {
 	// is then only the nominal origin, checked against absolute endpoints
 	// as for any account.
 	Handler http.Handler `json:"-"`
+	// UserID is the Composio user id the account belongs to, by which the
+	// connected-accounts listing filters and sessions choose. Default: none.
+	UserID string `json:"user_id,omitempty"`
+	// Alias and WordID are the account's human-readable alias and its word
+	// id ("coup_hurricane_dal_analytical"), as listed. Default: none.
+	Alias  string `json:"alias,omitempty"`
+	WordID string `json:"word_id,omitempty"`
+	// AuthConfigID is the auth config the account was connected through.
+	// Default: "ac_" + Toolkit.
+	AuthConfigID string `json:"auth_config_id,omitempty"`
+	// CreatedAt and UpdatedAt are when the account was connected and last
+	// changed; the most recently connected account is a session's default.
+	// Default: the fake's clock when AddAccount is called (accounts added
+	// at the same instant count as connected in the order added).
+	CreatedAt time.Time `json:"created_at,omitzero"`
+	UpdatedAt time.Time `json:"updated_at,omitzero"`
 }
 
 // Fault is a scripted misbehaviour of the proxy, set with Server.Inject.
@@ -259,6 +275,7 @@ type Server struct {
 	lastPruned time.Time
 	org        orgCounter
 	exp        expectations // On, Calls (expect.go)
+	tenants    tenantState  // accounts.go, sessions.go
 }
 
 type faultState struct {
@@ -368,6 +385,7 @@ func (s *Server) AddAccount(a Account) {
 	}
 	a.Val = a.Val.Clone()
 	s.mu.Lock()
+	s.noteAccount(&a)
 	s.accounts[a.ID] = a
 	s.mu.Unlock()
 }

@@ -9,13 +9,16 @@
 // accounts.json is a JSON array of connected accounts whose upstreams are
 // reached over HTTP (see testdata/accounts.json):
 //
-//	[{"id": "ca_github", "toolkit": "github", "auth_scheme": "OAUTH2",
+//	[{"id": "ca_github", "user_id": "alice", "toolkit": "github", "auth_scheme": "OAUTH2",
 //	  "val": {"access_token": "gho_..."}, "status": "ACTIVE"},
-//	 {"id": "ca_local", "toolkit": "local", "auth_scheme": "BEARER_TOKEN",
+//	 {"id": "ca_local", "user_id": "alice", "toolkit": "local", "auth_scheme": "BEARER_TOKEN",
 //	  "val": {"token": "..."}, "base_url": "http://127.0.0.1:9000/api"}]
 //
 // status is optional ("" or ACTIVE works; EXPIRED, INACTIVE, ... make calls
-// fail with 422). base_url is optional for a toolkit the schemes package
+// fail with 422). user_id is the Composio user the account belongs to, by
+// which the connected-accounts listing filters and sessions choose;
+// alias, word_id, auth_config_id, created_at and updated_at (RFC 3339)
+// are optional too (see testutil.Account). base_url is optional for a toolkit the schemes package
 // knows (github is https://api.github.com, jira
 // https://{subdomain}.atlassian.net with subdomain taken from val) and
 // required otherwise. Credentials reach the upstream as the schemes
@@ -46,9 +49,12 @@
 // -org-window 1m makes the fake answer 429 with Retry-After past 60
 // requests a minute, as the real service does at its plan's limit.
 //
-// Only the proxy endpoints (/api/v3/tools/execute/proxy and
-// /api/v3.1/tools/execute/proxy) and the signed binary URLs are served;
-// any other Composio API path answers 404 in the real error shape.
+// Served: the proxy endpoints (/api/v3/tools/execute/proxy and
+// /api/v3.1/tools/execute/proxy), the connected-accounts listing
+// (GET /api/v3.1/connected_accounts and /api/v3/connected_accounts),
+// tool-router sessions (POST /api/v3.1/tool_router/session and its
+// /proxy_execute) and the signed binary URLs; any other Composio API path
+// answers 404 in the real error shape.
 package main
 
 import (

@@ -44,7 +44,10 @@ func TestLoadAccountsTestdata(t *testing.T) {
 		a.Val.AccessToken != "gho_fake_token" || a.BaseURL != "" || a.Status != "" {
 		t.Errorf("account 0: %+v", a)
 	}
-	if accounts[2].Val.Subdomain != "example" || accounts[3].Status != "EXPIRED" {
+	if a.UserID != "alice" || a.Alias != "work" || !a.CreatedAt.Equal(time.Date(2026, 4, 1, 9, 0, 0, 0, time.UTC)) {
+		t.Errorf("account 0: user %q, alias %q, created %v", a.UserID, a.Alias, a.CreatedAt)
+	}
+	if accounts[2].Val.Subdomain != "example" || accounts[3].Status != "EXPIRED" || accounts[3].UserID != "bob" {
 		t.Errorf("accounts 2, 3: %+v %+v", accounts[2], accounts[3])
 	}
 }
@@ -240,5 +243,24 @@ func TestRun(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("run did not stop")
+	}
+}
+
+// TestListByUser: the accounts of accounts.json are listed by user id.
+func TestListByUser(t *testing.T) {
+	t.Parallel()
+	s, _, err := newServer(&options{accounts: "testdata/accounts.json", apiKey: "ak_cmd"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	req := httptest.NewRequest(http.MethodGet, "/api/v3.1/connected_accounts?user_ids=bob&statuses=ACTIVE", nil)
+	req.Header.Set("X-Api-Key", "ak_cmd")
+	w := httptest.NewRecorder()
+	s.ServeHTTP(w, req)
+	body := w.Body.String()
+	if w.Code != 200 || !strings.Contains(body, `"id":"ca_basic"`) || strings.Contains(body, "ca_expired") ||
+		strings.Contains(body, "ca_github") || !strings.Contains(body, `"total_items":1`) {
+		t.Errorf("got %d %s", w.Code, body)
 	}
 }
