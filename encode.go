@@ -52,13 +52,19 @@ func (t *Transport) proxyRequest(req *http.Request, c *config, cl *call) (*http.
 	}
 	buf := make([]byte, 0, size)
 	buf = append(buf, '{')
-	if cl.conn != nil {
+	switch {
+	case cl.session != "":
+		// session_proxy_execute_params.py: toolkit_slug instead of an
+		// account; the rest as the plain proxy's.
+		buf = append(buf, `"toolkit_slug":`...)
+		buf = appendString(buf, cl.toolkit)
+	case cl.conn != nil:
 		buf = append(buf, `"custom_connection_data":`...)
 		var err error
 		if buf, err = credentials.AppendWire(buf, cl.conn); err != nil {
 			return nil, fmt.Errorf("%w: %w", ErrBadRequest, err)
 		}
-	} else {
+	default:
 		buf = append(buf, `"connected_account_id":`...)
 		buf = appendString(buf, cl.account)
 	}
@@ -82,6 +88,10 @@ func (t *Transport) proxyRequest(req *http.Request, c *config, cl *call) (*http.
 		Host:       c.proxyURL.Host,
 	}
 	*preq.URL = c.proxyURL
+	if cl.session != "" {
+		preq.URL.Path = c.apiBase.Path + "/api/v3.1/tool_router/session/" + cl.session + "/proxy_execute"
+		preq.URL.RawPath = c.apiBase.EscapedPath() + "/api/v3.1/tool_router/session/" + url.PathEscape(cl.session) + "/proxy_execute"
+	}
 
 	// The body goes last, so that a streamed binary body ends the envelope.
 	switch {
@@ -127,6 +137,20 @@ func (t *Transport) proxyRequest(req *http.Request, c *config, cl *call) (*http.
 		return b, nil
 	}
 	return preq.WithContext(req.Context()), nil
+}
+
+// setMemBody makes buf, an envelope in memory, the body of preq, which can
+// be sent again (GetBody).
+func setMemBody(preq *http.Request, buf []byte) {
+	mb := &memBody{}
+	mb.Reset(buf)
+	preq.Body = mb
+	preq.ContentLength = int64(len(buf))
+	preq.GetBody = func() (io.ReadCloser, error) {
+		b := &memBody{}
+		b.Reset(buf)
+		return b, nil
+	}
 }
 
 // appendJSONBody reads a body labelled JSON straight into the envelope,

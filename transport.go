@@ -2,6 +2,7 @@ package composiohttp
 
 import (
 	"bufio"
+	"bytes"
 	"cmp"
 	"context"
 	"fmt"
@@ -73,6 +74,23 @@ type Transport struct {
 	// Connection, if set, is sent as custom_connection_data instead of a
 	// connected account id (unless the context says otherwise).
 	Connection *credentials.Connection
+	// SessionID, if set (and neither ConnectedAccountID nor Connection
+	// is), sends requests through this tool-router session's proxy, as
+	// WithSession does. API version v3.1 only.
+	SessionID string
+	// UserID, if set (and none of ConnectedAccountID, Connection and
+	// SessionID is), makes requests act as this Composio user's connected
+	// account for the request's toolkit, as WithUser does: for
+	// single-tenant programs.
+	UserID string
+	// Toolkits derives the toolkit of a user's or session's request from
+	// its URL when the context names none (WithToolkit), e.g.
+	// schemes.DefaultToolkits. Default: nil, and such requests need
+	// WithToolkit.
+	Toolkits ToolkitLookup
+	// Resolve tunes how a user's connected account is found and cached.
+	// The zero value uses the defaults documented on ResolveOptions.
+	Resolve ResolveOptions
 	// Header holds extra headers sent to the proxy (not to the upstream)
 	// with every call, added to those of $COMPOSIO_CUSTOM_HEADERS (one
 	// "Name: value" a line).
@@ -123,10 +141,13 @@ type Transport struct {
 // environment, once.
 type config struct {
 	err      error
+	apiBase  url.URL // BaseURL, without a trailing slash
+	version  string  // "v3.1" or "v3"
 	proxyURL url.URL
 	header   http.Header // sent to the proxy with every call
 	base     http.RoundTripper
 	maxResp  int64
+	resolver *resolver // user + toolkit → account (resolve.go)
 }
 
 func (t *Transport) config() *config {
@@ -135,7 +156,7 @@ func (t *Transport) config() *config {
 }
 
 func (t *Transport) buildConfig() config {
-	c := config{base: t.Base, maxResp: t.MaxResponseSize}
+	c := config{base: t.Base, maxResp: t.MaxResponseSize, resolver: newResolver(t.Resolve)}
 	if c.base == nil {
 		c.base = http.DefaultTransport
 	}
@@ -158,8 +179,9 @@ func (t *Transport) buildConfig() config {
 		c.err = fmt.Errorf("%w: API version %q is not v3.1 or v3", ErrBadRequest, version)
 		return c
 	}
-	u.Path += "/api/" + version + "/tools/execute/proxy"
 	u.RawPath = ""
+	c.apiBase, c.version = *u, version
+	u.Path += "/api/" + version + "/tools/execute/proxy"
 	c.proxyURL = *u
 
 	c.header = make(http.Header)
@@ -246,6 +268,13 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}()
 	}
 	c := t.config()
+	info := CallInfoFromContext(req.Context())
+	if info != nil { // fresh for each attempt: nothing stale from a retried one
+		info.ConnectedAccountID, info.Toolkit, info.UserID, info.SessionID = "", "", "", ""
+		info.Resolved, info.ResolverCacheHit, info.ResolverLookups = false, false, 0
+		info.RequestID, info.ProxyStatus, info.UpstreamStatus = "", 0, 0
+		info.BodySentAsBinary = false
+	}
 	call, err := t.check(req, c)
 	if err != nil {
 		return nil, err
@@ -254,15 +283,17 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		reqBodyClosed = true // Base closes it
 		return t.sendDirect(req, c, call.method, origin)
 	}
+	// A user's account is looked up only for a call that goes through the
+	// proxy (an off-site redirect's host has no toolkit).
+	if err := t.choose(req, c, &call, info); err != nil {
+		return nil, err
+	}
 	preq, err := t.proxyRequest(req, c, &call)
 	if err != nil {
 		return nil, err
 	}
-
-	info := CallInfoFromContext(req.Context())
-	if info != nil { // fresh for each attempt: nothing stale from a retried one
-		info.ConnectedAccountID, info.Toolkit = call.account, ""
-		info.RequestID, info.ProxyStatus, info.UpstreamStatus = "", 0, 0
+	if info != nil {
+		info.ConnectedAccountID = call.account
 		info.BodySentAsBinary = call.bodyAsBinary
 		if call.conn != nil {
 			info.Toolkit = call.conn.ToolkitSlug
@@ -275,6 +306,9 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, proxyUnreachable(req.Context(), c.proxyURL.Host, err)
 	}
 	resp, err := t.reply(req, presp, &call, c, info)
+	if err != nil && call.resolved && staleAccount(err) {
+		resp, err = t.retryStale(req, c, preq, &call, info, err)
+	}
 	if err == nil {
 		t.remember(req, resp)
 	}
@@ -291,11 +325,15 @@ type call struct {
 	// method is req.Method, "" read as GET; one of the six the proxy takes.
 	method string
 	// selection is who the request acts as: the context's (WithConnectedAccount,
-	// WithConnection), else the Transport's ConnectedAccountID/Connection.
+	// WithConnection, WithUser, WithSession), else the Transport's fields.
+	// For a user, choose fills in account (and toolkit); for a session,
+	// toolkit.
 	selection
 	// bodyAsBinary: a body labelled JSON goes as binary_body (not valid
 	// JSON, or JSONAsBinary); set by proxyRequest, reported in CallInfo.
 	bodyAsBinary bool
+	// resolved: account was looked up for user and toolkit (choose).
+	resolved bool
 }
 
 // check validates what can be checked without reading the body, and plans
@@ -321,16 +359,111 @@ func (t *Transport) check(req *http.Request, c *config) (call, error) {
 	if sel := selectionFrom(req.Context()); sel != nil && sel.identity != "" {
 		cl.selection = *sel
 	} else {
-		cl.account, cl.conn = t.ConnectedAccountID, t.Connection
+		switch {
+		case t.Connection != nil || t.ConnectedAccountID != "":
+			cl.account, cl.conn = t.ConnectedAccountID, t.Connection
+		case t.SessionID != "":
+			cl.session = t.SessionID
+		default:
+			cl.user = t.UserID
+		}
+		if sel != nil { // WithToolkit alone
+			cl.toolkit = sel.toolkit
+		}
 	}
-	if cl.conn != nil {
+	switch {
+	case cl.conn != nil:
 		if err := cl.conn.Validate(); err != nil {
 			return call{}, fmt.Errorf("%w: %w", ErrBadRequest, err)
 		}
-	} else if cl.account == "" {
+	case cl.session != "":
+		if c.version != "v3.1" {
+			return call{}, fmt.Errorf("%w: tool-router sessions have a proxy in API version v3.1 only (APIVersion is %s)", ErrBadRequest, c.version)
+		}
+	case cl.account == "" && cl.user == "":
 		return call{}, ErrNoAuthContext
 	}
 	return cl, nil
+}
+
+// choose completes a user's or session's call: its toolkit, and for a
+// user the connected account, from the cache or looked up.
+func (t *Transport) choose(req *http.Request, c *config, cl *call, info *CallInfo) error {
+	if cl.conn != nil || (cl.user == "" && cl.session == "") {
+		return nil
+	}
+	tk, err := t.requestToolkit(req, cl)
+	if err != nil {
+		return err
+	}
+	cl.toolkit = tk
+	if info != nil {
+		info.Toolkit, info.UserID, info.SessionID = tk, cl.user, cl.session
+	}
+	if cl.session != "" {
+		return nil
+	}
+	a, hit, err := c.resolver.resolve(req.Context(), t, c, resolveKey{cl.user, tk}, false)
+	if info != nil {
+		info.Resolved, info.ResolverCacheHit = err == nil, hit
+		if !hit {
+			info.ResolverLookups++
+		}
+	}
+	if err != nil {
+		return err
+	}
+	cl.account, cl.resolved = a.ID, true
+	return nil
+}
+
+// retryStale handles a proxy error saying that the account looked up for
+// the user is gone or not active: the cached resolution is dropped and,
+// when the envelope is in memory (preq.GetBody), the user's account is
+// looked up again and the call made once more with it. Otherwise perr is
+// returned (the next call looks the account up afresh).
+func (t *Transport) retryStale(req *http.Request, c *config, preq *http.Request, cl *call, info *CallInfo, perr error) (*http.Response, error) {
+	key := resolveKey{cl.user, cl.toolkit}
+	c.resolver.evict(key, cl.account)
+	if preq.GetBody == nil {
+		return nil, perr
+	}
+	a, _, err := c.resolver.resolve(req.Context(), t, c, key, true)
+	if info != nil {
+		info.ResolverLookups++
+		info.ResolverCacheHit = false
+	}
+	switch {
+	case err != nil:
+		return nil, err
+	case a.ID == cl.account:
+		return nil, perr
+	}
+	rc, err := preq.GetBody()
+	if err != nil {
+		return nil, perr
+	}
+	old, err := io.ReadAll(rc)
+	rc.Close()
+	oldHead := appendString([]byte(`{"connected_account_id":`), cl.account)
+	if err != nil || !bytes.HasPrefix(old, oldHead) {
+		return nil, perr
+	}
+	buf := appendString([]byte(`{"connected_account_id":`), a.ID)
+	buf = append(buf, old[len(oldHead):]...)
+	cl.account = a.ID
+	if info != nil {
+		info.ConnectedAccountID = a.ID
+		info.RequestID, info.ProxyStatus, info.UpstreamStatus = "", 0, 0
+	}
+	preq2 := preq.Clone(req.Context())
+	setMemBody(preq2, buf)
+	presp, err := c.base.RoundTrip(preq2)
+	if err != nil {
+		preq2.Body.Close()
+		return nil, proxyUnreachable(req.Context(), c.proxyURL.Host, err)
+	}
+	return t.reply(req, presp, cl, c, info)
 }
 
 func (t *Transport) clock() time.Time {

@@ -367,9 +367,11 @@ func (s *Server) Close() {
 }
 
 // Transport returns a new composiohttp.Transport pointed at the fake, with
-// its API key and no connected account set.
+// its API key, its toolkit registry as Toolkits (so that a user's request
+// to https://api.github.com is a github request) and no connected account
+// set.
 func (s *Server) Transport() *composiohttp.Transport {
-	return &composiohttp.Transport{BaseURL: s.URL, APIKey: s.APIKey, Base: s.clientRT}
+	return &composiohttp.Transport{BaseURL: s.URL, APIKey: s.APIKey, Base: s.clientRT, Toolkits: s.cfg.toolkits}
 }
 
 // Client returns an *http.Client whose Transport is s.Transport().
