@@ -487,5 +487,5 @@ func staleAccount(err error) bool {
 		return false
 	}
 	return pe.StatusCode == http.StatusUnprocessableEntity ||
-		(pe.StatusCode == http.StatusNotFound && (pe.Slug == "" || pe.Slug == "ConnectedAccountNotFound"))
+		(pe.StatusCode == http.StatusNotFound && (pe.Slug == "" || pe.Slug == SlugConnectedAccountNotFound))
 }

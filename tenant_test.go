@@ -110,7 +110,7 @@ func TestCreateSessionAgainstFake(t *testing.T) {
 	}
 	// A session without an account for the toolkit: the service's 404.
 	_, err = getBody(t, c, composiohttp.WithSession(ctx, id), "https://slack.com/api/auth.test")
-	if !errors.As(err, &pe) || pe.StatusCode != 404 || pe.Slug != testutil.SlugAccountNotFound {
+	if !errors.As(err, &pe) || pe.StatusCode != 404 || pe.Slug != composiohttp.SlugConnectedAccountNotFound {
 		t.Errorf("no slack account: %v", err)
 	}
 }

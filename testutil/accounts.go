@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/composiohttp/composiohttp"
 )
 
 // The connected-accounts listing, GET /api/v3.1/connected_accounts (and
@@ -189,7 +191,7 @@ func (s *Server) serveAccountList(w *statusWriter, r *http.Request, reqID string
 	}()
 
 	if r.Method != http.MethodGet {
-		e := newError(http.StatusMethodNotAllowed, SlugMethodNotAllowed,
+		e := newError(http.StatusMethodNotAllowed, composiohttp.SlugMethodNotAllowed,
 			fmt.Sprintf("Method %s is not allowed on %s", r.Method, r.URL.Path))
 		e.header = http.Header{headerAllow: {http.MethodGet}}
 		s.writeError(w, reqID, e)

@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/composiohttp/composiohttp"
+
 	"github.com/composiohttp/composiohttp/internal/jsonscan"
 )
 
@@ -96,7 +98,7 @@ func (s *Server) serveTenantAPI(rw http.ResponseWriter, r *http.Request, reqID s
 
 func (s *Server) serveSessionCreate(w *statusWriter, r *http.Request, reqID string) {
 	if r.Method != http.MethodPost {
-		e := newError(http.StatusMethodNotAllowed, SlugMethodNotAllowed,
+		e := newError(http.StatusMethodNotAllowed, composiohttp.SlugMethodNotAllowed,
 			fmt.Sprintf("Method %s is not allowed on %s", r.Method, r.URL.Path))
 		e.header = http.Header{headerAllow: {http.MethodPost}}
 		s.writeError(w, reqID, e)
@@ -109,7 +111,7 @@ func (s *Server) serveSessionCreate(w *statusWriter, r *http.Request, reqID stri
 	raw, err := readBody(w, r)
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {
-		s.writeError(w, reqID, newError(http.StatusRequestEntityTooLarge, SlugPayloadTooLarge,
+		s.writeError(w, reqID, newError(http.StatusRequestEntityTooLarge, composiohttp.SlugPayloadTooLarge,
 			fmt.Sprintf("Request body is larger than %d bytes", MaxEnvelope)))
 		return
 	} else if err != nil {
@@ -185,7 +187,7 @@ func (s *Server) decodeSessionCreate(raw []byte) (*session, *proxyError) {
 		a, ok := s.account(id)
 		switch {
 		case !ok:
-			e := newError(http.StatusNotFound, SlugAccountNotFound, fmt.Sprintf("Connected account %s not found", id))
+			e := newError(http.StatusNotFound, composiohttp.SlugConnectedAccountNotFound, fmt.Sprintf("Connected account %s not found", id))
 			e.fix = "Pin an existing connected account of the user, or leave the toolkit out of connected_accounts."
 			return nil, e
 		case a.UserID != sess.userID:
@@ -241,7 +243,7 @@ func (s *Server) serveSessionProxy(w *statusWriter, r *http.Request, reqID, id s
 	}()
 
 	if r.Method != http.MethodPost {
-		e := newError(http.StatusMethodNotAllowed, SlugMethodNotAllowed,
+		e := newError(http.StatusMethodNotAllowed, composiohttp.SlugMethodNotAllowed,
 			fmt.Sprintf("Method %s is not allowed on %s", r.Method, r.URL.Path))
 		e.header = http.Header{headerAllow: {http.MethodPost}}
 		s.writeError(w, reqID, e)
@@ -253,7 +255,7 @@ func (s *Server) serveSessionProxy(w *statusWriter, r *http.Request, reqID, id s
 	}
 	var mbe *http.MaxBytesError
 	if errors.As(readErr, &mbe) {
-		s.writeError(w, reqID, newError(http.StatusRequestEntityTooLarge, SlugPayloadTooLarge,
+		s.writeError(w, reqID, newError(http.StatusRequestEntityTooLarge, composiohttp.SlugPayloadTooLarge,
 			fmt.Sprintf("Request body is larger than %d bytes", MaxEnvelope)))
 		return
 	} else if readErr != nil {
@@ -318,7 +320,7 @@ func (s *Server) sessionAccount(sess *session, toolkit string) (string, *proxyEr
 		if pinnedConfig {
 			msg += " with auth config " + authConfig
 		}
-		e := newError(http.StatusNotFound, SlugAccountNotFound, msg)
+		e := newError(http.StatusNotFound, composiohttp.SlugConnectedAccountNotFound, msg)
 		e.fix = "Connect the user to the toolkit first, or pin an account in connected_accounts when creating the session."
 		return "", e
 	}
@@ -373,7 +375,7 @@ func decodeSessionEnvelope(raw []byte) (*envelope, string, *proxyError) {
 	}
 	env, perr := decodeEnvelope(rest)
 	switch {
-	case len(c.errs) > 0 && perr != nil && perr.slug == SlugValidation:
+	case len(c.errs) > 0 && perr != nil && perr.slug == composiohttp.SlugValidationError:
 		return nil, "", validationError(append(c.errs, perr.errs...)...)
 	case len(c.errs) > 0:
 		return nil, "", validationError(c.errs...)

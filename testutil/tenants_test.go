@@ -268,13 +268,13 @@ func TestAccountListErrors(t *testing.T) {
 		status              int
 		slug, detail        string
 	}{
-		{"bad limit", http.MethodGet, "limit=abc", 400, testutil.SlugValidation, "limit: must be an integer"},
-		{"limit zero", http.MethodGet, "limit=0", 400, testutil.SlugValidation, "limit"},
-		{"limit too large", http.MethodGet, "limit=100000", 400, testutil.SlugValidation, "limit"},
-		{"bad cursor", http.MethodGet, "cursor=x", 400, testutil.SlugValidation, "cursor"},
-		{"bad status", http.MethodGet, "statuses=ACTIVE,GONE", 400, testutil.SlugValidation, `statuses: must be one of`},
-		{"bad order", http.MethodGet, "order_by=name", 400, testutil.SlugValidation, "order_by"},
-		{"POST", http.MethodPost, "", 405, testutil.SlugMethodNotAllowed, ""},
+		{"bad limit", http.MethodGet, "limit=abc", 400, composiohttp.SlugValidationError, "limit: must be an integer"},
+		{"limit zero", http.MethodGet, "limit=0", 400, composiohttp.SlugValidationError, "limit"},
+		{"limit too large", http.MethodGet, "limit=100000", 400, composiohttp.SlugValidationError, "limit"},
+		{"bad cursor", http.MethodGet, "cursor=x", 400, composiohttp.SlugValidationError, "cursor"},
+		{"bad status", http.MethodGet, "statuses=ACTIVE,GONE", 400, composiohttp.SlugValidationError, `statuses: must be one of`},
+		{"bad order", http.MethodGet, "order_by=name", 400, composiohttp.SlugValidationError, "order_by"},
+		{"POST", http.MethodPost, "", 405, composiohttp.SlugMethodNotAllowed, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -342,11 +342,11 @@ func TestSessionPrecedence(t *testing.T) {
 		{"pinned account", `{"user_id":"u1","connected_accounts":{"github":"ca_gh1"}}`, "github", "ca_gh1", 200, ""},
 		{"pinned wins over auth config", `{"user_id":"u1","connected_accounts":{"github":"ca_gh1"},"auth_configs":{"github":"ac_custom"}}`, "github", "ca_gh1", 200, ""},
 		{"auth config", `{"user_id":"u1","auth_configs":{"github":"ac_custom"}}`, "github", "ca_gh_custom", 200, ""},
-		{"auth config without accounts", `{"user_id":"u1","auth_configs":{"github":"ac_none"}}`, "github", "", 404, testutil.SlugAccountNotFound},
+		{"auth config without accounts", `{"user_id":"u1","auth_configs":{"github":"ac_none"}}`, "github", "", 404, composiohttp.SlugConnectedAccountNotFound},
 		{"other user", `{"user_id":"u2"}`, "github", "ca_u2", 200, ""},
-		{"only an expired account", `{"user_id":"u1"}`, "slack", "", 404, testutil.SlugAccountNotFound},
-		{"user without accounts", `{"user_id":"u3"}`, "github", "", 404, testutil.SlugAccountNotFound},
-		{"pin to another toolkit's slug unaffected", `{"user_id":"u1","connected_accounts":{"github":"ca_gh1"}}`, "slack", "", 404, testutil.SlugAccountNotFound},
+		{"only an expired account", `{"user_id":"u1"}`, "slack", "", 404, composiohttp.SlugConnectedAccountNotFound},
+		{"user without accounts", `{"user_id":"u3"}`, "github", "", 404, composiohttp.SlugConnectedAccountNotFound},
+		{"pin to another toolkit's slug unaffected", `{"user_id":"u1","connected_accounts":{"github":"ca_gh1"}}`, "slack", "", 404, composiohttp.SlugConnectedAccountNotFound},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -385,15 +385,15 @@ func TestSessionProxyValidation(t *testing.T) {
 		slug             string
 		details          []string
 	}{
-		{"missing toolkit_slug", sessionProxy(id), `{"endpoint":"/x","method":"GET"}`, 400, testutil.SlugValidation, []string{"toolkit_slug: required"}},
-		{"null toolkit_slug", sessionProxy(id), `{"toolkit_slug":null,"endpoint":"/x","method":"GET"}`, 400, testutil.SlugValidation, []string{"toolkit_slug: required"}},
-		{"empty toolkit_slug", sessionProxy(id), `{"toolkit_slug":"","endpoint":"/x","method":"GET"}`, 400, testutil.SlugValidation, []string{"toolkit_slug: must not be empty"}},
-		{"toolkit_slug not a string", sessionProxy(id), `{"toolkit_slug":1,"endpoint":"/x","method":"GET"}`, 400, testutil.SlugValidation, []string{"toolkit_slug: must be a string"}},
-		{"connected_account_id refused", sessionProxy(id), `{"toolkit_slug":"github","connected_account_id":"ca_gh1","endpoint":"/x","method":"GET"}`, 400, testutil.SlugValidation, []string{"connected_account_id: unknown field"}},
-		{"plain rules too, all reported", sessionProxy(id), `{"endpoint":"/x","method":"TRACE","extra":1}`, 400, testutil.SlugValidation, []string{"toolkit_slug: required", "extra: unknown field", "method: must be one of"}},
-		{"not JSON", sessionProxy(id), `{`, 400, testutil.SlugValidation, []string{"invalid JSON"}},
+		{"missing toolkit_slug", sessionProxy(id), `{"endpoint":"/x","method":"GET"}`, 400, composiohttp.SlugValidationError, []string{"toolkit_slug: required"}},
+		{"null toolkit_slug", sessionProxy(id), `{"toolkit_slug":null,"endpoint":"/x","method":"GET"}`, 400, composiohttp.SlugValidationError, []string{"toolkit_slug: required"}},
+		{"empty toolkit_slug", sessionProxy(id), `{"toolkit_slug":"","endpoint":"/x","method":"GET"}`, 400, composiohttp.SlugValidationError, []string{"toolkit_slug: must not be empty"}},
+		{"toolkit_slug not a string", sessionProxy(id), `{"toolkit_slug":1,"endpoint":"/x","method":"GET"}`, 400, composiohttp.SlugValidationError, []string{"toolkit_slug: must be a string"}},
+		{"connected_account_id refused", sessionProxy(id), `{"toolkit_slug":"github","connected_account_id":"ca_gh1","endpoint":"/x","method":"GET"}`, 400, composiohttp.SlugValidationError, []string{"connected_account_id: unknown field"}},
+		{"plain rules too, all reported", sessionProxy(id), `{"endpoint":"/x","method":"TRACE","extra":1}`, 400, composiohttp.SlugValidationError, []string{"toolkit_slug: required", "extra: unknown field", "method: must be one of"}},
+		{"not JSON", sessionProxy(id), `{`, 400, composiohttp.SlugValidationError, []string{"invalid JSON"}},
 		{"unknown session", sessionProxy("trs_nope"), `{"toolkit_slug":"github","endpoint":"/x","method":"GET"}`, 404, testutil.SlugSessionNotFound, nil},
-		{"v3 has no session proxy", "/api/v3/tool_router/session/" + id + "/proxy_execute", `{"toolkit_slug":"github","endpoint":"/x","method":"GET"}`, 404, testutil.SlugNotFound, nil},
+		{"v3 has no session proxy", "/api/v3/tool_router/session/" + id + "/proxy_execute", `{"toolkit_slug":"github","endpoint":"/x","method":"GET"}`, 404, composiohttp.SlugNotFound, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -476,16 +476,16 @@ func TestSessionCreateValidation(t *testing.T) {
 		slug       string
 		detail     string
 	}{
-		{"no user", `{}`, 400, testutil.SlugValidation, "user_id: required"},
-		{"empty user", `{"user_id":""}`, 400, testutil.SlugValidation, "user_id: must not be empty"},
-		{"user not a string", `{"user_id":7}`, 400, testutil.SlugValidation, "user_id: must be a string"},
-		{"unknown field", `{"user_id":"u1","entity_id":"u1"}`, 400, testutil.SlugValidation, "entity_id: unknown field"},
-		{"accounts not an object", `{"user_id":"u1","connected_accounts":["ca_gh1"]}`, 400, testutil.SlugValidation, "connected_accounts: must be an object"},
-		{"account id not a string", `{"user_id":"u1","connected_accounts":{"github":1}}`, 400, testutil.SlugValidation, "connected_accounts.github: must be a string"},
-		{"another user's account", `{"user_id":"u1","connected_accounts":{"github":"ca_u2"}}`, 400, testutil.SlugValidation, "belongs to another user"},
-		{"another toolkit's account", `{"user_id":"u1","connected_accounts":{"slack":"ca_gh1"}}`, 400, testutil.SlugValidation, `is of toolkit "github"`},
-		{"unknown account", `{"user_id":"u1","connected_accounts":{"github":"ca_nope"}}`, 404, testutil.SlugAccountNotFound, ""},
-		{"not JSON", `{"user_id":`, 400, testutil.SlugValidation, ""},
+		{"no user", `{}`, 400, composiohttp.SlugValidationError, "user_id: required"},
+		{"empty user", `{"user_id":""}`, 400, composiohttp.SlugValidationError, "user_id: must not be empty"},
+		{"user not a string", `{"user_id":7}`, 400, composiohttp.SlugValidationError, "user_id: must be a string"},
+		{"unknown field", `{"user_id":"u1","entity_id":"u1"}`, 400, composiohttp.SlugValidationError, "entity_id: unknown field"},
+		{"accounts not an object", `{"user_id":"u1","connected_accounts":["ca_gh1"]}`, 400, composiohttp.SlugValidationError, "connected_accounts: must be an object"},
+		{"account id not a string", `{"user_id":"u1","connected_accounts":{"github":1}}`, 400, composiohttp.SlugValidationError, "connected_accounts.github: must be a string"},
+		{"another user's account", `{"user_id":"u1","connected_accounts":{"github":"ca_u2"}}`, 400, composiohttp.SlugValidationError, "belongs to another user"},
+		{"another toolkit's account", `{"user_id":"u1","connected_accounts":{"slack":"ca_gh1"}}`, 400, composiohttp.SlugValidationError, `is of toolkit "github"`},
+		{"unknown account", `{"user_id":"u1","connected_accounts":{"github":"ca_nope"}}`, 404, composiohttp.SlugConnectedAccountNotFound, ""},
+		{"not JSON", `{"user_id":`, 400, composiohttp.SlugValidationError, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
