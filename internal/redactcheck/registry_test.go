@@ -186,6 +186,14 @@ var registry = map[string]entry{
 	"./ErrorResponse":         noSecret("the proxy's error reply; see Error"),
 	"./ErrorBody":             noSecret("the proxy's error reply; see Error"),
 
+	// Root package: choosing the account (issue 7).
+	"./ConnectedAccount":        noSecret("a connected account's ids, toolkit, status and times as the listing gives them; no credential"),
+	"./NoConnectedAccountError": noSecret("a user id and a toolkit slug"),
+	"./AmbiguousAccountError":   noSecret("a user id, a toolkit slug and account ids, aliases, word ids"),
+	"./ToolkitError":            noSecret("a host and the toolkit lookup's error"),
+	"./ResolveOptions":          noSecret("durations, a bound and a chooser func"),
+	"./SessionOptions":          noSecret("account and auth config ids per toolkit"),
+
 	// credentials.
 	"credentials/Connection": {samples: func(*testing.T) []sample {
 		c := conn()
@@ -289,6 +297,7 @@ var registry = map[string]entry{
 	"schemes/Toolkit":             noSecret("toolkit metadata: URLs and placements"),
 	"schemes/ToolkitRegistry":     noSecret("toolkit metadata"),
 	"schemes/UnknownToolkitError": noSecret("a toolkit slug"),
+	"schemes/HostToolkitError":    noSecret("a host and toolkit slugs"),
 	"schemes/UnknownSchemeError":  noSecret("a scheme name"),
 	"schemes/MissingFieldError":   noSecret("names a field, never its value"),
 
@@ -400,7 +409,9 @@ var registry = map[string]entry{
 		last, _ := e.Last()
 		return []sample{{"*Echo", e, secrets}, {"Requests()", e.Requests(), secrets}, {"EchoRequest", last, secrets}}
 	}},
-	"testutil/EchoRequest": noSecret("sampled with testutil/Echo: headers and query redacted when recorded"),
+	"testutil/EchoRequest":    noSecret("sampled with testutil/Echo: headers and query redacted when recorded"),
+	"testutil/AccountListing": noSecret("a listing's path, query (filters, never the API key: that is a header) and status"),
+	"testutil/SessionInfo":    noSecret("a session's id, user id and pinned account and auth config ids"),
 	"testutil/vcr/Recorder": {samples: func(t *testing.T) []sample {
 		dir := t.TempDir()
 		r, err := vcr.New(filepath.Join(dir, "cassette"), vcr.WithMode(vcr.ModeRecordOnly),
