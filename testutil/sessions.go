@@ -156,11 +156,11 @@ func (s *Server) serveSessionCreate(w *statusWriter, r *http.Request, reqID stri
 // decodeSessionCreate validates a session create body, including that
 // each pinned account exists, belongs to the user and is of its toolkit.
 func (s *Server) decodeSessionCreate(raw []byte) (*session, *proxyError) {
-	if kind(raw) != "object" || !jsonscan.Valid(raw) {
-		return nil, validationError("request body: must be a JSON object")
+	top, err := members(raw)
+	if err != nil {
+		return nil, validationError("request body: must be a JSON object: " + err.Error())
 	}
 	var c fieldCheck
-	top := members(raw)
 	for _, k := range sortedKeys(top) {
 		switch k {
 		case "user_id", "auth_configs", "connected_accounts", "manage_connections", "tags", "toolkits", "tools", "workbench":
@@ -205,14 +205,14 @@ func (s *Server) decodeSessionCreate(raw []byte) (*session, *proxyError) {
 // stringMap decodes an optional object of non-empty strings, keys lower
 // cased (toolkit slugs).
 func (c *fieldCheck) stringMap(field string, raw json.RawMessage) map[string]string {
-	if k := kind(raw); k == "missing" || k == "null" {
+	if k := kindOf(raw); k == kindMissing || k == kindNull {
 		return nil
 	}
-	if kind(raw) != "object" {
-		c.add(field, "must be an object, got %s", kind(raw))
+	m, err := members(raw)
+	if err != nil {
+		c.add(field, "must be an object, got %s", kindOf(raw))
 		return nil
 	}
-	m := members(raw)
 	out := make(map[string]string, len(m))
 	for _, k := range sortedKeys(m) {
 		if v, ok := c.str(joinField(field, k), m[k]); ok {
@@ -234,6 +234,9 @@ func (s *Server) serveSessionProxy(w *statusWriter, r *http.Request, reqID, id s
 	var perr *proxyError
 	if readErr == nil {
 		env, toolkit, perr = decodeSessionEnvelope(raw)
+		if e := checkContentType(r.Header.Get(headerContentType)); e != nil {
+			perr = e
+		}
 	}
 	rec := s.record(r, raw, reqID, env)
 	defer func() {
@@ -331,7 +334,7 @@ func (s *Server) sessionAccount(sess *session, toolkit string) (string, *proxyEr
 // envelope's rules, toolkit_slug required, connected_account_id unknown.
 // It returns the envelope (no account set) and the toolkit slug.
 func decodeSessionEnvelope(raw []byte) (*envelope, string, *proxyError) {
-	if kind(raw) != "object" || !jsonscan.Valid(raw) {
+	if _, err := members(raw); err != nil {
 		_, perr := decodeEnvelope(raw) // the plain proxy's answer to a body that is not an object
 		return nil, "", perr
 	}
@@ -340,16 +343,19 @@ func decodeSessionEnvelope(raw []byte) (*envelope, string, *proxyError) {
 	tkRaw, hasTK, hasConn := json.RawMessage(nil), false, false
 	rest := make([]byte, 0, len(raw)+32)
 	rest = append(rest, '{')
-	split(raw, func(key, value []byte) {
+	// The members in order, keys as sent, values byte for byte: rest is
+	// the plain envelope without toolkit_slug.
+	jsonscan.Members(raw, jsonscan.SkipSpace(raw, 0), func(key []byte, vs, ve int) *jsonscan.Error {
+		value := raw[vs:ve]
 		var k string
 		json.Unmarshal(key, &k)
 		switch k {
 		case "toolkit_slug":
 			tkRaw, hasTK = value, true
-			return
+			return nil
 		case "connected_account_id":
 			c.add(k, "unknown field (a session chooses the account from its user and toolkit_slug)")
-			return
+			return nil
 		case "custom_connection_data":
 			hasConn = !isNull(value)
 		}
@@ -357,6 +363,7 @@ func decodeSessionEnvelope(raw []byte) (*envelope, string, *proxyError) {
 			rest = append(rest, ',')
 		}
 		rest = append(append(append(rest, key...), ':'), value...)
+		return nil
 	})
 	if !hasConn { // stands in for the account the session will choose
 		if len(rest) > 1 {
