@@ -6,6 +6,7 @@ package benchcpu
 import (
 	"net/http"
 	"testing"
+	"time"
 )
 
 // Start begins measuring; call the returned function after the benchmark
@@ -47,4 +48,38 @@ func RoundTrips(b *testing.B, url string, rts []Named) {
 type Named struct {
 	Name string
 	RT   http.RoundTripper
+}
+
+// Interleave measures the process CPU time per call of two functions
+// doing the same work two ways: it runs them in alternating blocks of
+// block calls (ABBA order, so that drift in the machine's load falls on
+// both alike) until each has made n calls, and returns each one's CPU time
+// per call in nanoseconds. ok is false where the process's CPU time cannot
+// be read. Whatever else the process runs meanwhile counts too, so the
+// work should not leave goroutines running between calls.
+func Interleave(n, block int, a, b func()) (aNs, bNs float64, ok bool) {
+	if n <= 0 || block <= 0 {
+		return 0, 0, false
+	}
+	var ta, tb time.Duration
+	run := func(f func(), k int, total *time.Duration) bool {
+		start, ok1 := cpuTime()
+		for range k {
+			f()
+		}
+		end, ok2 := cpuTime()
+		*total += end - start
+		return ok1 && ok2
+	}
+	ok = true
+	for done, round := 0, 0; done < n; round++ {
+		k := min(block, n-done)
+		if round%2 == 0 {
+			ok = run(a, k, &ta) && run(b, k, &tb) && ok
+		} else {
+			ok = run(b, k, &tb) && run(a, k, &ta) && ok
+		}
+		done += k
+	}
+	return float64(ta) / float64(n), float64(tb) / float64(n), ok
 }

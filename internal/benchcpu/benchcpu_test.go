@@ -39,3 +39,34 @@ func TestCPUTime(t *testing.T) {
 	}
 	_ = x
 }
+
+// TestInterleave: each function is called n times in all, in blocks, and
+// the one that burns more CPU per call is reported as costing more.
+func TestInterleave(t *testing.T) {
+	var na, nb int
+	spin := func(k int) {
+		x := uint64(1)
+		for range k {
+			x = x*6364136223846793005 + 1442695040888963407
+		}
+		sink = x
+	}
+	a := func() { na++; spin(1 << 10) }
+	b := func() { nb++; spin(1 << 16) }
+	aNs, bNs, ok := Interleave(250, 64, a, b)
+	switch runtime.GOOS {
+	case "plan9", "js", "wasip1":
+		if ok {
+			t.Fatalf("Interleave reports CPU time on %s", runtime.GOOS)
+		}
+		return
+	}
+	if !ok || na != 250 || nb != 250 {
+		t.Fatalf("ok %v, calls %d and %d; want 250 each", ok, na, nb)
+	}
+	if !(bNs > aNs) {
+		t.Errorf("64x the work measured %.0f ns/call against %.0f", bNs, aNs)
+	}
+}
+
+var sink uint64
