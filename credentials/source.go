@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"golang.org/x/sync/singleflight"
 )
 
 // Source supplies the Connection to use for a request, for credentials that
@@ -190,74 +192,67 @@ type cachingSource struct {
 	maxAge       time.Duration
 	fetchTimeout time.Duration
 
-	mu       sync.Mutex
-	conn     *Connection
-	until    time.Time // zero: no expiry
-	inflight *refresh
-}
-
-// refresh is one call to the underlying source that callers wait on.
-type refresh struct {
-	done    chan struct{}
-	conn    *Connection
-	err     error
-	waiters int // callers that joined after the one that started it, for tests
+	group singleflight.Group // one call to src at a time
+	mu    sync.Mutex
+	conn  *Connection
+	until time.Time // zero: no expiry
 }
 
 func (s *cachingSource) Connection(ctx context.Context) (*Connection, error) {
-	s.mu.Lock()
-	if s.conn != nil && (s.until.IsZero() || s.now().Before(s.until)) {
-		c := s.conn
-		s.mu.Unlock()
+	if c := s.cached(); c != nil {
 		return c, nil
 	}
 	if err := ctx.Err(); err != nil {
-		s.mu.Unlock()
 		return nil, err
 	}
-	r := s.inflight
-	if r != nil {
-		r.waiters++
-	} else {
-		r = &refresh{done: make(chan struct{})}
-		s.inflight = r
-		go s.fetch(context.WithoutCancel(ctx), r)
-	}
-	s.mu.Unlock()
+	ch := s.group.DoChan("", func() (any, error) { return s.fetch(context.WithoutCancel(ctx)) })
 	select {
-	case <-r.done:
-		return r.conn, r.err
+	case r := <-ch:
+		if r.Err != nil {
+			return nil, r.Err
+		}
+		return r.Val.(*Connection), nil
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
 }
 
-// fetch calls the source for r, bounded by the fetch timeout, and records
-// the result.
-func (s *cachingSource) fetch(ctx context.Context, r *refresh) {
+// cached returns the cached connection while it is fresh, else nil.
+func (s *cachingSource) cached() *Connection {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.conn != nil && (s.until.IsZero() || s.now().Before(s.until)) {
+		return s.conn
+	}
+	return nil
+}
+
+// fetch calls the source, bounded by the fetch timeout, and caches a
+// connection it returns. It runs in singleflight's goroutine, where a
+// panic would end the program: a panic in src is an error.
+func (s *cachingSource) fetch(ctx context.Context) (conn *Connection, err error) {
+	if c := s.cached(); c != nil { // a call that ended since the caller looked
+		return c, nil
+	}
 	ctx, cancel := context.WithTimeout(ctx, s.fetchTimeout)
 	defer cancel()
 	defer func() {
 		if p := recover(); p != nil {
-			r.conn, r.err = nil, fmt.Errorf("credentials: source panicked: %v", p)
+			conn, err = nil, fmt.Errorf("credentials: source panicked: %v", p)
 		}
-		s.finish(r)
 	}()
-	r.conn, r.err = s.src.Connection(ctx)
-	if r.err == nil && r.conn == nil {
-		r.err = errors.New("credentials: source returned a nil Connection")
+	conn, err = s.src.Connection(ctx)
+	if err == nil && conn == nil {
+		err = errors.New("credentials: source returned a nil Connection")
 	}
-}
-
-// finish records r's result and wakes its waiters.
-func (s *cachingSource) finish(r *refresh) {
+	if err != nil {
+		return nil, err
+	}
+	until := s.expiry(conn)
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.inflight = nil
-	if r.err == nil {
-		s.conn, s.until = r.conn, s.expiry(r.conn)
-	}
-	close(r.done)
+	s.conn, s.until = conn, until
+	s.mu.Unlock()
+	return conn, nil
 }
 
 // expiry returns when a connection fetched now must be fetched again.

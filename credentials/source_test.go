@@ -7,12 +7,12 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 )
 
@@ -317,85 +317,75 @@ func TestCachingSourceErrorNotCached(t *testing.T) {
 	}
 }
 
-// waiters returns how many callers wait on the refresh in flight.
-func waiters(s Source) int {
-	cs := s.(*cachingSource)
-	cs.mu.Lock()
-	defer cs.mu.Unlock()
-	if cs.inflight == nil {
-		return 0
-	}
-	return cs.inflight.waiters
-}
-
 func TestCachingSourceOneRefreshForManyCallers(t *testing.T) {
 	t.Parallel()
-	const callers = 50
-	clock := &fakeClock{now: time.Unix(1e9, 0)}
-	release := make(chan struct{})
-	var calls atomic.Int32
-	src := SourceFunc(func(context.Context) (*Connection, error) {
-		calls.Add(1)
-		<-release
-		return &Connection{AuthScheme: OAuth2, Val: Val{AccessToken: "shared"}}, nil
-	})
-	cs := CachingSource(src, WithClock(clock.Now))
+	synctest.Test(t, func(t *testing.T) {
+		const callers = 50
+		clock := &fakeClock{now: time.Unix(1e9, 0)}
+		release := make(chan struct{})
+		var calls atomic.Int32
+		src := SourceFunc(func(context.Context) (*Connection, error) {
+			calls.Add(1)
+			<-release
+			return &Connection{AuthScheme: OAuth2, Val: Val{AccessToken: "shared"}}, nil
+		})
+		cs := CachingSource(src, WithClock(clock.Now))
 
-	var wg sync.WaitGroup
-	results := make([]*Connection, callers)
-	errs := make([]error, callers)
-	for i := range callers {
-		wg.Go(func() { results[i], errs[i] = cs.Connection(context.Background()) })
-	}
-	// Hold the refresh until every other caller waits on it.
-	for waiters(cs) < callers-1 {
-		runtime.Gosched()
-	}
-	close(release)
-	wg.Wait()
-	if calls.Load() != 1 {
-		t.Errorf("%d refreshes for %d callers, want 1", calls.Load(), callers)
-	}
-	for i := range callers {
-		if errs[i] != nil || results[i] != results[0] {
-			t.Fatalf("caller %d: %v, %v", i, results[i], errs[i])
+		var wg sync.WaitGroup
+		results := make([]*Connection, callers)
+		errs := make([]error, callers)
+		for i := range callers {
+			wg.Go(func() { results[i], errs[i] = cs.Connection(context.Background()) })
 		}
-	}
+		// Hold the refresh until every other caller waits on it.
+		synctest.Wait()
+		close(release)
+		wg.Wait()
+		if calls.Load() != 1 {
+			t.Errorf("%d refreshes for %d callers, want 1", calls.Load(), callers)
+		}
+		for i := range callers {
+			if errs[i] != nil || results[i] != results[0] {
+				t.Fatalf("caller %d: %v, %v", i, results[i], errs[i])
+			}
+		}
+	})
 }
 
 func TestCachingSourceWaiterContext(t *testing.T) {
 	t.Parallel()
-	release := make(chan struct{})
-	entered := make(chan struct{})
-	src := SourceFunc(func(context.Context) (*Connection, error) {
-		close(entered)
-		<-release
-		return &Connection{AuthScheme: NoAuth}, nil
+	synctest.Test(t, func(t *testing.T) {
+		release := make(chan struct{})
+		entered := make(chan struct{})
+		src := SourceFunc(func(context.Context) (*Connection, error) {
+			close(entered)
+			<-release
+			return &Connection{AuthScheme: NoAuth}, nil
+		})
+		cs := CachingSource(src)
+		leader := make(chan error, 1)
+		go func() {
+			_, err := cs.Connection(context.Background())
+			leader <- err
+		}()
+		<-entered
+		ctx, cancel := context.WithCancel(context.Background())
+		waiterErr := make(chan error, 1)
+		go func() {
+			_, err := cs.Connection(ctx)
+			waiterErr <- err
+		}()
+		synctest.Wait() // the second caller waits on the refresh
+
+		cancel()
+		if err := <-waiterErr; !errors.Is(err, context.Canceled) {
+			t.Errorf("waiter: %v", err)
+		}
+		close(release)
+		if err := <-leader; err != nil {
+			t.Errorf("leader: %v", err)
+		}
 	})
-	cs := CachingSource(src)
-	leader := make(chan error, 1)
-	go func() {
-		_, err := cs.Connection(context.Background())
-		leader <- err
-	}()
-	<-entered
-	ctx, cancel := context.WithCancel(context.Background())
-	waiterErr := make(chan error, 1)
-	go func() {
-		_, err := cs.Connection(ctx)
-		waiterErr <- err
-	}()
-	for waiters(cs) < 1 {
-		runtime.Gosched()
-	}
-	cancel()
-	if err := <-waiterErr; !errors.Is(err, context.Canceled) {
-		t.Errorf("waiter: %v", err)
-	}
-	close(release)
-	if err := <-leader; err != nil {
-		t.Errorf("leader: %v", err)
-	}
 }
 
 func TestCachingSourcePanic(t *testing.T) {
@@ -485,53 +475,54 @@ func TestCachingSourceFetchTimeout(t *testing.T) {
 // other caller gets its result.
 func TestCachingSourceFirstCallerCancels(t *testing.T) {
 	t.Parallel()
-	release := make(chan struct{})
-	entered := make(chan struct{})
-	var calls atomic.Int32
-	src := SourceFunc(func(ctx context.Context) (*Connection, error) {
-		if calls.Add(1) == 1 {
-			close(entered)
-		}
-		select {
-		case <-release:
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		}
-		return &Connection{AuthScheme: NoAuth}, nil
-	})
-	cs := CachingSource(src)
+	synctest.Test(t, func(t *testing.T) {
+		release := make(chan struct{})
+		entered := make(chan struct{})
+		var calls atomic.Int32
+		src := SourceFunc(func(ctx context.Context) (*Connection, error) {
+			if calls.Add(1) == 1 {
+				close(entered)
+			}
+			select {
+			case <-release:
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
+			return &Connection{AuthScheme: NoAuth}, nil
+		})
+		cs := CachingSource(src)
 
-	ctx1, cancel1 := context.WithCancel(context.Background())
-	first := make(chan error, 1)
-	go func() {
-		_, err := cs.Connection(ctx1)
-		first <- err
-	}()
-	<-entered
-	second := make(chan error, 1)
-	go func() {
-		c, err := cs.Connection(context.Background())
-		if err == nil && c == nil {
-			err = errors.New("nil connection")
+		ctx1, cancel1 := context.WithCancel(context.Background())
+		first := make(chan error, 1)
+		go func() {
+			_, err := cs.Connection(ctx1)
+			first <- err
+		}()
+		<-entered
+		second := make(chan error, 1)
+		go func() {
+			c, err := cs.Connection(context.Background())
+			if err == nil && c == nil {
+				err = errors.New("nil connection")
+			}
+			second <- err
+		}()
+		synctest.Wait() // the second caller waits on the refresh
+
+		cancel1()
+		if err := <-first; !errors.Is(err, context.Canceled) {
+			t.Errorf("first caller: %v, want context.Canceled", err)
 		}
-		second <- err
-	}()
-	for waiters(cs) < 1 {
-		runtime.Gosched()
-	}
-	cancel1()
-	if err := <-first; !errors.Is(err, context.Canceled) {
-		t.Errorf("first caller: %v, want context.Canceled", err)
-	}
-	close(release)
-	if err := <-second; err != nil {
-		t.Errorf("second caller: %v", err)
-	}
-	if n := calls.Load(); n != 1 {
-		t.Errorf("source called %d times, want 1", n)
-	}
-	// The result is cached.
-	if _, err := cs.Connection(context.Background()); err != nil || calls.Load() != 1 {
-		t.Errorf("after: %v, %d calls", err, calls.Load())
-	}
+		close(release)
+		if err := <-second; err != nil {
+			t.Errorf("second caller: %v", err)
+		}
+		if n := calls.Load(); n != 1 {
+			t.Errorf("source called %d times, want 1", n)
+		}
+		// The result is cached.
+		if _, err := cs.Connection(context.Background()); err != nil || calls.Load() != 1 {
+			t.Errorf("after: %v, %d calls", err, calls.Load())
+		}
+	})
 }

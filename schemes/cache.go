@@ -15,6 +15,7 @@ import (
 
 	"github.com/composiohttp/composiohttp/credentials"
 	"golang.org/x/oauth2"
+	"golang.org/x/sync/singleflight"
 )
 
 // Token exchanges (OAuth 2 refresh, GitHub App installation tokens, Google
@@ -109,26 +110,22 @@ func digest(parts ...string) string {
 }
 
 // tokenCache keeps one token per connection digest and makes sure that
-// many concurrent callers needing a new token cause one exchange: the
-// first starts it, the others wait for its result (each until its own
-// context ends). The token endpoint's answer never waits on a caller,
-// and no caller waits on a hung endpoint longer than its own context.
+// many concurrent callers needing a new token cause one exchange
+// (singleflight, per key): the first starts it, the others join it, each
+// waiting only until its own context ends. The token endpoint's answer
+// never waits on a caller, and no caller waits on a hung endpoint longer
+// than its own context.
 type tokenCache struct {
+	group   singleflight.Group
 	mu      sync.Mutex
 	entries map[string]*list.Element // of *tokenEntry
 	lru     list.List                // most recently used first
 }
 
 type tokenEntry struct {
-	key    string
-	tok    *oauth2.Token // last token fetched, nil before the first; read-only
-	flight *flight
-}
-
-type flight struct {
-	done chan struct{}
-	tok  *oauth2.Token
-	err  error
+	key      string
+	tok      *oauth2.Token // last token fetched, nil before the first; read-only
+	fetching bool          // an exchange is in flight: not evicted
 }
 
 // fetchFunc obtains a new token. prev is the last token cached for the key
@@ -138,49 +135,84 @@ type fetchFunc func(ctx context.Context, prev *oauth2.Token) (*oauth2.Token, err
 // get returns the cached token for key if it is valid at now (it has no
 // expiry, or expires more than skew after now), else the result of fetch,
 // which runs once at a time per key, detached from ctx's cancellation
-// (other callers may be waiting for it) and bounded by exchangeTimeout.
-// The token returned is shared: callers must not modify it.
+// (other callers may be waiting for it) and bounded by exchangeTimeout. A
+// panic in fetch is returned as an error. The token returned is shared:
+// callers must not modify it.
 func (c *tokenCache) get(ctx context.Context, key string, now time.Time, skew time.Duration, fetch fetchFunc) (*oauth2.Token, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	c.mu.Lock()
-	e := c.entry(key)
-	if t := e.tok; t != nil && t.AccessToken != "" && (t.Expiry.IsZero() || now.Before(t.Expiry.Add(-skew))) {
-		c.mu.Unlock()
+	if t, _ := c.lookup(key, now, skew, false); t != nil {
 		return t, nil
 	}
-	f := e.flight
-	if f == nil {
-		f = &flight{done: make(chan struct{})}
-		e.flight = f
-		prev := e.tok
-		go func() {
-			fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), exchangeTimeout)
-			defer cancel()
-			tok, err := fetch(fctx, prev)
-			c.mu.Lock()
-			if err == nil {
-				e.tok = tok
-			}
-			e.flight = nil
-			c.mu.Unlock()
-			f.tok, f.err = tok, err
-			close(f.done)
-		}()
-	}
-	c.mu.Unlock()
+	ch := c.group.DoChan(key, func() (any, error) {
+		// A flight that ended since the lookup above may have cached one.
+		t, prev := c.lookup(key, now, skew, true)
+		if t != nil {
+			c.store(key, nil)
+			return t, nil
+		}
+		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), exchangeTimeout)
+		defer cancel()
+		tok, err := safeFetch(fctx, fetch, prev)
+		if err != nil {
+			tok = nil
+		}
+		c.store(key, tok)
+		return tok, err
+	})
 	select {
 	case <-ctx.Done():
 		return nil, ctx.Err()
-	case <-f.done:
-		return f.tok, f.err
+	case r := <-ch:
+		if r.Err != nil {
+			return nil, r.Err
+		}
+		return r.Val.(*oauth2.Token), nil
+	}
+}
+
+// safeFetch calls fetch, turning a panic into an error (fetch runs in
+// singleflight's goroutine, where a panic would end the program).
+func safeFetch(ctx context.Context, fetch fetchFunc, prev *oauth2.Token) (tok *oauth2.Token, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			tok, err = nil, fmt.Errorf("schemes: token exchange panicked: %v", p)
+		}
+	}()
+	return fetch(ctx, prev)
+}
+
+// lookup returns key's token if it is valid at now, else nil, and the
+// last token cached (valid or not, for its refresh token). With fetching,
+// it marks the entry as having an exchange in flight.
+func (c *tokenCache) lookup(key string, now time.Time, skew time.Duration, fetching bool) (valid, last *oauth2.Token) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e := c.entry(key)
+	e.fetching = e.fetching || fetching
+	if t := e.tok; t != nil && t.AccessToken != "" && (t.Expiry.IsZero() || now.Before(t.Expiry.Add(-skew))) {
+		return t, t
+	}
+	return nil, e.tok
+}
+
+// store ends key's exchange, caching tok unless it is nil. An entry
+// evicted meanwhile (it cannot be while marked, but a full cache may have
+// dropped it before) is added back.
+func (c *tokenCache) store(key string, tok *oauth2.Token) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e := c.entry(key)
+	e.fetching = false
+	if tok != nil {
+		e.tok = tok
 	}
 }
 
 // entry returns key's entry, made the most recently used, adding it if
 // needed. A full cache first drops its least recently used entries with no
-// exchange in flight (waiting callers keep theirs). c.mu must be held.
+// exchange in flight. c.mu must be held.
 func (c *tokenCache) entry(key string) *tokenEntry {
 	if el, ok := c.entries[key]; ok {
 		c.lru.MoveToFront(el)
@@ -191,7 +223,7 @@ func (c *tokenCache) entry(key string) *tokenEntry {
 	}
 	for el := c.lru.Back(); el != nil && len(c.entries) >= maxCacheEntries; {
 		prev := el.Prev()
-		if e := el.Value.(*tokenEntry); e.flight == nil {
+		if e := el.Value.(*tokenEntry); !e.fetching {
 			c.lru.Remove(el)
 			delete(c.entries, e.key)
 		}

@@ -2,10 +2,13 @@ package schemes
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -107,4 +110,74 @@ func TestTokenCacheLRU(t *testing.T) {
 	if n := slowCalls.Load(); n != 1 {
 		t.Errorf("slow fetched %d times, want 1", n)
 	}
+}
+
+// TestTokenCachePanic: a fetch that panics (it runs in its own goroutine,
+// where a panic would end the program) is an error for every caller
+// waiting on it, and the next call fetches again.
+func TestTokenCachePanic(t *testing.T) {
+	t.Parallel()
+	var c tokenCache
+	ctx := context.Background()
+	var calls atomic.Int32
+	fetch := func(context.Context, *oauth2.Token) (*oauth2.Token, error) {
+		if calls.Add(1) == 1 {
+			panic("exchange bug")
+		}
+		return &oauth2.Token{AccessToken: "tok"}, nil
+	}
+	if _, err := c.get(ctx, "k", time.Now(), 0, fetch); err == nil || !strings.Contains(err.Error(), "schemes: token exchange panicked: exchange bug") {
+		t.Fatalf("panic: %v", err)
+	}
+	if tok, err := c.get(ctx, "k", time.Now(), 0, fetch); err != nil || tok.AccessToken != "tok" {
+		t.Fatalf("after panic: %v, %v", tok, err)
+	}
+}
+
+// TestTokenCacheOneFetchPerCallerDeadline: 50 concurrent callers cause one
+// exchange; a caller whose context ends stops waiting at its own deadline,
+// while the others get the token.
+func TestTokenCacheOneFetchPerCallerDeadline(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		var c tokenCache
+		release := make(chan struct{})
+		var calls atomic.Int32
+		fetch := func(context.Context, *oauth2.Token) (*oauth2.Token, error) {
+			calls.Add(1)
+			<-release
+			return &oauth2.Token{AccessToken: "shared"}, nil
+		}
+		const callers = 50
+		var wg sync.WaitGroup
+		toks := make([]*oauth2.Token, callers)
+		errs := make([]error, callers)
+		for i := range callers {
+			wg.Go(func() {
+				toks[i], errs[i] = c.get(context.Background(), "k", time.Now(), 0, fetch)
+			})
+		}
+		impatient := make(chan error, 1)
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+			defer cancel()
+			_, err := c.get(ctx, "k", time.Now(), 0, fetch)
+			impatient <- err
+		}()
+		synctest.Wait() // every caller waits on the one exchange
+		time.Sleep(time.Second)
+		if err := <-impatient; !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("impatient caller: %v, want its deadline", err)
+		}
+		close(release)
+		wg.Wait()
+		if n := calls.Load(); n != 1 {
+			t.Errorf("%d exchanges for %d callers, want 1", n, callers+1)
+		}
+		for i := range callers {
+			if errs[i] != nil || toks[i] != toks[0] || toks[i].AccessToken != "shared" {
+				t.Fatalf("caller %d: %v, %v", i, toks[i], errs[i])
+			}
+		}
+	})
 }
