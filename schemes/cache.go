@@ -9,8 +9,10 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/composiohttp/composiohttp/credentials"
@@ -116,11 +118,20 @@ func digest(parts ...string) string {
 // never waits on a caller, and no caller waits on a hung endpoint longer
 // than its own context.
 type tokenCache struct {
-	group   singleflight.Group
+	id      uint64 // names the cache in exchanges; set on first use, under mu
 	mu      sync.Mutex
 	entries map[string]*list.Element // of *tokenEntry
 	lru     list.List                // most recently used first
 }
+
+// exchanges runs the token exchanges of every tokenCache, keyed by cache
+// id and entry key. It is not a field of tokenCache: fmt prints adapters by
+// reflection (verbs such as %d follow pointers), and would read a group's
+// state while a finished exchange's goroutine still unwinds.
+var (
+	exchanges singleflight.Group
+	cacheIDs  atomic.Uint64
+)
 
 type tokenEntry struct {
 	key      string
@@ -145,7 +156,7 @@ func (c *tokenCache) get(ctx context.Context, key string, now time.Time, skew ti
 	if t, _ := c.lookup(key, now, skew, false); t != nil {
 		return t, nil
 	}
-	ch := c.group.DoChan(key, func() (any, error) {
+	ch := exchanges.DoChan(c.flightKey(key), func() (any, error) {
 		// A flight that ended since the lookup above may have cached one.
 		t, prev := c.lookup(key, now, skew, true)
 		if t != nil {
@@ -170,6 +181,16 @@ func (c *tokenCache) get(ctx context.Context, key string, now time.Time, skew ti
 		}
 		return r.Val.(*oauth2.Token), nil
 	}
+}
+
+// flightKey names key's exchange in exchanges.
+func (c *tokenCache) flightKey(key string) string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.id == 0 {
+		c.id = cacheIDs.Add(1)
+	}
+	return strconv.FormatUint(c.id, 36) + "/" + key
 }
 
 // safeFetch calls fetch, turning a panic into an error (fetch runs in
