@@ -23,17 +23,19 @@ func IsSecretParam(name string) bool {
 	return false
 }
 
-// RedactURL returns u without user info and with the values of secret
-// query parameters (IsSecretParam) replaced by RedactedParam, and whether
-// that differs from u, for logs and span attributes. u itself is not
-// modified; when nothing is secret it is returned as is, without
+// RedactURL returns u without user info, without its fragment (OAuth's
+// implicit flow puts #access_token=... there) and with the values of
+// secret query parameters (IsSecretParam) replaced by RedactedParam, and
+// whether that differs from u, for logs and span attributes. u itself is
+// not modified; when nothing is secret it is returned as is, without
 // allocating.
 func RedactURL(u *url.URL) (*url.URL, bool) {
-	if u == nil || (u.User == nil && !hasSecretParam(u.RawQuery)) {
+	if u == nil || (u.User == nil && u.Fragment == "" && u.RawFragment == "" && !hasSecretParam(u.RawQuery)) {
 		return u, false
 	}
 	r := *u
 	r.User = nil
+	r.Fragment, r.RawFragment = "", ""
 	r.RawQuery = RedactQuery(u.RawQuery)
 	return &r, true
 }

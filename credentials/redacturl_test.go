@@ -17,6 +17,8 @@ func TestRedactURL(t *testing.T) {
 		{"https://h/p?token&a=&&password=", "https://h/p?token&a=&&password=REDACTED"},
 		{"https://u:p@h/p?a=b", "https://h/p?a=b"},
 		{"/relative?sig=abc", "/relative?sig=REDACTED"},
+		{"https://h/cb#access_token=x&state=s", "https://h/cb"},
+		{"https://h/p?token=x#frag", "https://h/p?token=REDACTED"},
 	}
 	for _, tt := range tests {
 		u, err := url.Parse(tt.in)

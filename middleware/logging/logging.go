@@ -4,7 +4,7 @@
 // A line (message "composiohttp request") has these attributes, when known:
 //
 //	method       the request method
-//	url          the upstream URL, without user info, with the values of
+//	url          the upstream URL, without user info or fragment, with the values of
 //	             secret query parameters (token, key, secret, password,
 //	             signature, auth, code, sig, ...) replaced by REDACTED
 //	status       the upstream status

@@ -32,6 +32,8 @@ func TestURLHeadersRedacted(t *testing.T) {
 			want: `"Location":"[REDACTED]"`},
 		{name: "relative", header: "Location", value: "/next?code=SECRET6&state=s",
 			want: `"Location":"/next?code=REDACTED&state=s"`},
+		{name: "fragment", header: "Location", value: "https://app.example/cb#access_token=SECRET7&state=s",
+			want: `"Location":"https://app.example/cb"`},
 		{name: "no secret kept as is", header: "Location", value: "https://h.example/a%2Fb?page=2",
 			want: `"Location":"https://h.example/a%2Fb?page=2"`},
 	}
@@ -60,5 +62,23 @@ func TestURLHeadersRedacted(t *testing.T) {
 				t.Errorf("line lacks %s twice (request and response): %s", tt.want, line)
 			}
 		})
+	}
+}
+
+// TestURLFragmentDropped: a fragment such as #access_token=... in the
+// request URL does not reach the url attribute (issue 8.5).
+func TestURLFragmentDropped(t *testing.T) {
+	t.Parallel()
+	l, buf := newLogger(slog.LevelInfo)
+	rt := logging.New(&stub{status: 200}, logging.WithLogger(l))
+	req, _ := http.NewRequest(http.MethodGet, "https://api.example.com/cb?page=2#access_token=SECRET8", nil)
+	resp, err := rt.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	line := buf.buf.String()
+	if strings.Contains(line, "SECRET") || !strings.Contains(line, `"url":"https://api.example.com/cb?page=2"`) {
+		t.Errorf("line: %s", line)
 	}
 }

@@ -23,7 +23,8 @@
 // They come from a *composiohttp.CallInfo that the middleware puts in the
 // request context (or reuses, when an outer layer already did) and reads
 // when the layers below return. No secret reaches an attribute: url.full is
-// given without user info and with the values of secret query parameters
+// given without user info or fragment (#access_token=...) and with the
+// values of secret query parameters
 // (token, key, secret, password, signature, auth, code, sig, ...) replaced
 // by REDACTED, while the request sent upstream keeps them. Header values
 // are never recorded. Secrets in URL paths, such as the token of a Discord

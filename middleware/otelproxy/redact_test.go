@@ -60,3 +60,31 @@ func TestURLRedactor(t *testing.T) {
 		})
 	}
 }
+
+// TestURLFragmentDropped: a fragment such as #access_token=... does not
+// reach url.full (issue 8.5); the request sent on keeps its URL.
+func TestURLFragmentDropped(t *testing.T) {
+	t.Parallel()
+	const target = "https://api.example.com/cb?page=2#access_token=SECRET9"
+	sr, tp := recorder()
+	next := &stub{status: 200}
+	req, _ := http.NewRequest(http.MethodGet, target, nil)
+	if _, err := do(t, otelproxy.New(next, otelproxy.WithTracerProvider(tp)), req); err != nil {
+		t.Fatal(err)
+	}
+	if next.seen.URL.String() != target {
+		t.Errorf("URL sent on %q, want %q", next.seen.URL, target)
+	}
+	spans := sr.Ended()
+	if len(spans) != 1 {
+		t.Fatalf("%d spans", len(spans))
+	}
+	for k, v := range attrs(spans[0]) {
+		if strings.Contains(v.Emit(), "SECRET") {
+			t.Errorf("%s = %q", k, v.Emit())
+		}
+	}
+	if full := attrs(spans[0])["url.full"].AsString(); full != "https://api.example.com/cb?page=2" {
+		t.Errorf("url.full = %q", full)
+	}
+}
