@@ -192,6 +192,11 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return t.next.RoundTrip(req) // let the next layer report the bad request
 	}
 	auth := req.Header.Get("Authorization")
+	ctx := req.Context()
+	info := composiohttp.CallInfoFromContext(ctx)
+	if info != nil {
+		info.CacheResult = "bypass"
+	}
 	switch {
 	case t.cfg.defaultIdentity == "" && composiohttp.Identity(req.Context()) == "":
 		return t.next.RoundTrip(req) // unknown tenant: fail closed
@@ -204,7 +209,9 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		auth != "" && !t.cfg.authorized:
 		return t.next.RoundTrip(req)
 	}
-	ctx := req.Context()
+	if info != nil {
+		info.CacheResult = "miss"
+	}
 	n := &network{next: t.next, max: t.cfg.maxEntry}
 	hc := &httpcache.Transport{
 		Transport:           n,
@@ -214,8 +221,8 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp, err := hc.RoundTrip(req)
 	n.finish(resp)
 	if err == nil && resp.Header.Get(XFromCache) != "" {
-		if info := composiohttp.CallInfoFromContext(ctx); info != nil {
-			info.CacheHit = true
+		if info != nil {
+			info.CacheHit, info.CacheResult = true, "hit"
 			if info.ConnectedAccountID == "" {
 				info.ConnectedAccountID, _ = composiohttp.ConnectedAccountFromContext(ctx)
 			}

@@ -31,6 +31,14 @@
 // webhook (/api/webhooks/{id}/{token}) or of a Telegram bot
 // (/bot<token>/...), are not recognised: hide them with WithURLRedactor.
 //
+// Metrics: otelhttp records http.client.request.duration with
+// server.address and server.port naming the upstream and, added here,
+// network.peer.address naming the proxy (WithProxyAddress). WithMetrics
+// adds the library's own instruments (see Metrics): retries by reason,
+// rate-limit waits, breaker states and transitions, cache results, proxy
+// status against upstream status, account-resolver lookups. Attempts adds
+// one child span per attempt with http.request.resend_count.
+//
 // Trace context is injected with the propagators given by WithPropagators,
 // by default otel.GetTextMapPropagator() (as otelhttp does), which is a
 // no-op until the program sets one.
@@ -73,6 +81,8 @@ type config struct {
 	otel      []otelhttp.Option
 	route     func(*http.Request) string
 	redactURL func(*url.URL) *url.URL
+	metrics   *Metrics
+	proxyAddr string
 }
 
 // WithTracerProvider sets the TracerProvider. Default: the one of the
@@ -151,8 +161,12 @@ func New(next http.RoundTripper, opts ...Option) http.RoundTripper {
 			o(&c)
 		}
 	}
-	o := append([]otelhttp.Option{otelhttp.WithSpanNameFormatter(spanName)}, c.otel...)
-	return &transport{next: next, otel: otelhttp.NewTransport(annotate{next}, o...), route: c.route, redactURL: c.redactURL}
+	peer := c.proxyAddr
+	if peer == "" {
+		peer = proxyHost(next)
+	}
+	o := append([]otelhttp.Option{otelhttp.WithSpanNameFormatter(spanName), peerAttrFn(peer)}, c.otel...)
+	return &transport{next: next, otel: otelhttp.NewTransport(annotate{next}, o...), route: c.route, redactURL: c.redactURL, metrics: c.metrics}
 }
 
 type transport struct {
@@ -160,6 +174,7 @@ type transport struct {
 	otel      http.RoundTripper
 	route     func(*http.Request) string
 	redactURL func(*url.URL) *url.URL
+	metrics   *Metrics
 }
 
 // Unwrap returns the RoundTripper the tracer wraps.
@@ -169,8 +184,10 @@ type origURLKey struct{}
 
 func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	ctx := req.Context()
-	if composiohttp.CallInfoFromContext(ctx) == nil {
-		ctx = composiohttp.WithCallInfo(ctx, new(composiohttp.CallInfo))
+	info := composiohttp.CallInfoFromContext(ctx)
+	if info == nil {
+		info = new(composiohttp.CallInfo)
+		ctx = composiohttp.WithCallInfo(ctx, info)
 	}
 	if t.route != nil && RouteFromContext(ctx) == "" {
 		if r := t.route(req); r != "" {
@@ -191,7 +208,11 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		req = req.WithContext(ctx)
 		req.URL = red
 	}
-	return t.otel.RoundTrip(req)
+	resp, err := t.otel.RoundTrip(req)
+	if t.metrics != nil {
+		t.metrics.call(ctx, info, err)
+	}
+	return resp, err
 }
 
 func spanName(_ string, r *http.Request) string {

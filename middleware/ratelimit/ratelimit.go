@@ -120,7 +120,15 @@ func WithKey(key func(*http.Request) string) Option {
 // DefaultMaxPause); d ≤ 0 disables adaptive pauses.
 func WithMaxPause(d time.Duration) Option { return func(t *transport) { t.maxPause = d } }
 
-// WithClock replaces time.Now for reading Retry-After dates.
+// WithOnWait calls f after each wait for the Limiter, with the key and
+// how long the call waited (0 when it went at once), from the goroutine
+// of the call, e.g. for a rate-limit wait histogram. Default: none.
+func WithOnWait(f func(key string, waited time.Duration)) Option {
+	return func(t *transport) { t.onWait = f }
+}
+
+// WithClock replaces time.Now for reading Retry-After dates and, with
+// WithOnWait, for timing waits.
 func WithClock(now func() time.Time) Option { return func(t *transport) { t.now = now } }
 
 // Middleware returns a middleware, for middleware.Chain, applying New with l and opts.
@@ -158,6 +166,7 @@ type transport struct {
 	key      func(*http.Request) string
 	maxPause time.Duration
 	now      func() time.Time
+	onWait   func(string, time.Duration)
 }
 
 // Unwrap returns the RoundTripper the limiter wraps.
@@ -172,9 +181,16 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, ErrNoLimiter
 	}
 	key := t.key(req)
+	var start time.Time
+	if t.onWait != nil {
+		start = t.now()
+	}
 	if err := t.l.Wait(req.Context(), key); err != nil {
 		closeBody(req)
 		return nil, err
+	}
+	if t.onWait != nil {
+		t.onWait(key, t.now().Sub(start))
 	}
 	resp, err := t.next.RoundTrip(req)
 	if t.pauser != nil && t.maxPause > 0 {

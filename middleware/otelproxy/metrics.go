@@ -1,0 +1,261 @@
+package otelproxy
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"strconv"
+	"sync"
+	"time"
+
+	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
+
+	"github.com/composiohttp/composiohttp"
+	"github.com/composiohttp/composiohttp/middleware/breaker"
+	"github.com/composiohttp/composiohttp/middleware/ratelimit"
+	"github.com/composiohttp/composiohttp/middleware/retry"
+)
+
+// Names of the library's own instruments. otelhttp records the HTTP
+// semantic conventions' http.client.request.duration (and body sizes)
+// itself, with server.address and server.port naming the upstream and
+// network.peer.address (WithMetrics) naming the proxy.
+const (
+	MetricRetries           = "composio.client.retries"                  // {retry}, by composio.retry.reason
+	MetricRateLimitWait     = "composio.client.rate_limit.wait"          // s, by composio.rate_limit.limiter (account, org)
+	MetricBreakerState      = "composio.client.breaker.state"            // 0 closed, 1 half-open, 2 open, by composio.breaker.key
+	MetricBreakerTransition = "composio.client.breaker.transitions"      // {transition}, by key, from, to
+	MetricCacheRequests     = "composio.client.cache.requests"           // {request}, by composio.cache.result (hit, miss, bypass)
+	MetricCalls             = "composio.client.calls"                    // {call}, by proxy and upstream status
+	MetricAccountLookups    = "composio.client.account_resolver.lookups" // {lookup}, by composio.account_resolver.cache_hit
+)
+
+// Attribute keys of the library's own instruments.
+const (
+	AttrRetryReason     = attribute.Key("composio.retry.reason")
+	AttrLimiter         = attribute.Key("composio.rate_limit.limiter")
+	AttrWaitReason      = attribute.Key("composio.rate_limit.reason")
+	AttrBreakerKey      = attribute.Key("composio.breaker.key")
+	AttrBreakerFrom     = attribute.Key("composio.breaker.from")
+	AttrBreakerTo       = attribute.Key("composio.breaker.to")
+	AttrCacheResult     = attribute.Key("composio.cache.result")
+	AttrResolverCached  = attribute.Key("composio.account_resolver.cache_hit")
+	AttrNetworkPeerAddr = attribute.Key("network.peer.address")
+)
+
+// Metrics holds the library's own instruments. Make one per MeterProvider
+// with NewMetrics, pass it to the otelproxy middleware with WithMetrics,
+// and hand its hooks to the other layers:
+//
+//	m, _ := otelproxy.NewMetrics(mp)
+//	org := &ratelimit.OrgLimiter{OnWait: m.OrgWait}
+//	middleware.Chain(&composiohttp.Transport{Base: org.Transport(nil)},
+//		otelproxy.Middleware(otelproxy.WithMeterProvider(mp), otelproxy.WithMetrics(m)),
+//		...,
+//		retry.Middleware(m.RetryOption()),
+//		breaker.Middleware(breaker.WithGroup(breaker.NewLocal(breaker.Settings{OnStateChange: m.BreakerStateChange}))),
+//		ratelimit.Middleware(limiter, m.RateLimitOption()),
+//	)
+//
+// A nil *Metrics records nothing. Its methods are safe for concurrent use.
+type Metrics struct {
+	retries     metric.Int64Counter
+	wait        metric.Float64Histogram
+	state       metric.Int64Gauge
+	transitions metric.Int64Counter
+	cache       metric.Int64Counter
+	calls       metric.Int64Counter
+	lookups     metric.Int64Counter
+
+	callSets  sync.Map // [2]int{proxy, upstream} → metric.MeasurementOption
+	cacheSets map[string]metric.MeasurementOption
+}
+
+// NewMetrics creates the instruments on mp (nil: otel.GetMeterProvider()).
+func NewMetrics(mp metric.MeterProvider) (*Metrics, error) {
+	if mp == nil {
+		mp = otel.GetMeterProvider()
+	}
+	meter := mp.Meter("github.com/composiohttp/composiohttp/middleware/otelproxy")
+	m := &Metrics{}
+	var err, e error
+	m.retries, e = meter.Int64Counter(MetricRetries, metric.WithUnit("{retry}"), metric.WithDescription("Retries made, by reason"))
+	err = errors.Join(err, e)
+	m.wait, e = meter.Float64Histogram(MetricRateLimitWait, metric.WithUnit("s"), metric.WithDescription("Time calls waited for a rate limiter"),
+		metric.WithExplicitBucketBoundaries(0, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300))
+	err = errors.Join(err, e)
+	m.state, e = meter.Int64Gauge(MetricBreakerState, metric.WithUnit("1"), metric.WithDescription("Circuit breaker state: 0 closed, 1 half-open, 2 open"))
+	err = errors.Join(err, e)
+	m.transitions, e = meter.Int64Counter(MetricBreakerTransition, metric.WithUnit("{transition}"), metric.WithDescription("Circuit breaker state changes"))
+	err = errors.Join(err, e)
+	m.cache, e = meter.Int64Counter(MetricCacheRequests, metric.WithUnit("{request}"), metric.WithDescription("Calls that met the cache: hit, miss or bypass"))
+	err = errors.Join(err, e)
+	m.calls, e = meter.Int64Counter(MetricCalls, metric.WithUnit("{call}"), metric.WithDescription("Calls by the proxy's status and the upstream's"))
+	err = errors.Join(err, e)
+	m.lookups, e = meter.Int64Counter(MetricAccountLookups, metric.WithUnit("{lookup}"), metric.WithDescription("Connected-account resolutions from a user id and toolkit"))
+	err = errors.Join(err, e)
+	if err != nil {
+		return nil, err
+	}
+	m.cacheSets = make(map[string]metric.MeasurementOption)
+	for _, r := range []string{"hit", "miss", "bypass"} {
+		m.cacheSets[r] = metric.WithAttributeSet(attribute.NewSet(AttrCacheResult.String(r)))
+	}
+	return m, nil
+}
+
+// RetryReason names why a retry was made: "proxy_<status>" for a proxy
+// error, "upstream_<status>" for an upstream response, "connection" for
+// any other error.
+func RetryReason(status int, err error) string {
+	var pe *composiohttp.Error
+	switch {
+	case errors.As(err, &pe):
+		return "proxy_" + strconv.Itoa(pe.StatusCode)
+	case err != nil:
+		return "connection"
+	}
+	return "upstream_" + strconv.Itoa(status)
+}
+
+// OnRetry records a retry; RetryOption passes it to retry.WithOnRetry.
+func (m *Metrics) OnRetry(ev retry.Event) {
+	if m == nil {
+		return
+	}
+	ctx := context.Background()
+	if ev.Request != nil {
+		ctx = ev.Request.Context()
+	}
+	m.retries.Add(ctx, 1, metric.WithAttributes(AttrRetryReason.String(RetryReason(ev.StatusCode, ev.Err))))
+}
+
+// RetryOption is retry.WithOnRetry(m.OnRetry).
+func (m *Metrics) RetryOption() retry.Option { return retry.WithOnRetry(m.OnRetry) }
+
+// RateLimitWait records a wait for the per-account limiter;
+// RateLimitOption passes it to ratelimit.WithOnWait.
+func (m *Metrics) RateLimitWait(_ string, d time.Duration) {
+	if m == nil {
+		return
+	}
+	m.wait.Record(context.Background(), d.Seconds(), metric.WithAttributes(AttrLimiter.String("account")))
+}
+
+// RateLimitOption is ratelimit.WithOnWait(m.RateLimitWait).
+func (m *Metrics) RateLimitOption() ratelimit.Option { return ratelimit.WithOnWait(m.RateLimitWait) }
+
+// OrgWait records a wait for the organisation's limit, for
+// ratelimit.OrgLimiter.OnWait.
+func (m *Metrics) OrgWait(d time.Duration, reason string) {
+	if m == nil {
+		return
+	}
+	m.wait.Record(context.Background(), d.Seconds(), metric.WithAttributes(AttrLimiter.String("org"), AttrWaitReason.String(reason)))
+}
+
+// BreakerStateChange records a breaker's new state and the transition,
+// for breaker.Settings.OnStateChange.
+func (m *Metrics) BreakerStateChange(key string, from, to breaker.State) {
+	if m == nil {
+		return
+	}
+	ctx := context.Background()
+	m.state.Record(ctx, stateValue(to), metric.WithAttributes(AttrBreakerKey.String(key)))
+	m.transitions.Add(ctx, 1, metric.WithAttributes(AttrBreakerKey.String(key), AttrBreakerFrom.String(from.String()), AttrBreakerTo.String(to.String())))
+}
+
+func stateValue(s breaker.State) int64 {
+	switch s {
+	case breaker.StateHalfOpen:
+		return 1
+	case breaker.StateOpen:
+		return 2
+	}
+	return 0
+}
+
+// call records what the layers below learnt of one call.
+func (m *Metrics) call(ctx context.Context, info *composiohttp.CallInfo, err error) {
+	if m == nil || info == nil {
+		return
+	}
+	if r := info.CacheResult; r != "" {
+		opt, ok := m.cacheSets[r]
+		if !ok {
+			opt = metric.WithAttributes(AttrCacheResult.String(r))
+		}
+		m.cache.Add(ctx, 1, opt)
+	}
+	if info.AccountLookup {
+		m.lookups.Add(ctx, 1, metric.WithAttributes(AttrResolverCached.Bool(info.AccountLookupCached)))
+	}
+	if info.CacheHit {
+		return // no proxy call
+	}
+	proxy := info.ProxyStatus
+	var pe *composiohttp.Error
+	if proxy == 0 && errors.As(err, &pe) {
+		proxy = pe.StatusCode
+	}
+	if proxy == 0 && info.UpstreamStatus == 0 {
+		return // no reply
+	}
+	// One attribute set per status pair, built once (the statuses are a
+	// small set).
+	k := [2]int{proxy, info.UpstreamStatus}
+	opt, ok := m.callSets.Load(k)
+	if !ok {
+		opt, _ = m.callSets.LoadOrStore(k, metric.WithAttributeSet(attribute.NewSet(AttrProxyStatus.Int(proxy), AttrUpstreamStatus.Int(info.UpstreamStatus))))
+	}
+	m.calls.Add(ctx, 1, opt.(metric.MeasurementOption))
+}
+
+// WithMetrics makes the middleware record m's per-call instruments (calls
+// by proxy and upstream status, cache results, account lookups) and add
+// network.peer.address, the proxy's host, to otelhttp's
+// http.client.request.duration. Default: none (otelhttp's metrics only).
+func WithMetrics(m *Metrics) Option { return func(c *config) { c.metrics = m } }
+
+// WithProxyAddress sets network.peer.address. Default: the host of the
+// BaseURL of the *composiohttp.Transport found at the bottom of the
+// chain (following Unwrap), else of $COMPOSIO_BASE_URL, else
+// backend.composio.dev.
+func WithProxyAddress(host string) Option { return func(c *config) { c.proxyAddr = host } }
+
+// proxyHost finds the proxy's host below next.
+func proxyHost(next http.RoundTripper) string {
+	base := ""
+	for rt := next; rt != nil; {
+		if t, ok := rt.(*composiohttp.Transport); ok {
+			base = t.BaseURL
+			break
+		}
+		u, ok := rt.(interface{ Unwrap() http.RoundTripper })
+		if !ok {
+			break
+		}
+		rt = u.Unwrap()
+	}
+	if base == "" {
+		base = os.Getenv("COMPOSIO_BASE_URL")
+	}
+	if u, err := url.Parse(base); err == nil && u.Host != "" {
+		if h, _, err := net.SplitHostPort(u.Host); err == nil {
+			return h
+		}
+		return u.Host
+	}
+	return "backend.composio.dev"
+}
+
+func peerAttrFn(host string) otelhttp.Option {
+	attrs := []attribute.KeyValue{AttrNetworkPeerAddr.String(host)}
+	return otelhttp.WithMetricAttributesFn(func(*http.Request) []attribute.KeyValue { return attrs })
+}
