@@ -418,6 +418,9 @@ var hopByHop = map[string]bool{
 
 // checkContentType refuses an envelope not sent as application/json.
 func checkContentType(ct string) *proxyError {
+	if ct == contentTypeJSON {
+		return nil
+	}
 	if mt, _, err := mime.ParseMediaType(ct); err == nil && mt == contentTypeJSON {
 		return nil
 	}
