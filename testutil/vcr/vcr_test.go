@@ -148,7 +148,7 @@ func (failingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	return nil, errors.New("network used during replay")
 }
 
-func newFake(t *testing.T, opts ...testutil.Option) *testutil.Server {
+func newFake(t testing.TB, opts ...testutil.Option) *testutil.Server {
 	srv := testutil.NewServer(t, opts...)
 	srv.AddAccount(testutil.Account{
 		ID: "ca_api", AuthScheme: credentials.BearerToken,
