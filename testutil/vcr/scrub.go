@@ -40,6 +40,9 @@ const (
 	// minSecretLen is the shortest value scrubbed by value: shorter ones
 	// would blank out ordinary text.
 	minSecretLen = 4
+	// minCookieSecretLen is the shortest cookie value replaced wherever it
+	// appears (the Cookie parameter itself is always redacted).
+	minCookieSecretLen = 8
 )
 
 // DefaultVolatileHeaders are response headers whose values change from
@@ -255,8 +258,10 @@ func headerSecrets(name, v string) []string {
 			}
 		}
 	case "Cookie", "Set-Cookie":
+		// Cookie values are replaced everywhere only when long enough to
+		// be tokens: "theme=dark" must not blank out every "dark".
 		for part := range strings.SplitSeq(v, ";") {
-			if _, val, ok := strings.Cut(part, "="); ok {
+			if _, val, ok := strings.Cut(part, "="); ok && len(strings.TrimSpace(val)) >= minCookieSecretLen {
 				out = append(out, strings.TrimSpace(val))
 			}
 		}

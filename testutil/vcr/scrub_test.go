@@ -138,7 +138,7 @@ func TestScrubKeepsEverySecretOutOfTheCassette(t *testing.T) {
 		tr := newTransport(userKey)
 		tr.ConnectedAccountID = "ca_echo"
 		req, _ := http.NewRequest(http.MethodPost, "https://echo.example.com/y?q="+registered+"&api_key="+registered+"x",
-			strings.NewReader(`{"v":"`+registered+`"}`))
+			strings.NewReader(`{"v":"`+registered+`","theme":"dark"}`))
 		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set("Authorization", "Bearer "+userAuth)
 		req.Header.Set("Cookie", "session="+cookie+"; theme=dark")
@@ -200,7 +200,7 @@ func TestScrubKeepsEverySecretOutOfTheCassette(t *testing.T) {
 			t.Errorf("a planted value is left in the cassette: %s", strings.TrimSpace(line))
 		}
 	}
-	for _, want := range []string{vcr.Redacted, "X-Amz-Signature=" + vcr.RedactedParam, vcr.BinaryBaseURL} {
+	for _, want := range []string{vcr.Redacted, "X-Amz-Signature=" + vcr.RedactedParam, vcr.BinaryBaseURL, `"scheme":"OAUTH2"`, `"theme":"dark"`} {
 		if !bytes.Contains(file, []byte(want)) {
 			t.Errorf("the cassette does not hold %q", want)
 		}

@@ -365,6 +365,9 @@ func scenarios() []scenario {
 					o.absent = fmt.Sprintf("POST /api/v3.1/tool_router/session answers %d: the endpoint is absent", e.status)
 					return o
 				}
+				// The reply's session_id, per Composio's generated client
+				// (composio-base-py, types/tool_router/session_create_response.py);
+				// id as a fallback.
 				var sess struct {
 					ID        string `json:"id"`
 					SessionID string `json:"session_id"`
