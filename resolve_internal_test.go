@@ -454,3 +454,35 @@ func TestResolveAccountMethod(t *testing.T) {
 		t.Errorf("err = %v", err)
 	}
 }
+
+// BenchmarkSelection is what choosing the account costs per call, without
+// the rest of the call: check (and for a user, choose, its account
+// cached). It is the difference BenchmarkAccountSelection measures, free
+// of the envelope and reply work that dominates there.
+func BenchmarkSelection(b *testing.B) {
+	api := &accountsAPI{pages: func(url.Values) string { return page("", item("ca_1", "u1", "github", "ACTIVE")) }}
+	bg := context.Background()
+	for _, tc := range []struct {
+		name string
+		ctx  context.Context
+	}{
+		{"account", WithConnectedAccount(bg, "ca_1")},
+		{"user+toolkit_cached", WithToolkit(WithUser(bg, "u1"), "github")},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			tr := newResolveTransport(api)
+			c := tr.config()
+			req, _ := http.NewRequestWithContext(tc.ctx, http.MethodGet, "https://api.github.com/user", nil)
+			b.ReportAllocs()
+			for b.Loop() {
+				cl, err := tr.check(req, c)
+				if err == nil {
+					err = tr.choose(req, c, &cl, nil)
+				}
+				if err != nil || cl.account != "ca_1" {
+					b.Fatal(err, cl.account)
+				}
+			}
+		})
+	}
+}
