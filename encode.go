@@ -127,24 +127,17 @@ func (t *Transport) proxyRequest(req *http.Request, c *config, cl *call) (*http.
 		}
 	}
 	buf = append(buf, '}')
-	eb := &envelopeBody{caller: caller}
-	eb.Reset(buf)
-	preq.Body = eb
-	preq.ContentLength = int64(len(buf))
-	preq.GetBody = func() (io.ReadCloser, error) {
-		b := &memBody{}
-		b.Reset(buf)
-		return b, nil
-	}
+	setMemBody(preq, buf, caller)
 	return preq.WithContext(req.Context()), nil
 }
 
 // setMemBody makes buf, an envelope in memory, the body of preq, which can
-// be sent again (GetBody).
-func setMemBody(preq *http.Request, buf []byte) {
-	mb := &memBody{}
-	mb.Reset(buf)
-	preq.Body = mb
+// be sent again (GetBody). Closing preq.Body closes caller (the caller's
+// body, read whole into buf), if not nil.
+func setMemBody(preq *http.Request, buf []byte, caller io.Closer) {
+	eb := &envelopeBody{caller: caller}
+	eb.Reset(buf)
+	preq.Body = eb
 	preq.ContentLength = int64(len(buf))
 	preq.GetBody = func() (io.ReadCloser, error) {
 		b := &memBody{}

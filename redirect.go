@@ -10,6 +10,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/composiohttp/composiohttp/internal/httpurl"
+
 	"golang.org/x/net/publicsuffix"
 )
 
@@ -43,17 +45,7 @@ const (
 // redirect to another tenant of a shared platform. IP addresses and hosts
 // without a public suffix are their own site.
 func sameSite(a, b *url.URL) bool {
-	return strings.EqualFold(a.Scheme, b.Scheme) && effectivePort(a) == effectivePort(b) && siteOf(a.Hostname()) == siteOf(b.Hostname())
-}
-
-func effectivePort(u *url.URL) string {
-	if p := u.Port(); p != "" {
-		return p
-	}
-	if strings.EqualFold(u.Scheme, "http") {
-		return "80"
-	}
-	return "443"
+	return strings.EqualFold(a.Scheme, b.Scheme) && httpurl.Port(a) == httpurl.Port(b) && siteOf(a.Hostname()) == siteOf(b.Hostname())
 }
 
 func siteOf(host string) string {

@@ -459,7 +459,7 @@ func (t *Transport) retryStale(req *http.Request, c *config, preq *http.Request,
 		info.RequestID, info.ProxyStatus, info.UpstreamStatus = "", 0, 0
 	}
 	preq2 := preq.Clone(req.Context())
-	setMemBody(preq2, buf)
+	setMemBody(preq2, buf, nil)
 	presp, err := c.base.RoundTrip(preq2)
 	if err != nil {
 		preq2.Body.Close()

@@ -15,6 +15,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/composiohttp/composiohttp/internal/httpurl"
+
 	"github.com/composiohttp/composiohttp/credentials"
 	"golang.org/x/oauth2"
 	"golang.org/x/sync/singleflight"
@@ -76,21 +78,7 @@ func clientOr(c *http.Client) *http.Client {
 // (default ports made explicit).
 func sameOrigin(a, b *url.URL) bool {
 	return strings.EqualFold(a.Scheme, b.Scheme) && strings.EqualFold(a.Hostname(), b.Hostname()) &&
-		portOf(a) == portOf(b)
-}
-
-// portOf returns u's port, or its scheme's default port.
-func portOf(u *url.URL) string {
-	if p := u.Port(); p != "" {
-		return p
-	}
-	switch strings.ToLower(u.Scheme) {
-	case "https":
-		return "443"
-	case "http":
-		return "80"
-	}
-	return ""
+		httpurl.Port(a) == httpurl.Port(b)
 }
 
 func nowOr(now func() time.Time) time.Time {

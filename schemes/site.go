@@ -5,6 +5,8 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/composiohttp/composiohttp/internal/httpurl"
+
 	"golang.org/x/net/publicsuffix"
 )
 
@@ -60,7 +62,7 @@ func SameCredentialSite(a, b *url.URL) bool {
 
 // sameSchemePort reports whether a and b have the same scheme and port.
 func sameSchemePort(a, b *url.URL) bool {
-	return strings.EqualFold(a.Scheme, b.Scheme) && portOf(a) == portOf(b)
+	return strings.EqualFold(a.Scheme, b.Scheme) && httpurl.Port(a) == httpurl.Port(b)
 }
 
 // normHost lower-cases host and drops a trailing dot.

@@ -10,6 +10,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/composiohttp/composiohttp/internal/httpurl"
+
 	"github.com/composiohttp/composiohttp/credentials"
 )
 
@@ -343,7 +345,7 @@ func (p *pattern) matches(method string, u *url.URL) bool {
 		if !strings.EqualFold(u.Hostname(), p.host) {
 			return false
 		}
-		if p.port != "" && effectivePort(u) != p.port {
+		if p.port != "" && httpurl.Port(u) != p.port {
 			return false
 		}
 	}
@@ -362,19 +364,6 @@ func (p *pattern) matches(method string, u *url.URL) bool {
 	h, _ := p.mux.Handler(req)
 	t, ok := h.(*patternTarget)
 	return ok && t == p.target
-}
-
-func effectivePort(u *url.URL) string {
-	if port := u.Port(); port != "" {
-		return port
-	}
-	switch strings.ToLower(u.Scheme) {
-	case "https":
-		return "443"
-	case "http":
-		return "80"
-	}
-	return ""
 }
 
 // syncBuffer collects what a body reader streamed; the HTTP client may

@@ -5,7 +5,10 @@
 // in the fake proxy.
 package httpurl
 
-import "net/url"
+import (
+	"net/url"
+	"strings"
+)
 
 // Parse parses s as an absolute URL with the http or https scheme (in any
 // case) and a host. It returns nil and false for anything else: a parse
@@ -16,4 +19,19 @@ func Parse(s string) (*url.URL, bool) {
 		return nil, false
 	}
 	return u, true
+}
+
+// Port returns u's port, or its scheme's default port ("443" for https,
+// "80" for http, in any case); "" for another scheme without a port.
+func Port(u *url.URL) string {
+	if p := u.Port(); p != "" {
+		return p
+	}
+	switch strings.ToLower(u.Scheme) {
+	case "https":
+		return "443"
+	case "http":
+		return "80"
+	}
+	return ""
 }

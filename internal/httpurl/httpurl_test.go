@@ -1,6 +1,7 @@
 package httpurl
 
 import (
+	"net/url"
 	"testing"
 
 	"go.uber.org/goleak"
@@ -28,6 +29,26 @@ func TestParse(t *testing.T) {
 		u, ok := Parse(s)
 		if ok != want || (u != nil) != want {
 			t.Errorf("Parse(%q) = %v, %v; want ok %v", s, u, ok, want)
+		}
+	}
+}
+
+func TestPort(t *testing.T) {
+	t.Parallel()
+	for s, want := range map[string]string{
+		"https://a.test":      "443",
+		"HTTP://a.test/x":     "80",
+		"https://a.test:8443": "8443",
+		"http://a.test:443":   "443",
+		"ftp://a.test":        "",
+		"ftp://a.test:21":     "21",
+	} {
+		u, err := url.Parse(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := Port(u); got != want {
+			t.Errorf("Port(%q) = %q, want %q", s, got, want)
 		}
 	}
 }
