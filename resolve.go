@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -231,6 +232,13 @@ func (t *Transport) ResolveAccount(ctx context.Context, userID, toolkit string) 
 
 type resolveKey struct{ user, toolkit string }
 
+// flightKey is k as one string for singleflight: the user id prefixed by
+// its length, so that no two keys share a lookup (and its account),
+// whatever bytes they hold.
+func (k resolveKey) flightKey() string {
+	return strconv.Itoa(len(k.user)) + ":" + k.user + k.toolkit
+}
+
 // resolver caches user + toolkit → account: a bounded LRU whose entries
 // expire, with one lookup in flight per key.
 type resolver struct {
@@ -324,7 +332,7 @@ func (r *resolver) resolve(ctx context.Context, t *Transport, c *config, key res
 	if err := ctx.Err(); err != nil {
 		return ConnectedAccount{}, false, err
 	}
-	ch := r.flights.DoChan(key.user+"\x00"+key.toolkit, func() (any, error) {
+	ch := r.flights.DoChan(key.flightKey(), func() (any, error) {
 		lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.timeout)
 		defer cancel()
 		a, err := r.lookup(lctx, c, key)

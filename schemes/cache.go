@@ -4,6 +4,7 @@ import (
 	"container/list"
 	"context"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -93,8 +94,12 @@ func nowOr(now func() time.Time) time.Time {
 func digest(parts ...string) string {
 	h := sha256.New()
 	for _, p := range parts {
+		// Each part prefixed by its length: no choice of parts (a client
+		// id holding a NUL byte, say) gives another connection's key.
+		var n [8]byte
+		binary.BigEndian.PutUint64(n[:], uint64(len(p)))
+		h.Write(n[:])
 		h.Write([]byte(p))
-		h.Write([]byte{0})
 	}
 	return hex.EncodeToString(h.Sum(nil)[:16])
 }

@@ -181,3 +181,18 @@ func TestTokenCacheOneFetchPerCallerDeadline(t *testing.T) {
 		}
 	})
 }
+
+// TestDigestUnambiguous: parts holding NUL bytes (the old separator) do
+// not make two connections share a token cache entry (issue 8.6).
+func TestDigestUnambiguous(t *testing.T) {
+	t.Parallel()
+	for _, tt := range [][2][]string{
+		{{"https://t", "a\x00b", "c"}, {"https://t", "a", "b\x00c"}},
+		{{"a\x00", ""}, {"a", "\x00"}},
+		{{"ab"}, {"a", "b"}},
+	} {
+		if digest(tt[0]...) == digest(tt[1]...) {
+			t.Errorf("digest(%q) == digest(%q)", tt[0], tt[1])
+		}
+	}
+}

@@ -52,6 +52,7 @@ package cache
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"fmt"
 	"io"
@@ -215,7 +216,7 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	n := &network{next: t.next, max: t.cfg.maxEntry}
 	hc := &httpcache.Transport{
 		Transport:           n,
-		Cache:               &view{store: t.cfg.store, ctx: ctx, ns: t.namespace(ctx, auth), onError: t.cfg.onError},
+		Cache:               t.view(ctx, auth),
 		MarkCachedResponses: true,
 	}
 	resp, err := hc.RoundTrip(req)
@@ -235,43 +236,53 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 // drops the cached GET and HEAD responses for its URL (RFC 7234 §4.4).
 func (t *transport) unsafe(req *http.Request) (*http.Response, error) {
 	ctx := req.Context()
-	ns := t.namespace(ctx, req.Header.Get("Authorization"))
+	v := t.view(ctx, req.Header.Get("Authorization"))
 	u := req.URL.String()
 	resp, err := t.next.RoundTrip(req)
 	if err == nil && resp.StatusCode < 400 {
-		v := &view{store: t.cfg.store, ctx: ctx, ns: ns, onError: t.cfg.onError}
 		v.Delete(u)
 		v.Delete(http.MethodHead + " " + u)
 	}
 	return resp, err
 }
 
-func (t *transport) namespace(ctx context.Context, auth string) string {
+// view returns the cache of one request: the store, under the keys of
+// the request's tenant (and of its Authorization header, when
+// WithAuthorizedRequests is given).
+func (t *transport) view(ctx context.Context, auth string) *view {
 	id := composiohttp.Identity(ctx)
 	if id == "" {
 		id = t.cfg.defaultIdentity
 	}
-	if t.cfg.authorized && auth != "" {
-		id += "\x00authorization\x00" + auth // hashed with the URL below
+	if !t.cfg.authorized {
+		auth = ""
 	}
-	return id
+	return &view{store: t.cfg.store, ctx: ctx, identity: id, auth: auth, onError: t.cfg.onError}
 }
 
 // view is the httpcache.Cache of one request: t.store with keys bound to
 // the request's tenant, errors swallowed.
 type view struct {
-	store   Store
-	ctx     context.Context
-	ns      string
-	onError func(error)
+	store    Store
+	ctx      context.Context
+	identity string // the tenant
+	auth     string // the Authorization header, when it is part of the key
+	onError  func(error)
 }
 
+// key is the SHA-256 of the tenant, the Authorization header (when it is
+// part of the key) and httpcache's key, each prefixed by its length, so
+// that no choice of parts (an account id holding separators, say) can
+// produce another tenant's key.
 func (v *view) key(k string) string {
 	h := sha256.New()
-	h.Write([]byte("composiohttp/cache/v1\x00"))
-	h.Write([]byte(v.ns))
-	h.Write([]byte{0})
-	h.Write([]byte(k))
+	h.Write([]byte("composiohttp/cache/v2"))
+	for _, part := range [...]string{v.identity, v.auth, k} {
+		var n [8]byte
+		binary.BigEndian.PutUint64(n[:], uint64(len(part)))
+		h.Write(n[:])
+		h.Write([]byte(part))
+	}
 	return hex.EncodeToString(h.Sum(nil))
 }
 

@@ -95,6 +95,14 @@ func TestHitMissAndTenants(t *testing.T) {
 			hdr1: []string{"Authorization", "Bearer x"}, hdr2: []string{"Authorization", "Bearer x"}, wantCalls: 1},
 		{name: "authorization opted in keyed by header", opts: []cache.Option{cache.WithAuthorizedRequests()}, first: account("a"), second: account("a"),
 			hdr1: []string{"Authorization", "Bearer x"}, hdr2: []string{"Authorization", "Bearer y"}, wantCalls: 2},
+		// Issue 8.6: an account id holding the key's old separators must
+		// not reach the entry of another tenant with an Authorization header.
+		{name: "NUL in account id vs authorization", opts: []cache.Option{cache.WithAuthorizedRequests()},
+			first: account("a"), second: account("a\x00authorization\x00Bearer x"),
+			hdr1: []string{"Authorization", "Bearer x"}, wantCalls: 2},
+		{name: "authorization vs NUL in account id", opts: []cache.Option{cache.WithAuthorizedRequests()},
+			first: account("a\x00authorization\x00Bearer x"), second: account("a"),
+			hdr2: []string{"Authorization", "Bearer x"}, wantCalls: 2},
 		{name: "range bypasses", first: account("a"), second: account("a"),
 			hdr1: []string{"Range", "bytes=0-1"}, hdr2: []string{"Range", "bytes=0-1"}, wantCalls: 2},
 		{name: "no-cache request revalidates", first: account("a"), second: account("a"),
