@@ -36,6 +36,10 @@
 // forwards the call; when it is enabled at some, a call whose line is
 // filtered out costs a CallInfo and two clock readings, never the building
 // of a line.
+//
+// Debug dump: Dump, installed as the composiohttp.Transport's Base, prints
+// each proxy call's envelope and reply, redacted, with a curl command line
+// that sends the call again ($COMPOSIO_API_KEY in place of the key).
 package logging
 
 import (

@@ -1,0 +1,273 @@
+package logging
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/composiohttp/composiohttp/credentials"
+)
+
+// DefaultDumpMax is how much of an envelope or reply Dump shows.
+const DefaultDumpMax = 64 << 10
+
+// Dump returns an http.RoundTripper for composiohttp.Transport.Base that
+// prints, for every call to Composio's API, the envelope sent and the
+// reply, both redacted, and a curl command line that sends the same call
+// again, with the API key written as $COMPOSIO_API_KEY (a user key as
+// $COMPOSIO_USER_API_KEY). It is a debugging aid, off unless installed:
+//
+//	tr := &composiohttp.Transport{ConnectedAccountID: "ca_1", Base: logging.Dump(os.Stderr, nil)}
+//
+// w receives one block per call (nil: os.Stderr; writes are serialised);
+// next is the RoundTripper to the proxy (nil: http.DefaultTransport).
+// Requests outside /api/ (the signed URLs of binary bodies) pass through
+// unprinted.
+//
+// Redaction: in the envelope, the values of header and query parameters
+// with secret names (Authorization, X-Api-Key, token, ...), secret keys of
+// a JSON body, and the secret fields of custom_connection_data.val are
+// [REDACTED]; in the reply, the values of secret keys in data, secret
+// headers, and the query of a signed binary_data URL. The curl line sends
+// the redacted envelope: a call that acts as a connected account
+// reproduces exactly; one with custom_connection_data needs its secrets
+// put back first. Envelopes and replies over DefaultDumpMax bytes are
+// described, not shown, and give no curl line.
+func Dump(w io.Writer, next http.RoundTripper) http.RoundTripper {
+	if w == nil {
+		w = os.Stderr
+	}
+	if next == nil {
+		next = http.DefaultTransport
+	}
+	return &dumper{w: w, next: next}
+}
+
+type dumper struct {
+	mu   sync.Mutex
+	w    io.Writer
+	next http.RoundTripper
+}
+
+// Unwrap returns the RoundTripper it wraps.
+func (d *dumper) Unwrap() http.RoundTripper { return d.next }
+
+// CloseIdleConnections closes the idle connections of the RoundTripper it
+// wraps, if it has the method.
+func (d *dumper) CloseIdleConnections() {
+	if c, ok := d.next.(interface{ CloseIdleConnections() }); ok {
+		c.CloseIdleConnections()
+	}
+}
+
+func (d *dumper) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req == nil || req.URL == nil || !strings.HasPrefix(req.URL.Path, "/api/") {
+		return d.next.RoundTrip(req)
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "### composiohttp dump: %s %s\n", req.Method, redactURLString(req.URL.String()))
+	var envelope []byte
+	if req.Body != nil && req.Body != http.NoBody {
+		raw, truncated, err := readUpTo(req.Body, DefaultDumpMax)
+		rest := req.Body
+		r := req.Clone(req.Context())
+		r.Body = struct {
+			io.Reader
+			io.Closer
+		}{io.MultiReader(bytes.NewReader(raw), rest), rest}
+		req = r
+		switch {
+		case err != nil:
+			b.WriteString("# envelope: unreadable\n")
+		case truncated:
+			fmt.Fprintf(&b, "# envelope: over %d bytes, not shown\n", DefaultDumpMax)
+		default:
+			envelope = redactEnvelope(raw)
+			b.WriteString("# envelope (redacted):\n")
+			b.Write(indent(envelope))
+			b.WriteString("\n")
+		}
+	}
+	resp, err := d.next.RoundTrip(req)
+	switch {
+	case err != nil:
+		fmt.Fprintf(&b, "# no reply: %s\n", redactURLString(err.Error()))
+	default:
+		raw, truncated, rerr := readUpTo(resp.Body, DefaultDumpMax)
+		resp.Body = struct {
+			io.Reader
+			io.Closer
+		}{io.MultiReader(bytes.NewReader(raw), resp.Body), resp.Body}
+		fmt.Fprintf(&b, "# reply: %s\n", resp.Status)
+		names := make([]string, 0, len(resp.Header))
+		for k := range resp.Header {
+			names = append(names, k)
+		}
+		sort.Strings(names)
+		for _, k := range names {
+			v := strings.Join(resp.Header[k], ", ")
+			if secretHeader(k) {
+				v = credentials.Redacted
+			}
+			fmt.Fprintf(&b, "# %s: %s\n", k, v)
+		}
+		switch {
+		case rerr != nil:
+			b.WriteString("# reply body: unreadable\n")
+		case truncated:
+			fmt.Fprintf(&b, "# reply body: over %d bytes, not shown\n", DefaultDumpMax)
+		default:
+			b.Write(indent(redactReply(raw)))
+			b.WriteString("\n")
+		}
+	}
+	if envelope != nil {
+		b.WriteString("# reproduce:\n")
+		b.WriteString(curlLine(req, envelope))
+		b.WriteString("\n")
+	}
+	d.mu.Lock()
+	io.WriteString(d.w, b.String())
+	d.mu.Unlock()
+	return resp, err
+}
+
+// curlLine writes a curl command that sends req's headers (the key as an
+// environment variable) and body.
+func curlLine(req *http.Request, body []byte) string {
+	var b strings.Builder
+	b.WriteString("curl -sS -X ")
+	b.WriteString(req.Method)
+	b.WriteString(" ")
+	b.WriteString(shellQuote(req.URL.String()))
+	names := make([]string, 0, len(req.Header))
+	for k := range req.Header {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		switch http.CanonicalHeaderKey(k) {
+		case "Content-Length", "Accept-Encoding", "Host", "User-Agent":
+			continue
+		case "X-Api-Key":
+			b.WriteString(` -H "x-api-key: $COMPOSIO_API_KEY"`)
+			continue
+		case "X-User-Api-Key":
+			b.WriteString(` -H "x-user-api-key: $COMPOSIO_USER_API_KEY"`)
+			continue
+		}
+		for _, v := range req.Header[k] {
+			if secretHeader(k) {
+				v = credentials.Redacted
+			}
+			b.WriteString(" -H ")
+			b.WriteString(shellQuote(k + ": " + v))
+		}
+	}
+	b.WriteString(" --data-binary ")
+	b.WriteString(shellQuote(string(body)))
+	return b.String()
+}
+
+// shellQuote quotes s for a POSIX shell.
+func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
+
+func indent(b []byte) []byte {
+	var out bytes.Buffer
+	if json.Indent(&out, b, "", "  ") != nil {
+		return b
+	}
+	return out.Bytes()
+}
+
+// decodeJSON decodes b keeping numbers exact.
+func decodeJSON(b []byte) (any, bool) {
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.UseNumber()
+	var v any
+	if d.Decode(&v) != nil {
+		return nil, false
+	}
+	return v, true
+}
+
+// redactEnvelope redacts a proxy request envelope (see Dump); what is not
+// JSON is described instead.
+func redactEnvelope(raw []byte) []byte {
+	v, ok := decodeJSON(raw)
+	m, isMap := v.(map[string]any)
+	if !ok || !isMap {
+		return []byte(fmt.Sprintf("%q", fmt.Sprintf("[%d bytes, not a JSON object]", len(raw))))
+	}
+	if ps, ok := m["parameters"].([]any); ok {
+		for _, p := range ps {
+			if pm, ok := p.(map[string]any); ok {
+				if name, _ := pm["name"].(string); credentials.IsSecretParam(name) {
+					pm["value"] = credentials.Redacted
+				}
+			}
+		}
+	}
+	if body, ok := m["body"]; ok {
+		m["body"] = redactJSON(body)
+	}
+	if ccd, ok := m["custom_connection_data"].(map[string]any); ok {
+		if val, ok := ccd["val"]; ok {
+			ccd["val"] = redactJSON(val)
+		}
+	}
+	if bb, ok := m["binary_body"].(map[string]any); ok {
+		if u, ok := bb["url"].(string); ok {
+			bb["url"] = redactURLString(u)
+		}
+	}
+	out, err := json.Marshal(m)
+	if err != nil {
+		return []byte(`"[not shown]"`)
+	}
+	return out
+}
+
+// redactReply redacts a proxy reply: an envelope's data, secret headers
+// and signed URL, or an error reply's secret keys.
+func redactReply(raw []byte) []byte {
+	if len(raw) == 0 {
+		return nil
+	}
+	v, ok := decodeJSON(raw)
+	if !ok {
+		return []byte(fmt.Sprintf("%q", fmt.Sprintf("[%d bytes, not JSON, not shown]", len(raw))))
+	}
+	if m, ok := v.(map[string]any); ok {
+		if h, ok := m["headers"].(map[string]any); ok {
+			for k := range h {
+				if secretHeader(k) {
+					h[k] = credentials.Redacted
+				}
+			}
+		}
+		if d, ok := m["data"]; ok {
+			m["data"] = redactJSON(d)
+		}
+		if bd, ok := m["binary_data"].(map[string]any); ok {
+			if u, ok := bd["url"].(string); ok {
+				bd["url"] = redactURLString(u)
+			}
+		}
+		if e, ok := m["error"]; ok {
+			m["error"] = redactJSON(e)
+		}
+		v = m
+	}
+	out, err := json.Marshal(v)
+	if err != nil {
+		return []byte(`"[not shown]"`)
+	}
+	return out
+}
