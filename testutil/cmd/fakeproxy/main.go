@@ -101,6 +101,7 @@ type options struct {
 	upstreamTimeout time.Duration
 	orgLimit        int
 	orgWindow       time.Duration
+	stripFalsy      bool
 }
 
 func parseFlags(args []string, stderr io.Writer) (*options, error) {
@@ -115,6 +116,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.DurationVar(&o.upstreamTimeout, "upstream-timeout", testutil.DefaultUpstreamTimeout, "how long to wait for an upstream before answering 504")
 	fs.IntVar(&o.orgLimit, "org-limit", 0, "enforce an organisation rate limit of this many requests per -org-window (429 with Retry-After beyond it); 0: report the default limit in the X-RateLimit headers, never enforce it")
 	fs.DurationVar(&o.orgWindow, "org-window", testutil.DefaultOrgWindow, "the fixed window of -org-limit")
+	fs.BoolVar(&o.stripFalsy, "strip-falsy", false, "drop false, 0, \"\", {} and [] members from JSON bodies before forwarding, as the real proxy does (Composio issue #3324)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -146,6 +148,9 @@ func newServer(o *options) (*testutil.Server, int, error) {
 	}
 	if o.orgLimit > 0 {
 		opts = append(opts, testutil.WithOrgLimit(o.orgLimit, o.orgWindow))
+	}
+	if o.stripFalsy {
+		opts = append(opts, testutil.WithStripFalsyJSON())
 	}
 	if o.apiKey != "" {
 		opts = append(opts, testutil.WithAPIKey(o.apiKey))
