@@ -33,8 +33,9 @@ const (
 	// value), or the URL's query values in order.
 	Parameters
 	// Body is a digest of the envelope's body or binary_body (base64
-	// content and content type; for a URL, the URL without secret
-	// query values), or of the HTTP request body.
+	// content and content type; for a URL, only its host and content
+	// type, since upload URLs are minted per run), or of the HTTP request
+	// body.
 	Body
 	// Account is connected_account_id, the session proxy's
 	// toolkit_slug, or a digest of custom_connection_data (secrets
@@ -135,7 +136,13 @@ func (s *scrubber) callOf(method string, u *url.URL, h http.Header, body []byte,
 			c.body = "json " + digest([]byte(scrubbed))
 			c.preview = preview(scrubbed)
 		case env.BinaryBody != nil && env.BinaryBody.URL != "":
-			c.body = "url " + s.url(env.BinaryBody.URL) + " (" + env.BinaryBody.ContentType + ")"
+			// Upload URLs are minted per run (presigned, random object
+			// keys): only their host is compared.
+			host := "?"
+			if bu, err := url.Parse(env.BinaryBody.URL); err == nil {
+				host = bu.Hostname()
+			}
+			c.body = "url on " + host + " (" + env.BinaryBody.ContentType + ")"
 		case env.BinaryBody != nil:
 			raw, err := base64.StdEncoding.DecodeString(env.BinaryBody.Base64)
 			if err != nil {

@@ -60,7 +60,9 @@
 // the upstream headers inside a reply; binary_data gets a stable URL
 // under BinaryBaseURL derived from the call, and expires_at FixedExpiry,
 // and the recorded download is filed under that URL so that replay finds
-// it. Response bodies are otherwise kept byte for byte (data included),
+// it; a binary_body.url (an upload URL, minted per run) keeps only its
+// scheme and host (https://host/recorded-upload), and time values of
+// signed URLs elsewhere (exp, X-Amz-Date, ...) are normalised. Response bodies are otherwise kept byte for byte (data included),
 // so that replay gives a caller exactly what recording did; response
 // bodies over WithMaxBodySize (DefaultMaxBodySize) fail while recording
 // instead of being written.
@@ -71,7 +73,8 @@
 // Method, Endpoint, Parameters and Body (a digest) are those of the
 // request, compared after scrubbing; for a proxy call these are the
 // envelope's fields, so the account id, the API key and the proxy's
-// address do not need to be the same when replaying. WithMatch picks other
+// address do not need to be the same when replaying; an upload by URL is
+// compared by the URL's host and the content type. WithMatch picks other
 // fields (Account, Path), WithIgnoreParameters drops parameters from the
 // comparison, WithMatcher takes any go-vcr matcher. A request that
 // matches nothing fails with a *MismatchError naming the closest recorded

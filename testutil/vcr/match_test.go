@@ -2,6 +2,7 @@ package vcr_test
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -383,5 +384,75 @@ func TestConcurrentRecordAndReplay(t *testing.T) {
 		if want := fmt.Sprintf(`"tags":["%d"]`, i); !strings.Contains(recorded[i], want) || replayed[i] != recorded[i] {
 			t.Errorf("request %d: recorded %q, replayed %q", i, recorded[i], replayed[i])
 		}
+	}
+}
+
+// TestUploadByURLIsStableAndReplays: a body over the inline limit goes
+// through Transport.Upload (the fake's signed URLs: a random id, a port
+// and an expiry that change every run); its cassette is the same each
+// run, and replays with an upload URL minted anew.
+func TestUploadByURLIsStableAndReplays(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	big := bytes.Repeat([]byte{0xAB}, composiohttp.MaxInlineBody+1)
+	upload := func(tr *composiohttp.Transport) string {
+		t.Helper()
+		req := newReq("PUT", "https://api.example.com/echo", "", "Content-Type", "application/octet-stream")
+		req.Body, req.ContentLength = io.NopCloser(bytes.NewReader(big)), int64(len(big))
+		resp, err := tr.RoundTrip(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fmt.Sprintf("%d %d bytes sha %x", resp.StatusCode, len(b), b[:8])
+	}
+	var files [2][]byte
+	var recorded string
+	for i := range files {
+		name := filepath.Join(dir, fmt.Sprint("upload", i))
+		srv := newFake(t)
+		rec, err := vcr.New(name, vcr.WithMode(vcr.ModeRecordOnly), vcr.WithRealTransport(srv.Transport().Base))
+		if err != nil {
+			t.Fatal(err)
+		}
+		tr := srv.Transport()
+		tr.Base, tr.ConnectedAccountID, tr.Upload = rec, "ca_api", srv.Upload
+		recorded = upload(tr)
+		if err := rec.Stop(); err != nil {
+			t.Fatal(err)
+		}
+		if files[i], err = os.ReadFile(name + ".yaml"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !bytes.Equal(files[0], files[1]) {
+		a, b := strings.Split(string(files[0]), "\n"), strings.Split(string(files[1]), "\n")
+		for i := range min(len(a), len(b)) {
+			if a[i] != b[i] {
+				t.Errorf("two recordings of the same upload differ at line %d:\n%.300s\n%.300s", i+1, a[i], b[i])
+				break
+			}
+		}
+	}
+	if bytes.Contains(files[0], []byte("sig=")) && !bytes.Contains(files[0], []byte("sig="+vcr.RedactedParam)) {
+		t.Error("the upload URL's signature is in the cassette")
+	}
+	replay, err := vcr.New(filepath.Join(dir, "upload0"), vcr.WithMode(vcr.ModeReplayOnly), vcr.WithRealTransport(failingTransport{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer replay.Stop()
+	rtr := replay.Transport()
+	rtr.ConnectedAccountID = "ca_api"
+	rtr.Upload = func(ctx context.Context, body io.Reader, size int64, ct string) (string, error) {
+		_, err := io.Copy(io.Discard, body)
+		return "http://127.0.0.1:9/binary/other?exp=1&sig=minted-now", err
+	}
+	if got := upload(rtr); got != recorded {
+		t.Errorf("replayed %s, recorded %s", got, recorded)
 	}
 }

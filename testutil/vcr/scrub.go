@@ -37,6 +37,9 @@ const (
 	// cassette: https://binary.composio.invalid/<digest of the call>.
 	// Replay answers requests to them from the cassette.
 	BinaryBaseURL = "https://binary.composio.invalid"
+	// UploadPath is the path of every binary_body.url in a cassette:
+	// https://<host>/recorded-upload.
+	UploadPath = "recorded-upload"
 	// minSecretLen is the shortest value scrubbed by value: shorter ones
 	// would blank out ordinary text.
 	minSecretLen = 4
@@ -178,7 +181,8 @@ func (s *scrubber) urlsIn(t string) string {
 }
 
 // url scrubs the secret query values of one URL (also with & written as
-// \u0026), keeping everything else as it is.
+// \u0026) and normalises its time values (volatileParam), keeping
+// everything else as it is.
 func (s *scrubber) url(u string) string {
 	base, query, ok := strings.Cut(u, "?")
 	if !ok {
@@ -203,14 +207,27 @@ func (s *scrubber) url(u string) string {
 		if err != nil {
 			uname = name
 		}
-		if hasValue && s.isSecretParam(uname) {
+		switch {
+		case hasValue && s.isSecretParam(uname):
 			b.WriteString(name + "=" + RedactedParam)
-		} else {
+		case hasValue && volatileParam(uname):
+			b.WriteString(name + "=" + Normalised)
+		default:
 			b.WriteString(pair)
 		}
 		b.WriteString(sep)
 	}
 	return b.String()
+}
+
+// volatileParam reports whether a URL query parameter holds a time that
+// changes every run (signed URLs' dates and expiries).
+func volatileParam(name string) bool {
+	switch strings.ToLower(name) {
+	case "exp", "expires", "x-amz-date", "x-amz-expires", "x-goog-date", "x-goog-expires", "se", "st":
+		return true
+	}
+	return false
 }
 
 // learnRequest adds the secrets a request carries.
@@ -586,7 +603,13 @@ func (s *scrubber) scrubEnvelope(raw []byte) []byte {
 		case "binary_body":
 			var bb composiohttp.BinaryBody
 			if json.Unmarshal(v, &bb) == nil && bb.URL != "" {
-				bb.URL = s.url(bb.URL)
+				// Minted per run (presigned, a random key, a fake's port):
+				// only the host is kept, which is what matching compares.
+				if bu, err := url.Parse(bb.URL); err == nil && bu.Hostname() != "" {
+					bb.URL = bu.Scheme + "://" + bu.Hostname() + "/" + UploadPath
+				} else {
+					bb.URL = s.url(bb.URL)
+				}
 				repl[m.key] = marshal(bb)
 			}
 		}
