@@ -322,16 +322,17 @@ var registry = map[string]entry{
 		g := &redisbreaker.Group{Client: redisClient(t)}
 		return []sample{{"*Group", g, []string{redisPass}}}
 	}},
-	"middleware/breaker/OpenError":    noSecret("a breaker key (a host or an account id) and a time"),
-	"middleware/ratelimit/LimitError": noSecret("an account id and a wait"),
-	"middleware/ratelimit/Local":      noSecret("rates and per-key buckets"),
-	"middleware/otelproxy/Metrics":    noSecret("OTel instruments"),
-	"middleware/retry/Budget":         noSecret("counts of calls and retries"),
-	"middleware/retry/BudgetError":    noSecret("wraps the last attempt's error, which is checked on its own"),
-	"middleware/ratelimit/OrgLimiter": noSecret("counts and times of the organisation's window"),
-	"middleware/ratelimit/OrgState":   noSecret("counts and times of the organisation's window"),
-	"middleware/retry/Event":          noSecret("attempt counts, statuses and errors of the layers below"),
-	"middleware/cache/MemoryStore":    noSecret("cached upstream responses under hashed keys"),
+	"middleware/breaker/OpenError":        noSecret("a breaker key (a host or an account id) and a time"),
+	"middleware/ratelimit/LimitError":     noSecret("an account id and a wait"),
+	"middleware/ratelimit/Local":          noSecret("rates and per-key buckets"),
+	"middleware/otelproxy/Metrics":        noSecret("OTel instruments"),
+	"middleware/retry/Budget":             noSecret("counts of calls and retries"),
+	"middleware/retry/BudgetError":        noSecret("wraps the last attempt's error, which is checked on its own"),
+	"middleware/ratelimit/OrgLimiter":     noSecret("counts and times of the organisation's window"),
+	"middleware/ratelimit/OrgObservation": noSecret("counts and durations from rate-limit headers"),
+	"middleware/ratelimit/OrgState":       noSecret("counts and times of the organisation's window"),
+	"middleware/retry/Event":              noSecret("attempt counts, statuses and errors of the layers below"),
+	"middleware/cache/MemoryStore":        noSecret("cached upstream responses under hashed keys"),
 	"middleware/cache/rediscache/Store": {samples: func(t *testing.T) []sample {
 		s := rediscache.New(redisClient(t))
 		return []sample{{"*Store", s, []string{redisPass}}, {"Store", *s, []string{redisPass}}}
@@ -339,6 +340,9 @@ var registry = map[string]entry{
 	"middleware/ratelimit/redislimit/Limiter": {samples: func(t *testing.T) []sample {
 		l := redislimit.New(redisClient(t), redislimitLimit)
 		return []sample{{"*Limiter", l, []string{redisPass}}}
+	}},
+	"middleware/ratelimit/redislimit/OrgStore": {samples: func(t *testing.T) []sample {
+		return []sample{{"*OrgStore", &redislimit.OrgStore{Client: redisClient(t)}, []string{redisPass}}}
 	}},
 
 	// testutil.

@@ -53,6 +53,9 @@ const (
 // the replies (never earlier than it is), and set exactly by a 429's
 // Retry-After, which also pauses the whole organisation until then.
 //
+// Many replicas: give each OrgLimiter the same redislimit.OrgStore, which
+// keeps this state in Redis, so that the replicas pace together.
+//
 // Waits honour the request context: one that would end after its deadline
 // fails at once with a *LimitError (errors.Is(err, ErrLimited)).
 //
@@ -73,16 +76,41 @@ type OrgLimiter struct {
 	// its reason ("pace", "exhausted", "paused", "window").
 	OnWait func(d time.Duration, reason string)
 
-	mu          sync.Mutex
-	known       bool // a reply with the headers has been seen
-	limit       int
-	window      time.Duration
-	end         time.Time // estimated end of the current window (never before the real one)
-	avail       int       // calls that may still start before end
-	inflight    int
-	probing     bool // the first call of a new window is out
-	pausedUntil time.Time
-	lastGrant   time.Time
+	// Store keeps the window's state. Default: in process, for this
+	// OrgLimiter's callers; redislimit.OrgStore shares it among replicas.
+	Store OrgStore
+
+	local memOrgStore
+}
+
+// OrgStore keeps the state of an OrgLimiter's window. Each method is one
+// atomic step; implementations must be safe for concurrent use.
+type OrgStore interface {
+	// Acquire, at now, either lets a call go (wait 0, the call counted
+	// in flight) or says how long to wait and why ("paused",
+	// "exhausted", "pace", "window"). slowBelow is the share of the
+	// limit below which calls are paced (< 0: never).
+	Acquire(ctx context.Context, now time.Time, slowBelow float64) (wait time.Duration, reason string, err error)
+	// Release records, at now, the outcome of a call Acquire let go.
+	Release(ctx context.Context, now time.Time, o OrgObservation) error
+	// State returns what the store knows.
+	State(ctx context.Context, now time.Time) (OrgState, error)
+}
+
+// OrgObservation is what a reply told an OrgLimiter.
+type OrgObservation struct {
+	// Replied is false when the call got no reply at all.
+	Replied bool
+	// Status is the reply's HTTP status.
+	Status int
+	// Headers is true when the reply carried valid X-RateLimit,
+	// X-RateLimit-Remaining and X-RateLimit-Window-Size, given in
+	// Limit, Remaining and Window.
+	Headers          bool
+	Limit, Remaining int
+	Window           time.Duration
+	// RetryAfter is a 429's retry-after-ms or Retry-After (0 if none).
+	RetryAfter time.Duration
 }
 
 // OrgState is what an OrgLimiter knows of the organisation's window.
@@ -100,31 +128,44 @@ type OrgState struct {
 	InFlight int
 }
 
-// State returns what the limiter knows.
+// State returns what the limiter knows (the zero OrgState if its store
+// fails).
 func (o *OrgLimiter) State() OrgState {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return OrgState{Known: o.known, Limit: o.limit, Window: o.window, Available: o.avail, End: o.end, InFlight: o.inflight}
+	st, _ := o.store().State(context.Background(), o.now())
+	return st
+}
+
+func (o *OrgLimiter) store() OrgStore {
+	if o.Store != nil {
+		return o.Store
+	}
+	return &o.local
+}
+
+func (o *OrgLimiter) slowBelow() float64 {
+	if o.SlowBelow == 0 {
+		return DefaultSlowBelow
+	}
+	return o.SlowBelow
 }
 
 // Wait blocks until a call may go out without risking the organisation's
 // limit, and counts it as in flight: every successful Wait must be
 // followed by one Done.
 func (o *OrgLimiter) Wait(ctx context.Context) error {
+	st := o.store()
 	for {
-		o.mu.Lock()
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("ratelimit: waiting for the organisation's rate limit: %w", err)
+		}
 		now := o.now()
-		d, reason := o.waitFor(now)
+		d, reason, err := st.Acquire(ctx, now, o.slowBelow())
+		if err != nil {
+			return err
+		}
 		if d <= 0 {
-			o.inflight++
-			if o.known {
-				o.avail--
-			}
-			o.lastGrant = now
-			o.mu.Unlock()
 			return nil
 		}
-		o.mu.Unlock()
 		if dl, ok := ctx.Deadline(); ok && now.Add(d).After(dl) {
 			return &LimitError{Key: "org", Wait: d}
 		}
@@ -141,90 +182,128 @@ func (o *OrgLimiter) Wait(ctx context.Context) error {
 	}
 }
 
+// Done records the outcome of a call that Wait let through: resp is the
+// proxy's reply (nil if none came). Its X-RateLimit* headers update the
+// window; a 429 pauses the organisation until its Retry-After. A store
+// error loses the observation.
+func (o *OrgLimiter) Done(resp *http.Response) {
+	now := o.now()
+	obs := OrgObservation{}
+	if resp != nil {
+		obs.Replied, obs.Status = true, resp.StatusCode
+		obs.Limit, obs.Remaining, obs.Window, obs.Headers = parseOrgHeaders(resp.Header)
+		if resp.StatusCode == http.StatusTooManyRequests {
+			obs.RetryAfter = composiohttp.RetryAfterHeader(resp.Header, now)
+		}
+	}
+	_ = o.store().Release(context.Background(), now, obs)
+}
+
+// memOrgStore is the in-process OrgStore.
+type memOrgStore struct {
+	mu          sync.Mutex
+	known       bool // a reply with the headers has been seen
+	limit       int
+	window      time.Duration
+	end         time.Time // estimated end of the current window (never before the real one)
+	avail       int       // calls that may still start before end
+	inflight    int
+	probing     bool // the first call of a new window is out
+	pausedUntil time.Time
+	lastGrant   time.Time
+}
+
+func (m *memOrgStore) State(context.Context, time.Time) (OrgState, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return OrgState{Known: m.known, Limit: m.limit, Window: m.window, Available: m.avail, End: m.end, InFlight: m.inflight}, nil
+}
+
+func (m *memOrgStore) Acquire(_ context.Context, now time.Time, slow float64) (time.Duration, string, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if d, reason := m.waitFor(now, slow); d > 0 {
+		return d, reason, nil
+	}
+	m.inflight++
+	if m.known {
+		m.avail--
+	}
+	m.lastGrant = now
+	return 0, "", nil
+}
+
 // waitFor returns how long a caller must wait at now (≤ 0: go, and if
-// the window must be learnt, as its first call). o.mu is held.
-func (o *OrgLimiter) waitFor(now time.Time) (time.Duration, string) {
-	if d := o.pausedUntil.Sub(now); d > 0 {
+// the window must be learnt, as its first call). m.mu is held.
+func (m *memOrgStore) waitFor(now time.Time, slow float64) (time.Duration, string) {
+	if d := m.pausedUntil.Sub(now); d > 0 {
 		return d, "paused"
 	}
-	if !o.known {
+	if !m.known {
 		return 0, ""
 	}
-	if !now.Before(o.end) { // the window is over: learn the next one
-		if o.probing {
-			return min(DefaultOrgPoll, max(o.window/20, time.Millisecond)), "window"
+	if !now.Before(m.end) { // the window is over: learn the next one
+		if m.probing {
+			return min(DefaultOrgPoll, max(m.window/20, time.Millisecond)), "window"
 		}
-		o.probing = true
-		o.avail = o.limit // Done replaces it with the reply's count
+		m.probing = true
+		m.avail = m.limit // Release replaces it with the reply's count
 		return 0, ""
 	}
-	if o.avail <= 0 {
-		return o.end.Sub(now), "exhausted"
+	if m.avail <= 0 {
+		return m.end.Sub(now), "exhausted"
 	}
-	slow := o.SlowBelow
-	if slow == 0 {
-		slow = DefaultSlowBelow
-	}
-	if float64(o.avail) < slow*float64(o.limit) {
-		spacing := o.end.Sub(now) / time.Duration(o.avail+1)
-		if d := o.lastGrant.Add(spacing).Sub(now); d > 0 {
+	if float64(m.avail) < slow*float64(m.limit) {
+		spacing := m.end.Sub(now) / time.Duration(m.avail+1)
+		if d := m.lastGrant.Add(spacing).Sub(now); d > 0 {
 			return d, "pace"
 		}
 	}
 	return 0, ""
 }
 
-// Done records the outcome of a call that Wait let through: resp is the
-// proxy's reply (nil if none came). Its X-RateLimit* headers update the
-// window; a 429 pauses the organisation until its Retry-After.
-func (o *OrgLimiter) Done(resp *http.Response) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	now := o.now()
-	o.inflight--
-	var limit, remaining int
-	var window time.Duration
-	ok := false
-	if resp != nil {
-		limit, remaining, window, ok = parseOrgHeaders(resp.Header)
-	}
-	if !ok && (resp == nil || resp.StatusCode != http.StatusTooManyRequests) {
+func (m *memOrgStore) Release(_ context.Context, now time.Time, o OrgObservation) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.inflight--
+	if !o.Headers && o.Status != http.StatusTooManyRequests {
 		// Nothing learnt; if this was the first call of a new window,
 		// let another caller try.
-		o.probing = false
-		return
+		m.probing = false
+		return nil
 	}
-	if resp.StatusCode == http.StatusTooManyRequests {
-		ra := composiohttp.RetryAfterHeader(resp.Header, now)
+	if o.Status == http.StatusTooManyRequests {
+		ra := o.RetryAfter
 		if ra <= 0 {
-			ra = o.window
+			ra = m.window
 		}
 		if ra <= 0 {
 			ra = time.Second
 		}
 		until := now.Add(ra)
-		if until.After(o.pausedUntil) {
-			o.pausedUntil = until
+		if until.After(m.pausedUntil) {
+			m.pausedUntil = until
 		}
-		if ok {
-			o.known, o.limit, o.window = true, limit, window
+		if o.Headers {
+			m.known, m.limit, m.window = true, o.Limit, o.Window
 		}
-		if o.known {
+		if m.known {
 			// Retry-After is the time until the window resets: the
 			// exact end.
-			o.end, o.avail, o.probing = until, 0, false
+			m.end, m.avail, m.probing = until, 0, false
 		}
-		return
+		return nil
 	}
-	if !o.known || o.probing || !now.Before(o.end) {
-		o.known, o.limit, o.window = true, limit, window
-		o.end = now.Add(window)
-		o.avail = remaining - o.inflight
-		o.probing = false
-		return
+	if !m.known || m.probing || !now.Before(m.end) {
+		m.known, m.limit, m.window = true, o.Limit, o.Window
+		m.end = now.Add(o.Window)
+		m.avail = o.Remaining - m.inflight
+		m.probing = false
+		return nil
 	}
-	o.limit, o.window = limit, window
-	o.avail = min(o.avail, remaining-o.inflight)
+	m.limit, m.window = o.Limit, o.Window
+	m.avail = min(m.avail, o.Remaining-m.inflight)
+	return nil
 }
 
 func (o *OrgLimiter) now() time.Time {
