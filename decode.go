@@ -11,6 +11,7 @@ import (
 	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/composiohttp/composiohttp/internal/httpurl"
 
@@ -78,29 +79,53 @@ func (t *Transport) reply(req *http.Request, presp *http.Response, cl *call, c *
 
 // response builds the upstream's response from a decoded envelope.
 func response(req *http.Request, cl *call, env *envelope, base http.RoundTripper) *http.Response {
-	resp := &http.Response{
-		Status:     strconv.Itoa(env.status) + " " + http.StatusText(env.status),
-		StatusCode: env.status,
-		Proto:      "HTTP/1.1",
-		ProtoMajor: 1,
-		ProtoMinor: 1,
-		Header:     env.header,
-		Body:       http.NoBody,
-		Request:    req,
+	var resp *http.Response
+	inMemory := cl.method != http.MethodHead && env.binary == nil && len(env.data) > 0
+	if inMemory { // the response and its body in one allocation
+		rb := &responseWithBody{}
+		rb.body.Reset(env.data)
+		resp = &rb.resp
+		resp.Body = &rb.body
+		resp.ContentLength = int64(len(env.data))
+	} else {
+		resp = &http.Response{Body: http.NoBody}
 	}
+	resp.Status = statusLine(env.status)
+	resp.StatusCode = env.status
+	resp.Proto, resp.ProtoMajor, resp.ProtoMinor = "HTTP/1.1", 1, 1
+	resp.Header = env.header
+	resp.Request = req
 	switch {
 	case cl.method == http.MethodHead:
 		resp.ContentLength = env.contentLength
 	case env.binary != nil:
 		resp.Body = &binaryBody{ctx: req.Context(), base: base, url: env.binary.URL, size: env.binary.Size}
 		resp.ContentLength = env.binary.Size
-	case len(env.data) > 0:
-		mb := &memBody{}
-		mb.Reset(env.data)
-		resp.Body = mb
-		resp.ContentLength = int64(len(env.data))
 	}
 	return resp
+}
+
+type responseWithBody struct {
+	resp http.Response
+	body memBody
+}
+
+// statusLines holds "200 OK" and the like for every status net/http names,
+// so that a response's Status costs no allocation.
+var statusLines = func() (s [600]string) {
+	for code := range s {
+		if text := http.StatusText(code); text != "" {
+			s[code] = strconv.Itoa(code) + " " + text
+		}
+	}
+	return s
+}()
+
+func statusLine(code int) string {
+	if code >= 0 && code < len(statusLines) && statusLines[code] != "" {
+		return statusLines[code]
+	}
+	return strconv.Itoa(code) + " " + http.StatusText(code)
 }
 
 // envelope is a decoded proxy 200 reply.
@@ -331,7 +356,9 @@ func decodeHeaders(b []byte, hs int) (h http.Header, ctype string, clen int64, e
 		canonicalize(arena[start:ke])
 		spans = append(spans, span{start, ke, len(arena)})
 	}
-	text := string(arena)
+	// arena is not written after this point: the header strings alias it
+	// instead of copying it.
+	text := unsafe.String(unsafe.SliceData(arena), len(arena))
 	var connection []string
 	h = make(http.Header, len(spans))
 	vals := make([]string, len(spans))

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/composiohttp/composiohttp/internal/httpurl"
@@ -67,6 +68,9 @@ type redirectMemory struct {
 	mu    sync.Mutex
 	links map[string]remembered
 	order []string
+	// any is set once a link has been added: until then lookups cost
+	// nothing (no lock, no URL string).
+	any atomic.Bool
 }
 
 type remembered struct {
@@ -88,6 +92,7 @@ func (m *redirectMemory) add(target string, origin *url.URL, now time.Time) {
 		m.order = append(m.order, target)
 	}
 	m.links[target] = remembered{origin: origin, expires: now.Add(redirectTTL)}
+	m.any.Store(true)
 }
 
 func (m *redirectMemory) lookup(target string, now time.Time) *url.URL {
@@ -112,8 +117,10 @@ func (t *Transport) redirectOrigin(req *http.Request) *url.URL {
 	if first.URL == nil {
 		return nil
 	}
-	if o := t.redirects.lookup(first.URL.String(), t.clock()); o != nil {
-		return o
+	if t.redirects.any.Load() {
+		if o := t.redirects.lookup(first.URL.String(), t.clock()); o != nil {
+			return o
+		}
 	}
 	if first == req {
 		return nil

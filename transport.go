@@ -150,6 +150,10 @@ type config struct {
 	base     http.RoundTripper
 	maxResp  int64
 	resolver *resolver // user + toolkit → account (resolve.go)
+	// tmpl is the proxy request calls start from; shareTmpl: its URL and
+	// Header may be shared by the calls (Base is the default).
+	tmpl      *http.Request
+	shareTmpl bool
 }
 
 func (t *Transport) config() *config {
@@ -211,6 +215,22 @@ func (t *Transport) buildConfig() config {
 	if c.header.Get("User-Agent") == "" {
 		c.header.Set("User-Agent", "composiohttp")
 	}
+	// The proxy request every call starts from (proxyRequest copies it
+	// with the call's context). Its URL and Header are shared by the
+	// calls only with the default Base, a net/http Transport, which never
+	// modifies a request.
+	u2 := c.proxyURL
+	c.tmpl = &http.Request{
+		Method:     http.MethodPost,
+		URL:        &u2,
+		Proto:      "HTTP/1.1",
+		ProtoMajor: 1,
+		ProtoMinor: 1,
+		Header:     c.header,
+		Host:       c.proxyURL.Host,
+	}
+	_, c.shareTmpl = c.base.(*http.Transport)
+	c.shareTmpl = c.shareTmpl && t.Base == nil
 	return c
 }
 
