@@ -104,6 +104,9 @@
 //     tell it from an upstream body that is a JSON string, and
 //     composiohttp returns it as that JSON string, quotes included.
 //
+// The command testutil/cmd/conformance runs each of these cases against
+// the service and the fake and reports where they differ.
+//
 // Every reply carries a request id, in the X-Request-Id header and in
 // error.request_id: the caller's X-Request-Id if it sent one, else
 // "req_<n>". Error replies have the real shape,

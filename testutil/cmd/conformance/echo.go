@@ -33,6 +33,7 @@ var binaryReply = func() []byte {
 //	         method, query (in order), the X-Conf-* headers, and the body
 //	         exactly as received (a string, or base64 if not UTF-8)
 //	text     text/plain
+//	notjson  OK, labelled application/json
 //	binary   512 bytes of application/octet-stream
 //	status   the status given as code=..., with a small JSON body
 //	headers  repeated response headers (Link, X-Conf-Multi) and {}
@@ -47,6 +48,10 @@ func echoHandler() http.Handler {
 		case "text":
 			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 			io.WriteString(w, "conformance text reply: \"quoted\", <tag> & unicode \u00e9\n")
+			return
+		case "notjson":
+			w.Header().Set("Content-Type", "application/json")
+			io.WriteString(w, "OK")
 			return
 		case "binary":
 			w.Header().Set("Content-Type", "application/octet-stream")

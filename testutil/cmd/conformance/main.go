@@ -14,7 +14,12 @@
 // text replies, repeated response headers, upstream 4xx/5xx inside a
 // 200, OriginMismatch, MissingAuthContext, unknown and inactive accounts,
 // an invalid key, the rate-limit headers, the connected-accounts listing
-// and the tool-router session proxy.
+// and the tool-router session proxy; and the cases where the service's
+// behaviour is not documented and the fake takes the stricter reading
+// (fidelity.go: an envelope sent as text/plain, a number as a parameter
+// value, Host and hop-by-hop header parameters, an empty
+// binary_body.base64, a non-JSON reply labelled JSON), so that a run
+// against the service settles them.
 //
 // It is safe on a real account. Every call goes to -target (or, for
 // OriginMismatch, to a .invalid host the proxy refuses), through the

@@ -392,5 +392,5 @@ func scenarios() []scenario {
 			},
 		},
 	}
-	return list
+	return append(list, fidelityScenarios()...)
 }
