@@ -39,9 +39,13 @@
 // the text [REDACTED] and leave out secrets that are empty. Secret keys are
 // listed by IsSecret. Redaction is recursive: inside an object or array
 // value (in Val.Extra, such as "metadata": {"api_key": "..."} or
-// "headers": [{"Authorization": "..."}]) the value of every secret key, at
-// any depth, is [REDACTED] too; such values are printed with their keys
-// sorted. Redaction works through the values' methods, so it
+// "headers": [{"Authorization": "..."}]) the value of every secret key
+// (IsSecretParam), at any depth, is [REDACTED] too; such values are printed
+// with their keys sorted. RedactJSON and RedactValue are that JSON
+// redactor, the module's only one: the logging middleware's bodies and
+// the fake's records use it too. The module spells a redaction one way,
+// Redacted ("[REDACTED]"), in values, headers and URL query values alike
+// (RedactedParam is the same text). Redaction works through the values' methods, so it
 // also covers a Connection or Val held in an exported field, map or slice
 // of another value being printed; fmt cannot call methods on unexported
 // struct fields, so do not keep credentials in unexported fields of
@@ -57,5 +61,6 @@
 // A Source supplies a Connection per request for credentials that rotate:
 // StaticSource, FileSource, EnvSource, SourceFunc, and CachingSource, which
 // keeps a connection until it expires and refreshes it once for many
-// concurrent callers.
+// concurrent callers. The sources print as the call that made them
+// (credentials.FileSource("path")), never with the connection they hold.
 package credentials

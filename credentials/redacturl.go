@@ -6,8 +6,9 @@ import (
 )
 
 // RedactedParam replaces the value of a secret query parameter in
-// RedactURL.
-const RedactedParam = "REDACTED"
+// RedactURL and RedactQuery. It is Redacted: the module spells a
+// redaction one way everywhere.
+const RedactedParam = Redacted
 
 // IsSecretParam reports whether a query parameter's value must not be
 // shown: IsSecret (token, secret, key, pass, auth, signature, ...) plus

@@ -59,7 +59,7 @@ type OAuth1 struct {
 func (a OAuth1) String() string {
 	secret := ""
 	if a.ConsumerSecret != "" {
-		secret = "[REDACTED]"
+		secret = credentials.Redacted
 	}
 	return fmt.Sprintf("schemes.OAuth1{ConsumerKey:%q ConsumerSecret:%s Realm:%q OmitVersion:%t}",
 		a.ConsumerKey, secret, a.Realm, a.OmitVersion)

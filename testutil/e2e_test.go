@@ -113,7 +113,7 @@ func TestTransportEndToEnd(t *testing.T) {
 			}
 		}
 		for _, r := range s.Requests() {
-			if r.Header.Get("X-Api-Key") != "REDACTED" {
+			if r.Header.Get("X-Api-Key") != "[REDACTED]" {
 				t.Errorf("proxy call without x-api-key: %v", r.Header)
 			}
 		}
@@ -234,7 +234,7 @@ func TestTransportOptions(t *testing.T) {
 		}
 		res.Body.Close()
 		r := s.Requests()[0]
-		if r.Path != "/api/v3/tools/execute/proxy" || r.Header.Get("X-User-Api-Key") != "REDACTED" || r.Header.Get("X-Api-Key") != "" {
+		if r.Path != "/api/v3/tools/execute/proxy" || r.Header.Get("X-User-Api-Key") != "[REDACTED]" || r.Header.Get("X-Api-Key") != "" {
 			t.Errorf("recorded %s %v", r.Path, r.Header)
 		}
 	})

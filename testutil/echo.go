@@ -35,7 +35,7 @@ type EchoRequest struct {
 	Path   string
 	// Header holds the request headers, with the values of Authorization,
 	// Proxy-Authorization, Cookie, X-Api-Key and X-User-Api-Key replaced
-	// by "REDACTED" (the fake put the account's credentials there).
+	// by "[REDACTED]" (the fake put the account's credentials there).
 	Header http.Header
 	// Body is the request body.
 	Body []byte

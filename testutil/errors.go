@@ -6,13 +6,14 @@ import (
 	"strings"
 
 	"github.com/composiohttp/composiohttp"
+	"github.com/composiohttp/composiohttp/credentials"
 )
 
 const (
 	codeBase               = 10000
 	validationSuggestedFix = "Check the request body against the proxy execute API reference."
 	malformedEnvelopeReply = `{"status":200,"headers":{"content-type":"application/json"},"data":{"truncat`
-	redacted               = "REDACTED"
+	redacted               = credentials.Redacted
 	contentTypeJSON        = "application/json"
 	headerRequestID        = "X-Request-Id"
 	headerAPIKey           = "X-Api-Key"

@@ -44,7 +44,7 @@ func ExampleServer_On() {
 	// 200 {"full_name":"octocat/hello-world"}
 	// 201 {"number":1,"repo":"hello-world"}
 	// 1
-	// POST https://api.github.com/repos/octocat/hello-world/issues {"title":"Bug"} REDACTED
+	// POST https://api.github.com/repos/octocat/hello-world/issues {"title":"Bug"} [REDACTED]
 }
 
 // Echo answers each request with its own body and records it.

@@ -168,7 +168,7 @@ func (e *expectations) route(req *http.Request) http.Handler {
 // call, whoever answered it (a route, an account's Handler, an AddUpstream
 // handler or the network). Credentials are hidden: the values of
 // Authorization, Proxy-Authorization, Cookie, X-Api-Key and
-// X-User-Api-Key are "REDACTED", and every occurrence of a secret of the
+// X-User-Api-Key are "[REDACTED]", and every occurrence of a secret of the
 // connection (credentials Val.SecretValues) in the URL and the other
 // headers is replaced by credentials.Redacted. Body is what the upstream
 // was sent, as is.

@@ -151,7 +151,7 @@ func TestCalls(t *testing.T) {
 		last.URL != "https://api.github.com/repos/o/r/issues" || last.Header.Get("Content-Type") != "application/json" {
 		t.Errorf("LastCall = %+v, %v", last, ok)
 	}
-	if got := last.Header.Get("Authorization"); got != "REDACTED" {
+	if got := last.Header.Get("Authorization"); got != "[REDACTED]" {
 		t.Errorf("Authorization recorded as %q", got)
 	}
 	if _, ok := s.LastCall("DELETE", "/"); ok {
@@ -222,7 +222,7 @@ func TestEcho(t *testing.T) {
 		}
 		last, _ := e.Last()
 		if string(last.Body) != tt.body || last.Method != "PUT" || last.Host != "api.example.com" ||
-			last.Path != "/things/1?api_key=REDACTED" || last.Header.Get("Authorization") != "REDACTED" {
+			last.Path != "/things/1?api_key=[REDACTED]" || last.Header.Get("Authorization") != "[REDACTED]" {
 			t.Errorf("%s: recorded %+v", tt.name, last)
 		}
 	}

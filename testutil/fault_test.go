@@ -276,7 +276,7 @@ func TestRecording(t *testing.T) {
 		if r.Path != w.path || r.Envelope.Endpoint != w.endpoint || r.Status != w.status || r.Method != "POST" {
 			t.Errorf("record %d: %s %q %d", i, r.Path, r.Envelope.Endpoint, r.Status)
 		}
-		if r.Header.Get("X-Api-Key") != "REDACTED" || !r.Time.Equal(clock.Now()) || r.RequestID == "" {
+		if r.Header.Get("X-Api-Key") != "[REDACTED]" || !r.Time.Equal(clock.Now()) || r.RequestID == "" {
 			t.Errorf("record %d: key %q time %v id %q", i, r.Header.Get("X-Api-Key"), r.Time, r.RequestID)
 		}
 	}
@@ -284,12 +284,12 @@ func TestRecording(t *testing.T) {
 		len(rec[1].Envelope.Parameters) != 1 || rec[1].Envelope.Parameters[0].Name != "q" {
 		t.Errorf("record 1: %+v", rec[1])
 	}
-	if rec[2].Header.Get("Authorization") != "REDACTED" || string(rec[2].Body) != `{"bad":1}` {
+	if rec[2].Header.Get("Authorization") != "[REDACTED]" || string(rec[2].Body) != `{"bad":1}` {
 		t.Errorf("record 2: %+v", rec[2])
 	}
 	rec[0].Header.Set("X-Api-Key", "changed")
 	rec[0].Body[0] = 'X'
-	if again := s.Requests(); again[0].Header.Get("X-Api-Key") != "REDACTED" || again[0].Body[0] != '{' {
+	if again := s.Requests(); again[0].Header.Get("X-Api-Key") != "[REDACTED]" || again[0].Body[0] != '{' {
 		t.Error("Requests does not return copies")
 	}
 	s.Reset()

@@ -118,7 +118,7 @@ type Recorded struct {
 	// org limit, whose body is not read).
 	Body []byte
 	// Header holds the request headers, with the values of X-Api-Key,
-	// X-User-Api-Key, Authorization and Cookie replaced by "REDACTED".
+	// X-User-Api-Key, Authorization and Cookie replaced by "[REDACTED]".
 	Header http.Header
 	// Method and Path of the proxy request.
 	Method string

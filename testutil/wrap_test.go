@@ -177,7 +177,7 @@ func TestBinaryURL(t *testing.T) {
 	if len(d) != 6 {
 		t.Fatalf("downloads = %d", len(d))
 	}
-	if d[0].HadAPIKey || !d[1].HadAPIKey || d[1].Header.Get("X-Api-Key") != "REDACTED" {
+	if d[0].HadAPIKey || !d[1].HadAPIKey || d[1].Header.Get("X-Api-Key") != "[REDACTED]" {
 		t.Errorf("HadAPIKey not recorded: %+v", d[:2])
 	}
 	if d[0].Status != 200 || d[5].Status != 403 || !d[5].Time.Equal(clock.Now()) {

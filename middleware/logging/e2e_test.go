@@ -50,7 +50,7 @@ func TestE2ELines(t *testing.T) {
 		url    string
 	}{
 		{"ERROR", 0, "https://api.github.com/fails"},
-		{"INFO", 200, "https://api.github.com/ok?api_key=REDACTED"},
+		{"INFO", 200, "https://api.github.com/ok?api_key=[REDACTED]"},
 		{"WARN", 404, "https://api.github.com/missing"},
 	} {
 		m := lines[i]

@@ -46,5 +46,5 @@ func Example() {
 	io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
 	// Output:
-	// level=WARN msg="composiohttp request" method=GET url="https://api.github.com/nothing?api_key=REDACTED" status=404 account=ca_1 retries=0 cache_hit=false
+	// level=WARN msg="composiohttp request" method=GET url="https://api.github.com/nothing?api_key=[REDACTED]" status=404 account=ca_1 retries=0 cache_hit=false
 }

@@ -6,7 +6,7 @@
 //	method       the request method
 //	url          the upstream URL, without user info or fragment, with the values of
 //	             secret query parameters (token, key, secret, password,
-//	             signature, auth, code, sig, ...) replaced by REDACTED
+//	             signature, auth, code, sig, ...) replaced by [REDACTED]
 //	status       the upstream status
 //	duration     from the call to the return of the layers below
 //	account      the connected account id
@@ -43,9 +43,7 @@
 package logging
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
@@ -378,15 +376,9 @@ func redactBody(contentType string, b []byte, truncated bool) string {
 		if truncated {
 			return "[" + strconv.Itoa(len(b)) + more + " bytes of JSON, truncated, not shown]"
 		}
-		d := json.NewDecoder(bytes.NewReader(b))
-		d.UseNumber()
-		var v any
-		if err := d.Decode(&v); err != nil {
-			return "[" + strconv.Itoa(len(b)) + " bytes of invalid JSON, not shown]"
-		}
-		out, err := json.Marshal(redactJSON(v))
+		out, err := credentials.RedactJSON(b)
 		if err != nil {
-			return "[JSON not shown]"
+			return "[" + strconv.Itoa(len(b)) + " bytes of invalid JSON, not shown]"
 		}
 		return string(out)
 	case mt == "application/x-www-form-urlencoded":
@@ -399,22 +391,4 @@ func redactBody(contentType string, b []byte, truncated bool) string {
 		mt = "unknown type"
 	}
 	return "[" + strconv.Itoa(len(b)) + more + " bytes of " + mt + ", not shown]"
-}
-
-func redactJSON(v any) any {
-	switch v := v.(type) {
-	case map[string]any:
-		for k, x := range v {
-			if credentials.IsSecretParam(k) {
-				v[k] = credentials.Redacted
-			} else {
-				v[k] = redactJSON(x)
-			}
-		}
-	case []any:
-		for i, x := range v {
-			v[i] = redactJSON(x)
-		}
-	}
-	return v
 }

@@ -148,7 +148,7 @@ func TestLevelsAndAttributes(t *testing.T) {
 			m := lines[0]
 			want := map[string]any{
 				"level": tt.wantLevel, "msg": logging.Message, "method": "GET",
-				"url": "https://api.github.com/user?page=2&access_token=REDACTED", "duration": float64(42 * time.Millisecond),
+				"url": "https://api.github.com/user?page=2&access_token=[REDACTED]", "duration": float64(42 * time.Millisecond),
 				"account": "ca_1", "toolkit": "github", "request_id": "req_1", "retries": float64(1), "cache_hit": false,
 			}
 			if tt.next.err == nil {
@@ -197,7 +197,7 @@ func TestHeadersAndBodies(t *testing.T) {
 			want: []string{`"Set-Cookie":"[REDACTED]"`, `"Authorization":"[REDACTED]"`, `"X-Api-Key":"[REDACTED]"`,
 				`"X-User-Api-Key":"[REDACTED]"`, `"Proxy-Authorization":"[REDACTED]"`, `"Cookie":"[REDACTED]"`,
 				`"X-Refresh-Token":"[REDACTED]"`, `"X-Request-Id":"abc"`, `"Accept":"application/json"`,
-				`login\":\"octo`, `password=REDACTED`, `name=n`}},
+				`login\":\"octo`, `password=[REDACTED]`, `name=n`}},
 		{name: "truncated json body not shown", opts: []logging.Option{logging.WithBodies(10)},
 			want: []string{`"response_body":"[10+ bytes of JSON, truncated, not shown]"`}},
 	} {
@@ -246,7 +246,7 @@ func TestErrorURLRedacted(t *testing.T) {
 		t.Fatal("want error")
 	}
 	m := buf.lines(t)[0]
-	if m["error"] != `Get "https://x.example/?token=REDACTED&a=b": refused` {
+	if m["error"] != `Get "https://x.example/?token=[REDACTED]&a=b": refused` {
 		t.Errorf("error = %v", m["error"])
 	}
 }

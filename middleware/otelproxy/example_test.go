@@ -53,7 +53,7 @@ func Example() {
 	}
 	// Output:
 	// GET api.github.com /repos/{owner}/{repo}
-	// url.full=https://api.github.com/repos/o/r?token=REDACTED
+	// url.full=https://api.github.com/repos/o/r?token=[REDACTED]
 	// url.template=/repos/{owner}/{repo}
 	// composio.connected_account.id=ca_1
 	// composio.upstream.status_code=200

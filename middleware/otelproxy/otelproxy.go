@@ -26,7 +26,7 @@
 // given without user info or fragment (#access_token=...) and with the
 // values of secret query parameters
 // (token, key, secret, password, signature, auth, code, sig, ...) replaced
-// by REDACTED, while the request sent upstream keeps them. Header values
+// by [REDACTED], while the request sent upstream keeps them. Header values
 // are never recorded. Secrets in URL paths, such as the token of a Discord
 // webhook (/api/webhooks/{id}/{token}) or of a Telegram bot
 // (/bot<token>/...), are not recognised: hide them with WithURLRedactor.

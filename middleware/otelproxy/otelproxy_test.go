@@ -176,7 +176,7 @@ func TestNoSecretsInAttributes(t *testing.T) {
 		}
 	}
 	full := attrs(s)["url.full"].AsString()
-	if want := "https://api.example.com/v1/items?page=2&access_token=REDACTED&api_key=REDACTED&X-Amz-Signature=REDACTED&code=REDACTED&sig=REDACTED&client_secret=REDACTED&q=a%20b"; full != want {
+	if want := "https://api.example.com/v1/items?page=2&access_token=[REDACTED]&api_key=[REDACTED]&X-Amz-Signature=[REDACTED]&code=[REDACTED]&sig=[REDACTED]&client_secret=[REDACTED]&q=a%20b"; full != want {
 		t.Errorf("url.full = %q, want %q", full, want)
 	}
 	if p := attrs(s)[otelproxy.AttrURLPath].AsString(); p != "/v1/items" {

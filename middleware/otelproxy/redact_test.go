@@ -54,7 +54,7 @@ func TestURLRedactor(t *testing.T) {
 			if got := strings.Contains(full+path, "SECRET1"); got == redact {
 				t.Errorf("redactor %v: url.full %q, url.path %q", redact, full, path)
 			}
-			if redact && (full != "https://discord.com/api/webhooks/123/REDACTED?wait=true&token=REDACTED" || path != "/api/webhooks/123/REDACTED") {
+			if redact && (full != "https://discord.com/api/webhooks/123/REDACTED?wait=true&token=[REDACTED]" || path != "/api/webhooks/123/REDACTED") {
 				t.Errorf("url.full %q, url.path %q", full, path)
 			}
 		})

@@ -42,7 +42,7 @@
 //   - signed URLs anywhere (a binary_body.url, links in a reply): the
 //     values of secret query parameters (X-Amz-Signature,
 //     X-Amz-Credential, X-Amz-Security-Token, sig, token, ...) become
-//     "REDACTED";
+//     "[REDACTED]" (credentials.Redacted);
 //   - any value registered with WithSecrets (at least 4 characters).
 //
 // Values are also replaced in their JSON-escaped and URL-escaped forms.

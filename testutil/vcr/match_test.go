@@ -237,7 +237,7 @@ func TestBodiesOverTheLimitAreNotRecorded(t *testing.T) {
 	defer resp.Body.Close()
 	_, err = io.ReadAll(resp.Body)
 	var be *composiohttp.BinaryError
-	if !errors.As(err, &be) || !strings.Contains(err.Error(), "WithMaxBodySize") || !strings.Contains(err.Error(), "sig=REDACTED") {
+	if !errors.As(err, &be) || !strings.Contains(err.Error(), "WithMaxBodySize") || !strings.Contains(err.Error(), "sig=[REDACTED]") {
 		t.Errorf("reading a 4096-byte download with a 1000-byte limit: %v", err)
 	}
 }
