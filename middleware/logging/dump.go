@@ -215,11 +215,11 @@ func redactEnvelope(raw []byte) []byte {
 		}
 	}
 	if body, ok := m["body"]; ok {
-		m["body"] = redactJSON(body)
+		m["body"] = credentials.RedactValue(body)
 	}
 	if ccd, ok := m["custom_connection_data"].(map[string]any); ok {
 		if val, ok := ccd["val"]; ok {
-			ccd["val"] = redactJSON(val)
+			ccd["val"] = credentials.RedactValue(val)
 		}
 	}
 	if bb, ok := m["binary_body"].(map[string]any); ok {
@@ -253,7 +253,7 @@ func redactReply(raw []byte) []byte {
 			}
 		}
 		if d, ok := m["data"]; ok {
-			m["data"] = redactJSON(d)
+			m["data"] = credentials.RedactValue(d)
 		}
 		if bd, ok := m["binary_data"].(map[string]any); ok {
 			if u, ok := bd["url"].(string); ok {
@@ -261,7 +261,7 @@ func redactReply(raw []byte) []byte {
 			}
 		}
 		if e, ok := m["error"]; ok {
-			m["error"] = redactJSON(e)
+			m["error"] = credentials.RedactValue(e)
 		}
 		v = m
 	}
