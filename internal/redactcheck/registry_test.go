@@ -314,6 +314,25 @@ var registry = map[string]entry{
 			{"Chain", middleware.Chain(tr, logging.Middleware(), retry.Middleware()), transportSecrets},
 		}
 	}},
+	// New returns each middleware's concrete *Transport (issue 10.7).
+	"middleware/logging/Transport": {samples: func(t *testing.T) []sample {
+		return []sample{{"*Transport", logging.New(proxyTransport(t)), transportSecrets}}
+	}},
+	"middleware/otelproxy/Transport": {samples: func(t *testing.T) []sample {
+		return []sample{{"*Transport", otelproxy.New(proxyTransport(t)), transportSecrets}}
+	}},
+	"middleware/cache/Transport": {samples: func(t *testing.T) []sample {
+		return []sample{{"*Transport", cache.New(proxyTransport(t)), transportSecrets}}
+	}},
+	"middleware/retry/Transport": {samples: func(t *testing.T) []sample {
+		return []sample{{"*Transport", retry.New(proxyTransport(t)), transportSecrets}}
+	}},
+	"middleware/breaker/Transport": {samples: func(t *testing.T) []sample {
+		return []sample{{"*Transport", breaker.New(proxyTransport(t)), transportSecrets}}
+	}},
+	"middleware/ratelimit/Transport": {samples: func(t *testing.T) []sample {
+		return []sample{{"*Transport", ratelimit.New(proxyTransport(t), ratelimit.NewLocal(1, 1)), transportSecrets}}
+	}},
 	"middleware/breaker/Counts":   noSecret("gobreaker's counters"),
 	"middleware/breaker/State":    noSecret("gobreaker's state number"),
 	"middleware/breaker/Settings": noSecret("thresholds and durations"),

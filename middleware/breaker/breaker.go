@@ -215,36 +215,36 @@ func KeyByToolkit(req *http.Request) string {
 func KeyByAccount(req *http.Request) string { return composiohttp.Identity(req.Context()) }
 
 // Option configures the middleware built by New or Middleware.
-type Option func(*transport)
+type Option func(*Transport)
 
 // WithKey sets how a request's breaker is chosen (default KeyByHost).
-func WithKey(key func(*http.Request) string) Option { return func(t *transport) { t.key = key } }
+func WithKey(key func(*http.Request) string) Option { return func(t *Transport) { t.key = key } }
 
 // WithFailures sets what counts as a failure (default DefaultFailures);
 // it replaces a classifier set before.
-func WithFailures(f Failures) Option { return func(t *transport) { t.classify = Classify(f) } }
+func WithFailures(f Failures) Option { return func(t *Transport) { t.classify = Classify(f) } }
 
 // WithClassifier sets how a call's outcome counts (default
 // Classify(DefaultFailures)). f sees the caller's request and what the next
 // RoundTripper returned; it must not read or close the response body.
 func WithClassifier(f func(req *http.Request, resp *http.Response, err error) Outcome) Option {
-	return func(t *transport) { t.classify = f }
+	return func(t *Transport) { t.classify = f }
 }
 
 // WithGroup sets the breakers (default: a new Local with zero Settings,
 // i.e. the defaults).
-func WithGroup(g Group) Option { return func(t *transport) { t.group = g } }
+func WithGroup(g Group) Option { return func(t *Transport) { t.group = g } }
 
 // Middleware returns a middleware, for middleware.Chain, applying New with opts.
 func Middleware(opts ...Option) func(http.RoundTripper) http.RoundTripper {
 	return func(next http.RoundTripper) http.RoundTripper { return New(next, opts...) }
 }
 
-// New returns an http.RoundTripper that sends requests through next
+// New returns a *Transport, an http.RoundTripper that sends requests through next
 // (http.DefaultTransport if nil) unless their breaker is open. It is safe
 // for concurrent use if next is.
-func New(next http.RoundTripper, opts ...Option) http.RoundTripper {
-	t := &transport{next: next}
+func New(next http.RoundTripper, opts ...Option) *Transport {
+	t := &Transport{next: next}
 	for _, o := range opts {
 		if o != nil {
 			o(t)
@@ -267,7 +267,9 @@ func New(next http.RoundTripper, opts ...Option) http.RoundTripper {
 
 var defaultClassify = Classify(DefaultFailures)
 
-type transport struct {
+// Transport is the circuit-breaking http.RoundTripper that New returns.
+// Its configuration is set by New's options; the zero value is not usable.
+type Transport struct {
 	next     http.RoundTripper
 	key      func(*http.Request) string
 	classify func(*http.Request, *http.Response, error) Outcome
@@ -279,9 +281,9 @@ type transport struct {
 var ErrNilRequest = composiohttp.ErrNilRequest
 
 // Unwrap returns the RoundTripper the breaker wraps.
-func (t *transport) Unwrap() http.RoundTripper { return t.next }
+func (t *Transport) Unwrap() http.RoundTripper { return t.next }
 
-func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
+func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if req == nil {
 		return nil, ErrNilRequest
 	}

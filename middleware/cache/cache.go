@@ -126,13 +126,13 @@ func Middleware(opts ...Option) func(http.RoundTripper) http.RoundTripper {
 	return func(next http.RoundTripper) http.RoundTripper { return New(next, opts...) }
 }
 
-// New returns a RoundTripper that serves GET and HEAD requests from a cache
+// New returns a *Transport, an http.RoundTripper that serves GET and HEAD requests from a cache
 // when HTTP caching rules allow, revalidates stale entries through next,
 // and invalidates a URL's entries after a successful unsafe request (POST,
 // PUT, PATCH, DELETE) to it. Requests with a body, a Range header, or (by
 // default) an Authorization header pass through untouched. next nil means
 // http.DefaultTransport; nil options are skipped.
-func New(next http.RoundTripper, opts ...Option) http.RoundTripper {
+func New(next http.RoundTripper, opts ...Option) *Transport {
 	if next == nil {
 		next = http.DefaultTransport
 	}
@@ -154,7 +154,7 @@ func New(next http.RoundTripper, opts ...Option) http.RoundTripper {
 	if c.maxEntry <= 0 {
 		c.maxEntry = DefaultMaxEntryBytes
 	}
-	return &transport{next: next, cfg: c}
+	return &Transport{next: next, cfg: c}
 }
 
 // transportIdentity is the identity of the *composiohttp.Transport found by
@@ -180,15 +180,17 @@ func transportIdentity(rt http.RoundTripper) string {
 	return ""
 }
 
-type transport struct {
+// Transport is the caching http.RoundTripper that New returns. Its
+// configuration is set by New's options; the zero value is not usable.
+type Transport struct {
 	next http.RoundTripper
 	cfg  config
 }
 
 // Unwrap returns the RoundTripper the cache wraps.
-func (t *transport) Unwrap() http.RoundTripper { return t.next }
+func (t *Transport) Unwrap() http.RoundTripper { return t.next }
 
-func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
+func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if req.URL == nil {
 		return t.next.RoundTrip(req) // let the next layer report the bad request
 	}
@@ -234,7 +236,7 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 
 // unsafe sends a request with an unsafe method and, when it succeeds,
 // drops the cached GET and HEAD responses for its URL (RFC 7234 §4.4).
-func (t *transport) unsafe(req *http.Request) (*http.Response, error) {
+func (t *Transport) unsafe(req *http.Request) (*http.Response, error) {
 	ctx := req.Context()
 	v := t.view(ctx, req.Header.Get("Authorization"))
 	u := req.URL.String()
@@ -249,7 +251,7 @@ func (t *transport) unsafe(req *http.Request) (*http.Response, error) {
 // view returns the cache of one request: the store, under the keys of
 // the request's tenant (and of its Authorization header, when
 // WithAuthorizedRequests is given).
-func (t *transport) view(ctx context.Context, auth string) *view {
+func (t *Transport) view(ctx context.Context, auth string) *view {
 	id := composiohttp.Identity(ctx)
 	if id == "" {
 		id = t.cfg.defaultIdentity

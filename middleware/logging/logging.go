@@ -109,9 +109,9 @@ func Middleware(opts ...Option) func(http.RoundTripper) http.RoundTripper {
 	return func(next http.RoundTripper) http.RoundTripper { return New(next, opts...) }
 }
 
-// New returns a RoundTripper that logs each call through next (nil:
+// New returns a *Transport, an http.RoundTripper that logs each call through next (nil:
 // http.DefaultTransport). Nil options are skipped.
-func New(next http.RoundTripper, opts ...Option) http.RoundTripper {
+func New(next http.RoundTripper, opts ...Option) *Transport {
 	if next == nil {
 		next = http.DefaultTransport
 	}
@@ -124,21 +124,23 @@ func New(next http.RoundTripper, opts ...Option) http.RoundTripper {
 	if c.now == nil {
 		c.now = time.Now
 	}
-	return &transport{next: next, cfg: c}
+	return &Transport{next: next, cfg: c}
 }
 
-type transport struct {
+// Transport is the logging http.RoundTripper that New returns. Its
+// configuration is set by New's options; the zero value is not usable.
+type Transport struct {
 	next http.RoundTripper
 	cfg  config
 }
 
 // Unwrap returns the RoundTripper the logger wraps.
-func (t *transport) Unwrap() http.RoundTripper { return t.next }
+func (t *Transport) Unwrap() http.RoundTripper { return t.next }
 
 // enabled reports whether h takes a line at any level a call can end
 // with, asking for the lowest first: with the usual threshold handlers,
 // one call answers.
-func (t *transport) enabled(ctx context.Context, h slog.Handler) bool {
+func (t *Transport) enabled(ctx context.Context, h slog.Handler) bool {
 	lo, hi := t.cfg.success, slog.LevelWarn
 	if lo > hi {
 		lo, hi = hi, lo
@@ -146,7 +148,7 @@ func (t *transport) enabled(ctx context.Context, h slog.Handler) bool {
 	return h.Enabled(ctx, lo) || h.Enabled(ctx, hi) || h.Enabled(ctx, slog.LevelError)
 }
 
-func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
+func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	l := t.cfg.logger
 	if l == nil {
 		l = slog.Default()
@@ -318,7 +320,7 @@ func redactRefresh(v string) string {
 	return v[:i+len("url=")] + redactURLString(u)
 }
 
-func (t *transport) requestBody(req *http.Request) slog.Attr {
+func (t *Transport) requestBody(req *http.Request) slog.Attr {
 	if req.Body == nil || req.Body == http.NoBody {
 		return slog.Attr{}
 	}
@@ -336,7 +338,7 @@ func (t *transport) requestBody(req *http.Request) slog.Attr {
 
 // responseBody reads ahead up to the configured size and puts the bytes
 // back in front of the rest of the body.
-func (t *transport) responseBody(resp *http.Response) slog.Attr {
+func (t *Transport) responseBody(resp *http.Response) slog.Attr {
 	body := resp.Body
 	buf, truncated, err := readUpTo(body, t.cfg.bodies)
 	resp.Body = readahead.Rejoin(buf, err, body)

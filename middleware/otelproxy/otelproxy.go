@@ -148,10 +148,10 @@ func Middleware(opts ...Option) func(http.RoundTripper) http.RoundTripper {
 	return func(next http.RoundTripper) http.RoundTripper { return New(next, opts...) }
 }
 
-// New returns a RoundTripper that traces each call through next (nil:
+// New returns a *Transport, an http.RoundTripper that traces each call through next (nil:
 // http.DefaultTransport). The span ends when the response body is closed or
 // read to the end, or when RoundTrip fails. Nil options are skipped.
-func New(next http.RoundTripper, opts ...Option) http.RoundTripper {
+func New(next http.RoundTripper, opts ...Option) *Transport {
 	if next == nil {
 		next = http.DefaultTransport
 	}
@@ -166,10 +166,13 @@ func New(next http.RoundTripper, opts ...Option) http.RoundTripper {
 		peer = proxyHost(next)
 	}
 	o := append([]otelhttp.Option{otelhttp.WithSpanNameFormatter(spanName), peerAttrFn(peer)}, c.otel...)
-	return &transport{next: next, otel: otelhttp.NewTransport(annotate{next}, o...), route: c.route, redactURL: c.redactURL, metrics: c.metrics}
+	return &Transport{next: next, otel: otelhttp.NewTransport(annotate{next}, o...), route: c.route, redactURL: c.redactURL, metrics: c.metrics}
 }
 
-type transport struct {
+// Transport is the tracing http.RoundTripper that New returns (as
+// otelhttp.NewTransport returns *otelhttp.Transport). Its configuration is
+// set by New's options; the zero value is not usable.
+type Transport struct {
 	next      http.RoundTripper
 	otel      http.RoundTripper
 	route     func(*http.Request) string
@@ -178,11 +181,11 @@ type transport struct {
 }
 
 // Unwrap returns the RoundTripper the tracer wraps.
-func (t *transport) Unwrap() http.RoundTripper { return t.next }
+func (t *Transport) Unwrap() http.RoundTripper { return t.next }
 
 type origURLKey struct{}
 
-func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
+func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	ctx := req.Context()
 	info := composiohttp.CallInfoFromContext(ctx)
 	if info == nil {

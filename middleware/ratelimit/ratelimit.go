@@ -109,38 +109,38 @@ func KeyByToolkit(req *http.Request) string {
 }
 
 // Option configures the middleware built by New or Middleware.
-type Option func(*transport)
+type Option func(*Transport)
 
 // WithKey sets how a request's key is chosen (default KeyByAccount).
 func WithKey(key func(*http.Request) string) Option {
-	return func(t *transport) { t.key = key }
+	return func(t *Transport) { t.key = key }
 }
 
 // WithMaxPause caps the pause a Retry-After asks for (default
 // DefaultMaxPause); d ≤ 0 disables adaptive pauses.
-func WithMaxPause(d time.Duration) Option { return func(t *transport) { t.maxPause = d } }
+func WithMaxPause(d time.Duration) Option { return func(t *Transport) { t.maxPause = d } }
 
 // WithOnWait calls f after each wait for the Limiter, with the key and
 // how long the call waited (0 when it went at once), from the goroutine
 // of the call, e.g. for a rate-limit wait histogram. Default: none.
 func WithOnWait(f func(key string, waited time.Duration)) Option {
-	return func(t *transport) { t.onWait = f }
+	return func(t *Transport) { t.onWait = f }
 }
 
 // WithClock replaces time.Now for reading Retry-After dates and, with
 // WithOnWait, for timing waits.
-func WithClock(now func() time.Time) Option { return func(t *transport) { t.now = now } }
+func WithClock(now func() time.Time) Option { return func(t *Transport) { t.now = now } }
 
 // Middleware returns a middleware, for middleware.Chain, applying New with l and opts.
 func Middleware(l Limiter, opts ...Option) func(http.RoundTripper) http.RoundTripper {
 	return func(next http.RoundTripper) http.RoundTripper { return New(next, l, opts...) }
 }
 
-// New returns an http.RoundTripper that waits for l before each call it
+// New returns a *Transport, an http.RoundTripper that waits for l before each call it
 // sends through next (http.DefaultTransport if nil). It is safe for
 // concurrent use if next and l are.
-func New(next http.RoundTripper, l Limiter, opts ...Option) http.RoundTripper {
-	t := &transport{next: next, l: l, key: KeyByAccount, maxPause: DefaultMaxPause, now: time.Now}
+func New(next http.RoundTripper, l Limiter, opts ...Option) *Transport {
+	t := &Transport{next: next, l: l, key: KeyByAccount, maxPause: DefaultMaxPause, now: time.Now}
 	for _, o := range opts {
 		if o != nil {
 			o(t)
@@ -159,7 +159,9 @@ func New(next http.RoundTripper, l Limiter, opts ...Option) http.RoundTripper {
 	return t
 }
 
-type transport struct {
+// Transport is the rate-limiting http.RoundTripper that New returns. Its
+// configuration is set by New's options; the zero value is not usable.
+type Transport struct {
 	next     http.RoundTripper
 	l        Limiter
 	pauser   Pauser
@@ -170,9 +172,9 @@ type transport struct {
 }
 
 // Unwrap returns the RoundTripper the limiter wraps.
-func (t *transport) Unwrap() http.RoundTripper { return t.next }
+func (t *Transport) Unwrap() http.RoundTripper { return t.next }
 
-func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
+func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if req == nil {
 		return nil, ErrNilRequest
 	}
@@ -204,7 +206,7 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 }
 
 // pauseFor returns the pause a 429 asks for, or 0.
-func (t *transport) pauseFor(resp *http.Response, err error) time.Duration {
+func (t *Transport) pauseFor(resp *http.Response, err error) time.Duration {
 	if err != nil {
 		var pe *composiohttp.Error
 		if errors.As(err, &pe) && pe.StatusCode == http.StatusTooManyRequests {

@@ -182,11 +182,11 @@ func Middleware(opts ...Option) func(http.RoundTripper) http.RoundTripper {
 	return func(next http.RoundTripper) http.RoundTripper { return New(next, opts...) }
 }
 
-// New returns an http.RoundTripper that sends requests through next
+// New returns a *Transport, an http.RoundTripper that sends requests through next
 // (http.DefaultTransport if nil), retrying as described in the package
 // documentation. It is safe for concurrent use if next is.
-func New(next http.RoundTripper, opts ...Option) http.RoundTripper {
-	t := &transport{next: next, config: config{
+func New(next http.RoundTripper, opts ...Option) *Transport {
+	t := &Transport{next: next, config: config{
 		maxAttempts:   DefaultMaxAttempts,
 		maxElapsed:    DefaultMaxElapsedTime,
 		maxRetryAfter: DefaultMaxRetryAfter,
@@ -225,13 +225,15 @@ func defaultBackOff() backoff.BackOff {
 	}
 }
 
-type transport struct {
+// Transport is the retrying http.RoundTripper that New returns. Its
+// configuration is set by New's options; the zero value is not usable.
+type Transport struct {
 	next http.RoundTripper
 	config
 }
 
 // Unwrap returns the RoundTripper the retrier wraps.
-func (t *transport) Unwrap() http.RoundTripper { return t.next }
+func (t *Transport) Unwrap() http.RoundTripper { return t.next }
 
 // ErrNilRequest is returned for a nil request. It is
 // composiohttp.ErrNilRequest.
@@ -241,7 +243,7 @@ var ErrNilRequest = composiohttp.ErrNilRequest
 // response nor an error.
 var ErrNilResponse = errors.New("retry: next RoundTripper returned a nil response and a nil error")
 
-func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
+func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if req == nil {
 		return nil, ErrNilRequest
 	}
@@ -331,7 +333,7 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 // send makes one attempt. A next RoundTripper that breaks the contract
 // gets its error alone (its response closed) or ErrNilResponse, so that
 // the caller never gets both, nor neither.
-func (t *transport) send(req *http.Request) (*http.Response, error) {
+func (t *Transport) send(req *http.Request) (*http.Response, error) {
 	resp, err := t.next.RoundTrip(req)
 	switch {
 	case err != nil && resp != nil:
@@ -344,7 +346,7 @@ func (t *transport) send(req *http.Request) (*http.Response, error) {
 }
 
 // replayable reports whether req may be sent again.
-func (t *transport) replayable(req *http.Request) bool {
+func (t *Transport) replayable(req *http.Request) bool {
 	if req.Body != nil && req.Body != http.NoBody && req.GetBody == nil {
 		return false
 	}
@@ -362,7 +364,7 @@ func (t *transport) replayable(req *http.Request) bool {
 // retryable reports whether the outcome of an attempt is worth retrying,
 // with the upstream status (0 for an error) and the Retry-After asked for
 // (0 if none).
-func (t *transport) retryable(resp *http.Response, err error) (status int, retryAfter time.Duration, ok bool) {
+func (t *Transport) retryable(resp *http.Response, err error) (status int, retryAfter time.Duration, ok bool) {
 	if err != nil {
 		var pe *composiohttp.Error
 		if errors.As(err, &pe) && pe.ShouldRetry != nil {
