@@ -102,32 +102,40 @@ func (r *ToolkitRegistry) ToolkitForURL(u *url.URL) (string, error) {
 	host := strings.ToLower(strings.TrimSuffix(u.Hostname(), "."))
 	path := u.Path
 	idx := r.hostIndex()
-	var best []string
-	bestLen := -1
-	consider := func(e hostEntry) {
-		if !e.serves(path) {
-			return
+	// each calls f with every entry serving host and path.
+	each := func(f func(hostEntry)) {
+		for _, e := range idx.exact[host] {
+			if e.serves(path) {
+				f(e)
+			}
 		}
+		for _, e := range idx.wild {
+			if label, ok := strings.CutSuffix(host, e.host); ok && label != "" && !strings.Contains(label, ".") && e.serves(path) {
+				f(e)
+			}
+		}
+	}
+	var best hostEntry
+	bestLen, ties := -1, 0
+	each(func(e hostEntry) {
 		switch n := len(e.path); {
 		case n > bestLen:
-			best, bestLen = append(best[:0], e.slug), n
+			best, bestLen, ties = e, n, 0
 		case n == bestLen:
-			best = append(best, e.slug)
+			ties++
 		}
+	})
+	if bestLen >= 0 && ties == 0 {
+		return best.slug, nil
 	}
-	for _, e := range idx.exact[host] {
-		consider(e)
-	}
-	for _, e := range idx.wild {
-		if label, ok := strings.CutSuffix(host, e.host); ok && label != "" && !strings.Contains(label, ".") {
-			consider(e)
+	var candidates []string // the tie, if any (no allocation on success)
+	each(func(e hostEntry) {
+		if len(e.path) == bestLen {
+			candidates = append(candidates, e.slug)
 		}
-	}
-	if len(best) == 1 {
-		return best[0], nil
-	}
-	slices.Sort(best)
-	return "", &HostToolkitError{Host: host, Candidates: best}
+	})
+	slices.Sort(candidates)
+	return "", &HostToolkitError{Host: host, Candidates: candidates}
 }
 
 // ToolkitForURL is DefaultToolkits.ToolkitForURL(u).

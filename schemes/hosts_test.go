@@ -74,3 +74,15 @@ func TestToolkitForURLAfterRegister(t *testing.T) {
 		t.Fatalf("after Register: got %q, %v", got, err)
 	}
 }
+
+// BenchmarkToolkitForURL: deriving a user's toolkit from the host costs
+// this per call.
+func BenchmarkToolkitForURL(b *testing.B) {
+	u, _ := url.Parse("https://api.github.com/repos/o/r/issues")
+	b.ReportAllocs()
+	for b.Loop() {
+		if tk, err := schemes.ToolkitForURL(u); err != nil || tk != "github" {
+			b.Fatal(tk, err)
+		}
+	}
+}
