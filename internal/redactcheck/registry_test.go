@@ -33,6 +33,7 @@ import (
 	"github.com/composiohttp/composiohttp/middleware/ratelimit"
 	"github.com/composiohttp/composiohttp/middleware/ratelimit/redislimit"
 	"github.com/composiohttp/composiohttp/middleware/retry"
+	"github.com/composiohttp/composiohttp/middleware/retry/redisbudget"
 	"github.com/composiohttp/composiohttp/schemes"
 	"github.com/composiohttp/composiohttp/testutil"
 	"github.com/composiohttp/composiohttp/testutil/fakegithub"
@@ -359,6 +360,9 @@ var registry = map[string]entry{
 	"middleware/ratelimit/redislimit/Limiter": {samples: func(t *testing.T) []sample {
 		l := redislimit.New(redisClient(t), redislimitLimit)
 		return []sample{{"*Limiter", l, []string{redisPass}}}
+	}},
+	"middleware/retry/redisbudget/Store": {samples: func(t *testing.T) []sample {
+		return []sample{{"*Store", &redisbudget.Store{Client: redisClient(t)}, []string{redisPass}}}
 	}},
 	"middleware/ratelimit/redislimit/OrgStore": {samples: func(t *testing.T) []sample {
 		return []sample{{"*OrgStore", &redislimit.OrgStore{Client: redisClient(t)}, []string{redisPass}}}

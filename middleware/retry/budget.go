@@ -56,6 +56,10 @@ type Budget struct {
 	Window time.Duration
 	// Now replaces time.Now. Tests set it.
 	Now func() time.Time
+	// Store, if set, keeps the counts instead of this Budget, so that
+	// replicas share one budget (redisbudget.Store). A store that fails
+	// loses the call's count, or lets the retry through.
+	Store BudgetStore
 
 	mu      sync.Mutex
 	buckets [budgetBuckets]struct {
@@ -72,13 +76,32 @@ func (b *Budget) width() time.Duration {
 	return max(w/budgetBuckets, 1)
 }
 
-// bucket returns the current bucket, cleared if stale. b.mu is held.
-func (b *Budget) bucket() int {
+// BudgetStore keeps a Budget's counts in BudgetBuckets buckets of
+// Window/BudgetBuckets, numbered by time (UnixNano / bucket width).
+// Implementations must be safe for concurrent use.
+type BudgetStore interface {
+	// Call counts a call in bucket n.
+	Call(n int64) error
+	// Retry counts a retry in bucket n if the buckets n-BudgetBuckets+1
+	// to n hold retries+1 ≤ ratio × calls + minRetries, and reports
+	// whether it did; one atomic step.
+	Retry(n int64, ratio float64, minRetries int) (bool, error)
+}
+
+// BudgetBuckets is the number of buckets a Budget's window is cut into.
+const BudgetBuckets = budgetBuckets
+
+func (b *Budget) bucketNumber() int64 {
 	now := time.Now
 	if b.Now != nil {
 		now = b.Now
 	}
-	n := now().UnixNano() / int64(b.width())
+	return now().UnixNano() / int64(b.width())
+}
+
+// bucket returns the current bucket, cleared if stale. b.mu is held.
+func (b *Budget) bucket() int {
+	n := b.bucketNumber()
 	i := int(n % budgetBuckets)
 	if b.buckets[i].start != n {
 		b.buckets[i].start, b.buckets[i].calls, b.buckets[i].retries = n, 0, 0
@@ -100,6 +123,10 @@ func (b *Budget) totals(cur int) (calls, retries int) {
 
 // Call records a call sent for the first time.
 func (b *Budget) Call() {
+	if b.Store != nil {
+		_ = b.Store.Call(b.bucketNumber())
+		return
+	}
 	b.mu.Lock()
 	b.buckets[b.bucket()].calls++
 	b.mu.Unlock()
@@ -110,6 +137,10 @@ func (b *Budget) Retry() bool {
 	ratio := b.Ratio
 	if ratio <= 0 {
 		ratio = DefaultBudgetRatio
+	}
+	if b.Store != nil {
+		ok, err := b.Store.Retry(b.bucketNumber(), ratio, b.MinRetries)
+		return ok || err != nil
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -122,7 +153,8 @@ func (b *Budget) Retry() bool {
 	return true
 }
 
-// Totals returns the calls and retries counted in the current window.
+// Totals returns the calls and retries counted in the current window (by
+// this Budget, not its Store).
 func (b *Budget) Totals() (calls, retries int) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
