@@ -229,6 +229,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if s.UserAPIKey != "" {
 		fmt.Fprintf(stdout, "COMPOSIO_USER_API_KEY=%s\n", s.UserAPIKey)
 	}
+	fmt.Fprintf(stdout, "# Python SDK (ignores COMPOSIO_BASE_URL): Composio(api_key=%q, base_url=%q)\n", s.APIKey, s.URL)
 
 	select {
 	case err := <-errc:
