@@ -5,6 +5,7 @@ package benchcpu
 
 import (
 	"net/http"
+	"slices"
 	"testing"
 	"time"
 )
@@ -53,33 +54,57 @@ type Named struct {
 // Interleave measures the process CPU time per call of two functions
 // doing the same work two ways: it runs them in alternating blocks of
 // block calls (ABBA order, so that drift in the machine's load falls on
-// both alike) until each has made n calls, and returns each one's CPU time
-// per call in nanoseconds. ok is false where the process's CPU time cannot
-// be read. Whatever else the process runs meanwhile counts too, so the
-// work should not leave goroutines running between calls.
-func Interleave(n, block int, a, b func()) (aNs, bNs float64, ok bool) {
+// both alike) until each has made n calls. It returns:
+//
+//   - aNs, bNs: each one's CPU time per call in nanoseconds, over all
+//     blocks;
+//   - ratio: the median over the rounds (one block of each) of b's CPU
+//     time over a's. A garbage collection cycle or a burst of load from
+//     another process lands in one block and skews that round's ratio;
+//     the median ignores such rounds where the totals do not.
+//
+// ok is false where the process's CPU time cannot be read. Whatever else
+// the process runs meanwhile counts too, so the work should not leave
+// goroutines running between calls.
+func Interleave(n, block int, a, b func()) (aNs, bNs, ratio float64, ok bool) {
 	if n <= 0 || block <= 0 {
-		return 0, 0, false
+		return 0, 0, 0, false
 	}
 	var ta, tb time.Duration
-	run := func(f func(), k int, total *time.Duration) bool {
+	run := func(f func(), k int) (time.Duration, bool) {
 		start, ok1 := cpuTime()
 		for range k {
 			f()
 		}
 		end, ok2 := cpuTime()
-		*total += end - start
-		return ok1 && ok2
+		return end - start, ok1 && ok2
 	}
 	ok = true
+	var ratios []float64
 	for done, round := 0, 0; done < n; round++ {
 		k := min(block, n-done)
+		var da, db time.Duration
+		var oka, okb bool
 		if round%2 == 0 {
-			ok = run(a, k, &ta) && run(b, k, &tb) && ok
+			da, oka = run(a, k)
+			db, okb = run(b, k)
 		} else {
-			ok = run(b, k, &tb) && run(a, k, &ta) && ok
+			db, okb = run(b, k)
+			da, oka = run(a, k)
+		}
+		ok = ok && oka && okb
+		ta, tb = ta+da, tb+db
+		if da > 0 {
+			ratios = append(ratios, float64(db)/float64(da))
 		}
 		done += k
 	}
-	return float64(ta) / float64(n), float64(tb) / float64(n), ok
+	if len(ratios) > 0 {
+		slices.Sort(ratios)
+		ratio = ratios[len(ratios)/2]
+		if len(ratios)%2 == 0 {
+			ratio = (ratios[len(ratios)/2-1] + ratio) / 2
+		}
+	}
+	return float64(ta) / float64(n), float64(tb) / float64(n), ratio, ok
 }
