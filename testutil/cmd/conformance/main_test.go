@@ -124,7 +124,7 @@ func TestFakeproxyAgainstTheFake(t *testing.T) {
 	var out bytes.Buffer
 	n, err := run(context.Background(), []string{
 		"-base-url", base, "-api-key", key, "-account", "ca_conf", "-inactive-account", "ca_conf_inactive",
-		"-target", echo.URL + "/conformance", "-allow-writes", "-session-user", "user_1", "-session-toolkit", "echo", "-v",
+		"-target", echo.URL + "/conformance", "-allow-writes", "-v",
 	}, &out, io.Discard, nil)
 	if err != nil {
 		t.Fatal(err)

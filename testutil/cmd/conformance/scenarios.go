@@ -354,9 +354,6 @@ func scenarios() []scenario {
 				if r := needWrites(c); r != "" {
 					return "creates a tool-router session; run with -allow-writes"
 				}
-				if c.sessionUser == "" || c.sessionKit == "" {
-					return "no -session-user and -session-toolkit given"
-				}
 				return ""
 			},
 			run: func(ctx context.Context, c *config, s *side) *obs {
