@@ -38,7 +38,8 @@ import (
 // its toolkit declares in Toolkit.CredentialHosts (the Google toolkits:
 // "*.googleapis.com"). A request to any other URL, such as a redirect that
 // http.Client follows to a CDN or to another tenant, is sent as it is,
-// without credentials, rather than failing. This is stricter than the
+// without credentials, rather than failing (OnWithheld hears of it; Strict
+// makes it an error). This is stricter than the
 // proxy's OriginMismatch rule (SameRegistrableDomain: ICANN suffixes only,
 // ports ignored), which would let one atlassian.net tenant reach another. A connection whose base URL cannot be resolved is an
 // error even for absolute URLs, since its site is unknown: set base_url,
@@ -61,6 +62,23 @@ type Transport struct {
 	Toolkits *ToolkitRegistry
 	// Base sends the authenticated request. Default: http.DefaultTransport.
 	Base http.RoundTripper
+	// Strict makes a request whose credentials would be withheld (its URL
+	// is off the connection's site) fail with a *WithheldError
+	// (ErrCredentialsWithheld) before anything is sent, instead of going
+	// out without credentials, so that a wrong or missing base_url shows
+	// as an error rather than as the upstream's 401. Redirects that an
+	// http.Client follows (the request's Response is set) are still sent
+	// without credentials, as net/http itself drops Authorization on a
+	// redirect to another domain: a download redirected to a CDN works.
+	// Default: false.
+	Strict bool
+	// OnWithheld, when set, is called for each request sent without
+	// credentials because its URL is off the connection's site (not for
+	// those Strict refuses), with the request and what was withheld where.
+	// It must be safe for concurrent use. Default: nil, and such requests
+	// are logged on slog.Default() at debug level, message
+	// "schemes: credentials withheld", with url, site and toolkit.
+	OnWithheld func(req *http.Request, e *WithheldError)
 }
 
 // RoundTrip implements http.RoundTripper.
@@ -127,6 +145,12 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		if err != nil {
 			return nil, err
 		}
+	} else {
+		we := withheld(r2.URL, site, conn.ToolkitSlug)
+		if t.Strict && req.Response == nil {
+			return nil, we
+		}
+		t.reportWithheld(req, we)
 	}
 	base := t.Base
 	if base == nil {

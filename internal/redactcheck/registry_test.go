@@ -297,6 +297,7 @@ var registry = map[string]entry{
 	"schemes/FieldPlacement":      noSecret("where a field goes, not its value"),
 	"schemes/Toolkit":             noSecret("toolkit metadata: URLs and placements"),
 	"schemes/ToolkitRegistry":     noSecret("toolkit metadata"),
+	"schemes/WithheldError":       noSecret("redacted URLs (credentials.RedactURL) and a toolkit slug"),
 	"schemes/UnknownToolkitError": noSecret("a toolkit slug"),
 	"schemes/HostToolkitError":    noSecret("a host and toolkit slugs"),
 	"schemes/UnknownSchemeError":  noSecret("a scheme name"),
