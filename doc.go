@@ -3,7 +3,7 @@
 // a user's connected account, so that a service can call GitHub, Slack,
 // Google, Stripe and other APIs without ever holding the user's tokens.
 //
-// Transport is an http.RoundTripper: hand an *http.Client built on it to
+// [Transport] is an [http.RoundTripper]: hand an [*http.Client] built on it to
 // existing code or to a third-party SDK and requests to
 // https://api.github.com/... go through the proxy unchanged:
 //
@@ -20,39 +20,39 @@
 // endpoint and parameters. A valid JSON body travels byte for byte as "body";
 // any other body (also one labelled JSON that is not valid JSON) as base64
 // in "binary_body", encoded while the request is
-// written; a body over MaxInlineBody goes through Transport.Upload as a URL.
+// written; a body over [MaxInlineBody] goes through [Transport.Upload] as a URL.
 // The proxy's reply becomes the upstream's response: its status, headers
 // and body (JSON as received, text as text, binary bodies streamed from a
 // signed URL when read). An upstream 4xx or 5xx is an ordinary response.
 //
 // # Errors
 //
-// CodeOf sorts any failure into a Code (bad API key, unknown or inactive
+// [CodeOf] sorts any failure into a [Code] (bad API key, unknown or inactive
 // account, origin mismatch, rate limited, payload too large, proxy
 // unavailable or unreachable, ...), so that callers branch without
-// learning the types below; IsRetryable says whether sending the call again
-// may succeed, by one table (RetryableStatus: 408, 429, 500, 502, 503,
+// learning the types below; [IsRetryable] says whether sending the call again
+// may succeed, by one table ([RetryableStatus]: 408, 429, 500, 502, 503,
 // 504) for the proxy's statuses and the upstream's alike.
 //
-// A failure of the proxy itself is an *Error (errors.As works through
-// *url.Error), whose Slug is one of the Slug constants. No reply at all
-// from the proxy is a *ProxyUnreachableError (ErrProxyUnreachable) naming
+// A failure of the proxy itself is an [*Error] ([errors.As] works through
+// [*url.Error]), whose Slug is one of the Slug constants. No reply at all
+// from the proxy is a [*ProxyUnreachableError] ([ErrProxyUnreachable]) naming
 // the proxy's host. A request refused before anything is sent matches a
-// sentinel (ErrUnsupportedMethod, ErrBodyNotAllowed, ErrBodyTooLarge,
-// ErrNoAPIKey, ErrNoAuthContext, ErrBadRequest, ErrNilRequest);
+// sentinel ([ErrUnsupportedMethod], [ErrBodyNotAllowed], [ErrBodyTooLarge],
+// [ErrNoAPIKey], [ErrNoAuthContext], [ErrBadRequest], [ErrNilRequest]);
 // errors.Is(err, ErrBodyTooLarge) also matches the proxy's own "too large"
-// replies. A reply that is not a valid envelope is an *EnvelopeError; a
-// binary body that cannot be fetched whole, a *BinaryError from Read. No
+// replies. A reply that is not a valid envelope is an [*EnvelopeError]; a
+// binary body that cannot be fetched whole, a [*BinaryError] from Read. No
 // error carries the API key or a credential.
 //
 // # Tenants
 //
-// WithConnectedAccount and WithConnection choose the account per request,
-// overriding the Transport's own; Identity names the tenant for middleware
-// that must keep tenants apart. CallInfo collects what the Transport and
+// [WithConnectedAccount] and [WithConnection] choose the account per request,
+// overriding the Transport's own; [Identity] names the tenant for middleware
+// that must keep tenants apart. [CallInfo] collects what the Transport and
 // the middleware (package middleware and its sub-packages) learn about a
 // call, for tracing and logging.
 //
-// Package testutil has an in-process fake of the proxy for tests, modelled
-// on net/http/httptest.
+// Package [github.com/composiohttp/composiohttp/testutil] has an in-process
+// fake of the proxy for tests, modelled on [net/http/httptest].
 package composiohttp

@@ -1,7 +1,7 @@
 // Package credentials describes a connected account's credentials as
-// Composio's proxy carries them in custom_connection_data: a Connection
-// (auth scheme, toolkit slug and a Val of fields), the required fields of
-// each scheme, Sources for credentials that rotate, and redaction so that
+// Composio's proxy carries them in custom_connection_data: a [Connection]
+// (auth scheme, toolkit slug and a [Val] of fields), the required fields of
+// each scheme, [Source]s for credentials that rotate, and redaction so that
 // printing or logging a credential never shows a secret.
 //
 // # Wire form and round trip
@@ -9,7 +9,7 @@
 // A Connection encodes as {"authScheme", "toolkitSlug", "val"}. Val has a
 // typed string field for every key Composio documents and keeps every other
 // key, as raw JSON, in Val.Extra. Decoding and then encoding with
-// MarshalWire or AppendWire loses no key and no value, with these
+// [MarshalWire] or [AppendWire] loses no key and no value, with these
 // normalisations:
 //
 //   - Whitespace inside object and array values is removed.
@@ -26,7 +26,7 @@
 //   - A typed key whose value is neither a non-empty string nor a number
 //     (an empty string, null, an array such as a list of scopes) leaves
 //     its field empty and is kept verbatim in Extra, so "password": ""
-//     survives the round trip. Val.Get and Val.Set see both places.
+//     survives the round trip. [Val.Get] and [Val.Set] see both places.
 //
 // Keys are written in a fixed order (the typed fields, then Extra sorted by
 // key), so equal connections encode to equal bytes.
@@ -37,7 +37,7 @@
 // Connection or Val, every fmt verb (%v, %+v, %#v, %s, %q, ...), slog
 // (LogValue) and the errors of this package show a secret that is set as
 // the text [REDACTED] and leave out secrets that are empty. Secret keys are
-// listed by IsSecret. Redaction is recursive: inside an object or array
+// listed by [IsSecret]. Redaction is recursive: inside an object or array
 // value (in Val.Extra, such as "metadata": {"api_key": "..."} or
 // "headers": [{"Authorization": "..."}]) the value of every secret key
 // (IsSecretParam), at any depth, is [REDACTED] too; such values are printed

@@ -1,23 +1,24 @@
-// Package middleware composes http.RoundTripper middleware around a
-// composiohttp.Transport. Each concern lives in its own sub-package, so
+// Package middleware composes [net/http.RoundTripper] middleware around a
+// [github.com/composiohttp/composiohttp.Transport]. Each concern lives in its own sub-package, so
 // that importing one does not compile the others' dependencies:
 //
-//   - trace: OpenTelemetry spans and metrics (otelhttp)
-//   - logging: one structured log/slog line per call, secrets redacted
-//   - cache: HTTP caching keyed per connected account (httpcache)
-//   - retry: retries with exponential backoff and Retry-After (backoff/v4)
-//   - breaker: a circuit breaker per upstream host, toolkit or account
+//   - [github.com/composiohttp/composiohttp/middleware/otelproxy]:
+//     OpenTelemetry spans and metrics (otelhttp)
+//   - [github.com/composiohttp/composiohttp/middleware/logging]: one structured log/slog line per call, secrets redacted
+//   - [github.com/composiohttp/composiohttp/middleware/cache]: HTTP caching keyed per connected account (httpcache)
+//   - [github.com/composiohttp/composiohttp/middleware/retry]: retries with exponential backoff and Retry-After (backoff/v4)
+//   - [github.com/composiohttp/composiohttp/middleware/breaker]: a circuit breaker per upstream host, toolkit or account
 //     (sony/gobreaker/v2), local or shared by many replicas through
 //     Redis (breaker/redisbreaker)
-//   - sdktoken: removes the placeholder token given to SDKs that insist
+//   - [github.com/composiohttp/composiohttp/middleware/sdktoken]: removes the placeholder token given to SDKs that insist
 //     on one (slack-go, stripe-go), since the proxy adds the real one
-//   - ratelimit: a token bucket per connected account, local
+//   - [github.com/composiohttp/composiohttp/middleware/ratelimit]: a token bucket per connected account, local
 //     (x/time/rate) or shared by many replicas through Redis
 //     (ratelimit/redislimit)
 //
 // # Order
 //
-// Chain takes the middlewares outermost first. The recommended order is
+// [Chain] takes the middlewares outermost first. The recommended order is
 //
 //	otelproxy → logging → cache → retry → breaker → ratelimit → composiohttp.Transport
 //
@@ -45,7 +46,7 @@
 //
 //	Unwrap() http.RoundTripper
 //
-// returning the RoundTripper it wraps, as errors.Unwrap does for errors.
+// returning the RoundTripper it wraps, as [errors.Unwrap] does for errors.
 // Middleware that needs to know the Transport at the bottom of a chain
 // follows it: cache derives the tenant of requests that select no account
 // from the *composiohttp.Transport it finds so. A RoundTripper of your own

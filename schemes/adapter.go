@@ -1,8 +1,8 @@
-// Package schemes turns a credentials.Connection into what an upstream API
-// expects on each request: one Adapter per Composio auth scheme (headers,
+// Package schemes turns a [credentials.Connection] into what an upstream API
+// expects on each request: one [Adapter] per Composio auth scheme (headers,
 // query parameters, OAuth 1 signatures, service-account token exchanges),
-// a Registry keyed by scheme name, a registry of toolkits (base URLs and
-// where an API key goes), and a direct-mode Transport that applies them
+// a [Registry] keyed by scheme name, a registry of toolkits ([ToolkitRegistry]:
+// base URLs and where an API key goes), and a direct-mode [Transport] that applies them
 // locally and sends requests straight to the upstream, without the proxy.
 //
 // The same adapters drive the credential injection of the fake proxy in

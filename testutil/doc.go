@@ -1,7 +1,7 @@
 // Package testutil is an in-process fake of Composio's proxy endpoint,
-// modelled on net/http/httptest: NewServer starts it on a loopback port for
-// the length of a test, and Server.Client returns an *http.Client whose
-// composiohttp.Transport talks to it.
+// modelled on [net/http/httptest]: [NewServer] starts it on a loopback port for
+// the length of a test, and [Server.Client] returns an [*http.Client] whose
+// [composiohttp.Transport] talks to it.
 //
 // The fake serves POST /api/v3/tools/execute/proxy and
 // POST /api/v3.1/tools/execute/proxy the way the real service does:

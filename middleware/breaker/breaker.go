@@ -1,17 +1,17 @@
-// Package breaker is a circuit breaker for an http.RoundTripper, typically
-// a composiohttp.Transport, built on github.com/sony/gobreaker/v2: one
+// Package breaker is a circuit breaker for an [http.RoundTripper], typically
+// a [composiohttp.Transport], built on [github.com/sony/gobreaker/v2]: one
 // breaker per key (the upstream host by default; or the toolkit, the
 // account, or any function of the request).
 //
 // A breaker counts the outcome of every call. After enough failures
-// (Settings.ReadyToTrip; default DefaultConsecutiveFailures in a row) it
-// opens: calls for its key fail at once with an *OpenError, which matches
-// ErrOpen with errors.Is and says when the breaker will let a call through
+// ([Settings].ReadyToTrip; default [DefaultConsecutiveFailures] in a row) it
+// opens: calls for its key fail at once with an [*OpenError], which matches
+// [ErrOpen] with errors.Is and says when the breaker will let a call through
 // again. After Settings.Timeout it half-opens: at most Settings.MaxProbes
 // calls go through as probes (the others fail fast), and as many
 // successes close it again, while one failure opens it anew.
 //
-// What counts as a failure is configurable (WithFailures, WithClassifier);
+// What counts as a failure is configurable ([WithFailures], [WithClassifier]);
 // by default: a proxy error with status ≥ 500 or a reply that is not a
 // valid envelope (ProxyErrors), a connection failure to the proxy
 // (ConnectionErrors), and an upstream response with status ≥ 500
@@ -32,7 +32,7 @@
 //
 // # Sharing among replicas
 //
-// Local keeps the breakers in process. The sub-package redisbreaker shares
+// [Local] keeps the breakers in process. The sub-package redisbreaker shares
 // them among replicas through Redis with gobreaker's distributed breaker,
 // so that replicas open and close together; it is its own package so that
 // importing breaker does not compile go-redis.

@@ -1,24 +1,24 @@
-// Package ratelimit holds calls of an http.RoundTripper, typically a
-// composiohttp.Transport, to a rate per key: by default one token bucket
+// Package ratelimit holds calls of an [http.RoundTripper], typically a
+// [composiohttp.Transport], to a rate per key: by default one token bucket
 // per connected account (or connection), so that one busy tenant cannot
 // use up another's share of the proxy or of the upstream API.
 //
-// A Limiter decides when a call may proceed. Local keeps the buckets in
-// process (golang.org/x/time/rate); the sub-package redislimit shares
+// A [Limiter] decides when a call may proceed. [Local] keeps the buckets in
+// process ([golang.org/x/time/rate]); the sub-package redislimit shares
 // them among many replicas through Redis (GCRA, go-redis/redis_rate), in
 // its own package so that importing ratelimit does not compile go-redis.
 //
 // Waits honour the request context: a wait that would end after the
 // context's deadline is not started, the call fails at once with a
-// *LimitError (errors.Is(err, ErrLimited)) and takes no token.
+// [*LimitError] (errors.Is(err, [ErrLimited])) and takes no token.
 //
 // Adaptive: after the proxy (a *composiohttp.Error with status 429 and
 // RetryAfter) or the upstream (a 429 response with a Retry-After header)
 // asked a key to slow down, that key pauses for the time asked, capped
-// by WithMaxPause, if the Limiter implements Pauser (Local and
+// by [WithMaxPause], if the Limiter implements [Pauser] (Local and
 // redislimit.Limiter do).
 //
-// Composio's organisation limit: OrgLimiter, placed below the
+// Composio's organisation limit: [OrgLimiter], placed below the
 // composiohttp.Transport (OrgLimiter.Transport as Transport.Base), learns
 // the organisation's fixed window from the X-RateLimit* headers of the
 // proxy's replies, slows callers down as the window's remaining count

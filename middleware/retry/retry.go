@@ -1,6 +1,6 @@
-// Package retry retries failed calls of an http.RoundTripper, typically a
-// composiohttp.Transport, with exponential backoff and jitter
-// (github.com/cenkalti/backoff/v4), honouring Retry-After.
+// Package retry retries failed calls of an [http.RoundTripper], typically a
+// [composiohttp.Transport], with exponential backoff and jitter
+// ([github.com/cenkalti/backoff/v4]), honouring Retry-After.
 //
 // A call is retried when
 //   - the transport returned an error for which composiohttp.IsRetryable
@@ -10,7 +10,7 @@
 //     or
 //   - the upstream answered a status in the table below.
 //
-// One table, composiohttp.RetryableStatus, decides for the proxy's own
+// One table, [composiohttp.RetryableStatus], decides for the proxy's own
 // statuses and the upstream's alike:
 //
 //	status                      retried   why
@@ -57,14 +57,14 @@
 // returned at once. If the context ends during a wait, the call ends with
 // the context's error.
 //
-// Retry budget: WithBudget caps retries as a share of recent calls (by
+// Retry budget: [WithBudget] caps retries as a share of recent calls (by
 // default at most 10% over a 10 s sliding window), shared by every
 // retrier given the same *Budget, so that an outage is not amplified. A
 // call the budget keeps from retrying returns its failure: an error wrapped
-// in a *BudgetError (errors.Is(err, ErrBudgetExhausted)), or the response.
+// in a [*BudgetError] (errors.Is(err, [ErrBudgetExhausted])), or the response.
 //
-// When the request context carries a *composiohttp.CallInfo
-// (composiohttp.WithCallInfo), its Retries field counts the retries made.
+// When the request context carries a [*composiohttp.CallInfo]
+// ([composiohttp.WithCallInfo]), its Retries field counts the retries made.
 package retry
 
 import (
