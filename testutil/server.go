@@ -441,12 +441,13 @@ func (s *Server) Downloads() []Download {
 	return out
 }
 
-// Reset forgets recorded requests, upstream calls and downloads, pending
-// faults, stored binary bodies and the org limit's count; accounts,
-// upstreams and routes (On) stay.
+// Reset forgets recorded requests, upstream calls, account listings and
+// downloads, pending faults, stored binary bodies and the org limit's
+// count; accounts, sessions, upstreams and routes (On) stay.
 func (s *Server) Reset() {
 	s.mu.Lock()
 	s.org = orgCounter{}
+	s.tenants.listings = nil
 	s.faults = nil
 	s.records = nil
 	s.downloads = nil

@@ -251,6 +251,14 @@ func TestAccountListPagination(t *testing.T) {
 	if !slices.Equal(pages, []int{1, 2, 3}) {
 		t.Errorf("current_page %v", pages)
 	}
+	// Reset forgets the listings (the accounts stay).
+	if len(s.AccountListings()) == 0 {
+		t.Fatal("no listing recorded")
+	}
+	s.Reset()
+	if n := len(s.AccountListings()); n != 0 {
+		t.Errorf("%d listings after Reset", n)
+	}
 	// Without limit, one default-size page holds all five.
 	_, body := api(t, s, http.MethodGet, "/api/v3.1/connected_accounts", "")
 	var l listReply
