@@ -153,3 +153,75 @@ func redactedURL(s string) string {
 	r, _ := credentials.RedactURL(u)
 	return r.String()
 }
+
+// shown is p as it may be printed: the value of a header whose name is
+// secret (credentials.IsSecret: Authorization, X-Api-Key, Cookie, ...) or
+// of a query parameter that is (credentials.IsSecretParam: token, key,
+// sig, ...) is credentials.Redacted when set.
+func (p Parameter) shown() Parameter {
+	secret := credentials.IsSecretParam(p.Name)
+	if p.Type == ParamHeader {
+		secret = credentials.IsSecret(p.Name)
+	}
+	if secret && p.Value != "" {
+		p.Value = credentials.Redacted
+	}
+	return p
+}
+
+// String describes p with a secret value redacted (see Format).
+func (p Parameter) String() string {
+	s := p.shown()
+	return "{Name:" + s.Name + " Value:" + s.Value + " Type:" + s.Type + "}"
+}
+
+// GoString is p in Go syntax, a secret value redacted.
+func (p Parameter) GoString() string {
+	s := p.shown()
+	return fmt.Sprintf("composiohttp.Parameter{Name:%q, Value:%q, Type:%q}", s.Name, s.Value, s.Type)
+}
+
+// Format implements fmt.Formatter: every verb prints String (GoString
+// for %#v), so the value of a secret header or query parameter (an
+// Authorization header the caller set, an api_key) never shows.
+// json.Marshal gives the wire form, value included.
+func (p Parameter) Format(f fmt.State, verb rune) { redact.Format(f, verb, p.String(), p.GoString()) }
+
+// LogValue implements slog.LogValuer, redacted as String.
+func (p Parameter) LogValue() slog.Value {
+	s := p.shown()
+	return slog.GroupValue(slog.String("name", s.Name), slog.String("value", s.Value), slog.String("type", s.Type))
+}
+
+// String describes r for humans: its parameters redacted as
+// Parameter.String, its connection as credentials.Connection prints
+// itself, a JSON body with its secret keys redacted (credentials.RedactJSON).
+// json.Marshal gives the wire form (but see CustomConnectionData).
+func (r ProxyRequest) String() string {
+	body := ""
+	if len(r.Body) > 0 {
+		if b, err := credentials.RedactJSON(r.Body); err == nil {
+			body = string(b)
+		} else {
+			body = "[" + strconv.Itoa(len(r.Body)) + " bytes, not JSON]"
+		}
+	}
+	bb := "<nil>"
+	if r.BinaryBody != nil {
+		bb = fmt.Sprintf("{URL:%s ContentType:%s Base64:%d bytes}", redactedURL(r.BinaryBody.URL), r.BinaryBody.ContentType, len(r.BinaryBody.Base64))
+	}
+	cc := "<nil>"
+	if r.CustomConnectionData != nil {
+		cc = r.CustomConnectionData.String()
+	}
+	return fmt.Sprintf("{ConnectedAccountID:%s Endpoint:%s Method:%s Body:%s BinaryBody:%s Parameters:%v CustomConnectionData:%s}",
+		r.ConnectedAccountID, redactedURL(r.Endpoint), r.Method, body, bb, r.Parameters, cc)
+}
+
+// Format implements fmt.Formatter: every verb prints String.
+func (r ProxyRequest) Format(f fmt.State, verb rune) {
+	redact.Format(f, verb, r.String(), "composiohttp.ProxyRequest"+r.String())
+}
+
+// LogValue implements slog.LogValuer: String, as one string.
+func (r ProxyRequest) LogValue() slog.Value { return slog.StringValue(r.String()) }

@@ -1,6 +1,7 @@
 package testutil
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -69,16 +70,56 @@ type shownRecord struct {
 	RequestID    string
 	Time         time.Time
 	Header       http.Header
-	Envelope     composiohttp.ProxyRequest
+	Envelope     composiohttp.ProxyRequest `json:"-"`
+	EnvelopeJSON json.RawMessage           `json:"Envelope"`
 	Body         json.RawMessage
 }
 
 func (r Recorded) shown() shownRecord {
-	body, err := credentials.RedactJSON(r.Body)
+	body, err := redactEnvelope(r.Body)
 	if err != nil {
 		body, _ = json.Marshal("[" + strconv.Itoa(len(r.Body)) + " bytes, not JSON, not shown]")
 	}
-	return shownRecord{r.Method, r.Path, r.Status, r.RequestID, r.Time, r.Header, r.Envelope, body}
+	env, _ := json.Marshal(r.Envelope)
+	if env, err = redactEnvelope(env); err != nil {
+		env = []byte("null")
+	}
+	return shownRecord{r.Method, r.Path, r.Status, r.RequestID, r.Time, r.Header, r.Envelope, env, body}
+}
+
+// redactEnvelope returns a proxy envelope's JSON with the values of
+// secret keys redacted (credentials.RedactValue) and those of parameters
+// named as secrets: headers by credentials.IsSecret, query parameters by
+// credentials.IsSecretParam.
+func redactEnvelope(raw []byte) ([]byte, error) {
+	d := json.NewDecoder(bytes.NewReader(raw))
+	d.UseNumber()
+	var v any
+	if err := d.Decode(&v); err != nil {
+		return nil, err
+	}
+	if m, ok := v.(map[string]any); ok {
+		if ps, ok := m["parameters"].([]any); ok {
+			for _, p := range ps {
+				pm, _ := p.(map[string]any)
+				name, _ := pm["name"].(string)
+				secret := credentials.IsSecretParam(name)
+				if pm["type"] == composiohttp.ParamHeader {
+					secret = credentials.IsSecret(name)
+				}
+				if secret && pm["value"] != nil && pm["value"] != "" {
+					pm["value"] = credentials.Redacted
+				}
+			}
+		}
+	}
+	var b bytes.Buffer
+	e := json.NewEncoder(&b)
+	e.SetEscapeHTML(false)
+	if err := e.Encode(credentials.RedactValue(v)); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
 }
 
 // String describes r with its Body redacted (see credentials.RedactJSON);
