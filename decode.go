@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf16"
 	"unicode/utf8"
 	"unsafe"
@@ -46,7 +47,7 @@ func (t *Transport) reply(req *http.Request, presp *http.Response, cl *call, c *
 				return nil, fmt.Errorf("composiohttp: reading the proxy's %d reply: %w", presp.StatusCode, cerr)
 			}
 		}
-		perr := parseProxyError(presp.StatusCode, presp.Header, raw, t.clock())
+		perr := parseProxyError(presp.StatusCode, presp.Header, raw, time.Now())
 		scrubEchoes(perr, c, cl.conn)
 		if info != nil {
 			info.RequestID = perr.RequestID

@@ -118,7 +118,7 @@ func (t *Transport) redirectOrigin(req *http.Request) *url.URL {
 		return nil
 	}
 	if t.redirects.any.Load() {
-		if o := t.redirects.lookup(first.URL.String(), t.clock()); o != nil {
+		if o := t.redirects.lookup(first.URL.String(), time.Now()); o != nil {
 			return o
 		}
 	}
@@ -162,7 +162,7 @@ func (t *Transport) remember(req *http.Request, resp *http.Response) {
 	}
 	if origin.Host != "" && !sameSite(origin, target) {
 		target.Fragment, target.RawFragment = "", ""
-		t.redirects.add(target.String(), origin, t.clock())
+		t.redirects.add(target.String(), origin, time.Now())
 	}
 }
 

@@ -325,7 +325,7 @@ func (r *resolver) evict(key resolveKey, id string) {
 // long this caller waits for it.
 func (r *resolver) resolve(ctx context.Context, t *Transport, c *config, key resolveKey, fresh bool) (ConnectedAccount, bool, error) {
 	if !fresh {
-		if a, ok := r.cached(key, t.clock()); ok {
+		if a, ok := r.cached(key, time.Now()); ok {
 			return a, true, nil
 		}
 	}
@@ -337,7 +337,7 @@ func (r *resolver) resolve(ctx context.Context, t *Transport, c *config, key res
 		defer cancel()
 		a, err := r.lookup(lctx, c, key)
 		if err == nil {
-			r.store(key, a, t.clock())
+			r.store(key, a, time.Now())
 		}
 		return a, err
 	})

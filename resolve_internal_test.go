@@ -199,45 +199,45 @@ func TestResolveQuery(t *testing.T) {
 
 func TestResolveCacheTTLAndBound(t *testing.T) {
 	t.Parallel()
-	api := &accountsAPI{pages: func(q url.Values) string {
-		return page("", item("ca_"+q.Get("user_ids"), q.Get("user_ids"), "github", "ACTIVE"))
-	}}
-	now := time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)
-	tr := newResolveTransport(api)
-	tr.Resolve = ResolveOptions{TTL: time.Minute, MaxEntries: 2}
-	tr.now = func() time.Time { return now }
-	get := func(user string) *CallInfo {
-		t.Helper()
-		body, info, err := userGet(context.Background(), tr, user)
-		if err != nil || body != fmt.Sprintf(`{"account":"ca_%s"}`, user) {
-			t.Fatalf("%s: %s, %v", user, body, err)
+	synctest.Test(t, func(t *testing.T) {
+		api := &accountsAPI{pages: func(q url.Values) string {
+			return page("", item("ca_"+q.Get("user_ids"), q.Get("user_ids"), "github", "ACTIVE"))
+		}}
+		tr := newResolveTransport(api)
+		tr.Resolve = ResolveOptions{TTL: time.Minute, MaxEntries: 2}
+		get := func(user string) *CallInfo {
+			t.Helper()
+			body, info, err := userGet(context.Background(), tr, user)
+			if err != nil || body != fmt.Sprintf(`{"account":"ca_%s"}`, user) {
+				t.Fatalf("%s: %s, %v", user, body, err)
+			}
+			return info
 		}
-		return info
-	}
-	steps := []struct {
-		user    string
-		advance time.Duration
-		hit     bool
-		lookups int32 // total so far
-	}{
-		{"a", 0, false, 1},
-		{"a", 0, true, 1},                // cache hit
-		{"a", 59 * time.Second, true, 1}, // still fresh
-		{"a", time.Second, false, 2},     // TTL over
-		{"b", 0, false, 3},               // cache: a, b
-		{"a", 0, true, 3},                // a most recently used
-		{"c", 0, false, 4},               // bound 2: b goes
-		{"a", 0, true, 4},                // a kept
-		{"b", 0, false, 5},               // b was evicted
-		{"c", 0, false, 6},               // and then c (a used last before b)
-	}
-	for i, s := range steps {
-		now = now.Add(s.advance)
-		info := get(s.user)
-		if info.ResolverCacheHit != s.hit || api.lookups.Load() != s.lookups {
-			t.Fatalf("step %d (%s): hit %v, lookups %d; want %v, %d", i, s.user, info.ResolverCacheHit, api.lookups.Load(), s.hit, s.lookups)
+		steps := []struct {
+			user    string
+			advance time.Duration
+			hit     bool
+			lookups int32 // total so far
+		}{
+			{"a", 0, false, 1},
+			{"a", 0, true, 1},                // cache hit
+			{"a", 59 * time.Second, true, 1}, // still fresh
+			{"a", time.Second, false, 2},     // TTL over
+			{"b", 0, false, 3},               // cache: a, b
+			{"a", 0, true, 3},                // a most recently used
+			{"c", 0, false, 4},               // bound 2: b goes
+			{"a", 0, true, 4},                // a kept
+			{"b", 0, false, 5},               // b was evicted
+			{"c", 0, false, 6},               // and then c (a used last before b)
 		}
-	}
+		for i, s := range steps {
+			time.Sleep(s.advance) // the bubble's clock, which RoundTrip reads
+			info := get(s.user)
+			if info.ResolverCacheHit != s.hit || api.lookups.Load() != s.lookups {
+				t.Fatalf("step %d (%s): hit %v, lookups %d; want %v, %d", i, s.user, info.ResolverCacheHit, api.lookups.Load(), s.hit, s.lookups)
+			}
+		}
+	})
 }
 
 // TestResolveSingleFlight: 50 callers needing the same user's account at

@@ -8,6 +8,7 @@ import (
 	"io"
 	"maps"
 	"net/http"
+	"time"
 )
 
 // Tool-router sessions. A session belongs to one user; its proxy,
@@ -71,7 +72,7 @@ func (t *Transport) CreateSession(ctx context.Context, userID string, opts *Sess
 	defer resp.Body.Close()
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		b, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
-		return "", parseProxyError(resp.StatusCode, resp.Header, b, t.clock())
+		return "", parseProxyError(resp.StatusCode, resp.Header, b, time.Now())
 	}
 	b, err := readBody(resp.Body, resp.ContentLength, maxErrorBody)
 	if err != nil {

@@ -13,7 +13,6 @@ import (
 	"os"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/composiohttp/composiohttp/internal/httpurl"
 
@@ -136,7 +135,6 @@ type Transport struct {
 
 	once sync.Once
 	cfg  config
-	now  func() time.Time // for tests; nil means time.Now
 }
 
 // config is what the Transport derives from its fields and the
@@ -486,13 +484,6 @@ func (t *Transport) retryStale(req *http.Request, c *config, preq *http.Request,
 		return nil, proxyUnreachable(req.Context(), c.proxyURL.Host, err)
 	}
 	return t.reply(req, presp, cl, c, info)
-}
-
-func (t *Transport) clock() time.Time {
-	if t.now != nil {
-		return t.now()
-	}
-	return time.Now()
 }
 
 // CloseIdleConnections closes the idle connections of Base, if it can.

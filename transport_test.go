@@ -15,6 +15,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/composiohttp/composiohttp/credentials"
@@ -711,7 +712,9 @@ func TestMalformedEnvelopes(t *testing.T) {
 
 func TestProxyErrors(t *testing.T) {
 	t.Parallel()
-	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	// The time in a synctest bubble, where each case runs: RoundTrip reads
+	// the clock (time.Now) to turn a Retry-After date into a wait.
+	now := time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
 	cases := []struct {
 		status     int
 		body       string
@@ -736,28 +739,29 @@ func TestProxyErrors(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(fmt.Sprint(tc.status, tc.want.Slug), func(t *testing.T) {
 			t.Parallel()
-			p := &stubProxy{status: tc.status, reply: tc.body, replyHdr: http.Header{}}
-			if tc.retryAfter != "" {
-				p.replyHdr.Set("Retry-After", tc.retryAfter)
-			}
-			tr := newTestTransport(p)
-			tr.now = func() time.Time { return now }
-			req, _ := http.NewRequest("GET", "https://api.github.com/x", nil)
-			_, err := (&http.Client{Transport: tr}).Do(req)
-			var ue *url.Error
-			var pe *Error
-			if !errors.As(err, &ue) || !errors.As(err, &pe) {
-				t.Fatalf("err = %v, want *url.Error wrapping *Error", err)
-			}
-			if !reflect.DeepEqual(*pe, tc.want) {
-				t.Errorf("got  %+v\nwant %+v", *pe, tc.want)
-			}
-			if pe.Temporary() != tc.temporary || IsRetryable(err) != tc.temporary {
-				t.Errorf("Temporary %v, IsRetryable %v; want %v", pe.Temporary(), IsRetryable(err), tc.temporary)
-			}
-			if strings.Contains(err.Error(), "ak_test_secret") {
-				t.Error("API key in error string")
-			}
+			synctest.Test(t, func(t *testing.T) {
+				p := &stubProxy{status: tc.status, reply: tc.body, replyHdr: http.Header{}}
+				if tc.retryAfter != "" {
+					p.replyHdr.Set("Retry-After", tc.retryAfter)
+				}
+				tr := newTestTransport(p)
+				req, _ := http.NewRequest("GET", "https://api.github.com/x", nil)
+				_, err := (&http.Client{Transport: tr}).Do(req)
+				var ue *url.Error
+				var pe *Error
+				if !errors.As(err, &ue) || !errors.As(err, &pe) {
+					t.Fatalf("err = %v, want *url.Error wrapping *Error", err)
+				}
+				if !reflect.DeepEqual(*pe, tc.want) {
+					t.Errorf("got  %+v\nwant %+v", *pe, tc.want)
+				}
+				if pe.Temporary() != tc.temporary || IsRetryable(err) != tc.temporary {
+					t.Errorf("Temporary %v, IsRetryable %v; want %v", pe.Temporary(), IsRetryable(err), tc.temporary)
+				}
+				if strings.Contains(err.Error(), "ak_test_secret") {
+					t.Error("API key in error string")
+				}
+			})
 		})
 	}
 }
