@@ -18,9 +18,11 @@
 // The default identity is that of the *composiohttp.Transport the cache
 // wraps, found by following Unwrap() http.RoundTripper methods down the
 // chain (every middleware of this module has one; see package middleware):
-// "account:<id>" for its ConnectedAccountID, the digest of its Connection.
-// When there is no WithDefaultIdentity and no such Transport (or one with
-// neither account nor connection), the tenant of a request whose context
+// "account:<id>" for its ConnectedAccountID, the digest of its Connection,
+// "session:<id>" for its SessionID, "user:<id>" for its UserID (the
+// Transport's own order of precedence). When there is no
+// WithDefaultIdentity and no such Transport (or one acting for nobody),
+// the tenant of a request whose context
 // selects no account is unknown, and the request goes to next uncached: the
 // cache fails closed rather than share entries between tenants.
 //
@@ -103,9 +105,10 @@ func WithStore(s Store) Option { return func(c *config) { c.store = s } }
 
 // WithDefaultIdentity sets the tenant for requests whose context selects no
 // account (composiohttp.Identity returns ""), i.e. requests acting as the
-// Transport's own ConnectedAccountID or Connection. Default: derived from
-// the *composiohttp.Transport found by unwrapping next ("account:<id>" or
-// the connection's digest); without one, such requests are not cached.
+// Transport's own ConnectedAccountID, Connection, SessionID or UserID. Default: derived from
+// the *composiohttp.Transport found by unwrapping next ("account:<id>",
+// the connection's digest, "session:<id>" or "user:<id>"); without one,
+// such requests are not cached.
 // Each Transport sharing one store (e.g. Redis) must have its own.
 func WithDefaultIdentity(id string) Option { return func(c *config) { c.defaultIdentity = id } }
 
@@ -169,6 +172,10 @@ func transportIdentity(rt http.RoundTripper) string {
 				ctx = composiohttp.WithConnection(ctx, t.Connection)
 			case t.ConnectedAccountID != "":
 				ctx = composiohttp.WithConnectedAccount(ctx, t.ConnectedAccountID)
+			case t.SessionID != "":
+				ctx = composiohttp.WithSession(ctx, t.SessionID)
+			case t.UserID != "":
+				ctx = composiohttp.WithUser(ctx, t.UserID)
 			}
 			return composiohttp.Identity(ctx)
 		case interface{ Unwrap() http.RoundTripper }:

@@ -361,6 +361,29 @@ func TestDefaultIdentityFromTransport(t *testing.T) {
 	}
 }
 
+// A Transport acting for a user (UserID) or a session (SessionID) has the
+// default identity of that user or session: two users sharing a store
+// keep their entries apart, and are cached at all.
+func TestDefaultIdentityFromUserTransport(t *testing.T) {
+	t.Parallel()
+	store := cache.NewMemoryStore(0)
+	var keys []string
+	for _, tr := range []*composiohttp.Transport{{UserID: "alice"}, {UserID: "bob"}, {SessionID: "trs_1"}} {
+		tr.Base = roundTripFunc(func(*http.Request) (*http.Response, error) {
+			t.Fatal("the Transport must not be called: the request is refused by the test")
+			return nil, nil
+		})
+		rt := cache.New(tr, cache.WithStore(recordingStore{store, &keys}))
+		resp, _ := get(t, rt, context.Background(), "https://api.example.com/p", "Cache-Control", "only-if-cached")
+		if resp.StatusCode != http.StatusGatewayTimeout {
+			t.Fatalf("status %d", resp.StatusCode)
+		}
+	}
+	if len(keys) != 3 || keys[0] == keys[1] || keys[1] == keys[2] || keys[0] == keys[2] {
+		t.Errorf("keys looked up %q: want three different", keys)
+	}
+}
+
 type recordingStore struct {
 	cache.Store
 	keys *[]string
