@@ -37,8 +37,13 @@
 //		cache.Middleware(...),
 //		retry.Middleware(),
 //		breaker.Middleware(),
-//		ratelimit.Middleware(ratelimit.NewLocal(10, 10)),
+//		ratelimit.Middleware(ratelimit.NewLocal(10, 20)),
 //	)}
+//
+// NewLocal(10, 20) lets each connected account make 10 calls a second,
+// and up to 20 at once after a pause (a fan-out of 20 concurrent calls
+// does not queue); see "Choosing a rate and a burst" in package
+// [github.com/composiohttp/composiohttp/middleware/ratelimit].
 //
 // # Unwrap
 //

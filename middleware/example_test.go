@@ -45,8 +45,9 @@ func ExampleChain() {
 		// Retry at once, for the example; the default backs off
 		// exponentially from 250ms.
 		retry.Middleware(retry.WithBackOff(func() backoff.BackOff { return &backoff.ZeroBackOff{} })),
-		// 10 calls a second per connected account, bursts of 10.
-		ratelimit.Middleware(ratelimit.NewLocal(10, 10)),
+		// 10 calls a second per connected account, up to 20 at once
+		// after a pause (see ratelimit's "Choosing a rate and a burst").
+		ratelimit.Middleware(ratelimit.NewLocal(10, 20)),
 	)}
 
 	info := &composiohttp.CallInfo{}

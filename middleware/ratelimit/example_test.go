@@ -55,3 +55,32 @@ func ExampleNew() {
 	// ca_alice limited: true
 	// ca_bob 200
 }
+
+// NewLocal(10, 20), the documented chain's limiter: an idle account may
+// make 20 calls at once (a fan-out of 20 does not queue), the 21st
+// waits a tenth of a second, and after a quiet second 10 more go at
+// once. Over one minute: at most 20 + 10×60 = 620 calls.
+func ExampleNewLocal() {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	lim := ratelimit.NewLocal(10, 20)
+	lim.Now = func() time.Time { return now } // a fixed clock, for the example
+
+	n := 0
+	for {
+		ok, wait := lim.Allow("ca_1")
+		if !ok {
+			fmt.Printf("%d calls at once, then a wait of %v\n", n, wait)
+			break
+		}
+		n++
+	}
+	now = now.Add(time.Second)
+	n = 0
+	for ok, _ := lim.Allow("ca_1"); ok; ok, _ = lim.Allow("ca_1") {
+		n++
+	}
+	fmt.Printf("after 1s: %d calls at once\n", n)
+	// Output:
+	// 20 calls at once, then a wait of 100ms
+	// after 1s: 10 calls at once
+}

@@ -8,6 +8,32 @@
 // them among many replicas through Redis (GCRA, go-redis/redis_rate), in
 // its own package so that importing ratelimit does not compile go-redis.
 //
+// # Choosing a rate and a burst
+//
+// NewLocal(limit, burst) gives each key a bucket of burst tokens that
+// refills at limit tokens a second; a call takes one. The rate is the
+// sustained pace, the burst how many calls a key that has been idle
+// may make at once before the pace applies. Over any span of T seconds
+// a key makes at most burst + limit×T calls, so the burst never raises
+// the long-run rate, only how bunched calls may be.
+//
+//   - limit: below the upstream's per-account limit, with room for the
+//     other clients of the same account (GitHub: 5,000 an hour, about
+//     1.4 a second; Slack's tier 3 methods: about 50 a minute). The
+//     examples use 10 a second, a ceiling for chatty APIs.
+//   - burst: the most calls one unit of your work makes at once (a
+//     handler that fetches 20 items concurrently, a page of go-github
+//     requests), so that such a fan-out does not queue behind itself;
+//     never more than the upstream accepts in a second or two. At least
+//     1: a Burst of 0 allows no call ([ErrNoBurst]). burst = limit
+//     allows one second's worth at once; the documented chain uses
+//     NewLocal(10, 20), two seconds' worth (20 calls at once, then 10
+//     a second; at most 620 in a minute).
+//
+// The per-account bucket does not know Composio's organisation-wide
+// limit, shared by all accounts: [OrgLimiter] paces that one from the
+// proxy's own headers.
+//
 // Waits honour the request context: a wait that would end after the
 // context's deadline is not started, the call fails at once with a
 // [*LimitError] (errors.Is(err, [ErrLimited])) and takes no token.

@@ -1,0 +1,112 @@
+package composiohttp_test
+
+import (
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// moduleDocs returns the module's README and every .go and .md file
+// under the module root (the text a user of the module can read), by
+// path.
+func moduleDocs(t *testing.T) map[string]string {
+	t.Helper()
+	docs := map[string]string{}
+	err := filepath.WalkDir(".", func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			if path != "." && (strings.HasPrefix(d.Name(), ".") || d.Name() == "testdata") {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if ext := filepath.Ext(path); ext != ".go" && ext != ".md" {
+			return nil
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		docs[filepath.ToSlash(path)] = string(b)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if docs["README.md"] == "" {
+		t.Fatal("no README.md")
+	}
+	return docs
+}
+
+// The README and the doc comments stand alone: nothing points to a file
+// outside the module (a user of the module cannot open it), and every
+// relative link of the README and every directory its commands run
+// exists in the module.
+func TestDocsStandAlone(t *testing.T) {
+	t.Parallel()
+	docs := moduleDocs(t)
+	outside := []string{"shared/DESIGN", "DESIGN.md", "](../", "/work/"}
+	for path, text := range docs {
+		if path == "readme_test.go" {
+			continue
+		}
+		for i, line := range strings.Split(text, "\n") {
+			for _, s := range outside {
+				if strings.Contains(line, s) {
+					t.Errorf("%s:%d points outside the module (%q): %s", path, i+1, s, strings.TrimSpace(line))
+				}
+			}
+		}
+	}
+
+	readme := docs["README.md"]
+	link := regexp.MustCompile(`\]\(([^)#]+)[^)]*\)`)
+	for _, m := range link.FindAllStringSubmatch(readme, -1) {
+		target := m[1]
+		if strings.Contains(target, "://") || strings.HasPrefix(target, "mailto:") {
+			continue
+		}
+		if _, err := os.Stat(target); err != nil {
+			t.Errorf("README links to %s, which the module does not hold: %v", target, err)
+		}
+	}
+	cmd := regexp.MustCompile(`go (?:run|test|build|doc)[^\n]*?\s(\./[A-Za-z0-9_/.-]*[A-Za-z0-9_])`)
+	for _, m := range cmd.FindAllStringSubmatch(readme, -1) {
+		dir := strings.TrimSuffix(m[1], "/...")
+		if _, err := os.Stat(dir); err != nil {
+			t.Errorf("README runs %q on %s, which the module does not hold: %v", strings.TrimSpace(m[0]), dir, err)
+		}
+	}
+}
+
+// The per-account rate limiter of the recommended chain is spelled the
+// same in the README, the middleware package doc and its example.
+func TestDocsRateLimitAgree(t *testing.T) {
+	t.Parallel()
+	docs := moduleDocs(t)
+	re := regexp.MustCompile(`ratelimit\.NewLocal\([^)]*\)`)
+	want := ""
+	for _, path := range []string{"README.md", "middleware/doc.go", "middleware/example_test.go"} {
+		ms := re.FindAllString(docs[path], -1)
+		if len(ms) == 0 {
+			t.Errorf("%s: no ratelimit.NewLocal", path)
+		}
+		for _, m := range ms {
+			if want == "" {
+				want = m
+			}
+			if m != want {
+				t.Errorf("%s uses %s, README uses %s", path, m, want)
+			}
+		}
+	}
+	if !strings.Contains(docs["README.md"], "burst") || !strings.Contains(docs["middleware/ratelimit/ratelimit.go"], "# Choosing a rate and a burst") {
+		t.Error("README or package ratelimit does not say how to choose a burst")
+	}
+}
