@@ -118,8 +118,8 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.BoolVar(&o.stripFalsy, "strip-falsy-json", false, "give the in-process fake the quirk of Composio issue #3324 (testutil.WithStripFalsyJSON): falsy JSON fields dropped from bodies")
 	fs.StringVar(&o.fakeURL, "fake-url", "", "compare against this running fake (e.g. fakeproxy) instead of an in-process one")
 	fs.StringVar(&o.fakeKey, "fake-key", "", "API key of -fake-url")
-	fs.StringVar(&o.sessionUser, "session-user", "conformance_user", "user id of the tool-router session the session scenario creates (with -allow-writes)")
-	fs.StringVar(&o.sessionKit, "session-toolkit", "conformance", "toolkit slug the session scenario's proxy_execute names")
+	fs.StringVar(&o.sessionUser, "session-user", "conformance_user", "user id of -account: the session scenario creates a tool-router session for it (with -allow-writes)")
+	fs.StringVar(&o.sessionKit, "session-toolkit", "conformance", "toolkit slug of -account, named by the session scenario's proxy_execute")
 	fs.StringVar(&o.echo, "echo", "", "serve the echo upstream on this address and do nothing else")
 	fs.BoolVar(&o.list, "list", false, "list the scenarios and exit")
 	fs.BoolVar(&o.full, "full", false, "do not shorten long values in the table")
@@ -215,7 +215,8 @@ func fakeSide(o *options, target *url.URL, h *hooks) (*side, func(), error) {
 	}
 	srv := testutil.NewUnstartedServer(fopts...)
 	origin := target.Scheme + "://" + target.Host
-	srv.AddAccount(testutil.Account{ID: o.account, AuthScheme: credentials.NoAuth, BaseURL: origin})
+	srv.AddAccount(testutil.Account{ID: o.account, AuthScheme: credentials.NoAuth, BaseURL: origin,
+		UserID: o.sessionUser, Toolkit: o.sessionKit})
 	if o.inactive != "" {
 		srv.AddAccount(testutil.Account{ID: o.inactive, AuthScheme: credentials.NoAuth, BaseURL: origin, Status: "INACTIVE"})
 	}

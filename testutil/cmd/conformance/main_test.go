@@ -48,7 +48,8 @@ func newEcho(t *testing.T) (*httptest.Server, *methodLog) {
 // the conformance accounts on the echo's origin.
 func newService(t *testing.T, echoURL string) (url, key string) {
 	srv := testutil.NewServer(t, testutil.WithAPIKey("ak_conformance_service_key_1234"))
-	srv.AddAccount(testutil.Account{ID: "ca_conf", AuthScheme: credentials.NoAuth, BaseURL: echoURL})
+	srv.AddAccount(testutil.Account{ID: "ca_conf", AuthScheme: credentials.NoAuth, BaseURL: echoURL,
+		UserID: "conformance_user", Toolkit: "conformance"})
 	srv.AddAccount(testutil.Account{ID: "ca_conf_inactive", AuthScheme: credentials.NoAuth, BaseURL: echoURL, Status: "INACTIVE"})
 	return srv.URL, srv.APIKey
 }
@@ -76,7 +77,7 @@ func startFakeproxy(t *testing.T, echoURL, key string) string {
 		t.Fatalf("building fakeproxy: %v\n%s", err, out)
 	}
 	accounts, _ := json.Marshal([]map[string]any{
-		{"id": "ca_conf", "auth_scheme": "NO_AUTH", "base_url": echoURL},
+		{"id": "ca_conf", "auth_scheme": "NO_AUTH", "base_url": echoURL, "user_id": "conformance_user", "toolkit": "conformance"},
 		{"id": "ca_conf_inactive", "auth_scheme": "NO_AUTH", "base_url": echoURL, "status": "INACTIVE"},
 	})
 	accFile := filepath.Join(dir, "accounts.json")
@@ -319,7 +320,8 @@ func TestQuirkMatchesAServiceWithTheDefect(t *testing.T) {
 	t.Parallel()
 	echo, _ := newEcho(t)
 	srv := testutil.NewServer(t, testutil.WithStripFalsyJSON())
-	srv.AddAccount(testutil.Account{ID: "ca_conf", AuthScheme: credentials.NoAuth, BaseURL: echo.URL})
+	srv.AddAccount(testutil.Account{ID: "ca_conf", AuthScheme: credentials.NoAuth, BaseURL: echo.URL,
+		UserID: "conformance_user", Toolkit: "conformance"})
 	for _, quirk := range []bool{false, true} {
 		args := []string{"-base-url", srv.URL, "-api-key", srv.APIKey, "-account", "ca_conf",
 			"-target", echo.URL + "/conformance", "-allow-writes"}

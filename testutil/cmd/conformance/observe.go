@@ -81,6 +81,12 @@ func (c *capture) all() []exchange {
 	return slices.Clone(c.exchanges)
 }
 
+// isProxyCall reports whether path is a proxy endpoint (the tools proxy
+// or a session's proxy_execute).
+func isProxyCall(path string) bool {
+	return strings.HasSuffix(path, "/tools/execute/proxy") || strings.HasSuffix(path, "/proxy_execute")
+}
+
 // isAPIPath reports whether path is on Composio's API (not a download).
 func isAPIPath(path string) bool { return strings.HasPrefix(path, "/api/") }
 
@@ -116,6 +122,11 @@ func (o *obs) observeProxy(e exchange) {
 	var top map[string]json.RawMessage
 	if err := json.Unmarshal(e.body, &top); err != nil {
 		o.set("proxy.body", describeBytes(e.body))
+		return
+	}
+	if ok := e.status >= 200 && e.status < 300; ok && !isProxyCall(e.path) {
+		// Another API call (a listing, a session): which keys it has.
+		o.set("api.keys", keysOf(top))
 		return
 	}
 	if e.status != http.StatusOK {
