@@ -186,7 +186,7 @@ func (t *Transport) sendDirect(req *http.Request, c *config, method string, orig
 		}
 	}
 	if info := CallInfoFromContext(req.Context()); info != nil {
-		*info = CallInfo{Retries: info.Retries, SentDirect: true}
+		info.SentDirect = true // RoundTrip has zeroed the Transport's other fields
 	}
 	out := req.Clone(req.Context())
 	for _, h := range []string{"Authorization", "Proxy-Authorization", "Cookie"} {

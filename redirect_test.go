@@ -161,7 +161,8 @@ func TestOffSiteRedirectGoGitHubReleaseAsset(t *testing.T) {
 func TestOffSiteRedirectFollowedByClient(t *testing.T) {
 	t.Parallel()
 	tr, store := redirectSetup(t)
-	var info composiohttp.CallInfo
+	// Fields of the layers above stay as they set them.
+	info := composiohttp.CallInfo{Retries: 2, CacheResult: "miss"}
 	ctx := composiohttp.WithCallInfo(composiohttp.WithConnectedAccount(context.Background(), "ca_drive"), &info)
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "https://www.googleapis.com/drive/v3/files/F1?alt=media", nil)
 	resp, err := (&http.Client{Transport: tr}).Do(req)
@@ -173,8 +174,16 @@ func TestOffSiteRedirectFollowedByClient(t *testing.T) {
 	if resp.StatusCode != 200 || string(b) != "asset bytes from "+driveHost {
 		t.Fatalf("%d %q", resp.StatusCode, b)
 	}
-	if !info.SentDirect {
-		t.Error("CallInfo.SentDirect is false for the off-site hop")
+	if !info.SentDirect || info.Retries != 2 || info.CacheResult != "miss" || info.ConnectedAccountID != "" {
+		t.Errorf("CallInfo after the off-site hop = %+v; want SentDirect, the other layers' fields kept, the Transport's zero", info)
+	}
+	// The next call through the proxy with the same CallInfo is not direct.
+	req2, _ := http.NewRequestWithContext(ctx, http.MethodGet, "https://www.googleapis.com/drive/v3/about", nil)
+	if resp, err := tr.RoundTrip(req2); err == nil {
+		resp.Body.Close()
+	}
+	if info.SentDirect {
+		t.Error("CallInfo.SentDirect still true for a call through the proxy")
 	}
 	noCredentials(t, store.seen())
 }

@@ -293,7 +293,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		info.ConnectedAccountID, info.Toolkit, info.UserID, info.SessionID = "", "", "", ""
 		info.Resolved, info.ResolverCacheHit, info.ResolverLookups = false, false, 0
 		info.RequestID, info.ProxyStatus, info.UpstreamStatus = "", 0, 0
-		info.BodySentAsBinary = false
+		info.BodySentAsBinary, info.SentDirect = false, false
 	}
 	call, err := t.check(req, c)
 	if err != nil {
