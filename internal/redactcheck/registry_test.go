@@ -34,6 +34,7 @@ import (
 	"github.com/composiohttp/composiohttp/middleware/ratelimit/redislimit"
 	"github.com/composiohttp/composiohttp/middleware/retry"
 	"github.com/composiohttp/composiohttp/middleware/retry/redisbudget"
+	"github.com/composiohttp/composiohttp/middleware/sdktoken"
 	"github.com/composiohttp/composiohttp/schemes"
 	"github.com/composiohttp/composiohttp/testutil"
 	"github.com/composiohttp/composiohttp/testutil/fakegithub"
@@ -414,7 +415,9 @@ var registry = map[string]entry{
 		w := fakeslack.New("Acme", accessTok)
 		return []sample{{"*Workspace", w, []string{accessTok}}}
 	}},
-	"middleware/sdktoken/Transport": noSecret("the placeholder token (not a secret) and the wrapped RoundTripper"),
+	"middleware/sdktoken/Transport": {samples: func(t *testing.T) []sample {
+		return []sample{{"*Transport", sdktoken.New(proxyTransport(t)), transportSecrets}}
+	}},
 	"testutil/fakegithub/Handler": {samples: func(*testing.T) []sample {
 		h := fakegithub.New(accessTok)
 		return []sample{{"*Handler", h, []string{accessTok}}}
