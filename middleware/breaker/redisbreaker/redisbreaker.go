@@ -9,8 +9,10 @@
 // call at a time through each breaker across all replicas, so Group does
 // not: Allow reads the shared state (DistributedCircuitBreaker.State), the
 // call runs unlocked, and its outcome is then recorded through Execute with
-// a function that only returns it. Each call so costs two short locked
-// updates (about 8 Redis round trips). Half-open probes are bounded across
+// a function that only returns it. A healthy closed breaker (no failure
+// since the last success, default ReadyToTrip) costs one Redis GET per
+// call; a failure, a probe, or a custom ReadyToTrip adds a short locked
+// update (about 4 round trips). Half-open probes are bounded across
 // all replicas by a Redis counter (Settings.MaxProbes at once).
 //
 // Replicas' clocks must roughly agree: gobreaker stores the open state's
@@ -89,9 +91,10 @@ func (g *Group) Allow(ctx context.Context, key string) (func(breaker.Outcome), e
 		return nil, ErrNoClient
 	}
 	cb, err := g.breaker(key)
-	var st breaker.State
+	var shared gobreaker.SharedState
 	if err == nil {
-		st, err = cb.State()
+		// One GET: the shared state as gobreaker stored it.
+		shared, err = g.store.peek(key)
 	}
 	if err != nil {
 		if g.FailClosed {
@@ -99,10 +102,21 @@ func (g *Group) Allow(ctx context.Context, key string) (func(breaker.Outcome), e
 		}
 		return func(breaker.Outcome) {}, nil
 	}
+	st := shared.State
+	if st == breaker.StateOpen && !shared.Expiry.After(time.Now()) {
+		// The open state has expired: let gobreaker make the change
+		// (and report it) under its lock.
+		if st, err = cb.State(); err != nil {
+			if g.FailClosed {
+				return nil, fmt.Errorf("redisbreaker: breaker %q: %w", key, err)
+			}
+			return func(breaker.Outcome) {}, nil
+		}
+	}
 	probe := false
 	switch st {
 	case breaker.StateOpen:
-		return nil, &breaker.OpenError{Key: key, State: breaker.StateOpen, RetryAt: g.store.expiry(key)}
+		return nil, &breaker.OpenError{Key: key, State: breaker.StateOpen, RetryAt: shared.Expiry}
 	case breaker.StateHalfOpen:
 		ok, err := g.store.takeProbe(key, g.maxProbes(), g.Settings.Timeout)
 		if err != nil && g.FailClosed {
@@ -113,7 +127,15 @@ func (g *Group) Allow(ctx context.Context, key string) (func(breaker.Outcome), e
 		}
 		probe = err == nil
 	}
+	// A success of a healthy closed breaker changes nothing the default
+	// ReadyToTrip (consecutive failures) looks at: it is not recorded,
+	// which keeps the healthy path to one GET. A custom ReadyToTrip (a
+	// failure ratio, say) gets every outcome.
+	healthy := st == breaker.StateClosed && shared.Counts.ConsecutiveFailures == 0 && g.Settings.ReadyToTrip == nil
 	return func(o breaker.Outcome) {
+		if healthy && o != breaker.Failure {
+			return
+		}
 		// The result is the outcome itself; gobreaker counts it in the
 		// shared state. Errors of the store lose one count, no more.
 		_, _ = cb.Execute(func() (struct{}, error) { return struct{}{}, breaker.OutcomeError(o) })
@@ -277,15 +299,15 @@ func (s *store) SetData(name string, data []byte) error {
 	return s.client.Set(ctx, s.prefix+name, data, stateTTL).Err()
 }
 
-// expiry reads when key's open breaker half-opens (the zero time if the
-// state cannot be read).
-func (s *store) expiry(key string) time.Time {
-	b, err := s.GetData(sharedStatePrefix + key)
+// peek reads key's shared state as gobreaker stored it (closed when none
+// is stored yet).
+func (s *store) peek(key string) (gobreaker.SharedState, error) {
 	var st gobreaker.SharedState
-	if err != nil || json.Unmarshal(b, &st) != nil || st.State != breaker.StateOpen {
-		return time.Time{}
+	b, err := s.GetData(sharedStatePrefix + key)
+	if err != nil || len(b) == 0 {
+		return st, err
 	}
-	return st.Expiry
+	return st, json.Unmarshal(b, &st)
 }
 
 var takeProbeScript = redis.NewScript(`

@@ -156,3 +156,20 @@ func TestFailOpen(t *testing.T) {
 type roundTripFunc func(*http.Request) (*http.Response, error)
 
 func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// BenchmarkClosed: what a closed shared breaker adds to a call (its Redis
+// round trips to a local redis-server).
+func BenchmarkClosed(b *testing.B) {
+	srv := redistest.Start(b)
+	c := redis.NewClient(&redis.Options{Addr: srv.Addr})
+	defer c.Close()
+	ok := roundTripFunc(func(*http.Request) (*http.Response, error) { return &http.Response{StatusCode: 200, Body: http.NoBody}, nil })
+	rt := breaker.New(ok, breaker.WithGroup(&redisbreaker.Group{Client: c, Prefix: "bench:"}))
+	req, _ := http.NewRequest("GET", "https://api.example.com/x", nil)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := rt.RoundTrip(req); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
