@@ -163,7 +163,9 @@ func BenchmarkClosed(b *testing.B) {
 	srv := redistest.Start(b)
 	c := redis.NewClient(&redis.Options{Addr: srv.Addr})
 	defer c.Close()
-	ok := roundTripFunc(func(*http.Request) (*http.Response, error) { return &http.Response{StatusCode: 200, Body: http.NoBody}, nil })
+	ok := roundTripFunc(func(*http.Request) (*http.Response, error) {
+		return &http.Response{StatusCode: 200, Body: http.NoBody}, nil
+	})
 	rt := breaker.New(ok, breaker.WithGroup(&redisbreaker.Group{Client: c, Prefix: "bench:"}))
 	req, _ := http.NewRequest("GET", "https://api.example.com/x", nil)
 	b.ReportAllocs()
