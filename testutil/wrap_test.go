@@ -272,7 +272,14 @@ func TestUpstreamFailures(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			s := testutil.NewServer(t, testutil.WithUpstreamTimeout(20*time.Millisecond))
+			// Only the timeout cases wait for the timeout; the others get a
+			// long one, so that a loaded machine cannot turn their 502 into
+			// a 504 (it did, once, with 20ms for all).
+			timeout := time.Minute
+			if tt.status == http.StatusGatewayTimeout {
+				timeout = 20 * time.Millisecond
+			}
+			s := testutil.NewServer(t, testutil.WithUpstreamTimeout(timeout))
 			tt.a.ID, tt.a.AuthScheme = "ca", credentials.NoAuth
 			s.AddAccount(tt.a)
 			r := call(t, s, map[string]any{"connected_account_id": "ca", "endpoint": "/x", "method": "GET"})
