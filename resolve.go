@@ -474,7 +474,9 @@ func listAccounts(ctx context.Context, c *config, key resolveKey, cursor string)
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		raw, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
-		return nil, parseProxyError(resp.StatusCode, resp.Header, raw, time.Now())
+		perr := parseProxyError(resp.StatusCode, resp.Header, raw, time.Now())
+		scrubEchoes(perr, c, nil)
+		return nil, perr
 	}
 	raw, err := readBody(resp.Body, resp.ContentLength, maxListReply)
 	if err != nil {

@@ -72,7 +72,9 @@ func (t *Transport) CreateSession(ctx context.Context, userID string, opts *Sess
 	defer resp.Body.Close()
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		b, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
-		return "", parseProxyError(resp.StatusCode, resp.Header, b, time.Now())
+		perr := parseProxyError(resp.StatusCode, resp.Header, b, time.Now())
+		scrubEchoes(perr, c, nil)
+		return "", perr
 	}
 	b, err := readBody(resp.Body, resp.ContentLength, maxErrorBody)
 	if err != nil {
