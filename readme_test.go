@@ -86,8 +86,9 @@ func TestDocsStandAlone(t *testing.T) {
 }
 
 // The per-account rate limiter of the recommended chain is spelled the
-// same in the README, the middleware package doc and its example.
-func TestDocsRateLimitAgree(t *testing.T) {
+// same in the README, the middleware package doc, its example and the
+// production test, and the README's retry budget is the tested one.
+func TestDocsChainAgree(t *testing.T) {
 	t.Parallel()
 	docs := moduleDocs(t)
 	re := regexp.MustCompile(`ratelimit\.NewLocal\([^)]*\)`)
@@ -105,6 +106,16 @@ func TestDocsRateLimitAgree(t *testing.T) {
 				t.Errorf("%s uses %s, README uses %s", path, m, want)
 			}
 		}
+	}
+	// The README's production setup is the chain the production test
+	// runs: the same limiter and the same retry budget (a zero Budget
+	// would not retry a quiet service's first 429).
+	budget := regexp.MustCompile(`retry\.Budget\{MinRetries: [0-9]+\}`).FindString(docs["README.md"])
+	if budget == "" || !strings.Contains(docs["middleware/production_test.go"], budget) {
+		t.Errorf("README's retry budget %q is not the one middleware/production_test.go runs", budget)
+	}
+	if !strings.Contains(docs["middleware/production_test.go"], want) {
+		t.Errorf("middleware/production_test.go does not run %s", want)
 	}
 	if !strings.Contains(docs["README.md"], "burst") || !strings.Contains(docs["middleware/ratelimit/ratelimit.go"], "# Choosing a rate and a burst") {
 		t.Error("README or package ratelimit does not say how to choose a burst")

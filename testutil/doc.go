@@ -173,12 +173,42 @@
 //	if srv.CallCount("GET", "https://api.github.com/repos/{owner}/{repo}") != 1 { ... }
 //	last, _ := srv.LastCall("POST", "/repos/{owner}/{repo}/issues") // last.Body, last.Header
 //
-// Echo is a generic upstream that records what it got and answers with
-// it; the packages testutil/fakegithub and testutil/fakeslack are small
+// [Echo] is a generic upstream that records what it got and answers with
+// it; the packages [github.com/composiohttp/composiohttp/testutil/fakegithub]
+// and [github.com/composiohttp/composiohttp/testutil/fakeslack] are small
 // fakes of GitHub's REST API and Slack's Web API. WithStripFalsyJSON reproduces the real
 // proxy's dropping of falsy JSON fields (Composio issue #3324), so that a
 // test can show that composiohttp.Transport.JSONAsBinary protects a
 // request from it.
+//
+// # Tests that never wait: a whole chain in a synctest bubble
+//
+// A Retry-After: 1 makes retry wait, and the rate limiters pause too
+// (ratelimit's per-account pause, OrgLimiter's). Injecting a sleep into
+// one layer (retry.WithSleep) leaves the others waiting in real time.
+// Run the test in a [testing/synctest] bubble instead, with the fake in
+// process ([Server.InProcessTransport]: no socket, so the bubble's clock
+// advances whenever every goroutine waits): every layer's wait then
+// passes at once, with no option to set.
+//
+//	synctest.Test(t, func(t *testing.T) {
+//		srv := testutil.NewUnstartedServer()
+//		srv.URL = "http://composio.test" // names the signed binary URLs only
+//		defer srv.Close()
+//		srv.AddAccount(fakegithub.Account("ca_1", "gho_test"))
+//		srv.Inject(testutil.Fault{Status: 429, RetryAfter: "1", Times: 1})
+//		tr := srv.InProcessTransport()
+//		tr.ConnectedAccountID = "ca_1"
+//		client := &http.Client{Transport: middleware.Chain(tr, retry.Middleware(), ratelimit.Middleware(ratelimit.NewLocal(10, 20)))}
+//		// client.Get(...) takes 1s of the bubble's time, about a millisecond of wall time
+//	})
+//
+// The full production chain so (otelproxy, logging, cache, retry,
+// breaker, ratelimit, OrgLimiter) is TestProductionChainRetryAfterFast
+// in the module's middleware/production_test.go. Without synctest, give
+// every layer one clock: WithClock and WithSleep here, retry.WithClock
+// and retry.WithSleep, ratelimit.Local's and OrgLimiter's Now and Sleep
+// (middleware's ExampleChain_production).
 //
 // The command testutil/cmd/fakeproxy serves the same fake on an address, for
 // clients written in other languages.

@@ -50,7 +50,10 @@ type Budget struct {
 	// DefaultBudgetRatio.
 	Ratio float64
 	// MinRetries are allowed per Window whatever the traffic, so that a
-	// quiet service can still retry. Default 0.
+	// quiet service can still retry. Default 0: then a service with
+	// fewer than 1/Ratio calls in the Window (10 with the default
+	// Ratio) retries nothing, not even its first call's 429; set it
+	// (e.g. 10) unless that is what you want.
 	MinRetries int
 	// Window is the sliding window. Default DefaultBudgetWindow.
 	Window time.Duration

@@ -168,7 +168,11 @@ func WithOnRetry(f func(Event)) Option { return func(c *config) { c.onRetry = f 
 
 // WithSleep replaces the wait between attempts (default: a timer that
 // stops when ctx ends). sleep must return ctx's error if ctx ends first,
-// nil otherwise. Tests use it to run without waiting.
+// nil otherwise. A test of retry alone uses it to run without waiting;
+// a test of a chain needs every layer's waits to pass (ratelimit pauses
+// after the same 429): run it in a testing/synctest bubble with the fake
+// in process (testutil.Server.InProcessTransport), where no option is
+// needed, or give each layer the same clock (WithClock here too).
 func WithSleep(sleep func(ctx context.Context, d time.Duration) error) Option {
 	return func(c *config) { c.sleep = sleep }
 }
