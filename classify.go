@@ -41,7 +41,8 @@ const (
 	CodeDeadlineExceeded
 	// CodeInvalidRequest: the request cannot succeed as it is. Either the
 	// Transport refused it before sending anything (ErrUnsupportedMethod,
-	// ErrBodyNotAllowed, ErrRedirectNotAllowed, ErrBadRequest, ErrNilRequest, a connection
+	// ErrBodyNotAllowed, ErrRedirectNotAllowed, ErrBadRequest, ErrNilRequest,
+	// ErrAmbiguousAccount, ErrNoToolkit, a connection
 	// failing credentials.Validate: credentials.ErrMissingField,
 	// credentials.ErrUnknownScheme), or the proxy did: a 4xx with no more
 	// specific code below (400 ValidationError, 404 NotFound, 405, 422
@@ -54,7 +55,8 @@ const (
 	// this.
 	CodePermissionDenied
 	// CodeAccountNotFound: no such connected account (slug
-	// ConnectedAccountNotFound).
+	// ConnectedAccountNotFound), or a user selected by id (WithUser) has
+	// no ACTIVE account for the toolkit (ErrNoConnectedAccount).
 	CodeAccountNotFound
 	// CodeAccountNotActive: the connected account exists but is not
 	// ACTIVE, e.g. expired or revoked (slug ConnectedAccountNotActive).
@@ -245,6 +247,10 @@ func nodeCode(err error) Code {
 		return CodeUnauthenticated
 	case is(err, ErrNoAuthContext):
 		return CodeNoAuthContext
+	case is(err, ErrNoConnectedAccount):
+		return CodeAccountNotFound
+	case is(err, ErrAmbiguousAccount), is(err, ErrNoToolkit):
+		return CodeInvalidRequest
 	case is(err, ErrMalformedEnvelope):
 		return CodeMalformedEnvelope
 	case is(err, ErrBinaryBody):

@@ -68,9 +68,19 @@ func (s *Server) writeError(w http.ResponseWriter, reqID string, e *proxyError) 
 	w.Write(body)
 }
 
-// defaultSlug names a fault's status when the fault gives no slug.
+// defaultSlug names a fault's status when the fault gives no slug: the
+// slug of the README's error table where one status has one slug, else
+// the status text without spaces.
 func defaultSlug(status int) string {
 	switch status {
+	case http.StatusBadRequest:
+		return composiohttp.SlugValidationError
+	case http.StatusUnauthorized:
+		return composiohttp.SlugInvalidAPIKey
+	case http.StatusRequestEntityTooLarge:
+		return composiohttp.SlugPayloadTooLarge
+	case http.StatusNotImplemented:
+		return composiohttp.SlugAuthSchemeNotSupported
 	case http.StatusTooManyRequests:
 		return composiohttp.SlugRateLimitExceeded
 	case http.StatusInternalServerError:

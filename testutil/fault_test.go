@@ -73,6 +73,16 @@ func TestFaults(t *testing.T) {
 			steps:  []step{{"ca_a", 403, "Forbidden_ProxyExecute"}, {"ca_a", 200, ""}},
 		},
 		{
+			// A status of the README's error table gets the table's slug,
+			// so that CodeOf sorts a fault as it sorts the real reply.
+			name: "the error table's slugs",
+			faults: []testutil.Fault{{Status: 400, Times: 1}, {Status: 401, Times: 1}, {Status: 413, Times: 1},
+				{Status: 405, Times: 1}, {Status: 501, Times: 1}},
+			steps: []step{{"ca_a", 400, composiohttp.SlugValidationError}, {"ca_a", 401, composiohttp.SlugInvalidAPIKey},
+				{"ca_a", 413, composiohttp.SlugPayloadTooLarge}, {"ca_a", 405, composiohttp.SlugMethodNotAllowed},
+				{"ca_a", 501, composiohttp.SlugAuthSchemeNotSupported}, {"ca_a", 200, ""}},
+		},
+		{
 			name:   "status with no default slug",
 			faults: []testutil.Fault{{Status: 409, Times: 1}},
 			steps:  []step{{"ca_a", 409, "Conflict"}},

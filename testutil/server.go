@@ -85,10 +85,14 @@ type Fault struct {
 	// Status is the HTTP status of a proxy error reply (e.g. 429, 500,
 	// 502, 504), in the real error shape.
 	Status int
-	// Slug and Message of the error. Defaults: a slug for the status
-	// (composiohttp.SlugRateLimitExceeded, SlugInternalServerError,
-	// SlugBadGateway, SlugServiceUnavailable, SlugUpstreamTimeout, else
-	// the status text without spaces) and the status text.
+	// Slug and Message of the error. Defaults: the slug of the status in
+	// the README's error table (400 composiohttp.SlugValidationError, 401
+	// SlugInvalidAPIKey, 413 SlugPayloadTooLarge, 429
+	// SlugRateLimitExceeded, 500 SlugInternalServerError, 501
+	// SlugAuthSchemeNotSupported, 502 SlugBadGateway, 503
+	// SlugServiceUnavailable, 504 SlugUpstreamTimeout; else the status
+	// text without spaces: 404 "NotFound", 405 "MethodNotAllowed") and
+	// the status text.
 	Slug    string
 	Message string
 	// RetryAfter is sent as the Retry-After header (seconds or an HTTP
