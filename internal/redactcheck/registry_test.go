@@ -7,6 +7,7 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
+	"errors"
 	"go/ast"
 	"go/parser"
 	"go/token"
@@ -99,6 +100,10 @@ var connJSON = func() string {
 	return string(b)
 }()
 
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
 // stub answers every request 200 with an empty JSON object.
 type stub struct{}
 
@@ -175,8 +180,26 @@ var registry = map[string]entry{
 			{"user key", &composiohttp.Transport{APIKey: userAPIKey}, []string{userAPIKey}},
 		}
 	}},
-	"./CallInfo":      noSecret("request id, statuses, counts, durations"),
-	"./Error":         noSecret("the proxy's error reply; echoed secrets are redacted before it is built (issue 8.4)"),
+	"./CallInfo": noSecret("request id, statuses, counts, durations"),
+	"./Error": {samples: func(t *testing.T) []sample {
+		// A proxy error quoting everything the call sent.
+		echo := roundTripFunc(func(r *http.Request) (*http.Response, error) {
+			r.Body.Close()
+			body := `{"error":{"message":"bad key ` + apiKey + ` header ` + hdrSecret + `","errors":["` + accessTok + `","` + password +
+				`"],"request_id":"` + refreshTok + `","suggested_fix":"` + clientSec + `","status":401}}`
+			return &http.Response{StatusCode: 401, Header: http.Header{"Content-Type": {"application/json"}},
+				Body: io.NopCloser(strings.NewReader(body)), Request: r}, nil
+		})
+		tr := &composiohttp.Transport{APIKey: apiKey, BaseURL: "https://backend.example.com", Connection: conn(),
+			Header: http.Header{"X-Custom-Auth": {hdrSecret}}, Base: echo}
+		req, _ := http.NewRequest("GET", "https://api.github.com/user", nil)
+		_, err := tr.RoundTrip(req)
+		var perr *composiohttp.Error
+		if !errors.As(err, &perr) {
+			t.Fatalf("err = %v, want *Error", err)
+		}
+		return []sample{{"*Error", perr, transportSecrets}, {"Error", *perr, transportSecrets}, {"error", err, transportSecrets}}
+	}},
 	"./EnvelopeError": noSecret("a reason and an offset, never reply bytes"),
 	"./BinaryError":   noSecret("sizes and a status; the signed URL is not kept"),
 	"./ProxyRequest": {samples: func(*testing.T) []sample {
