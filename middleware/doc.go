@@ -6,7 +6,8 @@
 //     OpenTelemetry spans and metrics (otelhttp)
 //   - [github.com/composiohttp/composiohttp/middleware/logging]: one structured log/slog line per call, secrets redacted
 //   - [github.com/composiohttp/composiohttp/middleware/cache]: HTTP caching keyed per connected account (httpcache)
-//   - [github.com/composiohttp/composiohttp/middleware/retry]: retries with exponential backoff and Retry-After (backoff/v4)
+//   - [github.com/composiohttp/composiohttp/middleware/retry]: retries with exponential backoff and Retry-After (backoff/v4),
+//     a retry budget (a share of recent calls; shared through Redis with retry/redisbudget)
 //   - [github.com/composiohttp/composiohttp/middleware/breaker]: a circuit breaker per upstream host, toolkit or account
 //     (sony/gobreaker/v2), local or shared by many replicas through
 //     Redis (breaker/redisbreaker)
@@ -14,7 +15,9 @@
 //     on one (slack-go, stripe-go), since the proxy adds the real one
 //   - [github.com/composiohttp/composiohttp/middleware/ratelimit]: a token bucket per connected account, local
 //     (x/time/rate) or shared by many replicas through Redis
-//     (ratelimit/redislimit)
+//     (ratelimit/redislimit); and [github.com/composiohttp/composiohttp/middleware/ratelimit.OrgLimiter],
+//     Composio's organisation-wide limit learnt from the X-RateLimit*
+//     headers, which goes below the Transport, as its Base
 //
 // # Order
 //
