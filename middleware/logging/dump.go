@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/composiohttp/composiohttp/internal/readahead"
+
 	"github.com/composiohttp/composiohttp/credentials"
 )
 
@@ -75,12 +77,8 @@ func (d *dumper) RoundTrip(req *http.Request) (*http.Response, error) {
 	var envelope []byte
 	if req.Body != nil && req.Body != http.NoBody {
 		raw, truncated, err := readUpTo(req.Body, DefaultDumpMax)
-		rest := req.Body
 		r := req.Clone(req.Context())
-		r.Body = struct {
-			io.Reader
-			io.Closer
-		}{io.MultiReader(bytes.NewReader(raw), rest), rest}
+		r.Body = readahead.Rejoin(raw, err, req.Body)
 		req = r
 		switch {
 		case err != nil:
@@ -100,10 +98,7 @@ func (d *dumper) RoundTrip(req *http.Request) (*http.Response, error) {
 		fmt.Fprintf(&b, "# no reply: %s\n", redactURLString(err.Error()))
 	default:
 		raw, truncated, rerr := readUpTo(resp.Body, DefaultDumpMax)
-		resp.Body = struct {
-			io.Reader
-			io.Closer
-		}{io.MultiReader(bytes.NewReader(raw), resp.Body), resp.Body}
+		resp.Body = readahead.Rejoin(raw, rerr, resp.Body)
 		fmt.Fprintf(&b, "# reply: %s\n", resp.Status)
 		names := make([]string, 0, len(resp.Header))
 		for k := range resp.Header {

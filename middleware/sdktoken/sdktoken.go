@@ -48,6 +48,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/composiohttp/composiohttp/internal/readahead"
+
 	"github.com/composiohttp/composiohttp"
 )
 
@@ -143,7 +145,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		o := clone() // the body was read: what is sent is a new one
 		if len(b) > composiohttp.MaxInlineBody {
-			o.Body = &readCloser{io.MultiReader(bytes.NewReader(b), req.Body), req.Body}
+			o.Body = readahead.Rejoin(b, nil, req.Body) // the rest to come
 		} else {
 			req.Body.Close()
 			if s, changed := t.strip(string(b)); changed {
@@ -159,14 +161,6 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	return t.next.RoundTrip(out)
 }
-
-// readCloser reads r and closes c.
-type readCloser struct {
-	io.Reader
-	c io.Closer
-}
-
-func (r *readCloser) Close() error { return r.c.Close() }
 
 func (t *Transport) isPlaceholderHeader(v string) bool {
 	return slices.Contains(t.headerForms, strings.ToLower(strings.TrimSpace(v)))

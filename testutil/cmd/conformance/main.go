@@ -55,6 +55,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -71,6 +72,8 @@ import (
 	"syscall"
 	"text/tabwriter"
 	"time"
+
+	"github.com/composiohttp/composiohttp/internal/httpurl"
 
 	"github.com/composiohttp/composiohttp"
 	"github.com/composiohttp/composiohttp/credentials"
@@ -109,7 +112,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	o := &options{}
 	fs := flag.NewFlagSet("conformance", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&o.baseURL, "base-url", cmpOr(os.Getenv("COMPOSIO_BASE_URL"), composiohttp.DefaultBaseURL), "base URL of the service (default $COMPOSIO_BASE_URL, else Composio's)")
+	fs.StringVar(&o.baseURL, "base-url", cmp.Or(os.Getenv("COMPOSIO_BASE_URL"), composiohttp.DefaultBaseURL), "base URL of the service (default $COMPOSIO_BASE_URL, else Composio's)")
 	fs.StringVar(&o.apiKey, "api-key", os.Getenv("COMPOSIO_API_KEY"), "API key of the service (default $COMPOSIO_API_KEY)")
 	fs.StringVar(&o.account, "account", "", "connected account id whose base URL is on the target's domain (required)")
 	fs.StringVar(&o.target, "target", "", "URL of the harmless upstream the scenarios call, e.g. the -echo server (required)")
@@ -144,18 +147,10 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	case (o.fakeURL == "") != (o.fakeKey == ""):
 		return nil, errors.New("-fake-url and -fake-key go together")
 	}
-	u, err := url.Parse(o.target)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+	if _, ok := httpurl.Parse(o.target); !ok {
 		return nil, errors.New("-target must be an absolute http(s) URL")
 	}
 	return o, nil
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 // hooks lets tests alter the in-process fake.
