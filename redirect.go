@@ -41,10 +41,14 @@ const (
 
 // sameSite reports whether a and b are one site for off-site redirects:
 // the same scheme, port and registrable domain by the whole public suffix
-// list, private section included (acme.atlassian.net and
-// evil.atlassian.net are two sites), so that credentials never follow a
-// redirect to another tenant of a shared platform. IP addresses and hosts
-// without a public suffix are their own site.
+// list, private section included (acme.myshopify.com and
+// evil.myshopify.com are two sites), so that credentials never follow a
+// redirect to another tenant of a shared platform listed there. A platform
+// the list does not name is one site: atlassian.net is not in it, so a
+// redirect from acme.atlassian.net to evil.atlassian.net goes through the
+// proxy, where the service's own rule (OriginMismatch, registrable domain)
+// applies. IP addresses and hosts without a public suffix are their own
+// site.
 func sameSite(a, b *url.URL) bool {
 	return strings.EqualFold(a.Scheme, b.Scheme) && httpurl.Port(a) == httpurl.Port(b) && siteOf(a.Hostname()) == siteOf(b.Hostname())
 }

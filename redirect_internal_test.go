@@ -20,6 +20,8 @@ func TestSameSite(t *testing.T) {
 		{"https://api.github.com:443/x", "https://api.github.com/x", true},
 		{"https://acme.herokuapp.com/", "https://evil.herokuapp.com/", false}, // private suffix: two tenants
 		{"https://acme.myshopify.com/", "https://evil.myshopify.com/", false},
+		// Not in the public suffix list (x/net's copy): one site, left to the proxy's rule.
+		{"https://acme.atlassian.net/", "https://evil.atlassian.net/", true},
 		{"https://www.googleapis.com/drive", "https://doc-0s-docs.googleusercontent.com/", false},
 		{"https://127.0.0.1:8080/", "https://127.0.0.1:8080/x", true},
 		{"https://127.0.0.1:8080/", "https://127.0.0.2:8080/", false},
