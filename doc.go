@@ -48,11 +48,31 @@
 // # Tenants
 //
 // [WithConnectedAccount] and [WithConnection] choose the account per request,
-// overriding the Transport's own; [Identity] names the tenant for middleware
-// that must keep tenants apart. [CallInfo] collects what the Transport and
-// the middleware (package middleware and its sub-packages) learn about a
-// call, for tracing and logging.
+// overriding the Transport's own; [WithUser] (the toolkit from [WithToolkit]
+// or the URL's host, through Transport.Toolkits) looks up the user's account,
+// and [WithSession] lets a tool-router session choose. [Identity] names the
+// tenant for middleware that must keep tenants apart. [CallInfo] collects
+// what the Transport and the middleware (package middleware and its
+// sub-packages) learn about a call, for tracing and logging.
+//
+// # SDKs that insist on a token
+//
+// The proxy adds the account's credential; an SDK that refuses to start
+// without a token of its own (slack-go, stripe-go) is given
+// [github.com/composiohttp/composiohttp/middleware/sdktoken.Placeholder],
+// and the Transport is wrapped in [github.com/composiohttp/composiohttp/middleware/sdktoken.New],
+// which removes the placeholder before the request leaves:
+//
+//	client := &http.Client{Transport: sdktoken.New(&composiohttp.Transport{ConnectedAccountID: "ca_slack"})}
+//	api := slack.New(sdktoken.Placeholder, slack.OptionHTTPClient(client))
+//
+// # Tests
 //
 // Package [github.com/composiohttp/composiohttp/testutil] has an in-process
-// fake of the proxy for tests, modelled on [net/http/httptest].
+// fake of the proxy for tests, modelled on [net/http/httptest], with
+// upstream fakes to import ([github.com/composiohttp/composiohttp/testutil.Echo],
+// [github.com/composiohttp/composiohttp/testutil/fakegithub],
+// [github.com/composiohttp/composiohttp/testutil/fakeslack]) and a way to
+// run a whole middleware chain, Retry-After waits included, without
+// waiting (testing/synctest with the fake in process).
 package composiohttp

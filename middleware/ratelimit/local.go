@@ -32,10 +32,13 @@ type Local struct {
 	Burst int
 	// MaxKeys bounds the keys tracked. Default: DefaultMaxKeys.
 	MaxKeys int
-	// Now replaces time.Now. Tests set it.
+	// Now replaces time.Now. Tests set it, or run in a testing/synctest
+	// bubble where time.Now is the bubble's clock (a test of a whole
+	// chain: see package testutil, "Tests that never wait").
 	Now func() time.Time
 	// Sleep replaces the wait (default: a timer that stops when ctx
-	// ends). It must return ctx's error if ctx ends first. Tests set it.
+	// ends). It must return ctx's error if ctx ends first. Tests set it
+	// together with Now, or use a synctest bubble.
 	Sleep func(ctx context.Context, d time.Duration) error
 
 	mu   sync.Mutex
