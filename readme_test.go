@@ -121,3 +121,23 @@ func TestDocsChainAgree(t *testing.T) {
 		t.Error("README or package ratelimit does not say how to choose a burst")
 	}
 }
+
+// The README holds what a user of the module looks up there: the error
+// table (status, slug, condition, code, retryable), the retry table, the
+// note on SDKs that insist on a token, and the built-in toolkit list.
+func TestREADMESections(t *testing.T) {
+	t.Parallel()
+	readme := moduleDocs(t)["README.md"]
+	for _, want := range []string{
+		"| status | slug | condition | `CodeOf` | retryable |",
+		"| status | retried | why |",
+		"### SDKs that insist on a token",
+		"sdktoken.Placeholder",
+		"<!-- toolkits:begin",
+		"| `github` | `https://api.github.com` |",
+	} {
+		if !strings.Contains(readme, want) {
+			t.Errorf("README lacks %q", want)
+		}
+	}
+}
