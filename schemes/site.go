@@ -23,7 +23,8 @@ import (
 //     herokuapp.com, azurewebsites.net, googleapis.com, github.io, ...,
 //     where every tenant or app is its own site), and the same port.
 //     A toolkit whose base URL puts the tenant in the host
-//     ("https://{subdomain}.atlassian.net") narrows it to that very host:
+//     ("https://{subdomain}.atlassian.net"), or a base URL on such a
+//     toolkit's domain, narrows it to that very host:
 //     atlassian.net and zendesk.com are shared by tenants but not on the
 //     list. Toolkit.CredentialHosts widens it per toolkit where one API
 //     spans hosts of a private suffix (Google's *.googleapis.com).
@@ -120,15 +121,16 @@ func matchHost(pattern, host string) bool {
 // onCredentialSite reports whether a request to u may carry the
 // credentials of a connection of toolkit slug whose base URL is site: with
 // the base URL's scheme and port, SameCredentialSite, or, for a toolkit
-// whose base URL puts the tenant in the host (tenantHost), the very host
-// of the base URL; or a host the toolkit declares in
+// whose base URL puts the tenant in the host (tenantHost) or a base URL
+// on the tenant domain of any registered toolkit (tenantDomain), the very
+// host of the base URL; or a host the toolkit declares in
 // Toolkit.CredentialHosts.
 func onCredentialSite(tks *ToolkitRegistry, slug string, site, u *url.URL) bool {
 	if !sameSchemePort(site, u) {
 		return false
 	}
 	tk, _ := tks.Lookup(slug)
-	if tenantHost(tk.BaseURL) {
+	if tenantHost(tk.BaseURL) || tks.tenantDomain(site.Hostname()) {
 		if normHost(site.Hostname()) == normHost(u.Hostname()) {
 			return true
 		}
@@ -159,4 +161,19 @@ func tenantHost(tmpl string) bool {
 	}
 	host, _, _ := strings.Cut(rest, "/")
 	return strings.ContainsRune(host, '{') || i == 0
+}
+
+// tenantDomain reports whether host is one tenant's host under the domain
+// of a registered toolkit whose base URL starts with a placeholder label
+// ("https://{subdomain}.atlassian.net": acme.atlassian.net), so that a
+// connection with such a base_url and no toolkit slug is held to its own
+// host as well.
+func (r *ToolkitRegistry) tenantDomain(host string) bool {
+	host = normHost(host)
+	for _, e := range r.hostIndex().wild {
+		if label, ok := strings.CutSuffix(host, e.host); ok && label != "" && !strings.Contains(label, ".") {
+			return true
+		}
+	}
+	return false
 }

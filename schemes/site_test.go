@@ -64,6 +64,11 @@ func TestCredentialSite(t *testing.T) {
 		{"shopify oauth other shop", shop, "https://evil.myshopify.com/admin/api/2024-01/shop.json", false},
 		{"shopify oauth same shop", shop, "https://acme.myshopify.com/admin/api/2024-01/shop.json", true},
 		{"shopify key other shop", shopKey, "https://evil.myshopify.com/admin/api/2024-01/shop.json", false},
+		// A base URL on a tenant domain of a registered toolkit
+		// (jira's {subdomain}.atlassian.net), without the toolkit named.
+		{"atlassian base_url without toolkit, other tenant", bearer("", "https://acme.atlassian.net"), "https://evil.atlassian.net/x", false},
+		{"atlassian base_url without toolkit, same tenant", bearer("", "https://acme.atlassian.net"), "https://acme.atlassian.net/x", true},
+		{"zendesk base_url without toolkit, other tenant", bearer("", "https://acme.zendesk.com"), "https://evil.zendesk.com/x", false},
 		{"heroku other app", bearer("", "https://acme.herokuapp.com"), "https://evil.herokuapp.com/x", false},
 		{"azure other app", bearer("", "https://acme.azurewebsites.net"), "https://evil.azurewebsites.net/x", false},
 		{"same host other port", bearer("", "https://api.example.com"), "https://api.example.com:8443/x", false},
