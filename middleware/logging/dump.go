@@ -35,8 +35,12 @@ const DefaultDumpMax = 64 << 10
 // Redaction: in the envelope, the values of header and query parameters
 // with secret names (Authorization, X-Api-Key, token, ...), secret keys of
 // a JSON body, and the secret fields of custom_connection_data.val are
-// [REDACTED]; in the reply, the values of secret keys in data, secret
-// headers, and the query of a signed binary_data URL. The curl line sends
+// [REDACTED]; in the reply, the values of secret keys at any depth (data,
+// an error, a connected-accounts listing's state.val), secret headers, and
+// the query of a signed binary_data URL. Any exact occurrence of a secret
+// the call sent (the API key, a secret header, a secret parameter, a
+// connection's secret) in what comes back is [REDACTED] too, and the
+// proxy URL shows no user info or secret query value. The curl line sends
 // the redacted envelope: a call that acts as a connected account
 // reproduces exactly; one with custom_connection_data needs its secrets
 // put back first. Envelopes and replies over DefaultDumpMax bytes are
@@ -75,6 +79,7 @@ func (d *dumper) RoundTrip(req *http.Request) (*http.Response, error) {
 	var b strings.Builder
 	fmt.Fprintf(&b, "### composiohttp dump: %s %s\n", req.Method, redactURLString(req.URL.String()))
 	var envelope []byte
+	secrets := sentSecrets(req.Header)
 	if req.Body != nil && req.Body != http.NoBody {
 		raw, truncated, err := readUpTo(req.Body, DefaultDumpMax)
 		r := req.Clone(req.Context())
@@ -86,6 +91,7 @@ func (d *dumper) RoundTrip(req *http.Request) (*http.Response, error) {
 		case truncated:
 			fmt.Fprintf(&b, "# envelope: over %d bytes, not shown\n", DefaultDumpMax)
 		default:
+			secrets = append(secrets, envelopeSecrets(raw)...)
 			envelope = redactEnvelope(raw)
 			b.WriteString("# envelope (redacted):\n")
 			b.Write(indent(envelope))
@@ -127,8 +133,9 @@ func (d *dumper) RoundTrip(req *http.Request) (*http.Response, error) {
 		b.WriteString(curlLine(req, envelope))
 		b.WriteString("\n")
 	}
+	out := credentials.Scrub(b.String(), secrets...)
 	d.mu.Lock()
-	io.WriteString(d.w, b.String())
+	io.WriteString(d.w, out)
 	d.mu.Unlock()
 	return resp, err
 }
@@ -140,7 +147,7 @@ func curlLine(req *http.Request, body []byte) string {
 	b.WriteString("curl -sS -X ")
 	b.WriteString(req.Method)
 	b.WriteString(" ")
-	b.WriteString(shellQuote(req.URL.String()))
+	b.WriteString(shellQuote(redactURLString(req.URL.String())))
 	names := make([]string, 0, len(req.Header))
 	for k := range req.Header {
 		names = append(names, k)
@@ -229,8 +236,50 @@ func redactEnvelope(raw []byte) []byte {
 	return out
 }
 
+// sentSecrets returns the values of the secret headers sent to Composio
+// (the API key, a custom X-Auth-Token), for Scrub.
+func sentSecrets(h http.Header) []string {
+	var out []string
+	for k, vs := range h {
+		if secretHeader(k) {
+			out = append(out, vs...)
+		}
+	}
+	return out
+}
+
+// envelopeSecrets returns the secret values an envelope sends: those of
+// secret header and query parameters and of custom_connection_data.val
+// (credentials.Val.SecretValues), for Scrub.
+func envelopeSecrets(raw []byte) []string {
+	var env struct {
+		Parameters []struct {
+			Name  string `json:"name"`
+			Value string `json:"value"`
+		} `json:"parameters"`
+		CCD *struct {
+			Val credentials.Val `json:"val"`
+		} `json:"custom_connection_data"`
+	}
+	if json.Unmarshal(raw, &env) != nil {
+		return nil
+	}
+	var out []string
+	for _, p := range env.Parameters {
+		if credentials.IsSecretParam(p.Name) {
+			out = append(out, p.Value)
+		}
+	}
+	if env.CCD != nil {
+		out = append(out, env.CCD.Val.SecretValues()...)
+	}
+	return out
+}
+
 // redactReply redacts a proxy reply: an envelope's data, secret headers
-// and signed URL, or an error reply's secret keys.
+// and signed URL, or an error reply's secret keys; and, in any other
+// reply of Composio's API (a connected-accounts listing carries each
+// account's credentials in state.val), the secret keys at any depth.
 func redactReply(raw []byte) []byte {
 	if len(raw) == 0 {
 		return nil
@@ -255,11 +304,9 @@ func redactReply(raw []byte) []byte {
 				bd["url"] = redactURLString(u)
 			}
 		}
-		if e, ok := m["error"]; ok {
-			m["error"] = credentials.RedactValue(e)
-		}
 		v = m
 	}
+	v = credentials.RedactValue(v)
 	out, err := json.Marshal(v)
 	if err != nil {
 		return []byte(`"[not shown]"`)
