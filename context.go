@@ -230,10 +230,6 @@ type CallInfo struct {
 	// "miss" (looked up, not found or stale) or "bypass" (not cacheable:
 	// a write, a body, a Range, no tenant); "" without a cache layer.
 	CacheResult string
-	// AccountLookup reports that the connected account was resolved for
-	// this call from a user id and toolkit, and AccountLookupCached that
-	// the resolver answered from its cache (the account resolver).
-	AccountLookup, AccountLookupCached bool
 	// BodySentAsBinary reports that a request body labelled JSON went
 	// as binary_body, byte for byte: it was not a whole JSON document
 	// (a chunk of a resumable upload, text labelled JSON), or

@@ -27,13 +27,14 @@ import (
 // itself, with server.address and server.port naming the upstream and
 // network.peer.address (WithMetrics) naming the proxy.
 const (
-	MetricRetries           = "composio.client.retries"                  // {retry}, by composio.retry.reason
-	MetricRateLimitWait     = "composio.client.rate_limit.wait"          // s, by composio.rate_limit.limiter (account, org)
-	MetricBreakerState      = "composio.client.breaker.state"            // 0 closed, 1 half-open, 2 open, by composio.breaker.key
-	MetricBreakerTransition = "composio.client.breaker.transitions"      // {transition}, by key, from, to
-	MetricCacheRequests     = "composio.client.cache.requests"           // {request}, by composio.cache.result (hit, miss, bypass)
-	MetricCalls             = "composio.client.calls"                    // {call}, by proxy and upstream status
-	MetricAccountLookups    = "composio.client.account_resolver.lookups" // {lookup}, by composio.account_resolver.cache_hit
+	MetricRetries           = "composio.client.retries"                      // {retry}, by composio.retry.reason
+	MetricRateLimitWait     = "composio.client.rate_limit.wait"              // s, by composio.rate_limit.limiter (account, org)
+	MetricBreakerState      = "composio.client.breaker.state"                // 0 closed, 1 half-open, 2 open, by composio.breaker.key
+	MetricBreakerTransition = "composio.client.breaker.transitions"          // {transition}, by key, from, to
+	MetricCacheRequests     = "composio.client.cache.requests"               // {request}, by composio.cache.result (hit, miss, bypass)
+	MetricCalls             = "composio.client.calls"                        // {call}, by proxy and upstream status
+	MetricResolutions       = "composio.client.account_resolver.resolutions" // {resolution}, by composio.account_resolver.cache_hit
+	MetricAccountLookups    = "composio.client.account_resolver.lookups"     // {lookup}: calls to the connected-accounts API
 )
 
 // Attribute keys of the library's own instruments.
@@ -72,6 +73,7 @@ type Metrics struct {
 	cache       metric.Int64Counter
 	calls       metric.Int64Counter
 	lookups     metric.Int64Counter
+	resolutions metric.Int64Counter
 
 	callSets  sync.Map // [2]int{proxy, upstream} → metric.MeasurementOption
 	cacheSets map[string]metric.MeasurementOption
@@ -98,7 +100,9 @@ func NewMetrics(mp metric.MeterProvider) (*Metrics, error) {
 	err = errors.Join(err, e)
 	m.calls, e = meter.Int64Counter(MetricCalls, metric.WithUnit("{call}"), metric.WithDescription("Calls by the proxy's status and the upstream's"))
 	err = errors.Join(err, e)
-	m.lookups, e = meter.Int64Counter(MetricAccountLookups, metric.WithUnit("{lookup}"), metric.WithDescription("Connected-account resolutions from a user id and toolkit"))
+	m.lookups, e = meter.Int64Counter(MetricAccountLookups, metric.WithUnit("{lookup}"), metric.WithDescription("Lookups of the connected-accounts API by the account resolver"))
+	err = errors.Join(err, e)
+	m.resolutions, e = meter.Int64Counter(MetricResolutions, metric.WithUnit("{resolution}"), metric.WithDescription("Calls whose connected account was resolved from a user id and toolkit, by whether the resolver's cache answered"))
 	err = errors.Join(err, e)
 	if err != nil {
 		return nil, err
@@ -193,8 +197,11 @@ func (m *Metrics) call(ctx context.Context, info *composiohttp.CallInfo, err err
 		}
 		m.cache.Add(ctx, 1, opt)
 	}
-	if info.AccountLookup {
-		m.lookups.Add(ctx, 1, metric.WithAttributes(AttrResolverCached.Bool(info.AccountLookupCached)))
+	if info.Resolved {
+		m.resolutions.Add(ctx, 1, metric.WithAttributes(AttrResolverCached.Bool(info.ResolverCacheHit)))
+	}
+	if info.ResolverLookups > 0 {
+		m.lookups.Add(ctx, int64(info.ResolverLookups))
 	}
 	if info.CacheHit {
 		return // no proxy call

@@ -93,7 +93,7 @@ func TestMetrics(t *testing.T) {
 		s := testutil.NewUnstartedServer(testutil.WithOrgLimit(100, time.Minute))
 		s.URL = "http://composio.test:8080"
 		defer s.Close()
-		s.AddAccount(testutil.Account{ID: "ca_1", Toolkit: "github", AuthScheme: credentials.OAuth2,
+		s.AddAccount(testutil.Account{ID: "ca_1", UserID: "u_1", Toolkit: "github", AuthScheme: credentials.OAuth2,
 			Val: credentials.Val{AccessToken: "gho_x"},
 			Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				w.Header().Set("Content-Type", "application/json")
@@ -136,6 +136,16 @@ func TestMetrics(t *testing.T) {
 		if resp, err := client.Do(post); err == nil { // bypass
 			resp.Body.Close()
 		}
+		// By user id: resolved through the connected-accounts API once,
+		// then from the resolver's cache.
+		for _, path := range []string{"/u1", "/u2"} {
+			req, _ := http.NewRequestWithContext(composiohttp.WithToolkit(composiohttp.WithUser(context.Background(), "u_1"), "github"), "GET", "https://api.github.com"+path, nil)
+			resp, err := client.Do(req)
+			if err != nil {
+				t.Fatalf("by user: %v", err)
+			}
+			resp.Body.Close()
+		}
 		s.Inject(testutil.Fault{Status: 502})
 		get("/other") // 502 ×2: the breaker opens, the third attempt is refused and retrying ends
 		s.Reset()
@@ -145,13 +155,16 @@ func TestMetrics(t *testing.T) {
 			"composio.client.retries{composio.retry.reason=proxy_503}":                                                                     {"{retry}", 1},
 			"composio.client.retries{composio.retry.reason=proxy_502}":                                                                     {"{retry}", 2},
 			"composio.client.cache.requests{composio.cache.result=hit}":                                                                    {"{request}", 1},
-			"composio.client.cache.requests{composio.cache.result=miss}":                                                                   {"{request}", 3},
+			"composio.client.cache.requests{composio.cache.result=miss}":                                                                   {"{request}", 5},
 			"composio.client.cache.requests{composio.cache.result=bypass}":                                                                 {"{request}", 1},
-			"composio.client.calls{composio.proxy.status_code=200,composio.upstream.status_code=200}":                                      {"{call}", 2},
+			"composio.client.calls{composio.proxy.status_code=200,composio.upstream.status_code=200}":                                      {"{call}", 4},
 			"composio.client.calls{composio.proxy.status_code=200,composio.upstream.status_code=404}":                                      {"{call}", 1},
 			"composio.client.breaker.state{composio.breaker.key=account:ca_1}":                                                             {"1", 2},
 			"composio.client.breaker.transitions{composio.breaker.from=closed,composio.breaker.key=account:ca_1,composio.breaker.to=open}": {"{transition}", 1},
-			"composio.client.rate_limit.wait{composio.rate_limit.limiter=account}":                                                         {"s", 6},
+			"composio.client.rate_limit.wait{composio.rate_limit.limiter=account}":                                                         {"s", 8},
+			"composio.client.account_resolver.resolutions{composio.account_resolver.cache_hit=false}":                                      {"{resolution}", 1},
+			"composio.client.account_resolver.resolutions{composio.account_resolver.cache_hit=true}":                                       {"{resolution}", 1},
+			"composio.client.account_resolver.lookups{}":                                                                                   {"{lookup}", 1},
 		}
 		for k, w := range want {
 			if g, ok := got[k]; !ok || g != w {
