@@ -260,7 +260,7 @@ func (c *fieldCheck) parameters(raw json.RawMessage) []composiohttp.Parameter {
 			switch canon := http.CanonicalHeaderKey(p.Name); {
 			case p.Name != "" && !httpheader.ValidName(p.Name):
 				c.add(field+".name", "invalid header name %q", p.Name)
-			case hopByHop[canon]:
+			case httpheader.HopByHop(canon):
 				c.add(field+".name", "hop-by-hop header %q cannot be forwarded", p.Name)
 			case canon == "Host":
 				c.add(field+".name", "the Host header cannot be set: the endpoint's host is used")
@@ -399,21 +399,6 @@ func members(raw []byte) (map[string]json.RawMessage, error) {
 		return nil, errors.New("data after the object")
 	}
 	return m, nil
-}
-
-// hopByHop names the header fields a proxy does not forward (RFC 9110
-// section 7.6.1, plus Proxy-Connection and the Proxy-* fields), which the
-// fake refuses as header parameters.
-var hopByHop = map[string]bool{
-	"Connection":          true,
-	"Proxy-Connection":    true,
-	"Keep-Alive":          true,
-	"Proxy-Authenticate":  true,
-	"Proxy-Authorization": true,
-	"Te":                  true,
-	"Trailer":             true,
-	"Transfer-Encoding":   true,
-	"Upgrade":             true,
 }
 
 // checkContentType refuses an envelope not sent as application/json.
