@@ -36,6 +36,10 @@
 //     values (and the basic-auth encoding of username:password) are
 //     replaced wherever else they appear, such as an upstream echoing its
 //     Authorization header;
+//   - a JSON body: the value of every key credentials.IsSecret names
+//     (password, client_secret, refresh_token, ...), at any depth, is
+//     replaced wherever it appears, in the body, the reply and a
+//     MismatchError's previews;
 //   - parameters: Authorization, Cookie, and any header or query
 //     parameter whose name credentials.IsSecretParam calls secret (token,
 //     key, secret, signature, sig, ...) or WithSecretParams names;

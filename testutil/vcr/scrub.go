@@ -256,6 +256,7 @@ func (s *scrubber) learnRequest(u *url.URL, h http.Header, body []byte) {
 				}
 			}
 			found = append(found, connectionSecrets(env.CustomConnectionData)...)
+			found = append(found, bodySecrets(env.Body)...)
 		}
 	}
 	s.add(found...)
@@ -319,6 +320,22 @@ func connectionSecrets(raw json.RawMessage) []string {
 	if user != "" || pass != "" {
 		out = append(out, base64.StdEncoding.EncodeToString([]byte(user+":"+pass)))
 	}
+	return out
+}
+
+// bodySecrets returns the values under secret keys (credentials.IsSecret,
+// at any depth) of a JSON request body: a password or client_secret the
+// caller sends upstream.
+func bodySecrets(raw json.RawMessage) []string {
+	if len(raw) == 0 {
+		return nil
+	}
+	var v any
+	if json.Unmarshal(raw, &v) != nil {
+		return nil
+	}
+	var out []string
+	collectSecrets(v, false, &out)
 	return out
 }
 
