@@ -192,6 +192,7 @@
 // passes at once, with no option to set.
 //
 //	synctest.Test(t, func(t *testing.T) {
+//		org := &ratelimit.OrgLimiter{}
 //		srv := testutil.NewUnstartedServer()
 //		srv.URL = "http://composio.test" // names the signed binary URLs only
 //		defer srv.Close()
@@ -199,6 +200,7 @@
 //		srv.Inject(testutil.Fault{Status: 429, RetryAfter: "1", Times: 1})
 //		tr := srv.InProcessTransport()
 //		tr.ConnectedAccountID = "ca_1"
+//		tr.Base = org.Transport(tr.Base) // an OrgLimiter wraps the fake's Base, not nil (the network)
 //		client := &http.Client{Transport: middleware.Chain(tr, retry.Middleware(), ratelimit.Middleware(ratelimit.NewLocal(10, 20)))}
 //		// client.Get(...) takes 1s of the bubble's time, about a millisecond of wall time
 //	})
