@@ -103,6 +103,9 @@ type LimitError struct {
 }
 
 func (e *LimitError) Error() string {
+	if e.Key == "" {
+		return fmt.Sprintf("ratelimit: the Transport's own account (key \"\") would wait %v, past the context deadline", e.Wait)
+	}
 	return fmt.Sprintf("ratelimit: key %q would wait %v, past the context deadline", e.Key, e.Wait)
 }
 
