@@ -6,6 +6,11 @@
 // times that and never allocates. FuzzValid checks it against json.Valid.
 package jsonscan
 
+import (
+	"encoding/binary"
+	"math/bits"
+)
+
 const maxJSONDepth = 10000 // as encoding/json
 
 // Error is a scanning failure at byte offset Off.
@@ -80,20 +85,42 @@ var plainStringByte = func() (t [256]bool) {
 	return t
 }()
 
+// Byte-wise constants for String's eight-bytes-at-a-time scan.
+const (
+	ones        = 0x0101010101010101
+	highs       = 0x8080808080808080
+	quotes      = 0x2222222222222222 // '"'
+	backslashes = 0x5c5c5c5c5c5c5c5c // '\\'
+	spaces      = 0x2020202020202020 // bytes below are control characters
+)
+
 // String validates the string token starting at b[i] (a quote) and
 // returns the index just past it.
 func String(b []byte, i int) (int, *Error) {
 	start := i
 	i++ // opening quote
-	for i < len(b) {
-		for i < len(b) && plainStringByte[b[i]] {
-			i++
+	for {
+		// Find the next quote, backslash or control character: eight
+		// bytes at a time (each test below flags exactly the lowest such
+		// byte; borrows only run upwards), then byte by byte.
+		for len(b)-i >= 8 {
+			x := binary.LittleEndian.Uint64(b[i : i+8])
+			q, bs := x^quotes, x^backslashes
+			m := ((q - ones) &^ q) | ((bs - ones) &^ bs) | ((x - spaces) &^ x)
+			if m &= highs; m != 0 {
+				i += bits.TrailingZeros64(m) >> 3
+				goto special
+			}
+			i += 8
 		}
-		if i >= len(b) {
-			break
+		for ; i < len(b); i++ {
+			if !plainStringByte[b[i]] {
+				goto special
+			}
 		}
-		c := b[i]
-		switch {
+		return start, &Error{start, "unterminated string"}
+	special:
+		switch c := b[i]; {
 		case c == '"':
 			return i + 1, nil
 		case c == '\\':
@@ -111,13 +138,10 @@ func String(b []byte, i int) (int, *Error) {
 			default:
 				return i, &Error{i, "invalid escape"}
 			}
-		case c < 0x20:
+		default: // c < 0x20
 			return i, &Error{i, "control character in string"}
-		default:
-			i++
 		}
 	}
-	return start, &Error{start, "unterminated string"}
 }
 
 func isHex(c byte) bool {

@@ -2,6 +2,7 @@ package jsonscan
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -45,6 +46,62 @@ func BenchmarkValid(b *testing.B) {
 	for b.Loop() {
 		if !Valid(doc) {
 			b.Fatal("invalid")
+		}
+	}
+}
+
+// kibDoc is about 1 KiB of JSON made of many small tokens, as an API's
+// list reply (the loopback benchmarks' payload).
+func kibDoc() []byte {
+	var b strings.Builder
+	b.WriteString(`{"items":[`)
+	for i := 0; b.Len() < 1000; i++ {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		fmt.Fprintf(&b, `{"id":%d,"title":"issue number %d","open":true}`, i, i)
+	}
+	b.WriteString(`]}`)
+	return []byte(b.String())
+}
+
+func BenchmarkValidKiB(b *testing.B) {
+	doc := kibDoc()
+	b.SetBytes(int64(len(doc)))
+	for b.Loop() {
+		if !Valid(doc) {
+			b.Fatal("invalid")
+		}
+	}
+}
+
+func BenchmarkJSONValidKiB(b *testing.B) {
+	doc := kibDoc()
+	b.SetBytes(int64(len(doc)))
+	for b.Loop() {
+		if !json.Valid(doc) {
+			b.Fatal("invalid")
+		}
+	}
+}
+
+// TestStringEveryPosition puts each kind of byte String treats apart at
+// every offset of strings longer than one eight-byte word, so that both
+// the word-at-a-time scan and the byte-by-byte tail meet it, and compares
+// Valid with json.Valid.
+func TestStringEveryPosition(t *testing.T) {
+	t.Parallel()
+	specials := []string{`"`, `\"`, `\\`, `\n`, `\u00e9`, `\x`, `\u12`, "\x00", "\x1f", "\x20", "\x7f", "\x80", "\xff", "é", `\`}
+	for _, sp := range specials {
+		for n := 0; n <= 24; n++ {
+			for _, tail := range []string{`"`, `"]`, ``, `x"`} {
+				s := `"` + strings.Repeat("a", n) + sp + strings.Repeat("b", 24-n) + tail
+				for _, doc := range []string{s, "[" + s + "]", `{"k":` + s + `}`} {
+					if got, want := Valid([]byte(doc)), json.Valid([]byte(doc)); got != want {
+						t.Errorf("Valid(%q) = %v, json.Valid = %v", doc, got, want)
+					}
+				}
+			}
 		}
 	}
 }
