@@ -2,7 +2,9 @@ package composiohttp_test
 
 import (
 	"context"
+	"errors"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -53,5 +55,41 @@ func TestEchoedSecretsScrubbedOutsideTheProxyCall(t *testing.T) {
 				redactcheck.Check(t, err, key, hdr)
 			})
 		}
+	}
+}
+
+// urlErrBase fails as a RoundTripper built on an http.Client does: a
+// *url.Error quoting the URL it was sent to, user info and query included.
+type urlErrBase struct{}
+
+func (urlErrBase) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.Body != nil {
+		r.Body.Close()
+	}
+	return nil, &url.Error{Op: r.Method, URL: r.URL.String() + " x-api-key=" + r.Header.Get("X-Api-Key"), Err: errors.New("connection reset")}
+}
+
+// TestProxyUnreachableHidesBaseURLSecrets: a *ProxyUnreachableError shows
+// neither the API key nor BaseURL's password or secret query value when
+// its cause quotes them.
+func TestProxyUnreachableHidesBaseURLSecrets(t *testing.T) {
+	t.Parallel()
+	const key, pw, q = "ak_UNREACH_key_1", "UNREACH/pass word_1", "UNREACH_query_key_1"
+	tr := &composiohttp.Transport{APIKey: key, ConnectedAccountID: "ca_1", Base: urlErrBase{},
+		BaseURL: "https://gw:" + url.PathEscape(pw) + "@gateway.example.com?api_key=" + q}
+	req, _ := http.NewRequest("GET", "https://api.github.com/user", nil)
+	_, err := tr.RoundTrip(req)
+	var pe *composiohttp.ProxyUnreachableError
+	if !errors.As(err, &pe) {
+		t.Fatalf("err = %v, want *ProxyUnreachableError", err)
+	}
+	msg := err.Error()
+	for _, s := range []string{key, pw, url.QueryEscape(pw), url.PathEscape(pw), "UNREACH%2Fpass", q} {
+		if strings.Contains(msg, s) {
+			t.Errorf("error shows %q: %s", s, msg)
+		}
+	}
+	if !strings.Contains(msg, "gateway.example.com") || !strings.Contains(msg, "connection reset") {
+		t.Errorf("error lost its cause: %s", msg)
 	}
 }

@@ -323,15 +323,21 @@ type ProxyUnreachableError struct {
 	// otherwise: the connection broke after the request may have been
 	// written, so the proxy may have forwarded it upstream.
 	Connected bool
-	// Err is the cause, as the base RoundTripper returned it.
+	// Err is the cause, as the base RoundTripper returned it. Error()
+	// shows its text without the API key, secret headers, or the user
+	// info and secret query values of BaseURL (a cause such as a
+	// *url.Error quotes the URL it was sent to).
 	Err error
+
+	secrets []string
 }
 
 func (e *ProxyUnreachableError) Error() string {
+	cause := credentials.Scrub(e.Err.Error(), e.secrets...)
 	if !e.Connected {
-		return "composiohttp: proxy " + e.Host + " unreachable, upstream not reached: " + e.Err.Error()
+		return "composiohttp: proxy " + e.Host + " unreachable, upstream not reached: " + cause
 	}
-	return "composiohttp: no complete reply from proxy " + e.Host + " (the upstream may have been reached): " + e.Err.Error()
+	return "composiohttp: no complete reply from proxy " + e.Host + " (the upstream may have been reached): " + cause
 }
 
 // Is makes errors.Is(err, ErrProxyUnreachable) true.
@@ -341,12 +347,38 @@ func (e *ProxyUnreachableError) Is(target error) bool { return target == ErrProx
 func (e *ProxyUnreachableError) Unwrap() error { return e.Err }
 
 // proxyUnreachable wraps a failure of the base RoundTripper to call the
-// proxy at host, unless the caller's own context ended.
-func proxyUnreachable(ctx context.Context, host string, err error) error {
+// proxy of c, unless the caller's own context ended.
+func proxyUnreachable(ctx context.Context, c *config, err error) error {
 	if ctx.Err() != nil {
 		return err
 	}
-	return &ProxyUnreachableError{Host: host, Connected: !failedToConnect(err), Err: err}
+	return &ProxyUnreachableError{Host: c.proxyURL.Host, Connected: !failedToConnect(err), Err: err, secrets: c.sentSecrets()}
+}
+
+// sentSecrets returns what a call to Composio sends that must not be
+// shown: the values of secret headers (the API key, a custom
+// X-Auth-Token), and BaseURL's password and secret query values, in
+// every form a URL may quote them.
+func (c *config) sentSecrets() []string {
+	var out []string
+	for name, vs := range c.header {
+		if credentials.IsSecret(name) {
+			out = append(out, vs...)
+		}
+	}
+	if u := c.proxyURL.User; u != nil {
+		if p, ok := u.Password(); ok {
+			out = append(out, p, url.UserPassword("", p).String()[1:])
+		}
+	}
+	for name, vs := range c.proxyURL.Query() {
+		if credentials.IsSecretParam(name) {
+			for _, v := range vs {
+				out = append(out, v, url.QueryEscape(v))
+			}
+		}
+	}
+	return out
 }
 
 // failedToConnect reports whether err is known to have happened before a

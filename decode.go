@@ -61,7 +61,7 @@ func (t *Transport) reply(req *http.Request, presp *http.Response, cl *call, c *
 	case errors.Is(err, errBodyLength):
 		return nil, envErr(-1, "reply longer than its Content-Length")
 	case err != nil: // the connection broke off: no complete reply
-		return nil, proxyUnreachable(req.Context(), c.proxyURL.Host, err)
+		return nil, proxyUnreachable(req.Context(), c, err)
 	}
 	env, err := decodeEnvelope(raw)
 	if err != nil {

@@ -323,7 +323,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	presp, err := c.base.RoundTrip(preq)
 	if err != nil {
 		preq.Body.Close() // Base should have; closing twice is harmless
-		return nil, proxyUnreachable(req.Context(), c.proxyURL.Host, err)
+		return nil, proxyUnreachable(req.Context(), c, err)
 	}
 	resp, err := t.reply(req, presp, &call, c, info)
 	if err != nil && call.resolved && staleAccount(err) {
@@ -481,7 +481,7 @@ func (t *Transport) retryStale(req *http.Request, c *config, preq *http.Request,
 	presp, err := c.base.RoundTrip(preq2)
 	if err != nil {
 		preq2.Body.Close()
-		return nil, proxyUnreachable(req.Context(), c.proxyURL.Host, err)
+		return nil, proxyUnreachable(req.Context(), c, err)
 	}
 	return t.reply(req, presp, cl, c, info)
 }
