@@ -94,6 +94,11 @@ func ExampleCodeOf() {
 		}},
 		{"unknown account", func() error { return get("ca_nobody", user, nil) }},
 		{"inactive account", func() error { return get("ca_expired", user, nil) }},
+		{"user has no account", func() error {
+			return get("", user, func(_ *composiohttp.Transport, r *http.Request) {
+				*r = *r.WithContext(composiohttp.WithToolkit(composiohttp.WithUser(r.Context(), "dave"), "github"))
+			})
+		}},
 		{"origin mismatch", func() error { return get("ca_alice", "https://evil.example/steal", nil) }},
 		{"no auth context", func() error { return get("", user, nil) }},
 		{"payload too large", func() error {
@@ -151,6 +156,7 @@ func ExampleCodeOf() {
 	// bad API key         unauthenticated     retry=false 401 InvalidAPIKey             check COMPOSIO_API_KEY
 	// unknown account     account_not_found   retry=false 404 ConnectedAccountNotFound  ask the user to connect the account again
 	// inactive account    account_not_active  retry=false 422 ConnectedAccountNotActive ask the user to connect the account again
+	// user has no account account_not_found   retry=false                               ask the user to connect the account again
 	// origin mismatch     origin_mismatch     retry=false 400 OriginMismatch            call a URL on the account's own site
 	// no auth context     no_auth_context     retry=false                               choose a connected account
 	// payload too large   payload_too_large   retry=false                               set Transport.Upload for large bodies
