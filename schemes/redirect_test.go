@@ -54,7 +54,10 @@ func TestTokenRequestNoCrossOriginRedirect(t *testing.T) {
 					http.Redirect(w, r, evil.URL+r.URL.Path, http.StatusTemporaryRedirect)
 				}))
 				defer tokenSrv.Close()
-				client := &http.Client{}
+				// A transport of its own: CloseIdleConnections on a client
+				// without one closes http.DefaultTransport's, failing the
+				// parallel subtests' dials ("CloseIdleConnections called").
+				client := &http.Client{Transport: &http.Transport{}}
 				if custom {
 					client.CheckRedirect = func(*http.Request, []*http.Request) error { return nil }
 				}
