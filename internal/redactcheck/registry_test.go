@@ -238,7 +238,10 @@ var registry = map[string]entry{
 	}},
 	"credentials/Val": {samples: func(*testing.T) []sample {
 		c := conn()
-		return []sample{{"Val", c.Val, connSecrets}, {"*Val", &c.Val, connSecrets}}
+		all, allSecrets := everySecretVal()
+		return []sample{{"Val", c.Val, connSecrets}, {"*Val", &c.Val, connSecrets},
+			{"every secret field", all, allSecrets}, {"*Val every secret field", &all, allSecrets},
+			{"Connection every secret field", &credentials.Connection{AuthScheme: credentials.Basic, Val: all}, allSecrets}}
 	}},
 	"credentials/Scheme":             noSecret("a scheme name"),
 	"credentials/MissingFieldError":  noSecret("names a field, never its value"),
@@ -633,3 +636,21 @@ func TestNoSecretShown(t *testing.T) {
 }
 
 var redislimitLimit = redis_rate.PerSecond(1)
+
+// everySecretVal returns a Val with every secret key of every scheme set
+// (the typed fields credentials.IsSecret names, Slack's authed_user, a
+// secret Extra key), and the values it holds.
+func everySecretVal() (credentials.Val, []string) {
+	var v credentials.Val
+	var secrets []string
+	for _, k := range []string{"access_token", "refresh_token", "id_token", "client_secret", "generic_api_key", "api_key",
+		"bearer_token", "basic_encoded", "token", "username", "password", "oauth_token", "oauth_token_secret",
+		"oauth_verifier", "private_key", "x_custom_secret"} {
+		val := "SECRET_every_" + k
+		v.Set(k, val)
+		secrets = append(secrets, val)
+	}
+	v.Set("credentials_json", `{"type":"service_account","private_key":"SECRET_every_gsa_key"}`)
+	v.AuthedUser = json.RawMessage(`{"id":"U1","access_token":"SECRET_every_authed_user"}`)
+	return v, append(secrets, "SECRET_every_gsa_key", "SECRET_every_authed_user")
+}
