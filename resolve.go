@@ -333,6 +333,14 @@ func (r *resolver) resolve(ctx context.Context, t *Transport, c *config, key res
 		return ConnectedAccount{}, false, err
 	}
 	ch := r.flights.DoChan(key.flightKey(), func() (any, error) {
+		// A flight that ended between this caller's cache miss and
+		// DoChan has stored its account already: look again, so that
+		// it is not looked up twice.
+		if !fresh {
+			if a, ok := r.cached(key, time.Now()); ok {
+				return a, nil
+			}
+		}
 		lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.timeout)
 		defer cancel()
 		a, err := r.lookup(lctx, c, key)
