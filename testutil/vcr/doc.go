@@ -40,6 +40,10 @@
 //     (password, client_secret, refresh_token, ...), at any depth, is
 //     replaced wherever it appears, in the body, the reply and a
 //     MismatchError's previews;
+//   - a connected-accounts listing (WithUser's lookup): the secret
+//     values of each item's state.val, data and params (the service
+//     returns tokens there unless the project masks them) are replaced
+//     wherever they appear;
 //   - parameters: Authorization, Cookie, and any header or query
 //     parameter whose name credentials.IsSecretParam calls secret (token,
 //     key, secret, signature, sig, ...) or WithSecretParams names;

@@ -339,6 +339,31 @@ func bodySecrets(raw json.RawMessage) []string {
 	return out
 }
 
+// accountSecrets returns the credentials a reply of Composio's API may
+// carry: a connected-accounts listing gives each item's state.val, data
+// and params (access and refresh tokens, unless the project masks them).
+func accountSecrets(raw []byte) []string {
+	var page struct {
+		Items []struct {
+			State struct {
+				Val credentials.Val `json:"val"`
+			} `json:"state"`
+			Data   credentials.Val `json:"data"`
+			Params credentials.Val `json:"params"`
+		} `json:"items"`
+	}
+	if json.Unmarshal(raw, &page) != nil {
+		return nil
+	}
+	var out []string
+	for _, it := range page.Items {
+		out = append(out, it.State.Val.SecretValues()...)
+		out = append(out, it.Data.SecretValues()...)
+		out = append(out, it.Params.SecretValues()...)
+	}
+	return out
+}
+
 // collectSecrets appends the strings of v that are secret: all of them
 // under a secret key.
 func collectSecrets(v any, secret bool, out *[]string) {
@@ -511,6 +536,9 @@ func (s *scrubber) beforeSave(i *cassette.Interaction) error {
 		if i.Response.Code == http.StatusOK {
 			body = string(s.scrubReply([]byte(body), s.callOf(i.Request.Method, u, nil, []byte(i.Request.Body), false)))
 		}
+	}
+	if composio && env == nil {
+		s.add(accountSecrets([]byte(body))...)
 	}
 	body = s.text(body)
 	if len(body) != len(i.Response.Body) && i.Response.ContentLength >= 0 {
