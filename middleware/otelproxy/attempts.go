@@ -35,6 +35,7 @@ func Attempts(tp trace.TracerProvider) func(http.RoundTripper) http.RoundTripper
 }
 
 type attempts struct {
+	names  spanNamer
 	next   http.RoundTripper
 	tracer trace.Tracer
 }
@@ -55,7 +56,7 @@ func (a *attempts) RoundTrip(req *http.Request) (*http.Response, error) {
 	if req.URL != nil {
 		attrs = append(attrs, attribute.String("server.address", req.URL.Hostname()))
 	}
-	ctx, span := a.tracer.Start(ctx, spanName("", req), trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(attrs...))
+	ctx, span := a.tracer.Start(ctx, a.names.name("", req), trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(attrs...))
 	defer span.End()
 	resp, err := a.next.RoundTrip(req.WithContext(ctx))
 	var pe *composiohttp.Error

@@ -75,7 +75,7 @@ type Metrics struct {
 	lookups     metric.Int64Counter
 	resolutions metric.Int64Counter
 
-	callSets  sync.Map // [2]int{proxy, upstream} → metric.MeasurementOption
+	callSets  sync.Map // [2]int{proxy, upstream} → []metric.AddOption
 	cacheSets map[string]metric.MeasurementOption
 }
 
@@ -207,21 +207,23 @@ func (m *Metrics) call(ctx context.Context, info *composiohttp.CallInfo, err err
 		return // no proxy call
 	}
 	proxy := info.ProxyStatus
-	var pe *composiohttp.Error
-	if proxy == 0 && errors.As(err, &pe) {
-		proxy = pe.StatusCode
+	if proxy == 0 {
+		if pe := proxyError(err); pe != nil {
+			proxy = pe.StatusCode
+		}
 	}
 	if proxy == 0 && info.UpstreamStatus == 0 {
 		return // no reply
 	}
 	// One attribute set per status pair, built once (the statuses are a
-	// small set).
+	// small set), kept as the []metric.AddOption passed to Add so that
+	// the call allocates no variadic slice.
 	k := [2]int{proxy, info.UpstreamStatus}
-	opt, ok := m.callSets.Load(k)
+	opts, ok := m.callSets.Load(k)
 	if !ok {
-		opt, _ = m.callSets.LoadOrStore(k, metric.WithAttributeSet(attribute.NewSet(AttrProxyStatus.Int(proxy), AttrUpstreamStatus.Int(info.UpstreamStatus))))
+		opts, _ = m.callSets.LoadOrStore(k, []metric.AddOption{metric.WithAttributeSet(attribute.NewSet(AttrProxyStatus.Int(proxy), AttrUpstreamStatus.Int(info.UpstreamStatus)))})
 	}
-	m.calls.Add(ctx, 1, opt.(metric.MeasurementOption))
+	m.calls.Add(ctx, 1, opts.([]metric.AddOption)...)
 }
 
 // WithMetrics makes the middleware record m's per-call instruments (calls

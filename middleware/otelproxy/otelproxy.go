@@ -49,6 +49,8 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"sync"
+	"sync/atomic"
 
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 	"go.opentelemetry.io/otel/attribute"
@@ -165,7 +167,7 @@ func New(next http.RoundTripper, opts ...Option) *Transport {
 	if peer == "" {
 		peer = proxyHost(next)
 	}
-	o := append([]otelhttp.Option{otelhttp.WithSpanNameFormatter(spanName), peerAttrFn(peer)}, c.otel...)
+	o := append([]otelhttp.Option{otelhttp.WithSpanNameFormatter(new(spanNamer).name), peerAttrFn(peer)}, c.otel...)
 	return &Transport{next: next, otel: otelhttp.NewTransport(annotate{next}, o...), route: c.route, redactURL: c.redactURL, metrics: c.metrics}
 }
 
@@ -218,14 +220,30 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	return resp, err
 }
 
-func spanName(_ string, r *http.Request) string {
-	name := r.Method
-	if r.URL != nil && r.URL.Host != "" {
-		name += " " + r.URL.Host
+// spanNamer names spans "METHOD host route". It remembers the last name
+// built, so that a run of calls to the same route (the common case) costs
+// three string comparisons rather than a concatenation (an allocation).
+type spanNamer struct{ last atomic.Pointer[spanNameEntry] }
+
+type spanNameEntry struct{ method, host, route, name string }
+
+func (n *spanNamer) name(_ string, r *http.Request) string {
+	host := ""
+	if r.URL != nil {
+		host = r.URL.Host
 	}
-	if route := RouteFromContext(r.Context()); route != "" {
+	route := RouteFromContext(r.Context())
+	if e := n.last.Load(); e != nil && e.method == r.Method && e.host == host && e.route == route {
+		return e.name
+	}
+	name := r.Method
+	if host != "" {
+		name += " " + host
+	}
+	if route != "" {
 		name += " " + route
 	}
+	n.last.Store(&spanNameEntry{r.Method, host, route, name})
 	return name
 }
 
@@ -242,13 +260,39 @@ func (a annotate) RoundTrip(r *http.Request) (*http.Response, error) {
 	}
 	resp, err := a.next.RoundTrip(r)
 	if span := trace.SpanFromContext(ctx); span.IsRecording() {
-		span.SetAttributes(attributes(ctx, shown, err)...)
+		// One SetAttributes call with every attribute, from a pooled
+		// buffer: the span copies the values it keeps.
+		buf := attrPool.Get().(*[maxAttrs]attribute.KeyValue)
+		attrs := attributes(buf[:0], ctx, shown, err)
+		span.SetAttributes(attrs...)
+		clear(attrs)
+		attrPool.Put(buf)
 	}
 	return resp, err
 }
 
-func attributes(ctx context.Context, shown *url.URL, err error) []attribute.KeyValue {
-	attrs := make([]attribute.KeyValue, 0, 10)
+// maxAttrs is the number of attributes annotate can add (see attributes).
+const maxAttrs = 10
+
+var attrPool = sync.Pool{New: func() any { return new([maxAttrs]attribute.KeyValue) }}
+
+// proxyError returns the *composiohttp.Error in err's chain, or nil. It
+// keeps errors.As's target off the callers' frames, so that a call
+// without an error allocates nothing.
+func proxyError(err error) *composiohttp.Error {
+	if err == nil {
+		return nil
+	}
+	var pe *composiohttp.Error
+	if errors.As(err, &pe) {
+		return pe
+	}
+	return nil
+}
+
+// attributes appends the CallInfo attributes of a call to attrs (at most
+// maxAttrs).
+func attributes(attrs []attribute.KeyValue, ctx context.Context, shown *url.URL, err error) []attribute.KeyValue {
 	if shown != nil {
 		attrs = append(attrs, AttrURLPath.String(shown.Path))
 	}
@@ -257,14 +301,13 @@ func attributes(ctx context.Context, shown *url.URL, err error) []attribute.KeyV
 	}
 	info := composiohttp.CallInfoFromContext(ctx)
 	if info == nil {
-		info = new(composiohttp.CallInfo)
+		info = &composiohttp.CallInfo{}
 	}
 	account, requestID := info.ConnectedAccountID, info.RequestID
 	if account == "" {
 		account, _ = composiohttp.ConnectedAccountFromContext(ctx)
 	}
-	var pe *composiohttp.Error
-	if errors.As(err, &pe) {
+	if pe := proxyError(err); pe != nil {
 		attrs = append(attrs, AttrErrorSlug.String(pe.Slug))
 		if requestID == "" {
 			requestID = pe.RequestID

@@ -274,3 +274,41 @@ func TestMeterProviderInjected(t *testing.T) {
 		t.Errorf("metrics recorded: %v", names)
 	}
 }
+
+// TestSpanNamesOnOneTransport: one Transport names each call after its own
+// method, host and route, whatever it named before (the namer remembers
+// the last name built).
+func TestSpanNamesOnOneTransport(t *testing.T) {
+	t.Parallel()
+	sr, tp := recorder()
+	rt := otelproxy.New(&stub{status: 200}, otelproxy.WithTracerProvider(tp))
+	calls := []struct {
+		method, url, route, want string
+	}{
+		{http.MethodGet, "https://api.github.com/repos/a/b", "/repos/{owner}/{repo}", "GET api.github.com /repos/{owner}/{repo}"},
+		{http.MethodGet, "https://api.github.com/repos/a/b", "/repos/{owner}/{repo}", "GET api.github.com /repos/{owner}/{repo}"},
+		{http.MethodGet, "https://api.github.com/user", "", "GET api.github.com"},
+		{http.MethodPost, "https://api.github.com/user", "", "POST api.github.com"},
+		{http.MethodPost, "https://slack.com/api/chat.postMessage", "", "POST slack.com"},
+		{http.MethodGet, "https://api.github.com/repos/a/b", "/repos/{owner}/{repo}", "GET api.github.com /repos/{owner}/{repo}"},
+	}
+	for _, c := range calls {
+		ctx := context.Background()
+		if c.route != "" {
+			ctx = otelproxy.ContextWithRoute(ctx, c.route)
+		}
+		req, _ := http.NewRequestWithContext(ctx, c.method, c.url, nil)
+		if _, err := do(t, rt, req); err != nil {
+			t.Fatal(err)
+		}
+	}
+	spans := sr.Ended()
+	if len(spans) != len(calls) {
+		t.Fatalf("%d spans, want %d", len(spans), len(calls))
+	}
+	for i, c := range calls {
+		if got := spans[i].Name(); got != c.want {
+			t.Errorf("call %d: span %q, want %q", i, got, c.want)
+		}
+	}
+}
