@@ -108,8 +108,7 @@ func TestDocsChainAgree(t *testing.T) {
 		}
 	}
 	// The README's production setup is the chain the production test
-	// runs: the same limiter and the same retry budget (a zero Budget
-	// would not retry a quiet service's first 429).
+	// runs: the same limiter and the same retry budget.
 	budget := regexp.MustCompile(`retry\.Budget\{MinRetries: [0-9]+\}`).FindString(docs["README.md"])
 	if budget == "" || !strings.Contains(docs["middleware/production_test.go"], budget) {
 		t.Errorf("README's retry budget %q is not the one middleware/production_test.go runs", budget)

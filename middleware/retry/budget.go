@@ -13,6 +13,9 @@ const (
 	// DefaultBudgetWindow is the sliding window over which calls and
 	// retries are counted.
 	DefaultBudgetWindow = 10 * time.Second
+	// DefaultBudgetMinRetries is the floor of retries a Budget allows per
+	// Window whatever the traffic, when Budget.MinRetries is 0.
+	DefaultBudgetMinRetries = 10
 	// budgetBuckets is the window's resolution.
 	budgetBuckets = 10
 )
@@ -39,21 +42,24 @@ func (e *BudgetError) Unwrap() error { return e.Err }
 
 // Budget caps retries as a share of recent calls, so that an outage is not
 // amplified by retries: over the last Window, retries may be at most
-// Ratio × calls + MinRetries. Share one Budget among all the retriers of a
-// service (all tenants) with WithBudget. A call counts once, when it is
-// first sent; each retry counts when it is allowed.
+// max(Ratio × calls, MinRetries). Share one Budget among all the
+// retriers of a service (all tenants) with WithBudget. A call counts once,
+// when it is first sent; each retry counts when it is allowed.
 //
 // Set the fields before first use and do not change them after. It is
-// safe for concurrent use. The zero value uses the defaults.
+// safe for concurrent use. The zero value uses the defaults: 10% of the
+// calls of the last 10 s, and at least 10 retries in that window, so that
+// a quiet service (or a test) can still retry its first call's 429.
 type Budget struct {
 	// Ratio is the share of calls that may be retries. Default
 	// DefaultBudgetRatio.
 	Ratio float64
-	// MinRetries are allowed per Window whatever the traffic, so that a
-	// quiet service can still retry. Default 0: then a service with
-	// fewer than 1/Ratio calls in the Window (10 with the default
-	// Ratio) retries nothing, not even its first call's 429; set it
-	// (e.g. 10) unless that is what you want.
+	// MinRetries are allowed per Window whatever the traffic: the cap is
+	// max(Ratio × calls, MinRetries), so the floor matters only while the
+	// service is quiet and never lifts the share under load. Default
+	// DefaultBudgetMinRetries (10); a negative value allows none, which
+	// makes a service with fewer than 1/Ratio calls in the Window retry
+	// nothing.
 	MinRetries int
 	// Window is the sliding window. Default DefaultBudgetWindow.
 	Window time.Duration
@@ -86,7 +92,7 @@ type BudgetStore interface {
 	// Call counts a call in bucket n.
 	Call(n int64) error
 	// Retry counts a retry in bucket n if the buckets n-BudgetBuckets+1
-	// to n hold retries+1 ≤ ratio × calls + minRetries, and reports
+	// to n hold retries+1 ≤ max(ratio × calls, minRetries), and reports
 	// whether it did; one atomic step.
 	Retry(n int64, ratio float64, minRetries int) (bool, error)
 }
@@ -141,15 +147,22 @@ func (b *Budget) Retry() bool {
 	if ratio <= 0 {
 		ratio = DefaultBudgetRatio
 	}
+	minRetries := b.MinRetries
+	switch {
+	case minRetries == 0:
+		minRetries = DefaultBudgetMinRetries
+	case minRetries < 0:
+		minRetries = 0
+	}
 	if b.Store != nil {
-		ok, err := b.Store.Retry(b.bucketNumber(), ratio, b.MinRetries)
+		ok, err := b.Store.Retry(b.bucketNumber(), ratio, minRetries)
 		return ok || err != nil
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	i := b.bucket()
 	calls, retries := b.totals(i)
-	if float64(retries+1) > ratio*float64(calls)+float64(b.MinRetries) {
+	if float64(retries+1) > max(ratio*float64(calls), float64(minRetries)) {
 		return false
 	}
 	b.buckets[i].retries++

@@ -28,10 +28,16 @@ func TestBudgetStopsRetryStorm(t *testing.T) {
 		budget      bool
 		wantMaxRate float64 // retries / calls
 		wantMinRate float64
+		minRetries  int // Budget.MinRetries
 	}{
-		{"upstream 503, budget", false, true, 0.10, 0.05},
-		{"proxy 503, budget", true, true, 0.10, 0.05},
-		{"upstream 503, no budget", false, false, 3, 3},
+		// No floor: the share alone, ≤ 10%.
+		{"upstream 503, budget", false, true, 0.10, 0.05, -1},
+		{"proxy 503, budget", true, true, 0.10, 0.05, -1},
+		// The zero Budget: ≤ 10%, plus at most the floor of 10 retries
+		// a window while the window holds fewer than 100 calls (the
+		// start of the storm).
+		{"upstream 503, zero budget", false, true, 0.10 + float64(retry.DefaultBudgetMinRetries)/1000, 0.05, 0},
+		{"upstream 503, no budget", false, false, 3, 3, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -50,7 +56,7 @@ func TestBudgetStopsRetryStorm(t *testing.T) {
 				var opts []retry.Option
 				var exhausted atomic.Int32
 				if tt.budget {
-					opts = append(opts, retry.WithBudget(&retry.Budget{}), retry.WithOnBudgetExhausted(func(retry.Event) { exhausted.Add(1) }))
+					opts = append(opts, retry.WithBudget(&retry.Budget{MinRetries: tt.minRetries}), retry.WithOnBudgetExhausted(func(retry.Event) { exhausted.Add(1) }))
 				}
 				rt := retry.New(s.InProcessTransport(), opts...) // one retrier for every tenant
 				const perTenant = 250
@@ -92,6 +98,41 @@ func TestBudgetStopsRetryStorm(t *testing.T) {
 	}
 }
 
+// TestBudgetDefaults: the zero Budget lets a quiet service retry
+// (DefaultBudgetMinRetries in the window), and under load caps retries at
+// 10% of the calls, the floor not added on top; a negative MinRetries
+// allows no floor.
+func TestBudgetDefaults(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	clock := func() time.Time { return now }
+	count := func(b *retry.Budget) (n int) {
+		for b.Retry() {
+			n++
+		}
+		return n
+	}
+	for _, tt := range []struct {
+		name  string
+		min   int
+		calls int
+		want  int
+	}{
+		{"quiet, default floor", 0, 1, retry.DefaultBudgetMinRetries},
+		{"busy, the share", 0, 1000, 100},
+		{"quiet, no floor", -1, 1, 0},
+		{"quiet, floor 3", 3, 5, 3},
+	} {
+		b := &retry.Budget{MinRetries: tt.min, Now: clock}
+		for range tt.calls {
+			b.Call()
+		}
+		if got := count(b); got != tt.want {
+			t.Errorf("%s: %d retries after %d calls, want %d", tt.name, got, tt.calls, tt.want)
+		}
+	}
+}
+
 // TestBudgetWindow: the budget is a share of the calls of the last
 // Window; MinRetries are allowed whatever the traffic.
 func TestBudgetWindow(t *testing.T) {
@@ -108,8 +149,8 @@ func TestBudgetWindow(t *testing.T) {
 	for b.Retry() {
 		got++
 	}
-	if got != 2 { // 0.5 × 4 + 1 − the 1 taken
-		t.Errorf("%d retries, want 2", got)
+	if got != 1 { // max(0.5 × 4, 1) − the 1 taken
+		t.Errorf("%d retries, want 1", got)
 	}
 	now = now.Add(5 * time.Second)
 	if b.Retry() {

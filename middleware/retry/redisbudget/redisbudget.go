@@ -82,7 +82,7 @@ for j = 0, nb - 1 do
     retries = retries + (tonumber(redis.call('HGET', k, 'r' .. j)) or 0)
   end
 end
-if retries + 1 > ratio * calls + minr then return 0 end
+if retries + 1 > math.max(ratio * calls, minr) then return 0 end
 redis.call('HINCRBY', k, 'r' .. i, 1)
 return 1
 `)

@@ -57,7 +57,8 @@ func TestSharedBudget(t *testing.T) {
 					}
 					tr := s.InProcessTransport()
 					tr.ConnectedAccountID = account
-					rts = append(rts, retry.New(tr, retry.WithBudget(&retry.Budget{Store: &redisbudget.Store{Client: c, Key: key}})))
+					// MinRetries -1: no floor, the shares alone.
+					rts = append(rts, retry.New(tr, retry.WithBudget(&retry.Budget{MinRetries: -1, Store: &redisbudget.Store{Client: c, Key: key}})))
 				}
 				send := func(rt http.RoundTripper, n int) {
 					for range n {
