@@ -2,7 +2,10 @@ package testutil_test
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -252,10 +255,29 @@ func TestBinaryBodyURL(t *testing.T) {
 	})
 }
 
+// unreachable is an upstream whose connections refusingUpstream refuses.
+// A closed httptest server's URL is not one: its port may be taken by a
+// parallel test's server before the fake dials it (seen in CI: a 404 from
+// another test's upstream instead of the 502).
+const unreachable = "http://unreachable.test"
+
+// refusingUpstream is the fake's upstream transport, refusing every dial
+// to unreachable.test (connection refused) and dialling anything else.
+func refusingUpstream(t *testing.T) testutil.Option {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	dial := tr.DialContext
+	tr.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		if strings.HasPrefix(addr, "unreachable.test:") {
+			return nil, &net.OpError{Op: "dial", Net: network, Err: errors.New("connection refused")}
+		}
+		return dial(ctx, network, addr)
+	}
+	t.Cleanup(tr.CloseIdleConnections)
+	return testutil.WithUpstreamTransport(tr)
+}
+
 func TestUpstreamFailures(t *testing.T) {
 	t.Parallel()
-	closed := httptest.NewServer(http.NotFoundHandler())
-	closed.Close()
 	blocking := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() })
 	tests := []struct {
 		name   string
@@ -263,7 +285,7 @@ func TestUpstreamFailures(t *testing.T) {
 		status int
 		slug   string
 	}{
-		{"unreachable", testutil.Account{BaseURL: closed.URL}, 502, composiohttp.SlugBadGateway},
+		{"unreachable", testutil.Account{BaseURL: unreachable}, 502, composiohttp.SlugBadGateway},
 		{"no upstream", testutil.Account{}, 502, composiohttp.SlugBadGateway},
 		{"handler panics", testutil.Account{Handler: http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panic("boom") })}, 502, composiohttp.SlugBadGateway},
 		{"in-process timeout", testutil.Account{Handler: blocking}, 504, composiohttp.SlugUpstreamTimeout},
@@ -279,7 +301,7 @@ func TestUpstreamFailures(t *testing.T) {
 			if tt.status == http.StatusGatewayTimeout {
 				timeout = 20 * time.Millisecond
 			}
-			s := testutil.NewServer(t, testutil.WithUpstreamTimeout(timeout))
+			s := testutil.NewServer(t, testutil.WithUpstreamTimeout(timeout), refusingUpstream(t))
 			tt.a.ID, tt.a.AuthScheme = "ca", credentials.NoAuth
 			s.AddAccount(tt.a)
 			r := call(t, s, map[string]any{"connected_account_id": "ca", "endpoint": "/x", "method": "GET"})
@@ -290,11 +312,9 @@ func TestUpstreamFailures(t *testing.T) {
 
 func TestUpstreamFailureHidesQuery(t *testing.T) {
 	t.Parallel()
-	closed := httptest.NewServer(http.NotFoundHandler())
-	closed.Close()
-	s := testutil.NewServer(t)
+	s := testutil.NewServer(t, refusingUpstream(t))
 	// Google toolkits put an API key in the "key" query parameter.
-	s.AddAccount(testutil.Account{ID: "ca", Toolkit: "gmail", AuthScheme: credentials.APIKey, Val: credentials.Val{APIKey: "sk_secret"}, BaseURL: closed.URL})
+	s.AddAccount(testutil.Account{ID: "ca", Toolkit: "gmail", AuthScheme: credentials.APIKey, Val: credentials.Val{APIKey: "sk_secret"}, BaseURL: unreachable})
 	r := call(t, s, map[string]any{"connected_account_id": "ca", "endpoint": "/x", "method": "GET"})
 	checkError(t, r, 502, composiohttp.SlugBadGateway, "")
 	if strings.Contains(string(r.body), "sk_secret") {
