@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -74,13 +76,22 @@ func TestBodyTooLargeIsOneTarget(t *testing.T) {
 // closedAddr returns an address nothing listens on.
 func closedAddr(t *testing.T) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	// A port below the kernel's ephemeral range (Linux 32768-60999, macOS
+	// and Windows from 49152), free when checked: the httptest servers of
+	// parallel tests listen on ":0", so they are never given it, as they
+	// could be given a just-closed ephemeral port.
+	start := 20000 + rand.IntN(10000)
+	for p := start; p < start+2000; p++ {
+		l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(p))
+		if err != nil {
+			continue
+		}
+		addr := l.Addr().String()
+		l.Close()
+		return addr
 	}
-	addr := l.Addr().String()
-	l.Close()
-	return addr
+	t.Fatal("no free port below the ephemeral range")
+	return ""
 }
 
 // The caller's own cancellation and deadline stay what they are.
