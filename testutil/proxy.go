@@ -71,32 +71,49 @@ func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 func (s *Server) serveProxy(rw http.ResponseWriter, r *http.Request, reqID string) {
 	w := &statusWriter{ResponseWriter: rw}
+	env, perr, finish, ok := s.admit(w, r, reqID, decodeEnvelope)
+	defer finish()
+	if !ok {
+		return
+	}
+	if perr != nil {
+		s.writeError(w, reqID, perr)
+		return
+	}
+	s.forwardEnvelope(w, r, reqID, env)
+}
+
+// admit reads, decodes (with decode) and records a proxy call's envelope,
+// and answers what every proxy endpoint refuses alike: a method other
+// than POST, a bad API key, an envelope over MaxEnvelope. ok is false when
+// it answered, or the caller went away; else perr is the envelope's
+// decoding error, if any, for the caller to answer in its own order. The
+// caller defers finish, which records the status it answered with.
+func (s *Server) admit(w *statusWriter, r *http.Request, reqID string, decode func([]byte) (*envelope, *proxyError)) (env *envelope, perr *proxyError, finish func(), ok bool) {
 	raw, readErr := readBody(w, r)
-	var env *envelope
-	var perr *proxyError
 	if readErr == nil {
-		env, perr = decodeEnvelope(raw)
+		env, perr = decode(raw)
 		if e := checkContentType(r.Header.Get(headerContentType)); e != nil {
 			perr = e
 		}
 	}
 	rec := s.record(r, raw, reqID, env)
-	defer func() {
+	finish = func() {
 		s.mu.Lock()
 		rec.Status = w.status
 		s.mu.Unlock()
-	}()
+	}
 
 	if r.Method != http.MethodPost {
 		e := newError(http.StatusMethodNotAllowed, composiohttp.SlugMethodNotAllowed,
 			fmt.Sprintf("Method %s is not allowed on %s", r.Method, r.URL.Path))
 		e.header = http.Header{headerAllow: {http.MethodPost}}
 		s.writeError(w, reqID, e)
-		return
+		return nil, nil, finish, false
 	}
 	if e := s.checkAPIKey(r); e != nil {
 		s.writeError(w, reqID, e)
-		return
+		return nil, nil, finish, false
 	}
 	if readErr != nil {
 		var mbe *http.MaxBytesError
@@ -104,12 +121,14 @@ func (s *Server) serveProxy(rw http.ResponseWriter, r *http.Request, reqID strin
 			s.writeError(w, reqID, newError(http.StatusRequestEntityTooLarge, composiohttp.SlugPayloadTooLarge,
 				fmt.Sprintf("Request body is larger than %d bytes", MaxEnvelope)))
 		}
-		return // the caller went away
+		return nil, nil, finish, false // else the caller went away
 	}
-	if perr != nil {
-		s.writeError(w, reqID, perr)
-		return
-	}
+	return env, perr, finish, true
+}
+
+// forwardEnvelope sends an admitted envelope upstream, after any fault
+// scripted for its account, and writes the reply envelope.
+func (s *Server) forwardEnvelope(w *statusWriter, r *http.Request, reqID string, env *envelope) {
 	if f, ok := s.takeFault(env.accountID); ok && s.applyFault(w, r, reqID, f) {
 		return
 	}

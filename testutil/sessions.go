@@ -228,41 +228,14 @@ func (c *fieldCheck) stringMap(field string, raw json.RawMessage) map[string]str
 }
 
 func (s *Server) serveSessionProxy(w *statusWriter, r *http.Request, reqID, id string) {
-	raw, readErr := readBody(w, r)
-	var env *envelope
 	var toolkit string
-	var perr *proxyError
-	if readErr == nil {
+	env, perr, finish, ok := s.admit(w, r, reqID, func(raw []byte) (env *envelope, perr *proxyError) {
 		env, toolkit, perr = decodeSessionEnvelope(raw)
-		if e := checkContentType(r.Header.Get(headerContentType)); e != nil {
-			perr = e
-		}
-	}
-	rec := s.record(r, raw, reqID, env)
-	defer func() {
-		s.mu.Lock()
-		rec.Status = w.status
-		s.mu.Unlock()
-	}()
-
-	if r.Method != http.MethodPost {
-		e := newError(http.StatusMethodNotAllowed, composiohttp.SlugMethodNotAllowed,
-			fmt.Sprintf("Method %s is not allowed on %s", r.Method, r.URL.Path))
-		e.header = http.Header{headerAllow: {http.MethodPost}}
-		s.writeError(w, reqID, e)
+		return env, perr
+	})
+	defer finish()
+	if !ok {
 		return
-	}
-	if e := s.checkAPIKey(r); e != nil {
-		s.writeError(w, reqID, e)
-		return
-	}
-	var mbe *http.MaxBytesError
-	if errors.As(readErr, &mbe) {
-		s.writeError(w, reqID, newError(http.StatusRequestEntityTooLarge, composiohttp.SlugPayloadTooLarge,
-			fmt.Sprintf("Request body is larger than %d bytes", MaxEnvelope)))
-		return
-	} else if readErr != nil {
-		return // the caller went away
 	}
 	s.mu.Lock()
 	sess := s.tenants.sessions[id]
@@ -283,20 +256,7 @@ func (s *Server) serveSessionProxy(w *statusWriter, r *http.Request, reqID, id s
 			return
 		}
 	}
-	if f, ok := s.takeFault(env.accountID); ok && s.applyFault(w, r, reqID, f) {
-		return
-	}
-	reply, perr := s.forward(r.Context(), env)
-	if perr != nil {
-		if r.Context().Err() == nil {
-			s.writeError(w, reqID, perr)
-		}
-		return
-	}
-	w.Header().Set(headerContentType, contentTypeJSON)
-	w.Header().Set(headerContentLength, fmt.Sprint(len(reply)))
-	w.WriteHeader(http.StatusOK)
-	w.Write(reply)
+	s.forwardEnvelope(w, r, reqID, env)
 }
 
 // sessionAccount picks the account sess uses for toolkit: the pinned one,
