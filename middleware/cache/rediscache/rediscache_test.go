@@ -1,18 +1,13 @@
 package rediscache_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
-	"strconv"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -22,6 +17,7 @@ import (
 
 	"github.com/composiohttp/composiohttp"
 	"github.com/composiohttp/composiohttp/middleware/cache"
+	"github.com/composiohttp/composiohttp/internal/redistest"
 	"github.com/composiohttp/composiohttp/middleware/cache/rediscache"
 )
 
@@ -35,68 +31,7 @@ func redisURL(t *testing.T) string {
 	if u := os.Getenv("REDIS_URL"); u != "" {
 		return u
 	}
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		t.Skip("rediscache: no REDIS_URL and no redis-server on PATH; install redis-server or set REDIS_URL to run the Redis tests")
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	dir := t.TempDir()
-	ready := &readyWriter{ready: make(chan struct{})}
-	cmd := exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir)
-	cmd.Dir = dir
-	cmd.Stdout = ready
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start redis-server: %v", err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		<-done
-	})
-	select {
-	case <-ready.ready:
-	case err := <-done:
-		t.Fatalf("redis-server exited before it was ready: %v\n%s", err, ready.log())
-	case <-time.After(10 * time.Second):
-		t.Fatalf("redis-server not ready after 10s:\n%s", ready.log())
-	}
-	c := redis.NewClient(&redis.Options{Addr: fmt.Sprintf("127.0.0.1:%d", port)})
-	defer c.Close()
-	if err := c.Ping(context.Background()).Err(); err != nil {
-		t.Fatalf("redis-server does not answer PING: %v", err)
-	}
-	return fmt.Sprintf("redis://127.0.0.1:%d/0", port)
-}
-
-// readyWriter collects redis-server's log and signals the line saying it
-// accepts connections.
-type readyWriter struct {
-	mu    sync.Mutex
-	buf   bytes.Buffer
-	once  sync.Once
-	ready chan struct{}
-}
-
-func (w *readyWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.buf.Write(p)
-	if bytes.Contains(w.buf.Bytes(), []byte("Ready to accept connections")) {
-		w.once.Do(func() { close(w.ready) })
-	}
-	return len(p), nil
-}
-
-func (w *readyWriter) log() string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.buf.String()
+	return "redis://" + redistest.Start(t).Addr + "/0"
 }
 
 func client(t *testing.T) *redis.Client {
