@@ -16,8 +16,8 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/composiohttp/composiohttp"
-	"github.com/composiohttp/composiohttp/middleware/cache"
 	"github.com/composiohttp/composiohttp/internal/redistest"
+	"github.com/composiohttp/composiohttp/middleware/cache"
 	"github.com/composiohttp/composiohttp/middleware/cache/rediscache"
 )
 
