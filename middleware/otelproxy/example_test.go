@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 
+	"go.opentelemetry.io/otel/attribute"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
@@ -15,8 +16,9 @@ import (
 	"github.com/composiohttp/composiohttp/testutil"
 )
 
-// A span per call, named after the upstream call, with the composio facts
-// as attributes and the token in the query redacted.
+// A span per call, named after the route template (the host is in
+// server.address), with the composio facts as attributes and the token
+// in the query redacted.
 func Example() {
 	srv := testutil.NewUnstartedServer()
 	srv.Start()
@@ -45,14 +47,16 @@ func Example() {
 
 	s := spans.Ended()[0]
 	fmt.Println(s.Name())
+	got := map[attribute.Key]string{}
 	for _, kv := range s.Attributes() {
-		switch kv.Key {
-		case "url.full", otelproxy.AttrURLTemplate, otelproxy.AttrConnectedAccount, otelproxy.AttrUpstreamStatus, otelproxy.AttrCacheHit:
-			fmt.Printf("%s=%s\n", kv.Key, kv.Value.Emit())
-		}
+		got[kv.Key] = kv.Value.Emit()
+	}
+	for _, k := range []attribute.Key{"server.address", "url.full", otelproxy.AttrURLTemplate, otelproxy.AttrConnectedAccount, otelproxy.AttrUpstreamStatus, otelproxy.AttrCacheHit} {
+		fmt.Printf("%s=%s\n", k, got[k])
 	}
 	// Output:
-	// GET api.github.com /repos/{owner}/{repo}
+	// GET /repos/{owner}/{repo}
+	// server.address=api.github.com
 	// url.full=https://api.github.com/repos/o/r?token=[REDACTED]
 	// url.template=/repos/{owner}/{repo}
 	// composio.connected_account.id=ca_1

@@ -1,7 +1,10 @@
 // Package otelproxy is OpenTelemetry tracing middleware for composiohttp,
-// built on otelhttp.NewTransport: one client span per call, named after
-// what was called upstream ("GET api.github.com /repos/{owner}/{repo}" when
-// the route template is known, else "GET api.github.com"), with the
+// built on otelhttp.NewTransport: one client span per call, named as the
+// HTTP semantic conventions name client spans ("GET /repos/{owner}/{repo}"
+// when the route template is known, from ContextWithRoute or
+// WithRouteFunc, else "GET"; "HTTP" for a method they do not know), with
+// the upstream host in server.address (never in the name, so that calls to
+// many tenant hosts such as tenantN.atlassian.net share one name), the
 // composio facts of the call as attributes, and the trace context injected
 // into the request headers, which the composiohttp Transport forwards to
 // the upstream as header parameters.
@@ -114,8 +117,11 @@ func WithOTelHTTPOptions(opts ...otelhttp.Option) Option {
 }
 
 // WithRouteFunc sets a function returning the route template of a request
-// (e.g. "/repos/{owner}/{repo}"), or "" when unknown. A route set with
-// ContextWithRoute wins. Default: none.
+// (e.g. "/repos/{owner}/{repo}"), or "" when unknown: the span is then
+// named "GET /repos/{owner}/{repo}" and carries url.template. A template
+// has low cardinality by definition: it must not hold ids, names or hosts.
+// A route set with ContextWithRoute wins. Default: none (spans are named
+// after the method alone).
 func WithRouteFunc(f func(*http.Request) string) Option {
 	return func(c *config) { c.route = f }
 }
@@ -132,8 +138,11 @@ func WithURLRedactor(f func(*url.URL) *url.URL) Option {
 
 type routeKey struct{}
 
-// ContextWithRoute returns a context that names the route template of the
-// requests made with it, for span names and url.template.
+// ContextWithRoute returns a context that names the route template (the
+// conventions' url.template, e.g. "/repos/{owner}/{repo}") of the requests
+// made with it: their spans are named "{method} {template}" and carry
+// url.template. Without a template a span is named after the method
+// alone.
 func ContextWithRoute(ctx context.Context, route string) context.Context {
 	return context.WithValue(ctx, routeKey{}, route)
 }
@@ -220,31 +229,82 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	return resp, err
 }
 
-// spanNamer names spans "METHOD host route". It remembers the last name
-// built, so that a run of calls to the same route (the common case) costs
-// three string comparisons rather than a concatenation (an allocation).
+// spanNamer names spans as the HTTP semantic conventions name client
+// spans: "{method} {url.template}" when the route template is known, else
+// "{method}", with "HTTP" for a method the conventions do not know
+// (http.request.method _OTHER). The host is never in the name (it is in
+// server.address), so that names stay few whatever the number of hosts. It
+// remembers the last name built with a template, so that a run of calls
+// to the same route (the common case) costs two string comparisons rather
+// than a concatenation (an allocation).
 type spanNamer struct{ last atomic.Pointer[spanNameEntry] }
 
-type spanNameEntry struct{ method, host, route, name string }
+type spanNameEntry struct{ method, route, name string }
 
 func (n *spanNamer) name(_ string, r *http.Request) string {
-	host := ""
-	if r.URL != nil {
-		host = r.URL.Host
+	return n.build(r.Method, RouteFromContext(r.Context()))
+}
+
+func (n *spanNamer) build(method, route string) string {
+	method = spanMethod(method)
+	if route == "" {
+		return method
 	}
-	route := RouteFromContext(r.Context())
-	if e := n.last.Load(); e != nil && e.method == r.Method && e.host == host && e.route == route {
+	if e := n.last.Load(); e != nil && e.method == method && e.route == route {
 		return e.name
 	}
-	name := r.Method
-	if host != "" {
-		name += " " + host
-	}
-	if route != "" {
-		name += " " + route
-	}
-	n.last.Store(&spanNameEntry{r.Method, host, route, name})
+	name := method + " " + route
+	n.last.Store(&spanNameEntry{method, route, name})
 	return name
+}
+
+// spanMethod returns the method as http.request.method records it (the
+// conventions' known methods, in upper case), or "HTTP" for any other
+// (_OTHER). It allocates nothing.
+func spanMethod(m string) string {
+	if k := knownMethod(m); k != "" {
+		return k
+	}
+	if len(m) <= len("OPTIONS") {
+		var buf [len("OPTIONS")]byte
+		for i := range len(m) {
+			c := m[i]
+			if 'a' <= c && c <= 'z' {
+				c -= 'a' - 'A'
+			}
+			buf[i] = c
+		}
+		if k := knownMethod(string(buf[:len(m)])); k != "" {
+			return k
+		}
+	}
+	return "HTTP"
+}
+
+// knownMethod returns m's constant when m is one of the methods the HTTP
+// semantic conventions know, else "".
+func knownMethod(m string) string {
+	switch m {
+	case http.MethodGet:
+		return http.MethodGet
+	case http.MethodPost:
+		return http.MethodPost
+	case http.MethodPut:
+		return http.MethodPut
+	case http.MethodDelete:
+		return http.MethodDelete
+	case http.MethodPatch:
+		return http.MethodPatch
+	case http.MethodHead:
+		return http.MethodHead
+	case http.MethodOptions:
+		return http.MethodOptions
+	case http.MethodConnect:
+		return http.MethodConnect
+	case http.MethodTrace:
+		return http.MethodTrace
+	}
+	return ""
 }
 
 // annotate runs below otelhttp: it restores the real URL for the layers

@@ -87,17 +87,17 @@ func TestSpanNameAndAttributes(t *testing.T) {
 		wantName string
 		wantTmpl string
 	}{
-		{name: "host only", url: "https://api.github.com/repos/a/b", wantName: "GET api.github.com"},
+		{name: "no template", url: "https://api.github.com/repos/a/b", wantName: "GET"},
 		{name: "route from context", url: "https://api.github.com/repos/a/b",
 			ctx:      func(c context.Context) context.Context { return otelproxy.ContextWithRoute(c, "/repos/{owner}/{repo}") },
-			wantName: "GET api.github.com /repos/{owner}/{repo}", wantTmpl: "/repos/{owner}/{repo}"},
+			wantName: "GET /repos/{owner}/{repo}", wantTmpl: "/repos/{owner}/{repo}"},
 		{name: "route func", url: "https://api.github.com/user",
 			opts:     []otelproxy.Option{otelproxy.WithRouteFunc(func(r *http.Request) string { return "/user" })},
-			wantName: "GET api.github.com /user", wantTmpl: "/user"},
+			wantName: "GET /user", wantTmpl: "/user"},
 		{name: "context wins over func", url: "https://api.github.com/user",
 			opts:     []otelproxy.Option{otelproxy.WithRouteFunc(func(r *http.Request) string { return "/func" })},
 			ctx:      func(c context.Context) context.Context { return otelproxy.ContextWithRoute(c, "/ctx") },
-			wantName: "GET api.github.com /ctx", wantTmpl: "/ctx"},
+			wantName: "GET /ctx", wantTmpl: "/ctx"},
 		{name: "relative endpoint", url: "/user", wantName: "GET"},
 		{name: "span name formatter passes through", url: "https://api.github.com/user",
 			opts:     []otelproxy.Option{otelproxy.WithOTelHTTPOptions(otelhttp.WithSpanNameFormatter(func(string, *http.Request) string { return "custom" }))},
@@ -276,8 +276,8 @@ func TestMeterProviderInjected(t *testing.T) {
 }
 
 // TestSpanNamesOnOneTransport: one Transport names each call after its own
-// method, host and route, whatever it named before (the namer remembers
-// the last name built).
+// method and route, whatever it named before (the namer remembers the last
+// name built).
 func TestSpanNamesOnOneTransport(t *testing.T) {
 	t.Parallel()
 	sr, tp := recorder()
@@ -285,12 +285,12 @@ func TestSpanNamesOnOneTransport(t *testing.T) {
 	calls := []struct {
 		method, url, route, want string
 	}{
-		{http.MethodGet, "https://api.github.com/repos/a/b", "/repos/{owner}/{repo}", "GET api.github.com /repos/{owner}/{repo}"},
-		{http.MethodGet, "https://api.github.com/repos/a/b", "/repos/{owner}/{repo}", "GET api.github.com /repos/{owner}/{repo}"},
-		{http.MethodGet, "https://api.github.com/user", "", "GET api.github.com"},
-		{http.MethodPost, "https://api.github.com/user", "", "POST api.github.com"},
-		{http.MethodPost, "https://slack.com/api/chat.postMessage", "", "POST slack.com"},
-		{http.MethodGet, "https://api.github.com/repos/a/b", "/repos/{owner}/{repo}", "GET api.github.com /repos/{owner}/{repo}"},
+		{http.MethodGet, "https://api.github.com/repos/a/b", "/repos/{owner}/{repo}", "GET /repos/{owner}/{repo}"},
+		{http.MethodGet, "https://api.github.com/repos/a/b", "/repos/{owner}/{repo}", "GET /repos/{owner}/{repo}"},
+		{http.MethodGet, "https://api.github.com/user", "", "GET"},
+		{http.MethodPost, "https://api.github.com/user", "", "POST"},
+		{http.MethodPost, "https://slack.com/api/chat.postMessage", "/api/chat.postMessage", "POST /api/chat.postMessage"},
+		{http.MethodGet, "https://api.github.com/repos/a/b", "/repos/{owner}/{repo}", "GET /repos/{owner}/{repo}"},
 	}
 	for _, c := range calls {
 		ctx := context.Background()
