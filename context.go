@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"net/http"
 	"net/url"
 	"strings"
 
@@ -265,6 +266,46 @@ func CallInfoFromContext(ctx context.Context) *CallInfo {
 func Identity(ctx context.Context) string {
 	if sel := selectionFrom(ctx); sel != nil {
 		return sel.identity
+	}
+	return ""
+}
+
+// TransportIdentity names the tenant that requests whose context selects
+// nothing (Identity returns "") act for through rt: the Identity of the
+// *Transport found by following Unwrap() http.RoundTripper methods down
+// from rt, for its own Connection ("connection:<digest>"),
+// ConnectedAccountID ("account:<id>"), SessionID ("session:<id>") or
+// UserID ("user:<id>"), in the Transport's order of precedence, so that it
+// equals the Identity of a context selecting the same tenant. It returns
+// "" when there is no such Transport within 100 unwraps, or it acts for
+// nobody. Middleware that keys by tenant calls it once, when built, and
+// uses it for requests whose Identity is "" (package cache for its keys,
+// package ratelimit for its buckets); the Transport's fields must then
+// not change, as its documentation asks.
+func TransportIdentity(rt http.RoundTripper) string {
+	for range 100 { // a bound, should some Unwrap loop
+		switch t := rt.(type) {
+		case *Transport:
+			if t == nil {
+				return ""
+			}
+			ctx := context.Background()
+			switch {
+			case t.Connection != nil:
+				ctx = WithConnection(ctx, t.Connection)
+			case t.ConnectedAccountID != "":
+				ctx = WithConnectedAccount(ctx, t.ConnectedAccountID)
+			case t.SessionID != "":
+				ctx = WithSession(ctx, t.SessionID)
+			case t.UserID != "":
+				ctx = WithUser(ctx, t.UserID)
+			}
+			return Identity(ctx)
+		case interface{ Unwrap() http.RoundTripper }:
+			rt = t.Unwrap()
+		default:
+			return ""
+		}
 	}
 	return ""
 }

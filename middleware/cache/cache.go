@@ -149,7 +149,7 @@ func New(next http.RoundTripper, opts ...Option) *Transport {
 		c.store = NewMemoryStore(DefaultMaxBytes)
 	}
 	if c.defaultIdentity == "" {
-		c.defaultIdentity = transportIdentity(next)
+		c.defaultIdentity = composiohttp.TransportIdentity(next)
 	}
 	if c.onError == nil {
 		c.onError = func(error) {}
@@ -158,33 +158,6 @@ func New(next http.RoundTripper, opts ...Option) *Transport {
 		c.maxEntry = DefaultMaxEntryBytes
 	}
 	return &Transport{next: next, cfg: c}
-}
-
-// transportIdentity is the identity of the *composiohttp.Transport found by
-// unwrapping rt, or "" when there is none or it acts for nobody.
-func transportIdentity(rt http.RoundTripper) string {
-	for range 100 { // a bound, should some Unwrap loop
-		switch t := rt.(type) {
-		case *composiohttp.Transport:
-			ctx := context.Background()
-			switch {
-			case t.Connection != nil:
-				ctx = composiohttp.WithConnection(ctx, t.Connection)
-			case t.ConnectedAccountID != "":
-				ctx = composiohttp.WithConnectedAccount(ctx, t.ConnectedAccountID)
-			case t.SessionID != "":
-				ctx = composiohttp.WithSession(ctx, t.SessionID)
-			case t.UserID != "":
-				ctx = composiohttp.WithUser(ctx, t.UserID)
-			}
-			return composiohttp.Identity(ctx)
-		case interface{ Unwrap() http.RoundTripper }:
-			rt = t.Unwrap()
-		default:
-			return ""
-		}
-	}
-	return ""
 }
 
 // Transport is the caching http.RoundTripper that New returns. Its

@@ -140,3 +140,65 @@ func TestEndToEndDeadline(t *testing.T) {
 		t.Fatalf("third call: %d, %v after waits %s, want 200 after [1s]", status, err, c.slept())
 	}
 }
+
+// passThrough is a middleware of the caller's own between the limiter and
+// the Transport; the limiter finds the Transport through its Unwrap.
+type passThrough struct{ next http.RoundTripper }
+
+func (p passThrough) RoundTrip(req *http.Request) (*http.Response, error) { return p.next.RoundTrip(req) }
+func (p passThrough) Unwrap() http.RoundTripper                           { return p.next }
+
+// Transports acting for different accounts through their own
+// ConnectedAccountID, sharing one Local, keep separate buckets: a 429 for
+// one account pauses that account only.
+func TestEndToEndTransportsShareLimiter(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name  string
+		fault *testutil.Fault
+		path  string
+		wrap  func(http.RoundTripper) http.RoundTripper
+		wait  string
+	}{
+		{name: "proxy 429", fault: &testutil.Fault{Status: 429, RetryAfter: "3", Times: 1, Account: "ca_1"}, path: "/x", wait: "[3s]"},
+		{name: "upstream 429", path: "/slow-down", wait: "[4s]"},
+		{name: "upstream 429 through another middleware", path: "/slow-down", wait: "[4s]",
+			wrap: func(rt http.RoundTripper) http.RoundTripper { return passThrough{rt} }},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			c := &fakeClock{t: time.Now()}
+			l := &ratelimit.Local{Limit: 100, Burst: 100, Now: c.now, Sleep: c.sleep}
+			srv, _ := newFake(t, l)
+			if tc.fault != nil {
+				srv.Inject(*tc.fault)
+			}
+			clients := map[string]*http.Client{}
+			for _, id := range []string{"ca_1", "ca_2"} {
+				tr := srv.Transport()
+				tr.ConnectedAccountID = id
+				var rt http.RoundTripper = tr
+				if tc.wrap != nil {
+					rt = tc.wrap(rt)
+				}
+				clients[id] = &http.Client{Transport: ratelimit.New(rt, l)}
+			}
+			if status, err := get(context.Background(), clients["ca_1"], tc.path); status == 200 {
+				t.Fatalf("ca_1 first call: %d, %v; want a 429", status, err)
+			}
+			if status, err := get(context.Background(), clients["ca_2"], "/x"); status != 200 {
+				t.Fatalf("ca_2: %d, %v", status, err)
+			}
+			if got := c.slept(); got != "[]" {
+				t.Errorf("ca_2 waited %s after ca_1's 429: its Transport shares ca_1's key", got)
+			}
+			if status, err := get(context.Background(), clients["ca_1"], "/x"); status != 200 {
+				t.Fatalf("ca_1: %d, %v", status, err)
+			}
+			if got := c.slept(); got != tc.wait {
+				t.Errorf("ca_1 waited %s, want %s", got, tc.wait)
+			}
+		})
+	}
+}

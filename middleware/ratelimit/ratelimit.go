@@ -121,7 +121,10 @@ var ErrNilRequest = composiohttp.ErrNilRequest
 
 // KeyByAccount is the default key: composiohttp.Identity of the request
 // context ("account:<id>", "connection:<digest>"), or "" when the
-// context selects nothing, i.e. the Transport's own account.
+// context selects nothing, i.e. the Transport's own account. The
+// middleware replaces a key of "" with the identity of the Transport it
+// wraps (see New), so that Transports acting for different accounts
+// through their own ConnectedAccountID keep apart in a shared Limiter.
 func KeyByAccount(req *http.Request) string { return composiohttp.Identity(req.Context()) }
 
 // KeyByToolkit keys calls by toolkit: "toolkit:<slug>" when the context
@@ -168,8 +171,18 @@ func Middleware(l Limiter, opts ...Option) func(http.RoundTripper) http.RoundTri
 // New returns a *Transport, an http.RoundTripper that waits for l before each call it
 // sends through next (http.DefaultTransport if nil). It is safe for
 // concurrent use if next and l are.
+//
+// A request whose key is "" (with KeyByAccount: its context selects no
+// account) acts for the wrapped Transport's own account, so its key is
+// composiohttp.TransportIdentity(next): the identity of the
+// *composiohttp.Transport found by unwrapping next ("account:<id>" for
+// its ConnectedAccountID, "connection:<digest>", "session:<id>",
+// "user:<id>"), the same key as a context selecting that account. It
+// stays "" when next unwraps to no such Transport, or to one acting for
+// nobody. The identity is read once, here: set the Transport's fields
+// before calling New.
 func New(next http.RoundTripper, l Limiter, opts ...Option) *Transport {
-	t := &Transport{next: next, l: l, key: KeyByAccount, maxPause: DefaultMaxPause, now: time.Now}
+	t := &Transport{next: next, l: l, key: KeyByAccount, maxPause: DefaultMaxPause, now: time.Now, own: composiohttp.TransportIdentity(next)}
 	for _, o := range opts {
 		if o != nil {
 			o(t)
@@ -198,6 +211,7 @@ type Transport struct {
 	maxPause time.Duration
 	now      func() time.Time
 	onWait   func(string, time.Duration)
+	own      string // the key for "": the wrapped Transport's identity
 }
 
 // Unwrap returns the RoundTripper the limiter wraps.
@@ -212,6 +226,9 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, ErrNoLimiter
 	}
 	key := t.key(req)
+	if key == "" {
+		key = t.own
+	}
 	var start time.Time
 	if t.onWait != nil {
 		start = t.now()
