@@ -145,8 +145,10 @@ func TestEndToEndDeadline(t *testing.T) {
 // the Transport; the limiter finds the Transport through its Unwrap.
 type passThrough struct{ next http.RoundTripper }
 
-func (p passThrough) RoundTrip(req *http.Request) (*http.Response, error) { return p.next.RoundTrip(req) }
-func (p passThrough) Unwrap() http.RoundTripper                           { return p.next }
+func (p passThrough) RoundTrip(req *http.Request) (*http.Response, error) {
+	return p.next.RoundTrip(req)
+}
+func (p passThrough) Unwrap() http.RoundTripper { return p.next }
 
 // Transports acting for different accounts through their own
 // ConnectedAccountID, sharing one Local, keep separate buckets: a 429 for
