@@ -8,7 +8,8 @@
 //	             secret query parameters (token, key, secret, password,
 //	             signature, auth, code, sig, ...) replaced by [REDACTED]
 //	status       the upstream status
-//	duration     from the call to the return of the layers below
+//	duration     from the call to the return of the layers below (the
+//	             response's headers, not its body)
 //	account      the connected account id
 //	toolkit      the toolkit of the connection
 //	request_id   the proxy's request id
@@ -29,6 +30,22 @@
 // is (the whole URL is [REDACTED] when it does not parse); JSON bodies are
 // shown with the values of such keys replaced, form bodies with such
 // parameters replaced, other bodies not at all.
+//
+// When the line is written: as the call returns, except with WithBodies
+// and a response body. Then RoundTrip returns the response at once, the
+// body is logged as the caller reads it (a stream, such as server-sent
+// events, reaches the caller as it arrives), and the line is written once,
+// when a read reports the end of the body, when a read fails (adding
+// response_body_error, redacted as error is), or when the body is closed,
+// whichever comes first; a body closed before its end shows what was read
+// by then, marked "+" (there may have been more), except a JSON body that
+// is a whole value, shown (a decoder stops reading at its end). A response
+// whose body is never closed, against net/http's rule, is never logged.
+// A body that can be written to (the connection of a 101 Switching
+// Protocols) is handed on untouched and unlogged, with the line at once.
+// Memory: what a line may show, in buffers grown as bytes arrive, never
+// beyond WithBodies' limit; a body whose content is never shown is only
+// counted.
 //
 // Levels: 2xx and 3xx at the success level (Info unless
 // WithSuccessLevel), 4xx at Warn, 5xx and errors at Error. When the
@@ -52,9 +69,8 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
-
-	"github.com/composiohttp/composiohttp/internal/readahead"
 
 	"github.com/composiohttp/composiohttp"
 	"github.com/composiohttp/composiohttp/credentials"
@@ -90,9 +106,14 @@ func WithClock(now func() time.Time) Option { return func(c *config) { c.now = n
 func WithHeaders() Option { return func(c *config) { c.headers = true } }
 
 // WithBodies logs up to maxBytes of the request and the response body,
-// redacted (see the package documentation). A request body is read through
-// Request.GetBody, so a body that cannot be replayed is not shown; a
-// response body is read ahead by up to maxBytes and handed on intact.
+// redacted (see the package documentation). A request body is read, up to
+// maxBytes, from a copy that Request.GetBody makes before the call, so a
+// body that cannot be replayed is not shown (nor read: the body sent is
+// the caller's, untouched); one whose content is never shown is counted,
+// by its ContentLength when known. A response body is not read ahead: it
+// is logged as the caller reads it, intact, and the line waits for its end
+// or its Close (see the package documentation). Buffers grow with the
+// bytes that arrive, up to maxBytes, whatever maxBytes is.
 // Default: 0, bodies are not logged.
 func WithBodies(maxBytes int) Option { return func(c *config) { c.bodies = maxBytes } }
 
@@ -219,7 +240,10 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			attrs = append(attrs, reqBody)
 		}
 		if resp != nil && resp.Body != nil && resp.Body != http.NoBody {
-			attrs = append(attrs, t.responseBody(resp))
+			if _, conn := resp.Body.(io.Writer); !conn { // a 101's connection is handed on untouched
+				resp.Body = t.wrapBody(resp, l, ctx, level, attrs)
+				return resp, err
+			}
 		}
 	}
 	l.LogAttrs(ctx, level, Message, attrs...)
@@ -320,9 +344,20 @@ func redactRefresh(v string) string {
 	return v[:i+len("url=")] + redactURLString(u)
 }
 
+// requestBody is the request_body attribute: read from a copy that
+// Request.GetBody makes, before the call, into a buffer grown as the bytes
+// arrive (up to the configured size and one byte more). A body whose
+// content is never shown is only counted: by its ContentLength when known,
+// without reading it.
 func (t *Transport) requestBody(req *http.Request) slog.Attr {
 	if req.Body == nil || req.Body == http.NoBody {
 		return slog.Attr{}
+	}
+	ct := req.Header.Get("Content-Type")
+	kind, _ := kindOf(ct)
+	if kind == other && req.ContentLength > 0 {
+		n := int(min(req.ContentLength, int64(t.cfg.bodies)))
+		return slog.String("request_body", redactBody(ct, nil, n, req.ContentLength > int64(t.cfg.bodies), false))
 	}
 	if req.GetBody == nil {
 		return slog.String("request_body", "[not replayable, not shown]")
@@ -332,31 +367,175 @@ func (t *Transport) requestBody(req *http.Request) slog.Attr {
 		return slog.String("request_body", "[not shown: "+err.Error()+"]")
 	}
 	defer b.Close()
-	buf, truncated, _ := readUpTo(b, t.cfg.bodies)
-	return slog.String("request_body", redactBody(req.Header.Get("Content-Type"), shown(buf, t.cfg.bodies), truncated))
-}
-
-// responseBody reads ahead up to the configured size and puts the bytes
-// back in front of the rest of the body.
-func (t *Transport) responseBody(resp *http.Response) slog.Attr {
-	body := resp.Body
-	buf, truncated, err := readUpTo(body, t.cfg.bodies)
-	resp.Body = readahead.Rejoin(buf, err, body)
-	return slog.String("response_body", redactBody(resp.Header.Get("Content-Type"), shown(buf, t.cfg.bodies), truncated))
-}
-
-// readUpTo reads up to max+1 bytes: all it read (to be handed on), and
-// whether there is (or, after a read error, may be) more than max.
-func readUpTo(r io.Reader, max int) ([]byte, bool, error) {
-	buf := make([]byte, max+1)
-	n, err := io.ReadFull(r, buf)
-	switch {
-	case err == nil:
-		return buf, true, nil
-	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
-		return buf[:n], false, nil
+	if kind == other {
+		n, _ := io.CopyN(io.Discard, b, int64(t.cfg.bodies)+1)
+		return slog.String("request_body", redactBody(ct, nil, int(min(n, int64(t.cfg.bodies))), n > int64(t.cfg.bodies), false))
 	}
-	return buf[:n], true, err
+	buf, truncated, err := readUpTo(b, t.cfg.bodies)
+	buf = shown(buf, t.cfg.bodies)
+	return slog.String("request_body", redactBody(ct, buf, len(buf), truncated, err != nil))
+}
+
+// wrapBody returns resp's body wrapped so that what the caller reads is
+// captured (up to the configured size) and the line, attrs and the
+// response_body attribute, is written once: when a read reports the end
+// of the body or fails, or when the body is closed, whichever comes first.
+func (t *Transport) wrapBody(resp *http.Response, l *slog.Logger, ctx context.Context, level slog.Level, attrs []slog.Attr) io.ReadCloser {
+	ct := resp.Header.Get("Content-Type")
+	kind, _ := kindOf(ct)
+	return &loggedBody{
+		body: resp.Body, t: t, l: l, ctx: ctx, level: level, ct: ct,
+		attrs: append(make([]slog.Attr, 0, len(attrs)+2), attrs...), // a copy: attrs stays on RoundTrip's stack
+		kept:  capture{max: t.cfg.bodies, kind: kind},
+	}
+}
+
+// loggedBody is a response body that logs the call's line as it ends.
+// Read and Close may be called from different goroutines (a Close that
+// aborts a Read).
+type loggedBody struct {
+	body  io.ReadCloser
+	t     *Transport
+	l     *slog.Logger
+	ctx   context.Context
+	level slog.Level
+	attrs []slog.Attr
+	ct    string
+
+	mu   sync.Mutex
+	done bool // the line is written or being written: kept no longer changes
+	kept capture
+}
+
+func (b *loggedBody) Read(p []byte) (int, error) {
+	n, err := b.body.Read(p)
+	if n == 0 && err == nil {
+		return n, err
+	}
+	b.mu.Lock()
+	if b.done {
+		b.mu.Unlock()
+		return n, err
+	}
+	b.kept.add(p[:n])
+	if err == nil {
+		b.mu.Unlock()
+		return n, err
+	}
+	b.done = true
+	b.mu.Unlock()
+	if err == io.EOF {
+		b.log(false, nil)
+	} else {
+		b.log(true, err)
+	}
+	return n, err
+}
+
+func (b *loggedBody) Close() error {
+	err := b.body.Close()
+	b.mu.Lock()
+	done := b.done
+	b.done = true
+	b.mu.Unlock()
+	if !done {
+		b.log(true, nil)
+	}
+	return err
+}
+
+// log writes the line; partial: the body's end was not seen; readErr: the
+// read error that ended it.
+func (b *loggedBody) log(partial bool, readErr error) {
+	c := &b.kept
+	attrs := append(b.attrs, slog.String("response_body", redactBody(b.ct, c.buf, c.n, c.over, partial)))
+	if readErr != nil {
+		attrs = append(attrs, slog.String("response_body_error", b.t.cfg.errorString(readErr)))
+	}
+	b.l.LogAttrs(b.ctx, b.level, Message, attrs...)
+}
+
+// bodyKind is how a body's content type is shown.
+type bodyKind uint8
+
+const (
+	other    bodyKind = iota // described, never shown: only counted
+	jsonBody                 // shown whole, redacted; described when over the limit
+	formBody                 // shown up to the limit, redacted
+)
+
+// kindOf is how a body of contentType is shown, and its media type.
+func kindOf(contentType string) (bodyKind, string) {
+	mt, _, _ := mime.ParseMediaType(contentType)
+	switch {
+	case mt == "application/json" || strings.HasSuffix(mt, "+json"):
+		return jsonBody, mt
+	case mt == "application/x-www-form-urlencoded":
+		return formBody, mt
+	}
+	return other, mt
+}
+
+// capture keeps what a line may show of a body read through it: the first
+// max bytes of a body shown (nothing of a JSON body once it is over max,
+// as it will not be shown), in a buffer grown as bytes arrive, never
+// beyond max; and counts them.
+type capture struct {
+	max  int
+	kind bodyKind
+	buf  []byte
+	n    int  // bytes seen, up to max
+	over bool // more than max bytes seen
+}
+
+func (c *capture) add(p []byte) {
+	if c.over {
+		return
+	}
+	if room := c.max - c.n; len(p) > room {
+		p, c.over = p[:room], true
+	}
+	c.n += len(p)
+	switch {
+	case c.kind == other:
+	case c.kind == jsonBody && c.over:
+		c.buf = nil
+	default:
+		c.buf = append(grow(c.buf, len(p), c.max), p...)
+	}
+}
+
+// grow returns b with room for k more bytes, growing its capacity by at
+// least doubling (from 512) but never beyond limit, which len(b)+k must
+// not exceed.
+func grow(b []byte, k, limit int) []byte {
+	if cap(b)-len(b) >= k {
+		return b
+	}
+	nb := make([]byte, len(b), min(limit, max(2*cap(b), len(b)+k, 512)))
+	copy(nb, b)
+	return nb
+}
+
+// readUpTo reads up to max+1 bytes, into a buffer grown as they arrive:
+// all it read (to be handed on), and whether there is (or, after a read
+// error, may be) more than max.
+func readUpTo(r io.Reader, max int) ([]byte, bool, error) {
+	limit := max + 1
+	var buf []byte
+	for len(buf) < limit {
+		buf = grow(buf, 1, limit)
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		switch {
+		case err == nil:
+		case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+			return buf, false, nil
+		default:
+			return buf, true, err
+		}
+	}
+	return buf, true, nil
 }
 
 // shown is the part of a body read by readUpTo that a line may show.
@@ -364,27 +543,36 @@ func shown(b []byte, max int) []byte { return b[:min(len(b), max)] }
 
 // redactBody renders a body for a log line: JSON with secret keys' values
 // replaced, form data with secret parameters replaced, anything else (or a
-// truncated JSON body, which cannot be parsed) described, not shown.
-func redactBody(contentType string, b []byte, truncated bool) string {
-	mt, _, _ := mime.ParseMediaType(contentType)
+// JSON body over the limit, which cannot be parsed) described, not shown.
+// b is the content kept (nil for a body never shown), n the bytes seen (up
+// to the limit); over: more than the limit arrived; partial: the body's
+// end was not seen (closed early, or a read failed), so that there may be
+// more. A JSON body closed early is shown if what arrived is a whole JSON
+// value (a decoder stops reading at its end).
+func redactBody(contentType string, b []byte, n int, over, partial bool) string {
 	more := ""
-	if truncated {
+	if over || partial {
 		more = "+"
 	}
-	switch {
-	case len(b) == 0:
+	if n == 0 && more == "" {
 		return ""
-	case mt == "application/json" || strings.HasSuffix(mt, "+json"):
-		if truncated {
-			return "[" + strconv.Itoa(len(b)) + more + " bytes of JSON, truncated, not shown]"
+	}
+	kind, mt := kindOf(contentType)
+	switch kind {
+	case jsonBody:
+		if over {
+			return "[" + strconv.Itoa(n) + more + " bytes of JSON, truncated, not shown]"
 		}
 		out, err := credentials.RedactJSON(b)
-		if err != nil {
-			return "[" + strconv.Itoa(len(b)) + " bytes of invalid JSON, not shown]"
+		switch {
+		case err == nil:
+			return string(out)
+		case partial:
+			return "[" + strconv.Itoa(n) + more + " bytes of JSON, truncated, not shown]"
 		}
-		return string(out)
-	case mt == "application/x-www-form-urlencoded":
-		if truncated {
+		return "[" + strconv.Itoa(n) + " bytes of invalid JSON, not shown]"
+	case formBody:
+		if more != "" {
 			return credentials.RedactQuery(string(b)) + "…"
 		}
 		return credentials.RedactQuery(string(b))
@@ -392,5 +580,5 @@ func redactBody(contentType string, b []byte, truncated bool) string {
 	if mt == "" {
 		mt = "unknown type"
 	}
-	return "[" + strconv.Itoa(len(b)) + more + " bytes of " + mt + ", not shown]"
+	return "[" + strconv.Itoa(n) + more + " bytes of " + mt + ", not shown]"
 }
