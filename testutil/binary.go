@@ -71,11 +71,8 @@ func (s *Server) sign(id, exp string) string {
 // that a Transport can use it for bodies over MaxInlineBody:
 // t.Upload = s.Upload. The fake fetches its own URLs in process.
 func (s *Server) Upload(ctx context.Context, body io.Reader, size int64, contentType string) (string, error) {
-	var buf bytes.Buffer
-	if size > 0 {
-		buf.Grow(int(size))
-	}
-	if _, err := buf.ReadFrom(body); err != nil {
+	data, err := readGrowing(body, size)
+	if err != nil {
 		return "", fmt.Errorf("testutil: upload: %w", err)
 	}
 	if err := ctx.Err(); err != nil {
@@ -87,7 +84,7 @@ func (s *Server) Upload(ctx context.Context, body io.Reader, size int64, content
 	if contentType == "" {
 		contentType = defaultBinaryType
 	}
-	return s.storeBlob(buf.Bytes(), contentType).URL, nil
+	return s.storeBlob(data, contentType).URL, nil
 }
 
 // serveBinary serves GET and HEAD /binary/<id>?exp=..&sig=.., answering

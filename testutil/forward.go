@@ -252,14 +252,11 @@ func (s *Server) send(ctx context.Context, req *http.Request, h http.Handler) (*
 		return nil, err
 	}
 	defer res.Body.Close()
-	var buf bytes.Buffer
-	if res.ContentLength > 0 {
-		buf.Grow(int(res.ContentLength))
-	}
-	if _, err := buf.ReadFrom(res.Body); err != nil {
+	body, err := readGrowing(res.Body, res.ContentLength) // an upstream's Content-Length may lie too
+	if err != nil {
 		return nil, err
 	}
-	return &upstreamResult{status: res.StatusCode, header: res.Header, body: buf.Bytes()}, nil
+	return &upstreamResult{status: res.StatusCode, header: res.Header, body: body}, nil
 }
 
 // serveInProcess runs h on req in its own goroutine, so that the upstream

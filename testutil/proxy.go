@@ -83,39 +83,36 @@ func (s *Server) serveProxy(rw http.ResponseWriter, r *http.Request, reqID strin
 	s.forwardEnvelope(w, r, reqID, env)
 }
 
-// admit reads, decodes (with decode) and records a proxy call's envelope,
-// and answers what every proxy endpoint refuses alike: a method other
-// than POST, a bad API key, an envelope over MaxEnvelope. ok is false when
-// it answered, or the caller went away; else perr is the envelope's
-// decoding error, if any, for the caller to answer in its own order. The
-// caller defers finish, which records the status it answered with.
+// admit answers what every proxy endpoint refuses alike, in this order: a
+// method other than POST (405), a missing or bad API key (401), an
+// envelope over MaxEnvelope (413); then decodes the envelope with decode
+// and records the call. The body is read only once the method and the key
+// have passed: an unauthenticated request is neither read nor recorded.
+// ok is false when it answered, or the caller went away; else perr is the
+// envelope's decoding error, if any, for the caller to answer in its own
+// order. The caller defers finish, which records the status it answered
+// with.
 func (s *Server) admit(w *statusWriter, r *http.Request, reqID string, decode func([]byte) (*envelope, *proxyError)) (env *envelope, perr *proxyError, finish func(), ok bool) {
-	raw, readErr := readBody(w, r)
-	if readErr == nil {
-		env, perr = decode(raw)
-		if e := checkContentType(r.Header.Get(headerContentType)); e != nil {
-			perr = e
-		}
-	}
-	rec := s.record(r, raw, reqID, env)
-	finish = func() {
-		s.mu.Lock()
-		rec.Status = w.status
-		s.mu.Unlock()
-	}
-
+	finish = func() {}
+	authErr := s.checkAPIKey(r)
 	if r.Method != http.MethodPost {
+		if authErr == nil {
+			finish = s.recordFinish(w, s.record(r, nil, reqID, nil))
+		}
 		e := newError(http.StatusMethodNotAllowed, composiohttp.SlugMethodNotAllowed,
 			fmt.Sprintf("Method %s is not allowed on %s", r.Method, r.URL.Path))
 		e.header = http.Header{headerAllow: {http.MethodPost}}
 		s.writeError(w, reqID, e)
 		return nil, nil, finish, false
 	}
-	if e := s.checkAPIKey(r); e != nil {
-		s.writeError(w, reqID, e)
+	if authErr != nil {
+		s.writeError(w, reqID, authErr)
 		return nil, nil, finish, false
 	}
+	raw, readErr := readBody(w, r)
 	if readErr != nil {
+		// An envelope cut short or too large is recorded without its body.
+		finish = s.recordFinish(w, s.record(r, nil, reqID, nil))
 		var mbe *http.MaxBytesError
 		if errors.As(readErr, &mbe) {
 			s.writeError(w, reqID, newError(http.StatusRequestEntityTooLarge, composiohttp.SlugPayloadTooLarge,
@@ -123,7 +120,22 @@ func (s *Server) admit(w *statusWriter, r *http.Request, reqID string, decode fu
 		}
 		return nil, nil, finish, false // else the caller went away
 	}
+	env, perr = decode(raw)
+	if e := checkContentType(r.Header.Get(headerContentType)); e != nil {
+		perr = e
+	}
+	finish = s.recordFinish(w, s.record(r, raw, reqID, env))
 	return env, perr, finish, true
+}
+
+// recordFinish returns the function that sets rec's status to what w
+// answered.
+func (s *Server) recordFinish(w *statusWriter, rec *Recorded) func() {
+	return func() {
+		s.mu.Lock()
+		rec.Status = w.status
+		s.mu.Unlock()
+	}
 }
 
 // forwardEnvelope sends an admitted envelope upstream, after any fault
@@ -145,14 +157,26 @@ func (s *Server) forwardEnvelope(w *statusWriter, r *http.Request, reqID string,
 	w.Write(reply)
 }
 
-// readBody reads r's body, up to MaxEnvelope bytes, in one allocation when
-// its length is known.
+// readBodyPresize is the most readBody allocates before bytes arrive,
+// whatever length a request declares.
+const readBodyPresize = 64 << 10
+
+// readBody reads r's body, up to MaxEnvelope bytes. Its buffer grows with
+// the bytes that arrive: a declared Content-Length only sizes the first
+// readBodyPresize bytes, so that a request declaring 250 MB and sending
+// one byte costs one small buffer.
 func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	return readGrowing(http.MaxBytesReader(w, r.Body, MaxEnvelope), r.ContentLength)
+}
+
+// readGrowing reads rd to the end into a buffer presized to declared, at
+// most readBodyPresize, and grown as bytes arrive.
+func readGrowing(rd io.Reader, declared int64) ([]byte, error) {
 	var buf bytes.Buffer
-	if r.ContentLength > 0 && r.ContentLength <= MaxEnvelope {
-		buf.Grow(int(r.ContentLength) + bytes.MinRead) // ReadFrom wants MinRead free for the final read
+	if declared > 0 {
+		buf.Grow(int(min(declared, readBodyPresize)) + bytes.MinRead) // ReadFrom wants MinRead free for the final read
 	}
-	_, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, MaxEnvelope))
+	_, err := buf.ReadFrom(rd)
 	return buf.Bytes(), err
 }
 

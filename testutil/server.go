@@ -114,12 +114,15 @@ type Fault struct {
 	Account string
 }
 
-// Recorded is one request the fake received on a proxy path.
+// Recorded is one request the fake received on a proxy path with a valid
+// API key. A request with a missing or wrong key is answered 401 before
+// its body is read, and is not recorded.
 type Recorded struct {
 	// Envelope is the decoded envelope (zero if it did not decode).
 	Envelope composiohttp.ProxyRequest
-	// Body is the raw request body (nil for a request refused by the
-	// org limit, whose body is not read).
+	// Body is the raw request body; nil when it was not read (a request
+	// refused by the org limit, a method other than POST) or not read
+	// whole (over MaxEnvelope, or the caller went away).
 	Body []byte
 	// Header holds the request headers, with the values of X-Api-Key,
 	// X-User-Api-Key, Authorization and Cookie replaced by "[REDACTED]".
