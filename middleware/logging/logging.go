@@ -64,6 +64,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"math"
 	"mime"
 	"net/http"
 	"net/url"
@@ -368,8 +369,9 @@ func (t *Transport) requestBody(req *http.Request) slog.Attr {
 	}
 	defer b.Close()
 	if kind == other {
-		n, _ := io.CopyN(io.Discard, b, int64(t.cfg.bodies)+1)
-		return slog.String("request_body", redactBody(ct, nil, int(min(n, int64(t.cfg.bodies))), n > int64(t.cfg.bodies), false))
+		limit := int64(t.cfg.bodies)
+		n, _ := io.CopyN(io.Discard, b, min(limit, math.MaxInt64-1)+1)
+		return slog.String("request_body", redactBody(ct, nil, int(min(n, limit)), n > limit, false))
 	}
 	buf, truncated, err := readUpTo(b, t.cfg.bodies)
 	buf = shown(buf, t.cfg.bodies)
@@ -522,6 +524,9 @@ func grow(b []byte, k, limit int) []byte {
 // error, may be) more than max.
 func readUpTo(r io.Reader, max int) ([]byte, bool, error) {
 	limit := max + 1
+	if limit < max { // max is math.MaxInt
+		limit = max
+	}
 	var buf []byte
 	for len(buf) < limit {
 		buf = grow(buf, 1, limit)

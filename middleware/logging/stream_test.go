@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
@@ -559,5 +560,47 @@ func BenchmarkBodies(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// TestBodiesNoLimit: WithBodies(math.MaxInt), "no limit", shows small
+// bodies and allocates for what arrives.
+func TestBodiesNoLimit(t *testing.T) {
+	t.Parallel()
+	next := roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		r.Body.Close()
+		return &http.Response{StatusCode: 200, Header: http.Header{"Content-Type": {"application/json"}},
+			Body: io.NopCloser(strings.NewReader(`{"token":"SECRET1","a":1}`)), Request: r}, nil
+	})
+	l, buf := newLogger(slog.LevelInfo)
+	rt := logging.New(next, logging.WithLogger(l), logging.WithBodies(math.MaxInt))
+	req, _ := http.NewRequest(http.MethodPost, "https://api.example.com/x", strings.NewReader(`{"password":"SECRET2","b":2}`))
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := rt.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	lines := buf.lines(t)
+	if len(lines) != 1 {
+		t.Fatalf("%d lines, want 1", len(lines))
+	}
+	if got := lines[0]["request_body"]; got != `{"b":2,"password":"[REDACTED]"}` {
+		t.Errorf("request_body = %v", got)
+	}
+	if got := lines[0]["response_body"]; got != `{"a":1,"token":"[REDACTED]"}` {
+		t.Errorf("response_body = %v", got)
+	}
+
+	req, _ = http.NewRequest(http.MethodPost, "https://api.example.com/x", strings.NewReader("12345"))
+	req.Header.Set("Content-Type", "application/octet-stream")
+	req.ContentLength = -1 // counted by reading
+	if resp, err = rt.RoundTrip(req); err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if got := buf.lines(t)[1]["request_body"]; got != "[5 bytes of application/octet-stream, not shown]" {
+		t.Errorf("request_body = %v", got)
 	}
 }
