@@ -32,7 +32,10 @@ const (
 	// CodeOK: no error (CodeOf(nil)).
 	CodeOK Code = iota
 	// CodeUnknown: an error none of the other codes covers, such as a
-	// failure of Transport.Upload or an error of another RoundTripper.
+	// failure of Transport.Upload (ErrUpload; but a body whose length
+	// differs from its ContentLength is CodeInvalidRequest, and the
+	// caller's cancellation CodeCanceled) or an error of another
+	// RoundTripper.
 	CodeUnknown
 	// CodeCanceled: the caller's context was canceled (context.Canceled).
 	CodeCanceled

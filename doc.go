@@ -20,7 +20,9 @@
 // endpoint and parameters. A valid JSON body travels byte for byte as "body";
 // any other body (also one labelled JSON that is not valid JSON) as base64
 // in "binary_body", encoded while the request is
-// written; a body over [MaxInlineBody] goes through [Transport.Upload] as a URL.
+// written; a body over [MaxInlineBody] goes through [Transport.Upload] as a URL,
+// after the Transport has checked that the upload read the whole body and
+// returned an absolute http(s) URL ([*UploadError] otherwise).
 // The proxy's reply becomes the upstream's response: its status, headers
 // and body (JSON as received, text as text, binary bodies streamed from a
 // signed URL when read). An upstream 4xx or 5xx is an ordinary response.
@@ -41,7 +43,9 @@
 // sentinel ([ErrUnsupportedMethod], [ErrBodyNotAllowed], [ErrBodyTooLarge],
 // [ErrNoAPIKey], [ErrNoAuthContext], [ErrBadRequest], [ErrNilRequest]);
 // errors.Is(err, ErrBodyTooLarge) also matches the proxy's own "too large"
-// replies. A reply that is not a valid envelope is an [*EnvelopeError]; a
+// replies. A large body that [Transport.Upload] failed to store, or stored
+// against its contract, is an [*UploadError] ([ErrUpload]). A reply that
+// is not a valid envelope is an [*EnvelopeError]; a
 // binary body that cannot be fetched whole, a [*BinaryError] from Read. No
 // error carries the API key or a credential.
 //

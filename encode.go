@@ -193,9 +193,9 @@ func (t *Transport) appendBinaryBody(ctx context.Context, buf []byte, body io.Re
 	if t.Upload == nil {
 		return nil, fmt.Errorf("%w: over %d bytes and no Transport.Upload", ErrBodyTooLarge, MaxInlineBody)
 	}
-	u, err := t.Upload(ctx, rest, size, contentTypeOr(ct))
+	u, err := t.upload(ctx, rest, size, contentTypeOr(ct))
 	if err != nil {
-		return nil, fmt.Errorf("composiohttp: upload of a large body failed: %w", err)
+		return nil, err
 	}
 	buf = append(buf, `,"binary_body":{"url":`...)
 	buf = appendString(buf, u)

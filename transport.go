@@ -45,8 +45,35 @@ const (
 
 // UploadFunc stores a body too large to send inline and returns a URL the
 // proxy can fetch it from (sent as binary_body.url). size is the body's
-// length, or -1 if unknown. It must read body to the end or fail; the
-// Transport closes the caller's body afterwards.
+// length (the request's ContentLength), or -1 if unknown. ctx is the
+// request's context; the Transport never calls the UploadFunc once it is
+// done (the call fails with the context's error, wrapped).
+//
+// The contract, which the Transport checks before anything is sent to the
+// proxy (a breach is an [*UploadError], matching [ErrUpload]):
+//   - Read body to its end (io.EOF), or return an error. The Transport
+//     counts the bytes read: returning without error before the end of
+//     the body (fewer than size bytes, or, size unknown, a body not read
+//     to io.EOF) fails the call instead of sending a truncated upload.
+//     Reading exactly size bytes is enough; the Transport then checks
+//     itself that the body ends there.
+//   - body yields at most size bytes when size is known, and a body
+//     shorter or longer than size is an error from Read (matching
+//     [ErrBadRequest], as on the inline path), which fails the call
+//     whatever the UploadFunc returns.
+//   - Return an absolute http or https URL with a host; anything else
+//     ("", a relative path, file:, ftp:, javascript:, ...) fails the call.
+//     The error never shows the URL (a presigned URL carries its
+//     signature in its query).
+//   - Do not use body after returning: the Transport closes the caller's
+//     body once the UploadFunc has returned.
+//
+// body is the Transport's reader over the request body (it counts what is
+// read), with Read only: the caller's body's other methods (io.Seeker,
+// io.WriterTo, *os.File) are not reachable through it.
+//
+// An error the UploadFunc returns fails the call as an *UploadError whose
+// Err it is (errors.Is and errors.As reach it).
 type UploadFunc func(ctx context.Context, body io.Reader, size int64, contentType string) (url string, err error)
 
 // Transport is an http.RoundTripper that sends each request through
@@ -98,8 +125,10 @@ type Transport struct {
 	// that the proxy forwards them byte for byte (it is known to drop
 	// falsy JSON fields such as false, 0 and {}).
 	JSONAsBinary bool
-	// Upload receives bodies over MaxInlineBody. Nil: such requests fail
-	// with ErrBodyTooLarge before anything is sent.
+	// Upload receives bodies over MaxInlineBody and returns a URL for
+	// binary_body.url; see UploadFunc for its contract, which the
+	// Transport checks (*UploadError). Nil (the default): such requests
+	// fail with ErrBodyTooLarge before anything is sent.
 	Upload UploadFunc
 	// MaxResponseSize bounds the proxy reply read into memory (binary
 	// bodies excepted: they stream). 0 means DefaultMaxResponseSize. A

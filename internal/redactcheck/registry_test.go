@@ -208,6 +208,7 @@ var registry = map[string]entry{
 	}},
 	"./ProxyUnreachableError": noSecret("the proxy's host and the base RoundTripper's error"),
 	"./DownloadError":         noSecret("the refused download URL's host and a reason; its path and signed query are not kept"),
+	"./UploadError":           noSecret("sizes and a reason; the URL Transport.Upload returned is not kept (Err is the UploadFunc's own error)"),
 	"./BinaryBody":            noSecret("a request body (upstream data, not a credential) or its URL"),
 	"./Parameter": {samples: func(*testing.T) []sample {
 		hdr := composiohttp.Parameter{Name: "Authorization", Value: "Bearer " + accessTok, Type: composiohttp.ParamHeader}
