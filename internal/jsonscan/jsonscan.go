@@ -2,8 +2,13 @@
 // Transport (request bodies, proxy replies) and the fake proxy.
 // encoding/json's json.Valid runs at about 145 MB/s on the machines this
 // was measured on, which alone would eat most of a call's budget; this
-// scanner validates and finds value boundaries in one pass at about three
-// times that and never allocates. FuzzValid checks it against json.Valid.
+// scanner validates and finds value boundaries in one pass several times
+// faster and never allocates. FuzzValid checks it against json.Valid.
+//
+// Values are scanned by skip (skip.go), one loop with an explicit stack,
+// which handles all but the most deeply nested ones; scanValue, a
+// recursive descent, takes over where skip gives up and says what is
+// wrong and where. FuzzSkip checks that the two agree.
 package jsonscan
 
 import (
@@ -38,9 +43,12 @@ func SkipSpace(b []byte, i int) int {
 // surrounding whitespace, as json.Valid does.
 func Valid(b []byte) bool {
 	i := SkipSpace(b, 0)
-	end, err := scanValue(b, i, 0)
-	if err != nil {
-		return false
+	end := skip(b, i, maxSkipDepth)
+	if end < 0 {
+		var err *Error
+		if end, err = scanValue(b, i, 0); err != nil {
+			return false
+		}
 	}
 	return SkipSpace(b, end) == len(b)
 }
@@ -190,7 +198,7 @@ func scanNumber(b []byte, i int) (int, *Error) {
 }
 
 func scanObject(b []byte, i, depth int) (int, *Error) {
-	return members(b, i, depth, nil)
+	return members(b, i, depth, false, nil)
 }
 
 func scanArray(b []byte, i, depth int) (int, *Error) {
@@ -226,11 +234,14 @@ func scanArray(b []byte, i, depth int) (int, *Error) {
 // bounds; an error fn returns stops the scan. It returns the index just
 // past the object.
 func Members(b []byte, i int, fn func(key []byte, vs, ve int) *Error) (int, *Error) {
-	return members(b, i, 0, fn)
+	return members(b, i, 1, true, fn)
 }
 
-// members is Members at a nesting depth; fn may be nil.
-func members(b []byte, i, depth int, fn func(key []byte, vs, ve int) *Error) (int, *Error) {
+// members is Members for an object at a nesting depth (1 for a document's
+// outermost value); fn may be nil. fast: values go through skip first
+// (scanValue's fast path), for an object not itself reached through the
+// slow path, which would otherwise try skip again at every level.
+func members(b []byte, i, depth int, fast bool, fn func(key []byte, vs, ve int) *Error) (int, *Error) {
 	if i >= len(b) || b[i] != '{' {
 		return i, &Error{i, "expected object"}
 	}
@@ -255,9 +266,14 @@ func members(b []byte, i, depth int, fn func(key []byte, vs, ve int) *Error) (in
 			return i, &Error{i, "expected ':'"}
 		}
 		vs := SkipSpace(b, i+1)
-		ve, err := scanValue(b, vs, depth)
-		if err != nil {
-			return ve, err
+		ve := -1
+		if fast {
+			ve = skip(b, vs, uint(min(maxSkipDepth, maxJSONDepth-depth)))
+		}
+		if ve < 0 {
+			if ve, err = scanValue(b, vs, depth); err != nil {
+				return ve, err
+			}
 		}
 		if fn != nil {
 			if err := fn(b[ks:ke], vs, ve); err != nil {

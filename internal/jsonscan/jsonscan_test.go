@@ -105,3 +105,80 @@ func TestStringEveryPosition(t *testing.T) {
 		}
 	}
 }
+
+// maxDepth is the deepest nesting of brackets in b outside strings.
+func maxDepth(b []byte) int {
+	depth, deepest, inString := 0, 0, false
+	for i := 0; i < len(b); i++ {
+		switch c := b[i]; {
+		case inString && c == '\\':
+			i++
+		case c == '"':
+			inString = !inString
+		case inString:
+		case c == '{' || c == '[':
+			depth++
+			deepest = max(deepest, depth)
+		case c == '}' || c == ']':
+			depth--
+		}
+	}
+	return deepest
+}
+
+// checkSkip: skip, the fast path, agrees with scanValue: the same end for
+// a value it accepts, and a value it refuses is invalid or nests deeper
+// than maxSkipDepth.
+func checkSkip(t *testing.T, b []byte) {
+	t.Helper()
+	i := SkipSpace(b, 0)
+	got := skip(b, i, maxSkipDepth)
+	want, err := scanValue(b, i, 0)
+	switch {
+	case got >= 0 && (err != nil || got != want):
+		t.Fatalf("skip(%q) = %d, scanValue = %d, %v", b, got, want, err)
+	case got < 0 && err == nil && maxDepth(b[i:want]) <= maxSkipDepth:
+		t.Fatalf("skip(%q) refused a valid value (scanValue: end %d)", b, want)
+	}
+}
+
+func FuzzSkip(f *testing.F) {
+	for _, s := range []string{`{}`, `[1,2.5e-3,"a\u00e9\n",true,false,null]`, `{"a":{"b":[]}}`, `-0`, `01`, `1.`, `"\x`,
+		`{"a" 1}`, ` [ ] `, `"\ud800"`, " {\t\"a\" :\n[ 1 , {} ] , \"b\":\"\" } ", `[1}`, `{"a":1]`, `{"a",1}`, `{,}`, `[,]`, `[1,]`,
+		`-`, `-a`, `1e`, `1e+`, `1E-5`, `0.5`, `tru`, `nul`, `fals`, `"abcdefghijklmnop\"q"`, strings.Repeat("[", 64) + strings.Repeat("]", 64),
+		strings.Repeat("[", 65) + strings.Repeat("]", 65)} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		checkSkip(t, b)
+		if got, want := Valid(b), json.Valid(b); got != want {
+			t.Fatalf("Valid(%q) = %v, json.Valid = %v", b, got, want)
+		}
+	})
+}
+
+// TestSkipDepth: skip handles nesting up to maxSkipDepth itself and
+// leaves deeper values to scanValue, which Valid and Members fall back to.
+func TestSkipDepth(t *testing.T) {
+	t.Parallel()
+	for _, n := range []int{1, 63, 64, 65, 200, maxJSONDepth, maxJSONDepth + 1} {
+		for _, open := range []string{"[", `{"k":`} {
+			closer := "]"
+			if open != "[" {
+				closer = "}"
+			}
+			doc := []byte(strings.Repeat(open, n) + "1" + strings.Repeat(closer, n))
+			if got := skip(doc, 0, maxSkipDepth) >= 0; got != (n <= maxSkipDepth) {
+				t.Errorf("skip of %d x %q: accepted %v", n, open, got)
+			}
+			if got, want := Valid(doc), json.Valid(doc); got != want {
+				t.Errorf("Valid of %d x %q = %v, json.Valid = %v", n, open, got, want)
+			}
+			obj := append(append([]byte(`{"a":`), doc...), '}')
+			_, err := Members(obj, 0, nil)
+			if got, want := err == nil, json.Valid(obj); got != want {
+				t.Errorf("Members of %d x %q: ok %v, json.Valid = %v", n, open, got, want)
+			}
+		}
+	}
+}
