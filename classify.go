@@ -350,10 +350,17 @@ func (e *ProxyUnreachableError) Is(target error) bool { return target == ErrProx
 func (e *ProxyUnreachableError) Unwrap() error { return e.Err }
 
 // proxyUnreachable wraps a failure of the base RoundTripper to call the
-// proxy of c, unless the caller's own context ended.
+// proxy of c, unless the caller's own context ended, or the caller's body
+// was not as long as its ContentLength: the streamed envelope then ended
+// short of its closing bytes, so the proxy cannot have forwarded it, and
+// the error is the caller's (errBodyLength, ErrBadRequest), as on every
+// other path, not a retryable failure to reach the proxy.
 func proxyUnreachable(ctx context.Context, c *config, err error) error {
 	if ctx.Err() != nil {
 		return err
+	}
+	if errors.Is(err, errBodyLength) {
+		return errBodyLength
 	}
 	return &ProxyUnreachableError{Host: c.proxyURL.Host, Connected: !failedToConnect(err), Err: err, secrets: c.sentSecrets()}
 }

@@ -159,6 +159,10 @@ func appendJSONBody(buf []byte, body io.Reader, n int64) (_, data []byte, _ erro
 	start := len(buf)
 	buf, err := appendBody(buf, body, n, MaxRequestSize)
 	switch {
+	case n > 0 && errors.Is(err, io.ErrUnexpectedEOF):
+		// Shorter than its ContentLength: the caller's mistake, as on the
+		// streamed and Upload paths (not a connection failure).
+		return nil, nil, fmt.Errorf("%w: %w", errBodyLength, io.ErrUnexpectedEOF)
 	case err != nil:
 		return nil, nil, err
 	case len(buf) == start: // empty: no body at all
