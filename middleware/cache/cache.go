@@ -1,54 +1,3 @@
-// Package cache is HTTP caching middleware for composiohttp: standard
-// RFC 7234 caching (Cache-Control, Expires, ETag/If-None-Match and
-// Last-Modified/If-Modified-Since revalidation, Vary), done by
-// github.com/gregjones/httpcache, with keys kept apart per tenant.
-//
-// # Tenant safety
-//
-// httpcache keys entries by URL only. This package runs a fresh, cheap
-// httpcache.Transport per request whose Cache is a view of the Store that
-// prefixes every key with the request's tenant: composiohttp.Identity of
-// the request context, or the default identity when the context selects no
-// account (see WithDefaultIdentity). So one connected account is never
-// served another's response, including responses marked private (httpcache
-// is a private cache and stores them; with per-tenant keys each account has
-// its own private cache). Keys are SHA-256 digests of tenant and URL, so no
-// URL or secret ever reaches a store.
-//
-// The default identity is that of the *composiohttp.Transport the cache
-// wraps, found by following Unwrap() http.RoundTripper methods down the
-// chain (every middleware of this module has one; see package middleware):
-// "account:<id>" for its ConnectedAccountID, the digest of its Connection,
-// "session:<id>" for its SessionID, "user:<id>" for its UserID (the
-// Transport's own order of precedence). When there is no
-// WithDefaultIdentity and no such Transport (or one acting for nobody),
-// the tenant of a request whose context
-// selects no account is unknown, and the request goes to next uncached: the
-// cache fails closed rather than share entries between tenants.
-//
-// Requests that carry their own Authorization header bypass the cache
-// entirely unless WithAuthorizedRequests is given; then the header's value
-// is part of the key too.
-//
-// Hits are marked with httpcache's X-From-Cache: 1 header and, when the
-// request context carries a *composiohttp.CallInfo, CallInfo.CacheHit.
-// A response revalidated with a 304 is a hit: its body comes from the cache.
-//
-// A GET response body larger than WithMaxEntryBytes (default
-// DefaultMaxEntryBytes, 1 MiB) is neither buffered nor stored: it streams
-// to the caller as if uncached. A body of known length (Content-Length)
-// is judged by it; one of unknown length (chunked, or decompressed by
-// net/http) is read ahead, up to the limit, before RoundTrip returns, to
-// learn whether it fits; text/event-stream responses are never read
-// ahead nor cached. The caller sees the upstream's headers as they came.
-//
-// A response without a Date header gets one on arrival (RFC 9110 §6.6.1),
-// since freshness is computed from it; an X-From-Cache header sent by the
-// upstream is removed, so only real hits carry it.
-//
-// A store that fails degrades to no caching: the request goes to the next
-// RoundTripper as if nothing were cached, and the error goes to the
-// handler set with WithErrorHandler.
 package cache
 
 import (
@@ -60,7 +9,6 @@ import (
 	"io"
 	"mime"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/composiohttp/composiohttp/internal/readahead"
@@ -195,14 +143,17 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if info != nil {
 		info.CacheResult = "miss"
 	}
-	n := &network{next: t.next, max: t.cfg.maxEntry}
+	v := t.view(ctx, auth)
+	hreq := prepare(req, v, auth)
+	n := &network{next: t.next, max: t.cfg.maxEntry, orig: req, prepared: hreq,
+		reqCC: parseCacheControl(req.Header.Values("Cache-Control"))}
 	hc := &httpcache.Transport{
 		Transport:           n,
-		Cache:               t.view(ctx, auth),
+		Cache:               v,
 		MarkCachedResponses: true,
 	}
-	resp, err := hc.RoundTrip(req)
-	n.finish(resp)
+	resp, err := hc.RoundTrip(hreq)
+	resp, err = n.finish(v, resp, err)
 	if err == nil && resp.Header.Get(XFromCache) != "" {
 		if info != nil {
 			info.CacheHit, info.CacheResult = true, "hit"
@@ -212,6 +163,28 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 	}
 	return resp, err
+}
+
+// prepare returns the request httpcache sees: req itself, or a copy whose
+// Cache-Control is the one line httpcache reads right (see
+// normalCacheControl) and whose Authorization, when it is part of the
+// key, is its digest, so that httpcache, which stores the values of the
+// request headers a response varies on, never stores the value itself.
+// network gives next the caller's request, never this copy.
+func prepare(req *http.Request, v *view, auth string) *http.Request {
+	cc, ccChanged := normalCacheControl(req.Header.Values("Cache-Control"))
+	if !ccChanged && v.auth == "" {
+		return req
+	}
+	r := req.WithContext(req.Context()) // a shallow copy
+	r.Header = req.Header.Clone()
+	if ccChanged {
+		r.Header["Cache-Control"] = []string{cc}
+	}
+	if v.auth != "" {
+		r.Header["Authorization"] = []string{authorizationDigest(v.identity, auth)}
+	}
+	return r
 }
 
 // unsafe sends a request with an unsafe method and, when it succeeds,
@@ -274,7 +247,10 @@ func (v *view) Get(k string) ([]byte, bool) {
 		v.onError(fmt.Errorf("cache: store get: %w", err))
 		return nil, false
 	}
-	return b, ok && len(b) > 0
+	if !ok || len(b) == 0 || !reusable(b) {
+		return nil, false
+	}
+	return b, true
 }
 
 // Set and Delete may run after the caller's context ended (httpcache
@@ -291,17 +267,32 @@ func (v *view) Delete(k string) {
 	}
 }
 
-// network sits between httpcache and next, for one request: it removes
-// X-From-Cache from responses that really came from the network (so an
-// upstream cannot fake a hit), adds the Date header a cache needs to judge
-// freshness when the upstream sent none (RFC 9110 §6.6.1), and hands
-// httpcache a no-store copy of the header of a GET response too large to
-// cache, so that httpcache neither buffers nor stores its body. finish
-// puts the real header back and closes the responses httpcache dropped.
+// network sits between httpcache and next, for one request. It sends
+// next the caller's request (with the validators httpcache added), never
+// the copy prepare made. It removes X-From-Cache and X-Varied-* from
+// responses that really came from the network (so an upstream can neither
+// fake a hit nor steer the matching of Vary), adds the Date header a cache
+// needs to judge freshness when the upstream sent none (RFC 9110 §6.6.1),
+// and hands httpcache a copy of the header of a response it must not
+// store (see storable) or too large to cache, with Cache-Control:
+// no-store, or of one whose Cache-Control httpcache would misread, with
+// that field normalized. It notes a failure of next, which httpcache may
+// answer with a stale entry. finish checks that answer, puts the real
+// header back and closes the responses httpcache dropped.
 type network struct {
-	next http.RoundTripper
-	max  int64
-	sent []sent // every response handed to httpcache
+	next     http.RoundTripper
+	max      int64
+	orig     *http.Request // the caller's request
+	prepared *http.Request // the request httpcache was given (orig, or prepare's copy)
+	reqCC    cacheControl  // orig's Cache-Control
+	sent     []sent        // every response handed to httpcache
+
+	// failed is set when next failed, with an error (failErr) or a 5xx
+	// (failResp); staleOK when a stale entry may answer that failure.
+	failed   bool
+	staleOK  bool
+	failErr  error
+	failResp *http.Response
 }
 
 // sent is a response handed to httpcache, with its real header when
@@ -312,7 +303,23 @@ type sent struct {
 }
 
 func (n *network) RoundTrip(req *http.Request) (*http.Response, error) {
-	resp, err := n.next.RoundTrip(req)
+	out := req
+	if n.prepared != n.orig {
+		out = n.orig
+		if req != n.prepared { // httpcache's copy, with validators
+			out = n.orig.WithContext(req.Context())
+			out.Header = n.orig.Header.Clone()
+			for _, k := range [...]string{"If-None-Match", "If-Modified-Since"} {
+				if v, ok := req.Header[k]; ok {
+					out.Header[k] = v
+				}
+			}
+		}
+	}
+	resp, err := n.next.RoundTrip(out)
+	if err != nil {
+		n.failed, n.staleOK, n.failErr = true, errorAllowsStale(err), err
+	}
 	if resp == nil {
 		return nil, err
 	}
@@ -324,32 +331,97 @@ func (n *network) RoundTrip(req *http.Request) (*http.Response, error) {
 		resp.Header = make(http.Header)
 	}
 	resp.Header.Del(XFromCache)
+	deleteVaried(resp.Header)
 	if resp.Header.Get("Date") == "" {
 		resp.Header.Set("Date", time.Now().UTC().Format(http.TimeFormat))
 	}
-	if req.Method == http.MethodGet && resp.StatusCode != http.StatusNotModified && !n.fits(req, resp) {
-		n.sent[len(n.sent)-1].header = resp.Header
-		resp.Header = resp.Header.Clone()
-		resp.Header.Set("Cache-Control", "no-store")
+	if resp.StatusCode >= 500 {
+		n.failed, n.staleOK, n.failResp = true, rfc5861Error(resp.StatusCode), resp
+	}
+	keep := storable(n.reqCC, resp.StatusCode, resp.Header)
+	cc, ccChanged := normalCacheControl(resp.Header.Values("Cache-Control"))
+	switch {
+	case resp.StatusCode == http.StatusNotModified:
+		// httpcache copies its header into the stored response it
+		// answers with, and never hands the 304 itself to the caller
+		// (unless nothing is stored): set it in place.
+		if !keep {
+			resp.Header.Set("Cache-Control", "no-store")
+		} else if ccChanged {
+			resp.Header["Cache-Control"] = []string{cc}
+		}
+	case !keep || req.Method == http.MethodGet && !n.fits(resp):
+		n.replaceHeader(resp)
+		resp.Header["Cache-Control"] = []string{"no-store"}
+	case ccChanged:
+		n.replaceHeader(resp)
+		resp.Header["Cache-Control"] = []string{cc}
 	}
 	return resp, nil
 }
 
-// finish is called with the response httpcache returned: it gives it its
-// real header back, if network replaced it, and drains (at most
-// drainLimit bytes) and closes every other response network handed over,
-// such as a 5xx answered with a stale entry (stale-if-error) or a 304
-// answered with the cached body, which httpcache drops unclosed.
-func (n *network) finish(resp *http.Response) {
+// replaceHeader gives the last response sent a copy of its header, and
+// keeps the real one for finish.
+func (n *network) replaceHeader(resp *http.Response) {
+	n.sent[len(n.sent)-1].header = resp.Header
+	resp.Header = resp.Header.Clone()
+}
+
+// finish is called with what httpcache returned, and returns what the
+// caller gets. An answer from a stale entry to a failure of next stands
+// only if the failure is one stale-if-error covers and the entry is
+// within its stale-if-error window (see errorAllowsStale,
+// withinStaleWindow); otherwise the caller gets the failure, and the entry
+// is dropped, as httpcache does when it answers with the failure. The
+// response gets its real header back, if network replaced it, without
+// X-Varied-* headers, and the caller's request as Request. Every other
+// response network handed over, such as a 5xx answered with a stale entry
+// or a 304 answered with the cached body, which httpcache drops unclosed,
+// is drained (at most drainLimit bytes) and closed.
+func (n *network) finish(v *view, resp *http.Response, err error) (*http.Response, error) {
+	if n.failed && err == nil && resp != nil && resp != n.failResp && // a stale entry answered
+		!(n.staleOK && withinStaleWindow(resp.Header, n.reqCC, time.Now())) {
+		resp.Body.Close()
+		v.Delete(n.prepared.URL.String()) // httpcache's key of a GET
+		resp, err = n.failResp, n.failErr
+	}
+	hdr, changed := http.Header(nil), false
 	for _, s := range n.sent {
 		switch {
 		case s.resp == resp && s.header != nil:
-			resp.Header = s.header
+			hdr, changed = s.header, true
 		case s.resp != resp && s.resp.Body != nil:
 			_, _ = io.CopyN(io.Discard, s.resp.Body, drainLimit)
 			s.resp.Body.Close()
 		}
 	}
+	if resp == nil {
+		return nil, err
+	}
+	if !changed {
+		hdr = resp.Header
+	}
+	if hasVaried(hdr) {
+		if len(n.sent) == 0 && !changed { // a plain hit: resp is the caller's alone
+			deleteVaried(hdr)
+		} else { // httpcache may still store resp.Header when the body ends
+			hdr, changed = withoutVaried(hdr), true
+		}
+	}
+	request := resp.Request
+	if n.prepared != n.orig && request == n.prepared {
+		request = n.orig
+	}
+	if !changed && request == resp.Request {
+		return resp, err
+	}
+	if len(n.sent) == 0 {
+		resp.Header, resp.Request = hdr, request
+		return resp, err
+	}
+	c := *resp // httpcache stores *resp when the body ends: leave it alone
+	c.Header, c.Request = hdr, request
+	return &c, err
 }
 
 // drainLimit bounds how much of a dropped response body is read so that
@@ -357,14 +429,13 @@ func (n *network) finish(resp *http.Response) {
 const drainLimit = 64 << 10
 
 // fits reports whether httpcache may buffer resp's body: it is at most
-// n.max bytes long, or httpcache will not store it anyway. A body of
-// unknown length is read ahead to find out, and put back in front of the
-// rest.
-func (n *network) fits(req *http.Request, resp *http.Response) bool {
+// n.max bytes long. A body of unknown length is read ahead to find out,
+// and put back in front of the rest.
+func (n *network) fits(resp *http.Response) bool {
 	switch {
 	case resp.ContentLength >= 0:
 		return resp.ContentLength <= n.max
-	case noStore(req.Header) || noStore(resp.Header) || resp.Body == nil || resp.Body == http.NoBody:
+	case resp.Body == nil || resp.Body == http.NoBody:
 		return true
 	}
 	if mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); mt == "text/event-stream" {
@@ -384,16 +455,4 @@ func (n *network) fits(req *http.Request, resp *http.Response) bool {
 	// err == nil: over n.max, the rest to come; EOF: all read, it fits.
 	resp.Body = readahead.Rejoin(buf[:k], err, body)
 	return err == io.EOF || err == io.ErrUnexpectedEOF
-}
-
-// noStore reports whether a Cache-Control header has no-store.
-func noStore(h http.Header) bool {
-	for _, v := range h.Values("Cache-Control") {
-		for d := range strings.SplitSeq(v, ",") {
-			if strings.EqualFold(strings.TrimSpace(d), "no-store") {
-				return true
-			}
-		}
-	}
-	return false
 }

@@ -1,0 +1,335 @@
+package cache
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/composiohttp/composiohttp"
+)
+
+// The storage and reuse rules of RFC 9111 (and RFC 5861's stale-if-error)
+// that httpcache does not apply, or applies only to lower-case directives
+// on the first Cache-Control field line. The package documentation lists
+// every rule and its test.
+
+// cacheControl is what the wrapper reads of a message's Cache-Control
+// field lines, all of them, directive names in any case (RFC 9111 §5.2).
+type cacheControl struct {
+	noStore bool
+	// staleIfError is stale-if-error's delta-seconds, or -1 when the
+	// directive is absent, bare or not delta-seconds (RFC 5861 §4 requires
+	// them; a bare stale-if-error is ignored).
+	staleIfError int64
+}
+
+// parseCacheControl reads the Cache-Control field lines values.
+func parseCacheControl(values []string) cacheControl {
+	cc := cacheControl{staleIfError: -1}
+	for _, v := range values {
+		readDirectives(v, &cc)
+	}
+	return cc
+}
+
+// readDirectives adds the directives of one field value v to cc.
+func readDirectives[S ~string | ~[]byte](v S, cc *cacheControl) {
+	for len(v) > 0 {
+		var elem S
+		elem, v = nextElement(v)
+		name, value, hasValue := splitDirective(elem)
+		switch {
+		case isToken(name, "no-store"):
+			cc.noStore = true
+		case isToken(name, "stale-if-error"):
+			if n, ok := deltaSeconds(value); hasValue && ok {
+				cc.staleIfError = max(cc.staleIfError, n)
+			}
+		}
+	}
+}
+
+// maxDeltaSeconds is the largest delta-seconds kept; a larger value means
+// it (RFC 9111 §1.2.2).
+const maxDeltaSeconds = 1 << 31
+
+// deltaSeconds parses 1*DIGIT.
+func deltaSeconds[S ~string | ~[]byte](v S) (int64, bool) {
+	if len(v) == 0 {
+		return 0, false
+	}
+	var n int64
+	for i := range len(v) {
+		c := v[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = min(n*10+int64(c-'0'), maxDeltaSeconds)
+	}
+	return n, true
+}
+
+// nextElement returns the first element of the comma-separated list v
+// (commas inside quoted strings do not separate) and the rest after its
+// comma.
+func nextElement[S ~string | ~[]byte](v S) (elem, rest S) {
+	quoted := false
+	for i := 0; i < len(v); i++ {
+		switch c := v[i]; {
+		case quoted && c == '\\':
+			i++
+		case c == '"':
+			quoted = !quoted
+		case c == ',' && !quoted:
+			return v[:i], v[i+1:]
+		}
+	}
+	return v, v[len(v):]
+}
+
+// splitDirective splits a list element into its name and value, both
+// trimmed of whitespace.
+func splitDirective[S ~string | ~[]byte](elem S) (name, value S, hasValue bool) {
+	for i := 0; i < len(elem); i++ {
+		if elem[i] == '=' {
+			return trimOWS(elem[:i]), trimOWS(elem[i+1:]), true
+		}
+	}
+	return trimOWS(elem), elem[:0], false
+}
+
+// trimOWS trims spaces and tabs (RFC 9110's OWS) from both ends of v.
+func trimOWS[S ~string | ~[]byte](v S) S {
+	for len(v) > 0 && (v[0] == ' ' || v[0] == '\t') {
+		v = v[1:]
+	}
+	for len(v) > 0 && (v[len(v)-1] == ' ' || v[len(v)-1] == '\t') {
+		v = v[:len(v)-1]
+	}
+	return v
+}
+
+// isToken reports whether v is the lower-case token lower, in any case.
+func isToken[S ~string | ~[]byte](v S, lower string) bool {
+	if len(v) != len(lower) {
+		return false
+	}
+	for i := range len(v) {
+		c := v[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != lower[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// hasStar reports whether one of the Vary field values holds the member
+// "*", which no later request matches (RFC 9111 §4.1).
+func hasStar[S ~string | ~[]byte](v S) bool {
+	for len(v) > 0 {
+		var elem S
+		elem, v = nextElement(v)
+		if e := trimOWS(elem); len(e) == 1 && e[0] == '*' {
+			return true
+		}
+	}
+	return false
+}
+
+// storable reports whether the wrapper lets httpcache store a response
+// to a GET or HEAD request without Range (requests with Range, a body or
+// an unsafe method never reach httpcache): no no-store in the request or
+// the response, no Vary: *, and not a 206, which is part of a response,
+// never the whole answer (RFC 9111 §3, §3.3).
+func storable(req cacheControl, status int, h http.Header) bool {
+	if req.noStore || status == http.StatusPartialContent {
+		return false
+	}
+	if parseCacheControl(h.Values("Cache-Control")).noStore {
+		return false
+	}
+	for _, v := range h.Values("Vary") {
+		if hasStar(v) {
+			return false
+		}
+	}
+	return true
+}
+
+// reusable applies the storage rules again to a stored entry, httpcache's
+// serialized response, before httpcache may answer with it: an entry
+// breaking one (written by another program sharing the store, or by an
+// older version) is never served. It reads only the status line and the
+// Cache-Control and Vary lines, and allocates nothing.
+func reusable(entry []byte) bool {
+	line, rest, ok := bytes.Cut(entry, []byte("\n"))
+	if !ok {
+		return false
+	}
+	// "HTTP/1.1 206 Partial Content"
+	if _, status, ok := bytes.Cut(line, []byte(" ")); !ok || bytes.HasPrefix(status, []byte("206")) {
+		return false
+	}
+	cc := cacheControl{staleIfError: -1}
+	for len(rest) > 0 {
+		line, rest, _ = bytes.Cut(rest, []byte("\n"))
+		line = bytes.TrimSuffix(line, []byte("\r"))
+		if len(line) == 0 {
+			break // end of the header
+		}
+		name, value, _ := bytes.Cut(line, []byte(":"))
+		switch {
+		case isToken(name, "cache-control"):
+			readDirectives(value, &cc)
+		case isToken(name, "vary"):
+			if hasStar(value) {
+				return false
+			}
+		}
+	}
+	return !cc.noStore
+}
+
+// normalCacheControl returns the one Cache-Control field value httpcache
+// should read for the field lines values: all lines joined, directive
+// names in lower case, whitespace trimmed (httpcache reads only the first
+// line and matches names case-sensitively). changed is false, and nothing
+// is allocated, when values is one line already in that form.
+func normalCacheControl(values []string) (v string, changed bool) {
+	if len(values) == 0 {
+		return "", false
+	}
+	var buf [128]byte
+	b := buf[:0]
+	for _, line := range values {
+		for len(line) > 0 {
+			var elem string
+			elem, line = nextElement(line)
+			name, value, hasValue := splitDirective(elem)
+			if name == "" {
+				continue
+			}
+			if len(b) > 0 {
+				b = append(b, ", "...)
+			}
+			for i := range len(name) {
+				c := name[i]
+				if 'A' <= c && c <= 'Z' {
+					c += 'a' - 'A'
+				}
+				b = append(b, c)
+			}
+			if hasValue {
+				b = append(b, '=')
+				b = append(b, value...)
+			}
+		}
+	}
+	if len(values) == 1 && string(b) == values[0] {
+		return values[0], false
+	}
+	return string(b), true
+}
+
+// rfc5861Error reports whether status is one of the errors stale-if-error
+// covers: "500, 502, 503, or 504" (RFC 5861 §4).
+func rfc5861Error(status int) bool {
+	switch status {
+	case http.StatusInternalServerError, http.StatusBadGateway,
+		http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+		return true
+	}
+	return false
+}
+
+// errorAllowsStale reports whether a failure of next may be answered with
+// a stale entry: a proxy error with an RFC 5861 status (500, 502, 503,
+// 504), or no reply at all (composiohttp.CodeUnreachable: the proxy, or
+// in direct mode the upstream, could not be reached or the connection
+// broke). Every other proxy error (an account that is not active, a bad
+// API key, a rate limit: any 4xx, and 501) and the caller's own
+// cancellation or deadline are answered with the error.
+func errorAllowsStale(err error) bool {
+	if perr, ok := errors.AsType[*composiohttp.Error](err); ok {
+		return rfc5861Error(perr.StatusCode)
+	}
+	return composiohttp.CodeOf(err) == composiohttp.CodeUnreachable
+}
+
+// withinStaleWindow reports whether the stored response with header h
+// may still answer an error at now: the request's stale-if-error=N, else
+// the response's, and the response's age (from its Date) under N
+// seconds.
+func withinStaleWindow(h http.Header, req cacheControl, now time.Time) bool {
+	n := req.staleIfError
+	if n < 0 {
+		n = parseCacheControl(h.Values("Cache-Control")).staleIfError
+	}
+	if n < 0 {
+		return false
+	}
+	date, err := http.ParseTime(h.Get("Date"))
+	return err == nil && now.Sub(date) < time.Duration(n)*time.Second
+}
+
+// variedPrefix starts the names of the headers in which httpcache keeps,
+// in a stored response, the request's values of the headers its Vary
+// names. They stay in the store and never reach a caller.
+const variedPrefix = "X-Varied-"
+
+// hasVaried reports whether h holds a header named variedPrefix...
+func hasVaried(h http.Header) bool {
+	for k := range h {
+		if strings.HasPrefix(k, variedPrefix) {
+			return true
+		}
+	}
+	return false
+}
+
+// withoutVaried returns a copy of h without its X-Varied-* headers.
+func withoutVaried(h http.Header) http.Header {
+	c := make(http.Header, len(h))
+	for k, v := range h {
+		if !strings.HasPrefix(k, variedPrefix) {
+			c[k] = v
+		}
+	}
+	return c
+}
+
+// deleteVaried removes h's X-Varied-* headers.
+func deleteVaried(h http.Header) {
+	for k := range h {
+		if strings.HasPrefix(k, variedPrefix) {
+			delete(h, k)
+		}
+	}
+}
+
+// authorizationDigest is what httpcache sees, and so stores as
+// X-Varied-Authorization, in place of a request's Authorization value:
+// SHA-256 of the value salted with the tenant, prefixed. Equal values of
+// one tenant give equal digests, so Vary: Authorization still matches per
+// caller. The store key is already a SHA-256 over the tenant, the
+// Authorization value and the URL; the digest reveals nothing the key
+// does not.
+func authorizationDigest(identity, auth string) string {
+	h := sha256.New()
+	for _, part := range [...]string{"composiohttp/cache/authorization/v1", identity, auth} {
+		var n [8]byte
+		binary.BigEndian.PutUint64(n[:], uint64(len(part)))
+		h.Write(n[:])
+		h.Write([]byte(part))
+	}
+	var sum [sha256.Size]byte
+	return "sha256:" + hex.EncodeToString(h.Sum(sum[:0]))
+}
