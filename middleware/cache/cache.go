@@ -177,7 +177,10 @@ func prepare(req *http.Request, v *view, auth string) *http.Request {
 		return req
 	}
 	r := req.WithContext(req.Context()) // a shallow copy
-	r.Header = req.Header.Clone()
+	r.Header = make(http.Header, len(req.Header)+1)
+	for k, vs := range req.Header { // values are replaced below, never changed in place
+		r.Header[k] = vs
+	}
 	if ccChanged {
 		r.Header["Cache-Control"] = []string{cc}
 	}
@@ -338,19 +341,19 @@ func (n *network) RoundTrip(req *http.Request) (*http.Response, error) {
 	if resp.StatusCode >= 500 {
 		n.failed, n.staleOK, n.failResp = true, rfc5861Error(resp.StatusCode), resp
 	}
-	keep := storable(n.reqCC, resp.StatusCode, resp.Header)
+	keep, noStore := storable(n.reqCC, resp.StatusCode, resp.Header)
 	cc, ccChanged := normalCacheControl(resp.Header.Values("Cache-Control"))
 	switch {
 	case resp.StatusCode == http.StatusNotModified:
 		// httpcache copies its header into the stored response it
 		// answers with, and never hands the 304 itself to the caller
 		// (unless nothing is stored): set it in place.
-		if !keep {
+		if !keep && !noStore {
 			resp.Header.Set("Cache-Control", "no-store")
 		} else if ccChanged {
 			resp.Header["Cache-Control"] = []string{cc}
 		}
-	case !keep || req.Method == http.MethodGet && !n.fits(resp):
+	case !keep && !noStore || keep && req.Method == http.MethodGet && !n.fits(resp):
 		n.replaceHeader(resp)
 		resp.Header["Cache-Control"] = []string{"no-store"}
 	case ccChanged:

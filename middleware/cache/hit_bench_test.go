@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"testing"
 
+	"github.com/composiohttp/composiohttp/internal/benchcpu"
 	"github.com/composiohttp/composiohttp/middleware/cache"
 )
 
@@ -35,6 +36,7 @@ func BenchmarkHit(b *testing.B) {
 				req.Header.Set("Authorization", bc.auth)
 			}
 			b.ReportAllocs()
+			done := benchcpu.Start(b)
 			for b.Loop() {
 				resp, err := rt.RoundTrip(req)
 				if err != nil {
@@ -43,6 +45,7 @@ func BenchmarkHit(b *testing.B) {
 				io.Copy(io.Discard, resp.Body)
 				resp.Body.Close()
 			}
+			done()
 			if s.calls.Load() != 1 {
 				b.Fatalf("upstream called %d times, want 1", s.calls.Load())
 			}

@@ -144,24 +144,26 @@ func hasStar[S ~string | ~[]byte](v S) bool {
 	return false
 }
 
-// storable reports whether the wrapper lets httpcache store a response
-// to a GET or HEAD request without Range (requests with Range, a body or
-// an unsafe method never reach httpcache): no no-store in the request or
-// the response, no Vary: *, and not a 206, which is part of a response,
-// never the whole answer (RFC 9111 §3, §3.3).
-func storable(req cacheControl, status int, h http.Header) bool {
-	if req.noStore || status == http.StatusPartialContent {
-		return false
+// storable reports whether a response to a GET or HEAD request without
+// Range may be stored (requests with Range, a body or an unsafe method
+// never reach httpcache): no no-store in the request or the response
+// (noStore), no Vary: *, and not a 206, which is part of a response, never
+// the whole answer (RFC 9111 §3, §3.3). noStore is false when httpcache,
+// which reads the normalized Cache-Control of both, will not store the
+// response anyway.
+func storable(req cacheControl, status int, h http.Header) (ok, noStore bool) {
+	if req.noStore || parseCacheControl(h.Values("Cache-Control")).noStore {
+		return false, true
 	}
-	if parseCacheControl(h.Values("Cache-Control")).noStore {
-		return false
+	if status == http.StatusPartialContent {
+		return false, false
 	}
 	for _, v := range h.Values("Vary") {
 		if hasStar(v) {
-			return false
+			return false, false
 		}
 	}
-	return true
+	return true, false
 }
 
 // reusable applies the storage rules again to a stored entry, httpcache's
@@ -323,13 +325,16 @@ func deleteVaried(h http.Header) {
 // Authorization value and the URL; the digest reveals nothing the key
 // does not.
 func authorizationDigest(identity, auth string) string {
-	h := sha256.New()
+	var buf [256]byte
+	b := buf[:0]
 	for _, part := range [...]string{"composiohttp/cache/authorization/v1", identity, auth} {
-		var n [8]byte
-		binary.BigEndian.PutUint64(n[:], uint64(len(part)))
-		h.Write(n[:])
-		h.Write([]byte(part))
+		b = binary.BigEndian.AppendUint64(b, uint64(len(part)))
+		b = append(b, part...)
 	}
-	var sum [sha256.Size]byte
-	return "sha256:" + hex.EncodeToString(h.Sum(sum[:0]))
+	sum := sha256.Sum256(b)
+	const prefix = "sha256:"
+	var out [len(prefix) + 2*sha256.Size]byte
+	copy(out[:], prefix)
+	hex.Encode(out[len(prefix):], sum[:])
+	return string(out[:])
 }
