@@ -53,7 +53,10 @@ var ErrTokenRedirect = errors.New("schemes: token endpoint redirected to another
 // clientOr returns the client for token requests: c, else
 // defaultHTTPClient, as a copy that follows a redirect only to the origin
 // (scheme, host and port) of the first request, and then as c's own
-// CheckRedirect says (at most 10 when it has none).
+// CheckRedirect says (at most 10 when it has none). It is the one client
+// of every token exchange (OAuth2's refresh, GitHubApp's installation
+// token, GoogleServiceAccount's JWT bearer grant): an exchange that does
+// not go through it could re-send its secret to another origin.
 func clientOr(c *http.Client) *http.Client {
 	if c == nil {
 		c = defaultHTTPClient
