@@ -386,6 +386,7 @@ var registry = map[string]entry{
 	"middleware/breaker/OpenError":        noSecret("a breaker key (a host or an account id) and a time"),
 	"middleware/ratelimit/LimitError":     noSecret("an account id and a wait"),
 	"middleware/ratelimit/Local":          noSecret("rates and per-key buckets"),
+	"middleware/ratelimit/LocalStats":     noSecret("counts of keys"),
 	"middleware/otelproxy/Metrics":        noSecret("OTel instruments"),
 	"middleware/retry/Budget":             noSecret("counts of calls and retries"),
 	"middleware/retry/BudgetError":        noSecret("wraps the last attempt's error, which is checked on its own"),

@@ -84,3 +84,26 @@ func ExampleNewLocal() {
 	// 20 calls at once, then a wait of 100ms
 	// after 1s: 10 calls at once
 }
+
+// Beyond MaxKeys, only idle keys are evicted. A key paused by a 429 (or
+// with tokens still to earn back) is kept even if that takes the Local
+// over its bound, which Stats reports, e.g. for a metric.
+func ExampleLocal_Stats() {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	lim := &ratelimit.Local{Limit: 1, Burst: 1, MaxKeys: 2}
+	lim.Now = func() time.Time { return now } // a fixed clock, for the example
+
+	lim.Pause(context.Background(), "account:ca_1", time.Minute) // a 429 said: wait a minute
+	lim.Allow("account:ca_2")
+	lim.Allow("account:ca_3") // both others busy: kept, over the bound
+	fmt.Printf("%+v\n", lim.Stats())
+
+	now = now.Add(time.Second) // ca_2 and ca_3 have earned their token back: idle
+	lim.Allow("account:ca_4")  // evicts ca_2 and ca_3, never ca_1
+	_, wait := lim.Allow("account:ca_1")
+	fmt.Printf("%+v\nca_1 still waits %v\n", lim.Stats(), wait)
+	// Output:
+	// {Keys:3 MaxKeys:2 PeakKeys:3 Evictions:0 Overflows:1}
+	// {Keys:2 MaxKeys:2 PeakKeys:3 Evictions:2 Overflows:1}
+	// ca_1 still waits 59s
+}

@@ -13,13 +13,38 @@ import (
 	"github.com/composiohttp/composiohttp/internal/ctxsleep"
 )
 
-// DefaultMaxKeys bounds the number of keys a Local tracks.
+// DefaultMaxKeys is the number of keys a Local tracks before it evicts
+// idle ones.
 const DefaultMaxKeys = 10000
 
+// evictScan bounds how many keys, from the least recently used, a new key
+// beyond MaxKeys looks at to find an idle one to evict.
+const evictScan = 16
+
 // Local is a Limiter and Pauser keeping one token bucket
-// (golang.org/x/time/rate) per key in process. The least recently used
-// key is evicted beyond MaxKeys; a key idle long enough for its bucket to
-// refill loses nothing by it.
+// (golang.org/x/time/rate) per key in process.
+//
+// # Bounded keys
+//
+// Beyond MaxKeys keys, a new key evicts the least recently used idle key:
+// one that is not paused and whose bucket is full (it spent no token it
+// has not earned back), so that it loses nothing by being forgotten and
+// starts again exactly where it was. A busy key (paused, or with tokens
+// spent within its refill window, burst/limit) is never evicted: it would
+// come back with a fresh burst and without its pause, and call inside the
+// Retry-After it was given.
+//
+// When no idle key is found among the evictScan (16) least recently used,
+// the new key is tracked anyway: the Local exceeds MaxKeys, and counts it
+// in LocalStats.Overflows (see Stats). It does not refuse the call: a
+// refusal would fail a tenant that did nothing wrong because others are
+// busy, and forgetting state would let a busy tenant exceed its rate.
+// The excess is bounded by the traffic itself: a key stays busy at most
+// burst/limit seconds after its last call (or until its pause, at most
+// WithMaxPause, ends), so more than MaxKeys busy keys take more than
+// MaxKeys distinct calls within that window. Later new keys evict the
+// keys that have become idle, up to evictScan each, until the Local is
+// back within MaxKeys.
 //
 // Set the fields before first use and do not change them after. A Local
 // is safe for concurrent use. Its zero value refuses every call (Burst
@@ -30,7 +55,8 @@ type Local struct {
 	Limit rate.Limit
 	// Burst is the number of calls a key may make at once.
 	Burst int
-	// MaxKeys bounds the keys tracked. Default: DefaultMaxKeys.
+	// MaxKeys is the number of keys tracked before idle keys are evicted
+	// (see "Bounded keys"). Default: DefaultMaxKeys.
 	MaxKeys int
 	// Now replaces time.Now. Tests set it, or run in a testing/synctest
 	// bubble where time.Now is the bubble's clock (a test of a whole
@@ -41,9 +67,28 @@ type Local struct {
 	// together with Now, or use a synctest bubble.
 	Sleep func(ctx context.Context, d time.Duration) error
 
-	mu   sync.Mutex
-	keys map[string]*list.Element // of *bucket
-	lru  list.List                // front: most recently used
+	mu    sync.Mutex
+	keys  map[string]*list.Element // of *bucket
+	lru   list.List                // front: most recently used
+	stats LocalStats               // but Keys and MaxKeys
+}
+
+// LocalStats says how many keys a Local tracks and how its bound on them
+// held, e.g. for a metric. See Local, "Bounded keys".
+type LocalStats struct {
+	// Keys is the number of keys tracked now.
+	Keys int
+	// MaxKeys is the bound in effect: Local.MaxKeys or DefaultMaxKeys.
+	MaxKeys int
+	// PeakKeys is the most keys tracked at once so far.
+	PeakKeys int
+	// Evictions counts idle keys evicted to make room for new ones.
+	Evictions uint64
+	// Overflows counts new keys tracked beyond MaxKeys because every key
+	// looked at for eviction was busy. Nonzero means the Local held
+	// more than MaxKeys keys at some point rather than forget a busy
+	// key's state.
+	Overflows uint64
 }
 
 type bucket struct {
@@ -66,20 +111,26 @@ var ErrNoBurst = errors.New("ratelimit: Local with Burst 0 allows no call")
 func (l *Local) Wait(ctx context.Context, key string) error {
 	now := l.now()
 	l.mu.Lock()
-	b := l.bucket(key)
-	until := b.pausedUntil
-	l.mu.Unlock()
-
-	if d := until.Sub(now); d > 0 {
+	b := l.bucket(key, now)
+	if d := b.pausedUntil.Sub(now); d > 0 {
+		l.mu.Unlock()
 		if err := l.sleep(ctx, key, now, d); err != nil {
 			return err
 		}
+		// Paused, the bucket was not evicted; it may be now, idle: look
+		// it up again.
 		now = l.now()
+		l.mu.Lock()
+		b = l.bucket(key, now)
 	}
+	// The token is taken under l.mu, so that no key is evicted between
+	// its lookup and its spending a token.
 	if b.lim.AllowN(now, 1) {
+		l.mu.Unlock()
 		return nil
 	}
-	r := b.lim.ReserveN(now, 1)
+	r := b.lim.ReserveN(now, 1) // a reservation keeps the bucket busy
+	l.mu.Unlock()
 	if !r.OK() {
 		return ErrNoBurst
 	}
@@ -97,10 +148,9 @@ func (l *Local) Wait(ctx context.Context, key string) error {
 func (l *Local) Allow(key string) (ok bool, wait time.Duration) {
 	now := l.now()
 	l.mu.Lock()
-	b := l.bucket(key)
-	until := b.pausedUntil
-	l.mu.Unlock()
-	if d := until.Sub(now); d > 0 {
+	defer l.mu.Unlock()
+	b := l.bucket(key, now)
+	if d := b.pausedUntil.Sub(now); d > 0 {
 		return false, d
 	}
 	if b.lim.AllowN(now, 1) {
@@ -118,10 +168,11 @@ func (l *Local) Allow(key string) (ok bool, wait time.Duration) {
 // Pause implements Pauser: calls for key wait until d from now (or
 // longer, if already paused longer).
 func (l *Local) Pause(_ context.Context, key string, d time.Duration) error {
-	until := l.now().Add(d)
+	now := l.now()
+	until := now.Add(d)
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if b := l.bucket(key); until.After(b.pausedUntil) {
+	if b := l.bucket(key, now); until.After(b.pausedUntil) {
 		b.pausedUntil = until
 	}
 	return nil
@@ -132,6 +183,15 @@ func (l *Local) Len() int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return len(l.keys)
+}
+
+// Stats returns the number of keys tracked and how the MaxKeys bound held.
+func (l *Local) Stats() LocalStats {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	s := l.stats
+	s.Keys, s.MaxKeys = len(l.keys), l.maxKeys()
+	return s
 }
 
 // sleep waits d for key unless ctx's deadline comes first.
@@ -149,9 +209,9 @@ func (l *Local) sleep(ctx context.Context, key string, now time.Time, d time.Dur
 	return nil
 }
 
-// bucket returns key's bucket, creating it and evicting the least
-// recently used one if needed. l.mu must be held.
-func (l *Local) bucket(key string) *bucket {
+// bucket returns key's bucket, creating it if needed, and then evicting
+// idle keys beyond MaxKeys (see "Bounded keys"). l.mu must be held.
+func (l *Local) bucket(key string, now time.Time) *bucket {
 	if e, ok := l.keys[key]; ok {
 		l.lru.MoveToFront(e)
 		return e.Value.(*bucket)
@@ -160,17 +220,54 @@ func (l *Local) bucket(key string) *bucket {
 		l.keys = make(map[string]*list.Element)
 	}
 	b := &bucket{key: key, lim: rate.NewLimiter(l.Limit, l.Burst)}
-	l.keys[key] = l.lru.PushFront(b)
-	max := l.MaxKeys
-	if max <= 0 {
-		max = DefaultMaxKeys
+	added := l.lru.PushFront(b)
+	l.keys[key] = added
+	if max := l.maxKeys(); len(l.keys) > max {
+		l.evict(now, max, added)
 	}
-	for len(l.keys) > max {
-		e := l.lru.Back()
-		delete(l.keys, e.Value.(*bucket).key)
-		l.lru.Remove(e)
-	}
+	l.stats.PeakKeys = max(l.stats.PeakKeys, len(l.keys))
 	return b
+}
+
+// evict removes idle keys, least recently used first, until at most max
+// remain, looking at no more than evictScan keys and never at added. A
+// busy key looked at moves to the front, so that the next scan starts
+// with others. l.mu must be held.
+func (l *Local) evict(now time.Time, max int, added *list.Element) {
+	for range evictScan {
+		e := l.lru.Back()
+		if len(l.keys) <= max || e == added {
+			break
+		}
+		if b := e.Value.(*bucket); l.idle(b, now) {
+			delete(l.keys, b.key)
+			l.lru.Remove(e)
+			l.stats.Evictions++
+		} else {
+			l.lru.MoveToFront(e)
+		}
+	}
+	if len(l.keys) > max {
+		l.stats.Overflows++
+	}
+}
+
+// idle reports whether b may be forgotten at now without loss: not
+// paused, and its bucket full, as a new one would be.
+func (l *Local) idle(b *bucket, now time.Time) bool {
+	if b.pausedUntil.After(now) {
+		return false
+	}
+	// With no limit a bucket is always full (and TokensAt's arithmetic
+	// is Inf×0 for no time elapsed).
+	return l.Limit == rate.Inf || b.lim.TokensAt(now) >= float64(l.Burst)
+}
+
+func (l *Local) maxKeys() int {
+	if l.MaxKeys > 0 {
+		return l.MaxKeys
+	}
+	return DefaultMaxKeys
 }
 
 func (l *Local) now() time.Time {

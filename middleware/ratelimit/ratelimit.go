@@ -34,6 +34,15 @@
 // limit, shared by all accounts: [OrgLimiter] paces that one from the
 // proxy's own headers.
 //
+// Keys: a request is keyed by the account its context selects
+// (composiohttp.Identity), else by the account of the Transport it goes
+// through (composiohttp.TransportIdentity, found by unwrapping), so that
+// Transports acting for different accounts may share one Limiter. A
+// Local tracks at most MaxKeys (10,000) keys and evicts only idle ones,
+// never a key that is paused or still earning back tokens it spent; when
+// all are busy it holds more rather than forget, and reports it
+// ([Local.Stats], [LocalStats.Overflows]).
+//
 // Waits honour the request context: a wait that would end after the
 // context's deadline is not started, the call fails at once with a
 // [*LimitError] (errors.Is(err, [ErrLimited])) and takes no token.

@@ -162,23 +162,31 @@ func TestLocalKeysAndEviction(t *testing.T) {
 	c := newClock()
 	l := newTestLocal(c, 1, 1)
 	l.MaxKeys = 2
-	for _, k := range []string{"a", "b"} {
+	for _, k := range []string{"a", "b", "c"} {
 		if ok, _ := l.Allow(k); !ok {
 			t.Fatalf("%s refused", k)
 		}
 	}
-	if ok, _ := l.Allow("a"); ok { // a is now most recently used
-		t.Fatal("a allowed twice")
+	// a and b spent their token: c is tracked beyond MaxKeys, counted.
+	if got, want := l.Stats(), (LocalStats{Keys: 3, MaxKeys: 2, PeakKeys: 3, Overflows: 1}); got != want {
+		t.Errorf("Stats = %+v, want %+v", got, want)
 	}
-	l.Allow("c") // evicts b, the least recently used
+	if ok, wait := l.Allow("a"); ok || wait != time.Second { // a is now most recently used
+		t.Fatalf("a: Allow = %v, %v; want false, 1s: a lost its state", ok, wait)
+	}
+	c.advance(time.Second) // every bucket full again: all idle
+	l.Allow("d")           // evicts b and c, the least recently used, back to MaxKeys
+	if got, want := l.Stats(), (LocalStats{Keys: 2, MaxKeys: 2, PeakKeys: 3, Evictions: 2, Overflows: 1}); got != want {
+		t.Errorf("Stats = %+v, want %+v", got, want)
+	}
+	if ok, _ := l.Allow("b"); !ok { // b starts afresh, as it was; evicts a
+		t.Error("b refused")
+	}
+	if ok, _ := l.Allow("d"); ok {
+		t.Error("d lost its state")
+	}
 	if n := l.Len(); n != 2 {
 		t.Errorf("Len = %d, want 2", n)
-	}
-	if ok, _ := l.Allow("b"); !ok { // b starts afresh; evicts a
-		t.Error("evicted key b kept its state")
-	}
-	if ok, _ := l.Allow("c"); ok {
-		t.Error("c lost its state")
 	}
 }
 

@@ -8,6 +8,13 @@
 // pause (ratelimit.Pauser), one to run the GCRA script. Time is Redis's
 // clock, so replicas' clocks need not agree.
 //
+// Keys need no bound of the Limiter's own: Redis expires a key's GCRA
+// state when its bucket is full again and its pause key when the pause
+// ends, so only busy keys take memory, and none is evicted while busy.
+// Run the Redis with maxmemory-policy noeviction (the default): under an
+// allkeys-* or volatile-* policy, memory pressure may evict a busy key's
+// state, and it would come back with a fresh burst and no pause.
+//
 // The caller's deadline bounds every call whatever options the Redis
 // client has: each Allow or Pause gets a budget, Limiter.OpTimeout (default
 // DefaultOpTimeout) and at most half the time left before the context's
