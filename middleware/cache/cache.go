@@ -80,8 +80,10 @@ func Middleware(opts ...Option) func(http.RoundTripper) http.RoundTripper {
 // New returns a *Transport, an http.RoundTripper that serves GET and HEAD requests from a cache
 // when HTTP caching rules allow, revalidates stale entries through next,
 // and invalidates a URL's entries after a successful unsafe request (POST,
-// PUT, PATCH, DELETE) to it. Requests with a body, a Range header, or (by
-// default) an Authorization header pass through untouched. next nil means
+// PUT, PATCH, DELETE) to it. Requests with a body, a Range header,
+// validators of their own (If-None-Match, If-Modified-Since, If-Match,
+// If-Unmodified-Since, If-Range), or (by default) an Authorization header
+// pass through untouched. next nil means
 // http.DefaultTransport; nil options are skipped.
 func New(next http.RoundTripper, opts ...Option) *Transport {
 	if next == nil {
@@ -137,6 +139,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	case req.Method != http.MethodGet && req.Method != http.MethodHead, // "" too: keep it simple
 		req.Body != nil && req.Body != http.NoBody,
 		req.Header.Get("Range") != "",
+		conditional(req.Header),
 		auth != "" && !t.cfg.authorized:
 		return t.next.RoundTrip(req)
 	}

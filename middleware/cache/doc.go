@@ -71,6 +71,11 @@
 //     those with their own Authorization only with WithAuthorizedRequests,
 //     keyed by it (TestHitMissAndTenants, TestE2EAuthorizationNotCached,
 //     TestPassThrough).
+//   - A request with validators of its own (If-None-Match,
+//     If-Modified-Since, If-Match, If-Unmodified-Since, If-Range) passes
+//     the cache by: its answer, often a 304, is the caller's, never stored
+//     as the URL's entry nor replaced with a stored response
+//     (TestCallerConditionalRequest).
 //   - An Authorization value is never stored: httpcache sees, and stores
 //     as X-Varied-Authorization for a response with Vary: Authorization,
 //     a SHA-256 digest of it salted with the tenant, so Vary still

@@ -166,6 +166,20 @@ func storable(req cacheControl, status int, h http.Header) (ok, noStore bool) {
 	return true, false
 }
 
+// conditional reports whether a request carries validators of its own.
+// Its answer, often a 304 Not Modified, is the caller's: httpcache would
+// store that 304 as the URL's entry (and serve it to later unconditional
+// requests), or replace it with a stored response of another variant, so
+// such requests pass the cache by.
+func conditional(h http.Header) bool {
+	for _, k := range [...]string{"If-None-Match", "If-Modified-Since", "If-Match", "If-Unmodified-Since", "If-Range"} {
+		if len(h[k]) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
 // reusable applies the storage rules again to a stored entry, httpcache's
 // serialized response, before httpcache may answer with it: an entry
 // breaking one (written by another program sharing the store, or by an

@@ -623,3 +623,31 @@ func TestDocRulesNameTests(t *testing.T) {
 		}
 	}
 }
+
+// TestCallerConditionalRequest: a 304 answering the caller's own
+// validators is the caller's answer: it is neither stored as the URL's
+// entry (a later unconditional GET must get the full response) nor
+// replaced with a stored response.
+func TestCallerConditionalRequest(t *testing.T) {
+	t.Parallel()
+	for _, mode := range modes {
+		t.Run(mode, func(t *testing.T) {
+			t.Parallel()
+			r := newRig(t, mode, func(w http.ResponseWriter, req *http.Request) {
+				w.Header().Set("Cache-Control", "max-age=600")
+				w.Header().Set("ETag", `"v1"`)
+				if req.Header.Get("If-None-Match") == `"v1"` {
+					w.WriteHeader(http.StatusNotModified)
+					return
+				}
+				io.WriteString(w, "full")
+			})
+			if resp, _ := r.mustCall(t, "/p", "If-None-Match", `"v1"`); resp.StatusCode != http.StatusNotModified {
+				t.Fatalf("conditional request: status %d, want the upstream's 304", resp.StatusCode)
+			}
+			if resp, body := r.mustCall(t, "/p"); resp.StatusCode != 200 || body != "full" {
+				t.Errorf("unconditional request after a 304: status %d, body %q; want the full response", resp.StatusCode, body)
+			}
+		})
+	}
+}
