@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -149,3 +150,72 @@ func TestRedisDownDegrades(t *testing.T) {
 		t.Errorf("calls %d, store errors %d", next.calls.Load(), errs.Load())
 	}
 }
+
+// With WithAuthorizedRequests and a response that varies on
+// Authorization, the bytes in Redis hold no Authorization value (the
+// cache stores a salted digest), and the digest is the same on every
+// replica, so the second replica is answered from the store.
+func TestAuthorizationNeverInRedis(t *testing.T) {
+	t.Parallel()
+	url := redisURL(t)
+	const secret = "Bearer redis-secret-71d0"
+	var calls atomic.Int64
+	next := roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		calls.Add(1)
+		rec := httptest.NewRecorder()
+		rec.Header().Set("Cache-Control", "max-age=3600")
+		rec.Header().Set("Vary", "Authorization")
+		io.WriteString(rec, "ok")
+		return rec.Result(), nil
+	})
+	prefix := "test:" + t.Name() + ":"
+	var replicas []http.RoundTripper
+	var c *redis.Client
+	for range 2 {
+		opt, _ := redis.ParseURL(url)
+		replica := redis.NewClient(opt)
+		t.Cleanup(func() { replica.Close() })
+		c = replica
+		replicas = append(replicas, cache.New(next, cache.WithAuthorizedRequests(),
+			cache.WithStore(&rediscache.Store{Client: c, Prefix: prefix})))
+	}
+	for i, rt := range replicas {
+		req, _ := http.NewRequestWithContext(composiohttp.WithConnectedAccount(context.Background(), "a"), http.MethodGet, "https://api.example.com/me", nil)
+		req.Header.Set("Authorization", secret)
+		resp, err := rt.RoundTrip(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if hit := resp.Header.Get(cache.XFromCache) == "1"; hit != (i == 1) {
+			t.Errorf("replica %d: hit %v", i, hit)
+		}
+		for k := range resp.Header {
+			if strings.HasPrefix(k, "X-Varied-") {
+				t.Errorf("replica %d: response carries %s", i, k)
+			}
+		}
+	}
+	ctx := context.Background()
+	keys, err := c.Keys(ctx, prefix+"*").Result()
+	if err != nil || len(keys) == 0 {
+		t.Fatalf("keys %v, err %v", keys, err)
+	}
+	for _, k := range keys {
+		v, err := c.Get(ctx, k).Bytes()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(string(v), "redis-secret") || strings.Contains(k, "redis-secret") {
+			t.Errorf("Redis holds the Authorization value under %s", k)
+		}
+	}
+	if n := calls.Load(); n != 1 {
+		t.Errorf("next called %d times, want 1", n)
+	}
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
