@@ -31,6 +31,19 @@ type Adapter interface {
 	Apply(ctx context.Context, c *credentials.Connection, req *http.Request) error
 }
 
+// TokenInvalidator is implemented by adapters that cache a token they
+// obtained by an exchange: OAuth2 (refreshed tokens), GitHubApp and
+// GoogleServiceAccount. InvalidateToken tells the adapter that the
+// upstream refused req (401), which carried the credentials the adapter
+// applied for c: if req carried the token cached for c, it is dropped, and
+// the next Apply exchanges again instead of sending it until its stated
+// expiry. A token cached since (by another caller) stays. Transport calls
+// it; code that applies adapters itself may too. It must be safe for
+// concurrent use.
+type TokenInvalidator interface {
+	InvalidateToken(c *credentials.Connection, req *http.Request)
+}
+
 // AdapterFunc adapts an ordinary function to the Adapter interface.
 type AdapterFunc func(ctx context.Context, c *credentials.Connection, req *http.Request) error
 

@@ -4,6 +4,7 @@ import (
 	"container/list"
 	"context"
 	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
@@ -39,6 +40,18 @@ const (
 	// exchangeTimeout bounds one token exchange, whatever the client.
 	exchangeTimeout = time.Minute
 )
+
+// DefaultTokenLifetime is how long a token from an exchange is taken to
+// live when its reply gives no usable expiry: a Google reply whose
+// expires_in is missing, zero or negative, a GitHub reply whose expires_at
+// is missing, or already past (or within a minute of passing) by this
+// host's clock. An hour is the documented lifetime of both (Google's
+// service-account access tokens, GitHub's installation tokens); the token
+// is replaced the usual margin before it ends (credentials.DefaultExpirySkew
+// for Google, a minute for GitHub), and sooner if the upstream rejects it
+// with 401 through Transport (see TokenInvalidator), so a token that dies
+// earlier costs one failed request, not an exchange per request.
+const DefaultTokenLifetime = time.Hour
 
 // defaultHTTPClient is used for token exchanges when an adapter's
 // HTTPClient is nil: http.DefaultTransport with a 30 second timeout.
@@ -225,6 +238,34 @@ func (c *tokenCache) store(key string, tok *oauth2.Token) {
 	if tok != nil {
 		e.tok = tok
 	}
+}
+
+// drop forgets key's token if its access token is accessToken (an
+// upstream rejected it), so that the next get exchanges again. A refresh
+// token it holds is kept for that exchange. A token that has replaced
+// the rejected one already stays.
+func (c *tokenCache) drop(key, accessToken string) {
+	if accessToken == "" {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	el, ok := c.entries[key]
+	if !ok {
+		return
+	}
+	e := el.Value.(*tokenEntry)
+	if e.tok == nil || subtle.ConstantTimeCompare([]byte(e.tok.AccessToken), []byte(accessToken)) != 1 {
+		return
+	}
+	e.tok = &oauth2.Token{RefreshToken: e.tok.RefreshToken} // no access token: never valid
+}
+
+// sentToken is the credential of req's Authorization header: what
+// follows its scheme ("Bearer", "token", ...).
+func sentToken(req *http.Request) string {
+	_, tok, _ := strings.Cut(req.Header.Get("Authorization"), " ")
+	return strings.TrimSpace(tok)
 }
 
 // entry returns key's entry, made the most recently used, adding it if

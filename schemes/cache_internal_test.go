@@ -196,3 +196,48 @@ func TestDigestUnambiguous(t *testing.T) {
 		}
 	}
 }
+
+// TestTokenCacheDrop: drop forgets the token only if it is the one named
+// (a 401 for an older token leaves a newer one), and keeps the refresh
+// token for the next exchange.
+func TestTokenCacheDrop(t *testing.T) {
+	t.Parallel()
+	var c tokenCache
+	now := time.Now()
+	var n atomic.Int32
+	var prevs []string
+	fetch := func(_ context.Context, prev *oauth2.Token) (*oauth2.Token, error) {
+		if prev != nil {
+			prevs = append(prevs, prev.RefreshToken)
+		}
+		i := n.Add(1)
+		return &oauth2.Token{AccessToken: fmt.Sprint("at", i), RefreshToken: fmt.Sprint("rt", i)}, nil
+	}
+	get := func() string {
+		tok, err := c.get(context.Background(), "k", now, 0, fetch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tok.AccessToken
+	}
+	steps := []struct {
+		drop, want string
+	}{
+		{"", "at1"},
+		{"at0", "at1"},  // another token: kept
+		{"at1", "at2"},  // dropped: exchanged again, with rt1
+		{"at1", "at2"},  // a late 401 for at1 leaves at2
+		{"at2x", "at2"}, // not a prefix match
+		{"at2", "at3"},
+	}
+	for i, st := range steps {
+		c.drop("k", st.drop)
+		c.drop("missing key", st.drop)
+		if got := get(); got != st.want {
+			t.Errorf("step %d: %q, want %q", i, got, st.want)
+		}
+	}
+	if fmt.Sprint(prevs) != "[rt1 rt2]" {
+		t.Errorf("refresh tokens handed to the exchanges: %v, want [rt1 rt2]", prevs)
+	}
+}

@@ -29,6 +29,9 @@ type githubTokenServer struct {
 	exchanges atomic.Int32
 	gate      chan struct{}
 	status    int // reply status; 0 → 201
+	// expiresAt, when set, gives the reply's expires_at (nil: none);
+	// default: an hour after now.
+	expiresAt func(now time.Time) any
 	mu        sync.Mutex
 	problems  []string
 }
@@ -63,11 +66,14 @@ func newGitHubTokenServer(t *testing.T, clk *clock) *githubTokenServer {
 			fmt.Fprint(w, `{"message":"Bad credentials"}`)
 			return
 		}
+		reply := map[string]any{"token": fmt.Sprintf("ghs_%d", n), "expires_at": now.Add(time.Hour).Format(time.RFC3339)}
+		if s.expiresAt != nil {
+			if reply["expires_at"] = s.expiresAt(now); reply["expires_at"] == nil {
+				delete(reply, "expires_at")
+			}
+		}
 		w.WriteHeader(http.StatusCreated)
-		json.NewEncoder(w).Encode(map[string]any{
-			"token":      fmt.Sprintf("ghs_%d", n),
-			"expires_at": now.Add(time.Hour).Format(time.RFC3339),
-		})
+		json.NewEncoder(w).Encode(reply)
 	})
 	s.Server = httptest.NewServer(mux)
 	t.Cleanup(s.Close)

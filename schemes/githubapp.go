@@ -29,7 +29,10 @@ const DefaultGitHubAPI = "https://api.github.com"
 // POST {api}/app/installations/{installation_id}/access_tokens for an
 // installation access token, and sends "Authorization: Bearer <token>".
 // Tokens are cached per connection until a minute before their
-// expires_at; concurrent callers needing a new token share one exchange.
+// expires_at (DefaultTokenLifetime after the exchange when expires_at is
+// missing or not more than a minute ahead); concurrent callers needing a
+// new token share one exchange. A token the upstream rejects with 401
+// through Transport is dropped (see TokenInvalidator).
 //
 // {api} is BaseURL, else the connection's base URL as Toolkits resolves it
 // (base_url, e.g. "https://ghe.example.com/api/v3" for GitHub Enterprise
@@ -64,7 +67,7 @@ func (a *GitHubApp) Apply(ctx context.Context, c *credentials.Connection, req *h
 		}
 	}
 	api := a.apiURL(c)
-	key := digest(api, v.ApplicationID, v.InstallationID, v.PrivateKey)
+	key := a.key(c, api)
 	tok, err := a.cache.get(ctx, key, nowOr(a.Now), githubExpiryLeeway, func(ctx context.Context, _ *oauth2.Token) (*oauth2.Token, error) {
 		t, exp, err := a.exchange(ctx, c, api)
 		if err != nil {
@@ -77,6 +80,20 @@ func (a *GitHubApp) Apply(ctx context.Context, c *credentials.Connection, req *h
 	}
 	req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
 	return nil
+}
+
+// key names c's token, at api, in the cache.
+func (a *GitHubApp) key(c *credentials.Connection, api string) string {
+	return digest(api, c.Val.ApplicationID, c.Val.InstallationID, c.Val.PrivateKey)
+}
+
+// InvalidateToken drops c's cached installation token if req carried it
+// (see TokenInvalidator).
+func (a *GitHubApp) InvalidateToken(c *credentials.Connection, req *http.Request) {
+	if c == nil || req == nil {
+		return
+	}
+	a.cache.drop(a.key(c, a.apiURL(c)), sentToken(req))
 }
 
 func (a *GitHubApp) apiURL(c *credentials.Connection) string {
@@ -140,8 +157,11 @@ func (a *GitHubApp) exchange(ctx context.Context, c *credentials.Connection, api
 		return "", time.Time{}, &TokenError{Scheme: scheme, StatusCode: resp.StatusCode, Code: code,
 			Err: errors.New("installation token request rejected")}
 	}
-	if out.ExpiresAt.IsZero() {
-		out.ExpiresAt = now.Add(time.Hour) // GitHub's documented lifetime
+	if !out.ExpiresAt.After(now.Add(githubExpiryLeeway)) {
+		// Missing, or past (or about to be) by this host's clock, which
+		// may be ahead of GitHub's: a token that would be replaced at
+		// once, an exchange per call. GitHub's documented lifetime instead.
+		out.ExpiresAt = now.Add(DefaultTokenLifetime)
 	}
 	return out.Token, out.ExpiresAt, nil
 }

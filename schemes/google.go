@@ -25,7 +25,10 @@ var DefaultGoogleScopes = []string{"https://www.googleapis.com/auth/cloud-platfo
 // google.JWTConfigFromJSON builds, without the GCE metadata dependency)
 // and sends "Authorization: Bearer <token>". Tokens are cached per
 // connection until credentials.DefaultExpirySkew before they expire (the
-// margin golang.org/x/oauth2 uses); concurrent callers
+// margin golang.org/x/oauth2 uses; a reply whose expires_in is missing,
+// zero or negative gives DefaultTokenLifetime), and dropped when the
+// upstream rejects one with 401 through Transport (see TokenInvalidator).
+// A reply without an access_token is a *TokenError. Concurrent callers
 // share one exchange, and each stops waiting for it when its own context
 // ends.
 //
@@ -59,23 +62,25 @@ func (a *GoogleServiceAccount) Apply(ctx context.Context, c *credentials.Connect
 	if raw == "" {
 		return &MissingFieldError{Scheme: c.AuthScheme, Field: "credentials_json"}
 	}
-	scopes := splitScopes(c.Val.Scope)
-	if len(scopes) == 0 {
-		scopes = a.Scopes
-	}
-	if len(scopes) == 0 {
-		scopes = DefaultGoogleScopes
-	}
+	key, scopes := a.key(c)
 	subject, tokenURL, client := a.Subject, a.TokenURL, clientOr(a.HTTPClient)
-	key := digest(raw, strings.Join(scopes, " "), subject, tokenURL)
 	t, err := a.cache.get(ctx, key, time.Now(), credentials.DefaultExpirySkew, func(ctx context.Context, _ *oauth2.Token) (*oauth2.Token, error) {
 		cfg, err := googleJWTConfig(raw, scopes, subject, tokenURL)
 		if err != nil {
 			return nil, err
 		}
+		start := time.Now()
 		t, err := cfg.TokenSource(context.WithValue(ctx, oauth2.HTTPClient, client)).Token()
 		if err != nil {
 			return nil, oauth2Error("GOOGLE_SERVICE_ACCOUNT", err, c.Val.SecretValues()...)
+		}
+		if t.AccessToken == "" {
+			return nil, &TokenError{Scheme: "GOOGLE_SERVICE_ACCOUNT", Err: errNoAccessToken}
+		}
+		if !t.Expiry.After(start) {
+			// expires_in missing, zero or negative (or an id_token's exp
+			// already past): not a token that never expires.
+			t.Expiry = start.Add(DefaultTokenLifetime)
 		}
 		return t, nil
 	})
@@ -85,6 +90,32 @@ func (a *GoogleServiceAccount) Apply(ctx context.Context, c *credentials.Connect
 	req.Header.Set("Authorization", "Bearer "+t.AccessToken)
 	return nil
 }
+
+// key names c's token in the cache, and gives the scopes asked for.
+func (a *GoogleServiceAccount) key(c *credentials.Connection) (string, []string) {
+	scopes := splitScopes(c.Val.Scope)
+	if len(scopes) == 0 {
+		scopes = a.Scopes
+	}
+	if len(scopes) == 0 {
+		scopes = DefaultGoogleScopes
+	}
+	raw := strings.TrimSpace(c.Val.CredentialsJSON)
+	return digest(raw, strings.Join(scopes, " "), a.Subject, a.TokenURL), scopes
+}
+
+// InvalidateToken drops c's cached token if req carried it (see
+// TokenInvalidator).
+func (a *GoogleServiceAccount) InvalidateToken(c *credentials.Connection, req *http.Request) {
+	if c == nil || req == nil {
+		return
+	}
+	key, _ := a.key(c)
+	a.cache.drop(key, sentToken(req))
+}
+
+// errNoAccessToken is the cause of a token reply without an access token.
+var errNoAccessToken = errors.New("token reply has no access_token")
 
 // googleJWTConfig reads a service account key file. Errors never quote it.
 func googleJWTConfig(raw string, scopes []string, subject, tokenURL string) (*jwt.Config, error) {

@@ -21,7 +21,9 @@ import (
 // client_secret from the connection) and uses the new token until it is
 // within credentials.DefaultExpirySkew of its expiry, then refreshes again
 // with the refresh token the provider last returned (see OnRefresh to
-// persist it). Concurrent callers share one refresh, which does not stop
+// persist it). A refreshed token the upstream rejects with 401 through
+// Transport is dropped, and the next request refreshes again (see
+// TokenInvalidator). Concurrent callers share one refresh, which does not stop
 // when a caller's context ends, while each caller returns its context's
 // error as soon as that context ends. Without a refresh token or token URL
 // the stored token is sent as it is and the upstream decides. When
@@ -106,7 +108,7 @@ func (a *OAuth2) tokenURL(c *credentials.Connection) (string, error) {
 // ctx allows.
 func (a *OAuth2) refresh(ctx context.Context, c *credentials.Connection, tokenURL string) (*oauth2.Token, error) {
 	scheme, id, secret, rt := string(c.AuthScheme), c.Val.ClientID, c.Val.ClientSecret, c.Val.RefreshToken
-	key := digest(tokenURL, id, secret, rt)
+	key := refreshKey(c, tokenURL)
 	return a.cache.get(ctx, key, nowOr(a.Now), credentials.DefaultExpirySkew, func(ctx context.Context, prev *oauth2.Token) (*oauth2.Token, error) {
 		if prev != nil && prev.RefreshToken != "" {
 			rt = prev.RefreshToken // the provider rotated it
@@ -127,6 +129,23 @@ func (a *OAuth2) refresh(ctx context.Context, c *credentials.Connection, tokenUR
 		}
 		return t, nil
 	})
+}
+
+// refreshKey names the token refreshed for c at tokenURL in the cache.
+func refreshKey(c *credentials.Connection, tokenURL string) string {
+	return digest(tokenURL, c.Val.ClientID, c.Val.ClientSecret, c.Val.RefreshToken)
+}
+
+// InvalidateToken drops the token refreshed for c if req carried it (see
+// TokenInvalidator); the refresh token stays for the next refresh. A
+// token that came with the connection is not this adapter's to drop.
+func (a *OAuth2) InvalidateToken(c *credentials.Connection, req *http.Request) {
+	if c == nil || req == nil || c.Val.RefreshToken == "" {
+		return
+	}
+	if tokenURL, err := a.tokenURL(c); err == nil && tokenURL != "" {
+		a.cache.drop(refreshKey(c, tokenURL), sentToken(req))
+	}
 }
 
 // expired reports whether v's expires_at, as credentials.Val.Expiry reads

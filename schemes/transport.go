@@ -45,6 +45,11 @@ import (
 // error even for absolute URLs, since its site is unknown: set base_url,
 // or register the toolkit in Toolkits.
 //
+// When the upstream answers 401 to a request whose credentials an adapter
+// applied, and that adapter is a TokenInvalidator (OAuth2, GitHubApp,
+// GoogleServiceAccount), the adapter drops the token the request carried,
+// so the next request exchanges again; the 401 is returned as it is.
+//
 // Like the proxy Transport it never modifies the caller's request, closes
 // the request body on every path including errors, returns the upstream's
 // response for any status, and is safe for concurrent use. Do not change
@@ -139,7 +144,8 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		r2.URL, r2.Host = u, ""
 	}
-	if onCredentialSite(tks, conn.ToolkitSlug, site, r2.URL) {
+	applied := onCredentialSite(tks, conn.ToolkitSlug, site, r2.URL)
+	if applied {
 		err := adapter.Apply(ctx, conn, r2)
 		body = r2.Body
 		if err != nil {
@@ -157,7 +163,13 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		base = http.DefaultTransport
 	}
 	reqBodyClosed = true // Base closes r2.Body
-	return base.RoundTrip(r2)
+	resp, err := base.RoundTrip(r2)
+	if err == nil && resp.StatusCode == http.StatusUnauthorized && applied {
+		if inv, ok := adapter.(TokenInvalidator); ok {
+			inv.InvalidateToken(conn, r2) // reads r2's header only
+		}
+	}
+	return resp, err
 }
 
 // joinURL appends rel's path and query to base.
