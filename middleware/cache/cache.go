@@ -147,9 +147,9 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		info.CacheResult = "miss"
 	}
 	v := t.view(ctx, auth)
-	hreq := prepare(req, v, auth)
-	n := &network{next: t.next, max: t.cfg.maxEntry, orig: req, prepared: hreq,
-		reqCC: parseCacheControl(req.Header.Values("Cache-Control"))}
+	reqCC := parseCacheControl(req.Header.Values("Cache-Control"))
+	hreq := prepare(req, v, auth, reqCC)
+	n := &network{next: t.next, max: t.cfg.maxEntry, orig: req, prepared: hreq, reqCC: reqCC}
 	hc := &httpcache.Transport{
 		Transport:           n,
 		Cache:               v,
@@ -173,10 +173,12 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 // normalCacheControl) and whose Authorization, when it is part of the
 // key, is its digest, so that httpcache, which stores the values of the
 // request headers a response varies on, never stores the value itself.
-// network gives next the caller's request, never this copy.
-func prepare(req *http.Request, v *view, auth string) *http.Request {
-	cc, ccChanged := normalCacheControl(req.Header.Values("Cache-Control"))
-	if !ccChanged && v.auth == "" {
+// network gives next the caller's request, never this copy. A request
+// with max-stale gets a copy too, whose Cache-Control v.Get may change
+// (see view.maxStale).
+func prepare(req *http.Request, v *view, auth string, cc cacheControl) *http.Request {
+	line, ccChanged := normalCacheControl(req.Header.Values("Cache-Control"), "")
+	if !ccChanged && v.auth == "" && !cc.maxStale {
 		return req
 	}
 	r := req.WithContext(req.Context()) // a shallow copy
@@ -185,10 +187,13 @@ func prepare(req *http.Request, v *view, auth string) *http.Request {
 		r.Header[k] = vs
 	}
 	if ccChanged {
-		r.Header["Cache-Control"] = []string{cc}
+		r.Header["Cache-Control"] = []string{line}
 	}
 	if v.auth != "" {
 		r.Header["Authorization"] = []string{authorizationDigest(v.identity, auth)}
+	}
+	if cc.maxStale {
+		v.maxStale = r.Header
 	}
 	return r
 }
@@ -229,6 +234,13 @@ type view struct {
 	identity string // the tenant
 	auth     string // the Authorization header, when it is part of the key
 	onError  func(error)
+	// maxStale is the header of the request httpcache sees (prepare's
+	// copy) when it has max-stale, which httpcache honours even for a
+	// stored response with must-revalidate or proxy-revalidate: Get then
+	// removes max-stale from it before httpcache judges freshness, so
+	// that such a response, once stale, is revalidated (RFC 9111
+	// §5.2.2.2).
+	maxStale http.Header
 }
 
 // key is the SHA-256 of the tenant, the Authorization header (when it is
@@ -253,8 +265,19 @@ func (v *view) Get(k string) ([]byte, bool) {
 		v.onError(fmt.Errorf("cache: store get: %w", err))
 		return nil, false
 	}
-	if !ok || len(b) == 0 || !reusable(b) {
+	if !ok || len(b) == 0 {
 		return nil, false
+	}
+	ok, mustRevalidate := reusable(b)
+	if !ok {
+		return nil, false
+	}
+	if mustRevalidate && v.maxStale != nil {
+		if cc, _ := normalCacheControl(v.maxStale.Values("Cache-Control"), "max-stale"); cc != "" {
+			v.maxStale["Cache-Control"] = []string{cc}
+		} else {
+			delete(v.maxStale, "Cache-Control")
+		}
 	}
 	return b, true
 }
@@ -345,7 +368,7 @@ func (n *network) RoundTrip(req *http.Request) (*http.Response, error) {
 		n.failed, n.staleOK, n.failResp = true, rfc5861Error(resp.StatusCode), resp
 	}
 	keep, noStore := storable(n.reqCC, resp.StatusCode, resp.Header)
-	cc, ccChanged := normalCacheControl(resp.Header.Values("Cache-Control"))
+	cc, ccChanged := normalCacheControl(resp.Header.Values("Cache-Control"), "")
 	switch {
 	case resp.StatusCode == http.StatusNotModified:
 		// httpcache copies its header into the stored response it

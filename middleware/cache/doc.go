@@ -116,6 +116,10 @@
 //     response varies on, never reach the caller, and an upstream's are
 //     removed before httpcache sees them, so it cannot steer Vary
 //     matching (TestUpstreamCannotFakeHit, TestVariedHeadersNeverExposed).
+//   - A request's max-stale never makes a stale response with
+//     must-revalidate or proxy-revalidate usable without validation
+//     (RFC 9111 §5.2.2.2); httpcache's freshness then ignores it
+//     (TestMaxStaleAndMustRevalidate).
 //   - stale-if-error (RFC 5861) needs delta-seconds: a bare
 //     stale-if-error, or one without a number, is ignored. A stale entry
 //     answers only a 500, 502, 503 or 504 (from the upstream or the
@@ -125,6 +129,8 @@
 //     while the entry's age, from its Date, is under the stated seconds
 //     (the request's stale-if-error=N, else the response's). That window
 //     is httpcache's and stricter than RFC 5861's N seconds past expiry.
+//     A response with must-revalidate, proxy-revalidate or no-cache is
+//     never served stale (RFC 9111 §4.2.4).
 //     Otherwise the caller gets the failure and the entry is dropped
 //     (TestStaleIfError). The response the stale entry replaced is closed
 //     (TestDroppedResponseClosed).

@@ -22,6 +22,11 @@ import (
 // field lines, all of them, directive names in any case (RFC 9111 §5.2).
 type cacheControl struct {
 	noStore bool
+	noCache bool // with or without field names
+	// mustRevalidate: must-revalidate or proxy-revalidate, which forbid
+	// serving the response stale (RFC 9111 §5.2.2.2, §5.2.2.8).
+	mustRevalidate bool
+	maxStale       bool // a request's max-stale, with or without seconds
 	// staleIfError is stale-if-error's delta-seconds, or -1 when the
 	// directive is absent, bare or not delta-seconds (RFC 5861 §4 requires
 	// them; a bare stale-if-error is ignored).
@@ -46,6 +51,12 @@ func readDirectives[S ~string | ~[]byte](v S, cc *cacheControl) {
 		switch {
 		case isToken(name, "no-store"):
 			cc.noStore = true
+		case isToken(name, "no-cache"):
+			cc.noCache = true
+		case isToken(name, "must-revalidate"), isToken(name, "proxy-revalidate"):
+			cc.mustRevalidate = true
+		case isToken(name, "max-stale"):
+			cc.maxStale = true
 		case isToken(name, "stale-if-error"):
 			if n, ok := deltaSeconds(value); hasValue && ok {
 				cc.staleIfError = max(cc.staleIfError, n)
@@ -183,16 +194,17 @@ func conditional(h http.Header) bool {
 // reusable applies the storage rules again to a stored entry, httpcache's
 // serialized response, before httpcache may answer with it: an entry
 // breaking one (written by another program sharing the store, or by an
-// older version) is never served. It reads only the status line and the
-// Cache-Control and Vary lines, and allocates nothing.
-func reusable(entry []byte) bool {
-	line, rest, ok := bytes.Cut(entry, []byte("\n"))
-	if !ok {
-		return false
+// older version) is never served. mustRevalidate reports whether the
+// entry has must-revalidate or proxy-revalidate. It reads only the status
+// line and the Cache-Control and Vary lines, and allocates nothing.
+func reusable(entry []byte) (ok, mustRevalidate bool) {
+	line, rest, found := bytes.Cut(entry, []byte("\n"))
+	if !found {
+		return false, false
 	}
 	// "HTTP/1.1 206 Partial Content"
-	if _, status, ok := bytes.Cut(line, []byte(" ")); !ok || bytes.HasPrefix(status, []byte("206")) {
-		return false
+	if _, status, found := bytes.Cut(line, []byte(" ")); !found || bytes.HasPrefix(status, []byte("206")) {
+		return false, false
 	}
 	cc := cacheControl{staleIfError: -1}
 	for len(rest) > 0 {
@@ -207,19 +219,20 @@ func reusable(entry []byte) bool {
 			readDirectives(value, &cc)
 		case isToken(name, "vary"):
 			if hasStar(value) {
-				return false
+				return false, false
 			}
 		}
 	}
-	return !cc.noStore
+	return !cc.noStore, cc.mustRevalidate
 }
 
 // normalCacheControl returns the one Cache-Control field value httpcache
 // should read for the field lines values: all lines joined, directive
 // names in lower case, whitespace trimmed (httpcache reads only the first
-// line and matches names case-sensitively). changed is false, and nothing
-// is allocated, when values is one line already in that form.
-func normalCacheControl(values []string) (v string, changed bool) {
+// line and matches names case-sensitively), without the directive drop
+// (lower case; "" drops none). changed is false, and nothing is
+// allocated, when values is one line already in that form.
+func normalCacheControl(values []string, drop string) (v string, changed bool) {
 	if len(values) == 0 {
 		return "", false
 	}
@@ -230,7 +243,7 @@ func normalCacheControl(values []string) (v string, changed bool) {
 			var elem string
 			elem, line = nextElement(line)
 			name, value, hasValue := splitDirective(elem)
-			if name == "" {
+			if name == "" || drop != "" && isToken(name, drop) {
 				continue
 			}
 			if len(b) > 0 {
@@ -281,13 +294,17 @@ func errorAllowsStale(err error) bool {
 }
 
 // withinStaleWindow reports whether the stored response with header h
-// may still answer an error at now: the request's stale-if-error=N, else
-// the response's, and the response's age (from its Date) under N
-// seconds.
+// may still answer an error at now: it has neither must-revalidate,
+// proxy-revalidate nor no-cache, and its age (from its Date) is under N
+// seconds, N being the request's stale-if-error=N, else the response's.
 func withinStaleWindow(h http.Header, req cacheControl, now time.Time) bool {
+	resp := parseCacheControl(h.Values("Cache-Control"))
+	if resp.mustRevalidate || resp.noCache {
+		return false // never served stale (RFC 9111 §4.2.4)
+	}
 	n := req.staleIfError
 	if n < 0 {
-		n = parseCacheControl(h.Values("Cache-Control")).staleIfError
+		n = resp.staleIfError
 	}
 	if n < 0 {
 		return false

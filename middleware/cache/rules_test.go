@@ -472,6 +472,12 @@ func TestStaleIfError(t *testing.T) {
 		{name: "request window", cc: "max-age=60", reqCC: "stale-if-error=3600", age: 90 * time.Second, fail: upstream503, stale: true},
 		{name: "request bare stale-if-error", cc: "max-age=60", reqCC: "stale-if-error", age: 90 * time.Second, fail: upstream503},
 		{name: "request bare, account error", cc: "max-age=60, stale-if-error=3600", reqCC: "stale-if-error", age: 90 * time.Second, fail: accountError},
+		// RFC 9111 §4.2.4: no stale response where must-revalidate,
+		// proxy-revalidate or no-cache forbids it.
+		{name: "must-revalidate", cc: "max-age=60, must-revalidate, stale-if-error=3600", age: 90 * time.Second, fail: upstream503},
+		{name: "proxy-revalidate", cc: "max-age=60, Proxy-Revalidate, stale-if-error=3600", age: 90 * time.Second, fail: transport},
+		{name: "no-cache", cc: "no-cache, stale-if-error=3600", age: 90 * time.Second, fail: upstream503},
+		{name: "must-revalidate, request window", cc: "max-age=60, must-revalidate", reqCC: "stale-if-error=3600", age: 90 * time.Second, fail: upstream503},
 	}
 	for _, mode := range modes {
 		for _, tt := range tests {
@@ -551,6 +557,43 @@ func TestStaleIfError(t *testing.T) {
 					}
 					if info.CacheHit {
 						t.Errorf("CallInfo.CacheHit set on a failure")
+					}
+				})
+			})
+		}
+	}
+}
+
+// TestMaxStaleAndMustRevalidate: a request's max-stale does not make a
+// stale entry marked must-revalidate (or proxy-revalidate) usable without
+// validation (RFC 9111 §5.2.2.2); without must-revalidate it does.
+func TestMaxStaleAndMustRevalidate(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, cc, reqCC string
+		served          bool
+	}{
+		{name: "max-stale", cc: "max-age=60", reqCC: "max-stale", served: true},
+		{name: "max-stale=N", cc: "max-age=60", reqCC: "max-stale=3600", served: true},
+		{name: "must-revalidate", cc: "max-age=60, must-revalidate", reqCC: "max-stale"},
+		{name: "must-revalidate, max-stale=N", cc: "max-age=60, must-revalidate", reqCC: "max-stale=3600"},
+		{name: "Proxy-Revalidate", cc: "max-age=60, Proxy-Revalidate", reqCC: "Max-Stale"},
+		{name: "fresh must-revalidate", cc: "max-age=3600, must-revalidate", reqCC: "max-stale", served: true},
+	}
+	for _, mode := range modes {
+		for _, tt := range tests {
+			t.Run(mode+"/"+tt.name, func(t *testing.T) {
+				t.Parallel()
+				synctest.Test(t, func(t *testing.T) {
+					r := newRig(t, mode, func(w http.ResponseWriter, req *http.Request) {
+						w.Header().Set("Cache-Control", tt.cc)
+						w.Header().Set("Date", time.Now().Add(-90*time.Second).UTC().Format(http.TimeFormat))
+						io.WriteString(w, "body")
+					})
+					r.mustCall(t, "/p")
+					resp, _ := r.mustCall(t, "/p", "Cache-Control", tt.reqCC)
+					if hit(resp) != tt.served || (r.upstream.Load() == 1) != tt.served {
+						t.Errorf("served from the store = %v (upstream calls %d), want %v", hit(resp), r.upstream.Load(), tt.served)
 					}
 				})
 			})
