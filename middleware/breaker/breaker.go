@@ -211,7 +211,8 @@ func KeyByToolkit(req *http.Request) string {
 
 // KeyByAccount keys by tenant: composiohttp.Identity of the request
 // context ("account:<id>", "connection:<digest>"), or "" for the
-// Transport's own account.
+// Transport's own account, which the middleware replaces with that
+// Transport's identity (see New).
 func KeyByAccount(req *http.Request) string { return composiohttp.Identity(req.Context()) }
 
 // Option configures the middleware built by New or Middleware.
@@ -243,8 +244,19 @@ func Middleware(opts ...Option) func(http.RoundTripper) http.RoundTripper {
 // New returns a *Transport, an http.RoundTripper that sends requests through next
 // (http.DefaultTransport if nil) unless their breaker is open. It is safe
 // for concurrent use if next is.
+//
+// A request whose key is "" (with KeyByAccount: its context selects no
+// account) acts for the wrapped Transport's own account, so its key is
+// composiohttp.TransportIdentity(next): the identity of the
+// *composiohttp.Transport found by unwrapping next ("account:<id>" for its
+// ConnectedAccountID, "connection:<digest>", "session:<id>", "user:<id>"),
+// the same key as a context selecting that account. Transports for
+// different accounts sharing one Group thus keep their breakers apart. It
+// stays "" when next unwraps to no such Transport, or to one acting for
+// nobody. The identity is read once, here: set the Transport's fields
+// before calling New.
 func New(next http.RoundTripper, opts ...Option) *Transport {
-	t := &Transport{next: next}
+	t := &Transport{next: next, own: composiohttp.TransportIdentity(next)}
 	for _, o := range opts {
 		if o != nil {
 			o(t)
@@ -274,6 +286,7 @@ type Transport struct {
 	key      func(*http.Request) string
 	classify func(*http.Request, *http.Response, error) Outcome
 	group    Group
+	own      string // the key for "": the wrapped Transport's identity
 }
 
 // ErrNilRequest is returned for a nil request. It is
@@ -287,7 +300,11 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if req == nil {
 		return nil, ErrNilRequest
 	}
-	done, err := t.group.Allow(req.Context(), t.key(req))
+	key := t.key(req)
+	if key == "" {
+		key = t.own
+	}
+	done, err := t.group.Allow(req.Context(), key)
 	if err != nil {
 		if req.Body != nil {
 			req.Body.Close()
