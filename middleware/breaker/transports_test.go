@@ -68,4 +68,4 @@ func TestTransportsShareGroupByAccount(t *testing.T) {
 type unwrapper struct{ next http.RoundTripper }
 
 func (u unwrapper) RoundTrip(r *http.Request) (*http.Response, error) { return u.next.RoundTrip(r) }
-func (u unwrapper) Unwrap() http.RoundTripper                       { return u.next }
+func (u unwrapper) Unwrap() http.RoundTripper                         { return u.next }
