@@ -74,11 +74,12 @@ type AccountListing struct {
 }
 
 // AccountListings returns copies of the connected-accounts listings
-// received, in order.
+// received with a valid API key, in order: the latest ones, within the
+// bounds of WithRequestLog.
 func (s *Server) AccountListings() []AccountListing {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := slices.Clone(s.tenants.listings)
+	out := slices.Clone(s.tenants.listings.all())
 	for i := range out {
 		out[i].Query = cloneValues(out[i].Query)
 		out[i].Unknown = slices.Clone(out[i].Unknown)
@@ -94,7 +95,7 @@ func (s *Server) UnknownListParams() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var names []string
-	for _, l := range s.tenants.listings {
+	for _, l := range s.tenants.listings.all() {
 		names = append(names, l.Unknown...)
 	}
 	slices.Sort(names)
@@ -114,7 +115,7 @@ func cloneValues(v url.Values) url.Values {
 type tenantState struct {
 	seq      map[string]uint64 // account id → order of AddAccount, for ties
 	next     uint64
-	listings []AccountListing
+	listings boundedLog[AccountListing] // reqlog.go
 	sessions map[string]*session
 }
 
@@ -183,10 +184,14 @@ func (s *Server) serveAccountList(w *statusWriter, r *http.Request, reqID string
 		}
 	}
 	slices.Sort(listing.Unknown)
+	authErr := s.checkAPIKey(r)
 	defer func() {
+		if authErr != nil {
+			return // unauthenticated requests are not recorded
+		}
 		listing.Status = w.status
 		s.mu.Lock()
-		s.tenants.listings = append(s.tenants.listings, listing)
+		s.tenants.listings.add(listing, listing.size())
 		s.mu.Unlock()
 	}()
 
@@ -197,8 +202,8 @@ func (s *Server) serveAccountList(w *statusWriter, r *http.Request, reqID string
 		s.writeError(w, reqID, e)
 		return
 	}
-	if e := s.checkAPIKey(r); e != nil {
-		s.writeError(w, reqID, e)
+	if authErr != nil {
+		s.writeError(w, reqID, authErr)
 		return
 	}
 

@@ -60,3 +60,22 @@ func BenchmarkTransportLoopback(b *testing.B) {
 		res.Body.Close()
 	}
 }
+
+// BenchmarkHugeDeclaredLength is a proxy call with a valid key that
+// declares Content-Length 262144000 (250 MiB) and sends one byte: its cost
+// (B/op) is what arrived, not what was declared.
+func BenchmarkHugeDeclaredLength(b *testing.B) {
+	s := benchServer(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		req := httptest.NewRequest(http.MethodPost, "/api/v3.1/tools/execute/proxy", strings.NewReader("{"))
+		req.ContentLength = 262144000
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("X-Api-Key", s.APIKey)
+		w := httptest.NewRecorder()
+		s.ServeHTTP(w, req)
+		if w.Code != 400 {
+			b.Fatal(w.Code)
+		}
+	}
+}

@@ -102,7 +102,7 @@ func (s *Server) serveBinary(w http.ResponseWriter, r *http.Request) {
 	defer func() {
 		d.Status = sw.status
 		s.mu.Lock()
-		s.downloads = append(s.downloads, d)
+		s.downloads.add(d, d.size())
 		s.mu.Unlock()
 	}()
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {

@@ -159,6 +159,30 @@
 // calls of one account. Requests and Downloads record what the fake
 // received, for assertions.
 //
+// # Bounds, for a fake that serves a shared machine
+//
+// The fake may serve a long-running process (testutil/cmd/fakeproxy on a
+// shared host or in CI), where a hostile or runaway client must not make
+// it the weak point:
+//
+//   - The API key is checked before a body is read: a request with a
+//     missing or wrong key is answered 401 without reading its body, and
+//     is not recorded (nor is a connected-accounts listing without a valid
+//     key). A method other than POST is answered 405 unread.
+//   - Bodies are read into buffers that grow with the bytes that arrive:
+//     a declared Content-Length sizes at most the first 64 KiB, so that a
+//     request declaring 250 MB and sending one byte costs a small buffer.
+//     A body over MaxEnvelope is a 413, recorded without its body.
+//   - Each log (Requests, Calls, Downloads, AccountListings) keeps at most
+//     DefaultLogEntries entries and DefaultLogBytes bytes of bodies,
+//     headers and URLs (WithRequestLog changes both), dropping the oldest
+//     first; Dropped counts what was dropped, and ResetRecorded clears the
+//     logs and the counts (Reset also clears faults, stored binary bodies
+//     and the org limit's count).
+//
+// Read and idle timeouts and a cap on connections belong to the
+// http.Server that serves the fake; fakeproxy sets them.
+//
 // # Upstreams without handlers, and assertions
 //
 // Server.On registers upstream responders by method and URL pattern, as

@@ -37,13 +37,13 @@ import (
 // expectations are a Server's routes and recorded upstream calls.
 type expectations struct {
 	mu     sync.Mutex
-	routes []*Route // newest first
-	calls  []UpstreamCall
+	routes []*Route                 // newest first
+	calls  boundedLog[UpstreamCall] // reqlog.go
 }
 
 func (e *expectations) resetCalls() {
 	e.mu.Lock()
-	e.calls = nil
+	e.calls.reset()
 	e.mu.Unlock()
 }
 
@@ -191,13 +191,15 @@ type UpstreamCall struct {
 
 // Calls returns copies of the upstream calls whose method and URL match
 // method and urlPattern (see the pattern rules above; "" and "/" match
-// every call), in order. It panics if urlPattern is not a valid pattern.
+// every call), in order, among the latest calls kept within the bounds of
+// WithRequestLog (see Dropped). It panics if urlPattern is not a valid
+// pattern.
 func (s *Server) Calls(method, urlPattern string) []UpstreamCall {
 	p := mustPattern("Calls", method, urlPattern)
 	s.exp.mu.Lock()
 	defer s.exp.mu.Unlock()
 	var out []UpstreamCall
-	for _, c := range s.exp.calls {
+	for _, c := range s.exp.calls.all() {
 		if u, err := url.Parse(c.URL); err == nil && p.matches(c.Method, u) {
 			c.Header = c.Header.Clone()
 			c.Body = slices.Clone(c.Body)
@@ -253,7 +255,7 @@ func (s *Server) recordCall(account string, conn *credentials.Connection, req *h
 		Time:    s.cfg.now(),
 	}
 	s.exp.mu.Lock()
-	s.exp.calls = append(s.exp.calls, c)
+	s.exp.calls.add(c, c.size())
 	s.exp.mu.Unlock()
 }
 

@@ -70,8 +70,15 @@ func TestUnauthenticatedBodyNotRead(t *testing.T) {
 			t.Errorf("%s: %d bytes of the body read before the key was refused", tt.name, n)
 		}
 	}
-	if n := len(s.Requests()); n != 0 {
-		t.Errorf("%d unauthenticated requests kept in the request log", n)
+	req := httptest.NewRequest(http.MethodGet, "/api/v3.1/connected_accounts?user_ids=u", nil)
+	req.Header.Set("X-Api-Key", "ak_wrong")
+	w := httptest.NewRecorder()
+	s.ServeHTTP(w, req)
+	if w.Code != http.StatusUnauthorized {
+		t.Errorf("listing: status %d, want 401", w.Code)
+	}
+	if n, m := len(s.Requests()), len(s.AccountListings()); n != 0 || m != 0 {
+		t.Errorf("%d unauthenticated requests and %d listings kept in the request log", n, m)
 	}
 }
 

@@ -195,7 +195,7 @@ func (s *Server) record(r *http.Request, raw []byte, reqID string, env *envelope
 		json.Unmarshal(raw, &rec.Envelope) // best effort
 	}
 	s.mu.Lock()
-	s.records = append(s.records, rec)
+	s.records.add(rec, rec.size())
 	s.mu.Unlock()
 	return rec
 }

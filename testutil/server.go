@@ -172,6 +172,7 @@ type config struct {
 	orgWindow       time.Duration
 	orgEnforced     bool
 	stripFalsy      bool // WithStripFalsyJSON
+	logLimits       logLimits
 }
 
 // WithAPIKey sets the project API key the fake accepts in x-api-key.
@@ -275,8 +276,8 @@ type Server struct {
 	accounts   map[string]Account
 	upstreams  map[string]http.Handler
 	faults     []*faultState
-	records    []*Recorded
-	downloads  []Download
+	records    boundedLog[*Recorded] // reqlog.go
+	downloads  boundedLog[Download]
 	blobs      map[string]*blob
 	blobSeq    uint64
 	lastPruned time.Time
@@ -301,6 +302,7 @@ func NewUnstartedServer(opts ...Option) *Server {
 		upstreamTimeout: DefaultUpstreamTimeout,
 		orgLimit:        DefaultOrgLimit,
 		orgWindow:       DefaultOrgWindow,
+		logLimits:       logLimits{entries: DefaultLogEntries, bytes: DefaultLogBytes},
 	}
 	for _, o := range opts {
 		o(&cfg)
@@ -323,6 +325,10 @@ func NewUnstartedServer(opts ...Option) *Server {
 		upstreams:  make(map[string]http.Handler),
 		blobs:      make(map[string]*blob),
 	}
+	s.records.limits = cfg.logLimits
+	s.downloads.limits = cfg.logLimits
+	s.tenants.listings.limits = cfg.logLimits
+	s.exp.calls.limits = cfg.logLimits
 	rt := cfg.upstreamRT
 	if rt == nil {
 		s.ownRT = http.DefaultTransport.(*http.Transport).Clone()
@@ -420,12 +426,13 @@ func (s *Server) Inject(f Fault) {
 	s.mu.Unlock()
 }
 
-// Requests returns copies of the proxy requests received, in order.
+// Requests returns copies of the proxy requests received, in order: the
+// latest ones, within the bounds of WithRequestLog (see Dropped).
 func (s *Server) Requests() []Recorded {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make([]Recorded, len(s.records))
-	for i, r := range s.records {
+	out := make([]Recorded, s.records.len())
+	for i, r := range s.records.all() {
 		c := *r
 		c.Header = r.Header.Clone()
 		c.Body = slices.Clone(r.Body)
@@ -437,11 +444,11 @@ func (s *Server) Requests() []Recorded {
 }
 
 // Downloads returns copies of the binary_data URL requests received, in
-// order.
+// order: the latest ones, within the bounds of WithRequestLog.
 func (s *Server) Downloads() []Download {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := slices.Clone(s.downloads)
+	out := slices.Clone(s.downloads.all())
 	for i := range out {
 		out[i].Header = out[i].Header.Clone()
 	}
@@ -449,18 +456,16 @@ func (s *Server) Downloads() []Download {
 }
 
 // Reset forgets recorded requests, upstream calls, account listings and
-// downloads, pending faults, stored binary bodies and the org limit's
-// count; accounts, sessions, upstreams and routes (On) stay.
+// downloads (as ResetRecorded does), pending faults, stored binary bodies
+// and the org limit's count; accounts, sessions, upstreams and routes (On)
+// stay.
 func (s *Server) Reset() {
+	s.ResetRecorded()
 	s.mu.Lock()
 	s.org = orgCounter{}
-	s.tenants.listings = nil
 	s.faults = nil
-	s.records = nil
-	s.downloads = nil
 	s.blobs = make(map[string]*blob)
 	s.mu.Unlock()
-	s.exp.resetCalls()
 }
 
 func (s *Server) takeFault(account string) (Fault, bool) {
