@@ -436,6 +436,7 @@ var registry = map[string]entry{
 		return []sample{{"Recorded", r, secrets}, {"*Recorded", &r, secrets}}
 	}},
 	"testutil/Fault":             noSecret("a scripted proxy error"),
+	"testutil/LogDrops":          noSecret("four counts of dropped log entries"),
 	"testutil/fakegithub/Issue":  noSecret("a fake GitHub issue"),
 	"testutil/fakeslack/Channel": noSecret("a fake Slack channel"),
 	"testutil/fakeslack/Message": noSecret("a fake Slack message"),
