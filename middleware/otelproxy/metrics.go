@@ -9,6 +9,7 @@ import (
 	"os"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
@@ -70,13 +71,45 @@ type Metrics struct {
 	wait        metric.Float64Histogram
 	state       metric.Int64Gauge
 	transitions metric.Int64Counter
-	cache       metric.Int64Counter
-	calls       metric.Int64Counter
-	lookups     metric.Int64Counter
-	resolutions metric.Int64Counter
 
-	callSets  sync.Map // [2]int{proxy, upstream} → []metric.AddOption
-	cacheSets map[string]metric.MeasurementOption
+	// The per-call instruments are observable counters: a call adds to an
+	// atomic count of its own (one per attribute set), and the meter reads
+	// the counts when it collects. The exported data are those of a
+	// synchronous counter (a monotonic Sum, cumulative or delta as the
+	// reader asks), without exemplars; a call costs an atomic add rather
+	// than the SDK's per-measurement attribute resolution.
+	calls       counts[[2]int] // by {proxy, upstream} status
+	cache       counts[string] // by result
+	resolutions counts[bool]   // by cache hit
+	lookups     counts[struct{}]
+}
+
+// counts holds the counts of one observable counter by attribute set.
+type counts[K comparable] struct {
+	inst metric.Int64ObservableCounter
+	m    sync.Map // K → *count
+	set  func(K) attribute.Set
+}
+
+type count struct {
+	n   atomic.Int64
+	opt metric.ObserveOption
+}
+
+func (c *counts[K]) add(k K, n int64) {
+	v, ok := c.m.Load(k)
+	if !ok {
+		v, _ = c.m.LoadOrStore(k, &count{opt: metric.WithAttributeSet(c.set(k))})
+	}
+	v.(*count).n.Add(n)
+}
+
+func (c *counts[K]) observe(o metric.Observer) {
+	c.m.Range(func(_, v any) bool {
+		e := v.(*count)
+		o.ObserveInt64(c.inst, e.n.Load(), e.opt)
+		return true
+	})
 }
 
 // NewMetrics creates the instruments on mp (nil: otel.GetMeterProvider()).
@@ -96,20 +129,31 @@ func NewMetrics(mp metric.MeterProvider) (*Metrics, error) {
 	err = errors.Join(err, e)
 	m.transitions, e = meter.Int64Counter(MetricBreakerTransition, metric.WithUnit("{transition}"), metric.WithDescription("Circuit breaker state changes"))
 	err = errors.Join(err, e)
-	m.cache, e = meter.Int64Counter(MetricCacheRequests, metric.WithUnit("{request}"), metric.WithDescription("Calls that met the cache: hit, miss or bypass"))
+	m.cache.inst, e = meter.Int64ObservableCounter(MetricCacheRequests, metric.WithUnit("{request}"), metric.WithDescription("Calls that met the cache: hit, miss or bypass"))
 	err = errors.Join(err, e)
-	m.calls, e = meter.Int64Counter(MetricCalls, metric.WithUnit("{call}"), metric.WithDescription("Calls by the proxy's status and the upstream's"))
+	m.calls.inst, e = meter.Int64ObservableCounter(MetricCalls, metric.WithUnit("{call}"), metric.WithDescription("Calls by the proxy's status and the upstream's"))
 	err = errors.Join(err, e)
-	m.lookups, e = meter.Int64Counter(MetricAccountLookups, metric.WithUnit("{lookup}"), metric.WithDescription("Lookups of the connected-accounts API by the account resolver"))
+	m.lookups.inst, e = meter.Int64ObservableCounter(MetricAccountLookups, metric.WithUnit("{lookup}"), metric.WithDescription("Lookups of the connected-accounts API by the account resolver"))
 	err = errors.Join(err, e)
-	m.resolutions, e = meter.Int64Counter(MetricResolutions, metric.WithUnit("{resolution}"), metric.WithDescription("Calls whose connected account was resolved from a user id and toolkit, by whether the resolver's cache answered"))
+	m.resolutions.inst, e = meter.Int64ObservableCounter(MetricResolutions, metric.WithUnit("{resolution}"), metric.WithDescription("Calls whose connected account was resolved from a user id and toolkit, by whether the resolver's cache answered"))
 	err = errors.Join(err, e)
 	if err != nil {
 		return nil, err
 	}
-	m.cacheSets = make(map[string]metric.MeasurementOption)
-	for _, r := range []string{"hit", "miss", "bypass"} {
-		m.cacheSets[r] = metric.WithAttributeSet(attribute.NewSet(AttrCacheResult.String(r)))
+	m.calls.set = func(k [2]int) attribute.Set {
+		return attribute.NewSet(AttrProxyStatus.Int(k[0]), AttrUpstreamStatus.Int(k[1]))
+	}
+	m.cache.set = func(r string) attribute.Set { return attribute.NewSet(AttrCacheResult.String(r)) }
+	m.resolutions.set = func(hit bool) attribute.Set { return attribute.NewSet(AttrResolverCached.Bool(hit)) }
+	m.lookups.set = func(struct{}) attribute.Set { return *attribute.EmptySet() }
+	if _, err := meter.RegisterCallback(func(_ context.Context, o metric.Observer) error {
+		m.calls.observe(o)
+		m.cache.observe(o)
+		m.resolutions.observe(o)
+		m.lookups.observe(o)
+		return nil
+	}, m.calls.inst, m.cache.inst, m.resolutions.inst, m.lookups.inst); err != nil {
+		return nil, err
 	}
 	return m, nil
 }
@@ -186,22 +230,18 @@ func stateValue(s breaker.State) int64 {
 }
 
 // call records what the layers below learnt of one call.
-func (m *Metrics) call(ctx context.Context, info *composiohttp.CallInfo, err error) {
+func (m *Metrics) call(info *composiohttp.CallInfo, err error) {
 	if m == nil || info == nil {
 		return
 	}
 	if r := info.CacheResult; r != "" {
-		opt, ok := m.cacheSets[r]
-		if !ok {
-			opt = metric.WithAttributes(AttrCacheResult.String(r))
-		}
-		m.cache.Add(ctx, 1, opt)
+		m.cache.add(r, 1)
 	}
 	if info.Resolved {
-		m.resolutions.Add(ctx, 1, metric.WithAttributes(AttrResolverCached.Bool(info.ResolverCacheHit)))
+		m.resolutions.add(info.ResolverCacheHit, 1)
 	}
 	if info.ResolverLookups > 0 {
-		m.lookups.Add(ctx, int64(info.ResolverLookups))
+		m.lookups.add(struct{}{}, int64(info.ResolverLookups))
 	}
 	if info.CacheHit {
 		return // no proxy call
@@ -215,15 +255,7 @@ func (m *Metrics) call(ctx context.Context, info *composiohttp.CallInfo, err err
 	if proxy == 0 && info.UpstreamStatus == 0 {
 		return // no reply
 	}
-	// One attribute set per status pair, built once (the statuses are a
-	// small set), kept as the []metric.AddOption passed to Add so that
-	// the call allocates no variadic slice.
-	k := [2]int{proxy, info.UpstreamStatus}
-	opts, ok := m.callSets.Load(k)
-	if !ok {
-		opts, _ = m.callSets.LoadOrStore(k, []metric.AddOption{metric.WithAttributeSet(attribute.NewSet(AttrProxyStatus.Int(proxy), AttrUpstreamStatus.Int(info.UpstreamStatus)))})
-	}
-	m.calls.Add(ctx, 1, opts.([]metric.AddOption)...)
+	m.calls.add([2]int{proxy, info.UpstreamStatus}, 1)
 }
 
 // WithMetrics makes the middleware record m's per-call instruments (calls

@@ -176,8 +176,10 @@ func New(next http.RoundTripper, opts ...Option) *Transport {
 	if peer == "" {
 		peer = proxyHost(next)
 	}
-	o := append([]otelhttp.Option{otelhttp.WithSpanNameFormatter(new(spanNamer).name), peerAttrFn(peer)}, c.otel...)
-	return &Transport{next: next, otel: otelhttp.NewTransport(annotate{next}, o...), route: c.route, redactURL: c.redactURL, metrics: c.metrics}
+	t := &Transport{next: next, route: c.route, redactURL: c.redactURL, metrics: c.metrics}
+	o := append([]otelhttp.Option{otelhttp.WithSpanNameFormatter(t.spanName), peerAttrFn(peer)}, c.otel...)
+	t.otel = otelhttp.NewTransport(annotate{next}, o...)
+	return t
 }
 
 // Transport is the tracing http.RoundTripper that New returns (as
@@ -189,25 +191,58 @@ type Transport struct {
 	route     func(*http.Request) string
 	redactURL func(*url.URL) *url.URL
 	metrics   *Metrics
+	names     spanNamer
 }
 
 // Unwrap returns the RoundTripper the tracer wraps.
 func (t *Transport) Unwrap() http.RoundTripper { return t.next }
 
-type origURLKey struct{}
+// call is the middleware's state of one call, kept in the one context node
+// it adds to the request's context (one allocation): the *CallInfo that
+// the layers below fill (its own, unless an outer layer put one in the
+// context), the route template, the URL shown in the span and the real
+// one, and otelhttp's span.
+type call struct {
+	context.Context
+	info  *composiohttp.CallInfo
+	own   composiohttp.CallInfo
+	route string
+	name  string   // the span name
+	shown *url.URL // the URL recorded in the span (redacted)
+	orig  *url.URL // the real URL, when it differs from shown
+	span  trace.Span
+}
+
+type callKey struct{}
+
+// Value answers for the call's *CallInfo (composiohttp.CallInfoFromContext)
+// and route template (RouteFromContext), and otherwise asks the parent.
+func (c *call) Value(key any) any {
+	switch key.(type) {
+	case callKey:
+		return c
+	case routeKey:
+		if c.route != "" {
+			return c.route
+		}
+	default:
+		if composiohttp.IsCallInfoKey(key) {
+			return c.info
+		}
+	}
+	return c.Context.Value(key)
+}
 
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	ctx := req.Context()
-	info := composiohttp.CallInfoFromContext(ctx)
-	if info == nil {
-		info = new(composiohttp.CallInfo)
-		ctx = composiohttp.WithCallInfo(ctx, info)
+	c := &call{Context: ctx, info: composiohttp.CallInfoFromContext(ctx), route: RouteFromContext(ctx)}
+	if c.info == nil {
+		c.info = &c.own
 	}
-	if t.route != nil && RouteFromContext(ctx) == "" {
-		if r := t.route(req); r != "" {
-			ctx = ContextWithRoute(ctx, r)
-		}
+	if c.route == "" && t.route != nil {
+		c.route = t.route(req)
 	}
+	c.name = t.names.build(req.Method, c.route)
 	red, changed := credentials.RedactURL(req.URL)
 	if t.redactURL != nil && red != nil {
 		cp := *red
@@ -215,18 +250,32 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			red, changed = r, true
 		}
 	}
+	c.shown = red
 	if changed {
-		ctx = context.WithValue(ctx, origURLKey{}, req.URL)
+		c.orig = req.URL
 	}
-	if ctx != req.Context() {
-		req = req.WithContext(ctx)
-		req.URL = red
+	r := req.WithContext(c)
+	r.URL = red
+	resp, err := t.otel.RoundTrip(r)
+	if c.span != nil {
+		// Set after otelhttp's response attributes, on a span slice that
+		// then grows once rather than twice; a failed call's attributes
+		// were set below (annotate), before otelhttp ended the span.
+		setAttributes(c.span, c, nil)
 	}
-	resp, err := t.otel.RoundTrip(req)
 	if t.metrics != nil {
-		t.metrics.call(ctx, info, err)
+		t.metrics.call(c.info, err)
 	}
 	return resp, err
+}
+
+// spanName is otelhttp's span name formatter: the name New worked out
+// (from the request's method and route template).
+func (t *Transport) spanName(_ string, r *http.Request) string {
+	if c, ok := r.Context().(*call); ok {
+		return c.name
+	}
+	return t.names.name("", r)
 }
 
 // spanNamer names spans as the HTTP semantic conventions name client
@@ -308,27 +357,43 @@ func knownMethod(m string) string {
 }
 
 // annotate runs below otelhttp: it restores the real URL for the layers
-// below and adds the CallInfo attributes to otelhttp's span.
+// below and, when the call failed (otelhttp then ends the span before
+// returning), adds the CallInfo attributes to otelhttp's span; on success,
+// it leaves the span to New's RoundTrip, which adds them once otelhttp has
+// added its own.
 type annotate struct{ next http.RoundTripper }
 
 func (a annotate) RoundTrip(r *http.Request) (*http.Response, error) {
 	ctx := r.Context()
-	shown := r.URL // redacted
-	if u, ok := ctx.Value(origURLKey{}).(*url.URL); ok {
+	c, _ := ctx.Value(callKey{}).(*call)
+	if c != nil && c.orig != nil {
 		r = r.WithContext(ctx)
-		r.URL = u
+		r.URL = c.orig
 	}
 	resp, err := a.next.RoundTrip(r)
+	if c == nil {
+		return resp, err
+	}
 	if span := trace.SpanFromContext(ctx); span.IsRecording() {
-		// One SetAttributes call with every attribute, from a pooled
-		// buffer: the span copies the values it keeps.
-		buf := attrPool.Get().(*[maxAttrs]attribute.KeyValue)
-		attrs := attributes(buf[:0], ctx, shown, err)
-		span.SetAttributes(attrs...)
-		clear(attrs)
-		attrPool.Put(buf)
+		if err != nil || resp == nil || resp.Body == nil {
+			// otelhttp ends the span before it returns.
+			setAttributes(span, c, err)
+		} else {
+			c.span = span
+		}
 	}
 	return resp, err
+}
+
+// setAttributes adds the CallInfo attributes of c to span in one
+// SetAttributes call, from a pooled buffer: the span copies the values it
+// keeps.
+func setAttributes(span trace.Span, c *call, err error) {
+	buf := attrPool.Get().(*[maxAttrs]attribute.KeyValue)
+	attrs := attributes(buf[:0], c, err)
+	span.SetAttributes(attrs...)
+	clear(attrs)
+	attrPool.Put(buf)
 }
 
 // maxAttrs is the number of attributes annotate can add (see attributes).
@@ -352,20 +417,17 @@ func proxyError(err error) *composiohttp.Error {
 
 // attributes appends the CallInfo attributes of a call to attrs (at most
 // maxAttrs).
-func attributes(attrs []attribute.KeyValue, ctx context.Context, shown *url.URL, err error) []attribute.KeyValue {
-	if shown != nil {
-		attrs = append(attrs, AttrURLPath.String(shown.Path))
+func attributes(attrs []attribute.KeyValue, c *call, err error) []attribute.KeyValue {
+	if c.shown != nil {
+		attrs = append(attrs, AttrURLPath.String(c.shown.Path))
 	}
-	if route := RouteFromContext(ctx); route != "" {
-		attrs = append(attrs, AttrURLTemplate.String(route))
+	if c.route != "" {
+		attrs = append(attrs, AttrURLTemplate.String(c.route))
 	}
-	info := composiohttp.CallInfoFromContext(ctx)
-	if info == nil {
-		info = &composiohttp.CallInfo{}
-	}
+	info := c.info
 	account, requestID := info.ConnectedAccountID, info.RequestID
 	if account == "" {
-		account, _ = composiohttp.ConnectedAccountFromContext(ctx)
+		account, _ = composiohttp.ConnectedAccountFromContext(c.Context)
 	}
 	if pe := proxyError(err); pe != nil {
 		attrs = append(attrs, AttrErrorSlug.String(pe.Slug))
