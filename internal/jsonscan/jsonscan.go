@@ -97,10 +97,21 @@ var plainStringByte = func() (t [256]bool) {
 const (
 	ones        = 0x0101010101010101
 	highs       = 0x8080808080808080
-	quotes      = 0x2222222222222222 // '"'
+	twos        = 0x0202020202020202
+	bangs       = 0x2121212121212121 // '!'
 	backslashes = 0x5c5c5c5c5c5c5c5c // '\\'
-	spaces      = 0x2020202020202020 // bytes below are control characters
 )
+
+// stops marks (0x80 in that byte) the lowest byte of x, eight bytes of a
+// string in little-endian order, that is a quote, a backslash or a
+// control character; bytes above it may be marked too (borrows only run
+// upwards). x ^ twos turns '"' (0x22) into 0x20 and keeps control
+// characters below 0x20, so that one test, below '!', finds both. The
+// top bit of each byte is the same in x, x ^ twos and x ^ backslashes:
+// one "&^ x" clears the bytes of 0x80 and above from all the tests.
+func stops(x uint64) uint64 {
+	return (((x ^ twos) - bangs) | ((x ^ backslashes) - ones)) &^ x & highs
+}
 
 // String validates the string token starting at b[i] (a quote) and
 // returns the index just past it.
@@ -113,9 +124,7 @@ func String(b []byte, i int) (int, *Error) {
 		// byte; borrows only run upwards), then byte by byte.
 		for len(b)-i >= 8 {
 			x := binary.LittleEndian.Uint64(b[i : i+8])
-			q, bs := x^quotes, x^backslashes
-			m := ((q - ones) &^ q) | ((bs - ones) &^ bs) | ((x - spaces) &^ x)
-			if m &= highs; m != 0 {
+			if m := stops(x); m != 0 {
 				i += bits.TrailingZeros64(m) >> 3
 				goto special
 			}

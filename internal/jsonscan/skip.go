@@ -100,7 +100,10 @@ value:
 				i++
 			}
 		}
-		if i < uint(len(b)) && b[i] == '.' {
+		if i >= uint(len(b)) || (b[i] != '.' && b[i]|0x20 != 'e') {
+			goto after // an integer, the usual case
+		}
+		if b[i] == '.' {
 			i++
 			d := i
 			for i < uint(len(b)) && isDigit(b[i]) {
@@ -188,12 +191,8 @@ str:
 	for {
 		var c byte
 		for i+8 <= uint(len(b)) {
-			x := binary.LittleEndian.Uint64(b[i:])
-			// As String's test, with the "&^ q" and "&^ bs" folded into
-			// one "&^ x": the top bit of each byte of x, q and bs is the
-			// same, for '"' and '\\' are ASCII.
-			m := (((x ^ quotes) - ones) | ((x ^ backslashes) - ones) | (x - spaces)) &^ x
-			if m &= highs; m != 0 {
+			x := binary.LittleEndian.Uint64(b[i : i+8])
+			if m := stops(x); m != 0 {
 				n := uint(bits.TrailingZeros64(m))
 				i += n >> 3
 				c = byte(x >> (n &^ 7))
