@@ -86,7 +86,8 @@
 //     any case (RFC 9111 §5.2): no-store in the request or the response
 //     is never stored; httpcache is handed the field as one line with
 //     lower-case names, so that max-age, no-cache and the others count
-//     wherever and however they are written (TestStorageRules).
+//     wherever and however they are written (TestStorageRules,
+//     TestParseCacheControl, TestNormalCacheControl, FuzzCacheControl).
 //   - A response with Vary: * is never stored (RFC 9111 §4.1)
 //     (TestStorageRules).
 //   - A 206 Partial Content is never stored as the answer to a request
@@ -106,7 +107,7 @@
 //   - A stored entry is checked again before httpcache may serve it: one
 //     with Vary: *, no-store (any case, any line) or status 206, written
 //     by another program sharing the store or an older version, is never
-//     served (TestStoredEntryRechecked).
+//     served (TestStoredEntryRechecked, TestReusable).
 //   - Freshness, revalidation (ETag, Last-Modified) and Vary matching are
 //     httpcache's, on the normalized Cache-Control of the request and the
 //     response (TestE2EHitWithoutProxyCall, TestE2EETagRevalidation,
@@ -132,6 +133,6 @@
 //     A response with must-revalidate, proxy-revalidate or no-cache is
 //     never served stale (RFC 9111 §4.2.4).
 //     Otherwise the caller gets the failure and the entry is dropped
-//     (TestStaleIfError). The response the stale entry replaced is closed
-//     (TestDroppedResponseClosed).
+//     (TestStaleIfError, TestWithinStaleWindow). The response the stale
+//     entry replaced is closed (TestDroppedResponseClosed).
 package cache

@@ -103,6 +103,20 @@ func nextElement[S ~string | ~[]byte](v S) (elem, rest S) {
 	return v, v[len(v):]
 }
 
+// unterminated reports whether a quoted string in elem is not closed.
+func unterminated(elem string) bool {
+	quoted := false
+	for i := 0; i < len(elem); i++ {
+		switch c := elem[i]; {
+		case quoted && c == '\\':
+			i++
+		case c == '"':
+			quoted = !quoted
+		}
+	}
+	return quoted
+}
+
 // splitDirective splits a list element into its name and value, both
 // trimmed of whitespace.
 func splitDirective[S ~string | ~[]byte](elem S) (name, value S, hasValue bool) {
@@ -243,8 +257,8 @@ func normalCacheControl(values []string, drop string) (v string, changed bool) {
 			var elem string
 			elem, line = nextElement(line)
 			name, value, hasValue := splitDirective(elem)
-			if name == "" || drop != "" && isToken(name, drop) {
-				continue
+			if name == "" || drop != "" && isToken(name, drop) || unterminated(elem) {
+				continue // an unterminated quoted string would swallow what follows
 			}
 			if len(b) > 0 {
 				b = append(b, ", "...)

@@ -645,7 +645,7 @@ func TestDocRulesNameTests(t *testing.T) {
 			doc = f.Doc.Text()
 		}
 		for _, d := range f.Decls {
-			if fn, ok := d.(*ast.FuncDecl); ok && fn.Recv == nil && strings.HasPrefix(fn.Name.Name, "Test") {
+			if fn, ok := d.(*ast.FuncDecl); ok && fn.Recv == nil && (strings.HasPrefix(fn.Name.Name, "Test") || strings.HasPrefix(fn.Name.Name, "Fuzz")) {
 				tests[fn.Name.Name] = true
 			}
 		}
@@ -654,7 +654,7 @@ func TestDocRulesNameTests(t *testing.T) {
 	if !ok {
 		t.Fatal("doc.go has no section on the storage and reuse rules")
 	}
-	testName := regexp.MustCompile(`\bTest[A-Z]\w*`)
+	testName := regexp.MustCompile(`\b(Test|Fuzz)[A-Z]\w*`)
 	bullets := strings.Split(rules, "  - ")[1:]
 	if len(bullets) < 10 {
 		t.Fatalf("%d rules listed", len(bullets))
