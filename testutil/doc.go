@@ -172,7 +172,8 @@
 //   - Bodies are read into buffers that grow with the bytes that arrive:
 //     a declared Content-Length sizes at most the first 64 KiB, so that a
 //     request declaring 250 MB and sending one byte costs a small buffer.
-//     A body over MaxEnvelope is a 413, recorded without its body.
+//     A body over MaxEnvelope (WithMaxEnvelope lowers it) is a 413,
+//     recorded without its body.
 //   - Each log (Requests, Calls, Downloads, AccountListings) keeps at most
 //     DefaultLogEntries entries and DefaultLogBytes bytes of bodies,
 //     headers and URLs (WithRequestLog changes both), dropping the oldest

@@ -119,3 +119,24 @@ func TestDeclaredLengthNotPreallocated(t *testing.T) {
 		}
 	}
 }
+
+// TestWithMaxEnvelope: a lower envelope limit answers 413 past it, with
+// the limit in the message, and records the call without its body.
+func TestWithMaxEnvelope(t *testing.T) {
+	t.Parallel()
+	s := testutil.NewServer(t, testutil.WithMaxEnvelope(1024))
+	s.AddAccount(testutil.Account{ID: "ca", AuthScheme: credentials.NoAuth, Handler: testutil.NewEcho()})
+	small := `{"connected_account_id":"ca","endpoint":"/x","method":"GET"}`
+	if r := call(t, s, small); r.status != http.StatusOK {
+		t.Fatalf("small: %d %s", r.status, r.body)
+	}
+	big := `{"connected_account_id":"ca","endpoint":"/x","method":"POST","body":{"pad":"` + strings.Repeat("x", 2048) + `"}}`
+	r := call(t, s, big)
+	checkError(t, r, http.StatusRequestEntityTooLarge, "PayloadTooLarge", "")
+	if !strings.Contains(r.err.Message, "1024 bytes") {
+		t.Errorf("message %q does not name the limit", r.err.Message)
+	}
+	if recs := s.Requests(); len(recs) != 2 || recs[1].Body != nil || recs[1].Status != http.StatusRequestEntityTooLarge {
+		t.Errorf("records: %d", len(recs))
+	}
+}

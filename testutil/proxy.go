@@ -85,7 +85,7 @@ func (s *Server) serveProxy(rw http.ResponseWriter, r *http.Request, reqID strin
 
 // admit answers what every proxy endpoint refuses alike, in this order: a
 // method other than POST (405), a missing or bad API key (401), an
-// envelope over MaxEnvelope (413); then decodes the envelope with decode
+// envelope over the limit of WithMaxEnvelope (413); then decodes the envelope with decode
 // and records the call. The body is read only once the method and the key
 // have passed: an unauthenticated request is neither read nor recorded.
 // ok is false when it answered, or the caller went away; else perr is the
@@ -109,16 +109,12 @@ func (s *Server) admit(w *statusWriter, r *http.Request, reqID string, decode fu
 		s.writeError(w, reqID, authErr)
 		return nil, nil, finish, false
 	}
-	raw, readErr := readBody(w, r)
+	raw, readErr := s.readBody(w, r)
 	if readErr != nil {
 		// An envelope cut short or too large is recorded without its body.
 		finish = s.recordFinish(w, s.record(r, nil, reqID, nil))
-		var mbe *http.MaxBytesError
-		if errors.As(readErr, &mbe) {
-			s.writeError(w, reqID, newError(http.StatusRequestEntityTooLarge, composiohttp.SlugPayloadTooLarge,
-				fmt.Sprintf("Request body is larger than %d bytes", MaxEnvelope)))
-		}
-		return nil, nil, finish, false // else the caller went away
+		s.answerReadError(w, reqID, readErr)
+		return nil, nil, finish, false
 	}
 	env, perr = decode(raw)
 	if e := checkContentType(r.Header.Get(headerContentType)); e != nil {
@@ -161,12 +157,23 @@ func (s *Server) forwardEnvelope(w *statusWriter, r *http.Request, reqID string,
 // whatever length a request declares.
 const readBodyPresize = 64 << 10
 
-// readBody reads r's body, up to MaxEnvelope bytes. Its buffer grows with
-// the bytes that arrive: a declared Content-Length only sizes the first
-// readBodyPresize bytes, so that a request declaring 250 MB and sending
-// one byte costs one small buffer.
-func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
-	return readGrowing(http.MaxBytesReader(w, r.Body, MaxEnvelope), r.ContentLength)
+// readBody reads r's body, up to the envelope limit (WithMaxEnvelope).
+// Its buffer grows with the bytes that arrive: a declared Content-Length
+// only sizes the first readBodyPresize bytes, so that a request declaring
+// 250 MB and sending one byte costs one small buffer.
+func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	return readGrowing(http.MaxBytesReader(w, r.Body, s.cfg.maxEnvelope), r.ContentLength)
+}
+
+// answerReadError answers a body that could not be read: 413 when it is
+// over the envelope limit; nothing when the caller went away or was too
+// slow (the server closes the connection).
+func (s *Server) answerReadError(w http.ResponseWriter, reqID string, err error) {
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		s.writeError(w, reqID, newError(http.StatusRequestEntityTooLarge, composiohttp.SlugPayloadTooLarge,
+			fmt.Sprintf("Request body is larger than %d bytes", s.cfg.maxEnvelope)))
+	}
 }
 
 // readGrowing reads rd to the end into a buffer presized to declared, at

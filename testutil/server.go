@@ -29,8 +29,9 @@ const (
 	// DefaultAccountBaseURL is the nominal base URL of an account that has
 	// a Handler, no BaseURL and no toolkit base URL (see Account.BaseURL).
 	DefaultAccountBaseURL = "https://api.example.com"
-	// MaxEnvelope is the largest proxy request body the fake reads (the
-	// real service's 250 MB limit); larger ones get a 413.
+	// MaxEnvelope is the largest proxy request body the fake reads by
+	// default (the real service's 250 MB limit); larger ones get a 413.
+	// See WithMaxEnvelope.
 	MaxEnvelope = 250 << 20
 )
 
@@ -122,7 +123,7 @@ type Recorded struct {
 	Envelope composiohttp.ProxyRequest
 	// Body is the raw request body; nil when it was not read (a request
 	// refused by the org limit, a method other than POST) or not read
-	// whole (over MaxEnvelope, or the caller went away).
+	// whole (over the envelope limit, or the caller went away).
 	Body []byte
 	// Header holds the request headers, with the values of X-Api-Key,
 	// X-User-Api-Key, Authorization and Cookie replaced by "[REDACTED]".
@@ -173,6 +174,7 @@ type config struct {
 	orgEnforced     bool
 	stripFalsy      bool // WithStripFalsyJSON
 	logLimits       logLimits
+	maxEnvelope     int64
 }
 
 // WithAPIKey sets the project API key the fake accepts in x-api-key.
@@ -182,6 +184,19 @@ func WithAPIKey(key string) Option { return func(c *config) { c.apiKey = key } }
 // WithUserAPIKey sets a user API key (uak_...) the fake also accepts, in
 // x-user-api-key. Default: none.
 func WithUserAPIKey(key string) Option { return func(c *config) { c.userAPIKey = key } }
+
+// WithMaxEnvelope sets the largest request body the fake reads on its
+// proxy and session endpoints; a larger one is answered 413
+// PayloadTooLarge. A fake served to many clients (fakeproxy's -max-body)
+// lowers it to bound what each connection can make it hold. n ≤ 0 leaves
+// the default, MaxEnvelope (the real service's 250 MB).
+func WithMaxEnvelope(n int64) Option {
+	return func(c *config) {
+		if n > 0 {
+			c.maxEnvelope = n
+		}
+	}
+}
 
 // WithClock sets the clock used for signed URL expiry and recording times.
 // Default: time.Now.
@@ -303,6 +318,7 @@ func NewUnstartedServer(opts ...Option) *Server {
 		orgLimit:        DefaultOrgLimit,
 		orgWindow:       DefaultOrgWindow,
 		logLimits:       logLimits{entries: DefaultLogEntries, bytes: DefaultLogBytes},
+		maxEnvelope:     MaxEnvelope,
 	}
 	for _, o := range opts {
 		o(&cfg)

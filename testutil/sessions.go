@@ -2,7 +2,6 @@ package testutil
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"maps"
 	"net/http"
@@ -108,14 +107,10 @@ func (s *Server) serveSessionCreate(w *statusWriter, r *http.Request, reqID stri
 		s.writeError(w, reqID, e)
 		return
 	}
-	raw, err := readBody(w, r)
-	var mbe *http.MaxBytesError
-	if errors.As(err, &mbe) {
-		s.writeError(w, reqID, newError(http.StatusRequestEntityTooLarge, composiohttp.SlugPayloadTooLarge,
-			fmt.Sprintf("Request body is larger than %d bytes", MaxEnvelope)))
+	raw, err := s.readBody(w, r)
+	if err != nil {
+		s.answerReadError(w, reqID, err)
 		return
-	} else if err != nil {
-		return // the caller went away
 	}
 	sess, perr := s.decodeSessionCreate(raw)
 	if perr != nil {

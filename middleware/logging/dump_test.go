@@ -109,7 +109,9 @@ func TestDumpCurlReproduces(t *testing.T) {
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("go build fakeproxy: %v\n%s", err, out)
 	}
-	cmd := exec.Command(bin, "-addr", "127.0.0.1:0", "-accounts", accounts, "-api-key", "ak_curl_test")
+	// fakeproxy prints only a key it generated: the test names its own.
+	const key = "ak_curl_test"
+	cmd := exec.Command(bin, "-addr", "127.0.0.1:0", "-accounts", accounts, "-api-key", key)
 	stdout, _ := cmd.StdoutPipe()
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -118,20 +120,20 @@ func TestDumpCurlReproduces(t *testing.T) {
 		cmd.Process.Signal(os.Interrupt)
 		cmd.Wait()
 	}()
-	vars := map[string]string{}
+	var baseURL string
 	sc := bufio.NewScanner(stdout)
-	for len(vars) < 2 && sc.Scan() {
-		if k, v, ok := strings.Cut(sc.Text(), "="); ok {
-			vars[k] = v
+	for baseURL == "" && sc.Scan() {
+		if u, ok := strings.CutPrefix(sc.Text(), "COMPOSIO_BASE_URL="); ok {
+			baseURL = u
 		}
 	}
 	go io.Copy(io.Discard, stdout)
-	if vars["COMPOSIO_BASE_URL"] == "" {
-		t.Fatalf("fakeproxy printed %v", vars)
+	if baseURL == "" {
+		t.Fatalf("fakeproxy printed no base URL: %v", sc.Err())
 	}
 
 	var out lockedBuffer
-	tr := &composiohttp.Transport{BaseURL: vars["COMPOSIO_BASE_URL"], APIKey: vars["COMPOSIO_API_KEY"],
+	tr := &composiohttp.Transport{BaseURL: baseURL, APIKey: key,
 		ConnectedAccountID: "ca_up", Base: logging.Dump(&out, nil)}
 	defer tr.CloseIdleConnections()
 	resp, err := (&http.Client{Transport: tr, Timeout: 30 * time.Second}).Get(up.URL + "/api/v1/thing?x=1&y=it's")
@@ -148,11 +150,11 @@ func TestDumpCurlReproduces(t *testing.T) {
 			line = l
 		}
 	}
-	if line == "" || strings.Contains(dump, "ak_curl_test") {
+	if line == "" || strings.Contains(dump, key) {
 		t.Fatalf("no curl line, or the key shown:\n%s", dump)
 	}
 	sh := exec.Command("sh", "-c", line)
-	sh.Env = append(os.Environ(), "COMPOSIO_API_KEY="+vars["COMPOSIO_API_KEY"])
+	sh.Env = append(os.Environ(), "COMPOSIO_API_KEY="+key)
 	got, err := sh.Output()
 	if err != nil {
 		t.Fatalf("%s: %v", line, err)

@@ -1,10 +1,59 @@
 // Command fakeproxy serves the testutil fake of Composio's proxy on an
 // address, so that clients in any language can be tested against it:
 //
-//	go run ./testutil/cmd/fakeproxy -addr 127.0.0.1:8080 -accounts accounts.json [-api-key ak_...]
+//	go run ./testutil/cmd/fakeproxy -addr 127.0.0.1:8080 -accounts accounts.json
 //
-// It prints the base URL and the API key it accepts, as lines a shell can
-// evaluate, serves until SIGINT or SIGTERM, then shuts down gracefully.
+// It prints the base URL (and the API key, when it generated it) as lines
+// a shell can evaluate, serves until SIGINT or SIGTERM, then shuts down
+// gracefully.
+//
+// # API keys
+//
+// Developers run fakeproxy on shared hosts and in CI, where its stdout may
+// be a public log and its environment may hold a real Composio key. So:
+//
+//   - By default it generates its own project key, "ak_test_" and 16
+//     random hex digits, and prints it (COMPOSIO_API_KEY=...). It never
+//     reads COMPOSIO_API_KEY, or any other variable, on its own.
+//   - -api-key KEY accepts KEY instead; -api-key-env NAME reads the key
+//     from the environment variable NAME, and is the better choice on a
+//     shared machine, where other users can read command lines. Naming an
+//     unset or empty variable, or giving both flags, is an error.
+//   - -user-api-key and -user-api-key-env do the same for a user key
+//     (uak_...), accepted in x-user-api-key. There is none by default.
+//   - A key fakeproxy did not generate is never printed: a comment line
+//     gives where it came from and a fingerprint (the first 8 hex digits of
+//     its SHA-256) to tell keys apart.
+//   - A request with a missing or wrong key is answered 401 before its
+//     body is read, and is not recorded.
+//
+// # Limits
+//
+// Every limit is a flag; the defaults:
+//
+//	-read-header-timeout 10s   time to send a request's headers
+//	-read-timeout 1m           time to send a whole request, body included
+//	-write-timeout 2m          from the end of the headers to the end of the reply (must exceed -upstream-timeout)
+//	-idle-timeout 2m           an idle keep-alive connection is closed after this
+//	-max-header-bytes 1048576  request line and headers (1 MiB)
+//	-max-conns 64              connections served at once; more wait to be accepted
+//	-max-body 262144000        the largest request body read (250 MiB, the real service's limit); larger: 413
+//	-upstream-timeout 30s      an upstream slower than this: 504
+//	-binary-ttl 10m            lifetime of the signed binary_data URLs
+//
+// Request bodies are read into buffers that grow as bytes arrive, never
+// to the Content-Length a request declares: a request declaring 250 MB
+// that sends one byte costs a small buffer, and a request without a valid
+// key costs none. The bodies clients holding the key can make fakeproxy
+// hold at once are in the order of -max-conns × -max-body (about 16 GiB
+// with the defaults): lower -max-body on a small machine.
+//
+// fakeproxy keeps no request log: testutil.Server records the requests,
+// upstream calls, downloads and listings it sees for a test's assertions
+// (bounded by testutil.WithRequestLog), but fakeproxy has no endpoint to
+// read them, so it sets both bounds to 0 and forgets each request once
+// answered. Binary bodies it serves (binary_data) are kept until an hour
+// after their URL expires.
 //
 // accounts.json is a JSON array of connected accounts whose upstreams are
 // reached over HTTP (see testdata/accounts.json):
@@ -48,6 +97,8 @@
 // X-RateLimit-Remaining, X-RateLimit-Window-Size); -org-limit 60
 // -org-window 1m makes the fake answer 429 with Retry-After past 60
 // requests a minute, as the real service does at its plan's limit.
+// -strip-falsy drops false, 0, "", {} and [] members from JSON bodies
+// before forwarding them, as the real proxy does (Composio issue #3324).
 //
 // Served: the proxy endpoints (/api/v3/tools/execute/proxy and
 // /api/v3.1/tools/execute/proxy), the connected-accounts listing
@@ -59,6 +110,8 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -71,6 +124,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"golang.org/x/net/netutil"
 
 	"github.com/composiohttp/composiohttp/internal/httpurl"
 
@@ -91,43 +146,138 @@ func main() {
 	}
 }
 
+// Defaults of the command's limits (see the package doc).
+const (
+	defaultReadHeaderTimeout = 10 * time.Second
+	defaultReadTimeout       = time.Minute
+	defaultWriteTimeout      = 2 * time.Minute
+	defaultIdleTimeout       = 2 * time.Minute
+	defaultMaxHeaderBytes    = http.DefaultMaxHeaderBytes // 1 MiB
+	defaultMaxConns          = 64
+)
+
 // options are the command's flags.
 type options struct {
 	addr            string
 	accounts        string
 	apiKey          string
+	apiKeyEnv       string
 	userAPIKey      string
+	userAPIKeyEnv   string
 	binaryTTL       time.Duration
 	upstreamTimeout time.Duration
 	orgLimit        int
 	orgWindow       time.Duration
 	stripFalsy      bool
+
+	readHeaderTimeout time.Duration
+	readTimeout       time.Duration
+	writeTimeout      time.Duration
+	idleTimeout       time.Duration
+	maxHeaderBytes    int
+	maxConns          int
+	maxBody           int64
 }
 
-func parseFlags(args []string, stderr io.Writer) (*options, error) {
-	o := &options{}
+// newFlagSet defines the command's flags, stored in o.
+func newFlagSet(o *options) *flag.FlagSet {
 	fs := flag.NewFlagSet("fakeproxy", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	fs.StringVar(&o.addr, "addr", "127.0.0.1:8080", "address to listen on")
 	fs.StringVar(&o.accounts, "accounts", "", "JSON file with the connected accounts (an array)")
-	fs.StringVar(&o.apiKey, "api-key", os.Getenv("COMPOSIO_API_KEY"), "project API key to accept in x-api-key (default $COMPOSIO_API_KEY, else random)")
-	fs.StringVar(&o.userAPIKey, "user-api-key", "", "user API key (uak_...) to accept in x-user-api-key")
+	fs.StringVar(&o.apiKey, "api-key", "", "project API key to accept in x-api-key, never printed (other users of the machine can read command lines: prefer -api-key-env); default: a random ak_test_ key, printed")
+	fs.StringVar(&o.apiKeyEnv, "api-key-env", "", "name of an environment variable holding the project API key to accept, never printed (the environment is read only when named here, never by default)")
+	fs.StringVar(&o.userAPIKey, "user-api-key", "", "user API key (uak_...) to accept in x-user-api-key, never printed; default: none")
+	fs.StringVar(&o.userAPIKeyEnv, "user-api-key-env", "", "name of an environment variable holding the user API key to accept, never printed")
 	fs.DurationVar(&o.binaryTTL, "binary-ttl", testutil.DefaultBinaryTTL, "lifetime of signed binary_data URLs")
 	fs.DurationVar(&o.upstreamTimeout, "upstream-timeout", testutil.DefaultUpstreamTimeout, "how long to wait for an upstream before answering 504")
 	fs.IntVar(&o.orgLimit, "org-limit", 0, "enforce an organisation rate limit of this many requests per -org-window (429 with Retry-After beyond it); 0: report the default limit in the X-RateLimit headers, never enforce it")
 	fs.DurationVar(&o.orgWindow, "org-window", testutil.DefaultOrgWindow, "the fixed window of -org-limit")
 	fs.BoolVar(&o.stripFalsy, "strip-falsy", false, "drop false, 0, \"\", {} and [] members from JSON bodies before forwarding, as the real proxy does (Composio issue #3324)")
+	fs.DurationVar(&o.readHeaderTimeout, "read-header-timeout", defaultReadHeaderTimeout, "the most time a client has to send a request's headers")
+	fs.DurationVar(&o.readTimeout, "read-timeout", defaultReadTimeout, "the most time a client has to send a whole request, body included")
+	fs.DurationVar(&o.writeTimeout, "write-timeout", defaultWriteTimeout, "the most time from the end of a request's headers to the end of its reply; must exceed -upstream-timeout")
+	fs.DurationVar(&o.idleTimeout, "idle-timeout", defaultIdleTimeout, "how long an idle keep-alive connection is kept open")
+	fs.IntVar(&o.maxHeaderBytes, "max-header-bytes", defaultMaxHeaderBytes, "the most bytes of request line and headers a request may send")
+	fs.IntVar(&o.maxConns, "max-conns", defaultMaxConns, "the most connections served at once; more wait to be accepted")
+	fs.Int64Var(&o.maxBody, "max-body", testutil.MaxEnvelope, "the largest request body read (413 beyond it); at most -max-conns times this much is held at once")
+	return fs
+}
+
+// parseFlags parses args and checks the values against each other.
+func parseFlags(args []string, stderr io.Writer) (*options, error) {
+	o := &options{}
+	fs := newFlagSet(o)
+	fs.SetOutput(stderr)
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
-	if o.orgLimit < 0 || o.orgWindow < time.Second {
+	switch {
+	case o.orgLimit < 0 || o.orgWindow < time.Second:
 		return nil, fmt.Errorf("-org-limit must be ≥ 0 and -org-window ≥ 1s")
+	case o.readHeaderTimeout <= 0 || o.readTimeout <= 0 || o.idleTimeout <= 0:
+		return nil, fmt.Errorf("-read-header-timeout, -read-timeout and -idle-timeout must be > 0")
+	case o.writeTimeout <= o.upstreamTimeout:
+		return nil, fmt.Errorf("-write-timeout (%s) must exceed -upstream-timeout (%s), or replies are cut", o.writeTimeout, o.upstreamTimeout)
+	case o.maxHeaderBytes <= 0 || o.maxConns <= 0 || o.maxBody <= 0:
+		return nil, fmt.Errorf("-max-header-bytes, -max-conns and -max-body must be > 0")
+	case o.apiKey != "" && o.apiKeyEnv != "":
+		return nil, errors.New("-api-key and -api-key-env both name the project key: give one")
+	case o.userAPIKey != "" && o.userAPIKeyEnv != "":
+		return nil, errors.New("-user-api-key and -user-api-key-env both name the user key: give one")
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
 	return o, nil
 }
+
+// readKeys replaces -api-key-env and -user-api-key-env by the values of
+// the variables they name; an unset or empty variable is an error.
+func readKeys(o *options, getenv func(string) string) error {
+	for _, k := range []struct {
+		flag, name string
+		dst        *string
+	}{{"-api-key-env", o.apiKeyEnv, &o.apiKey}, {"-user-api-key-env", o.userAPIKeyEnv, &o.userAPIKey}} {
+		if k.name == "" {
+			continue
+		}
+		if *k.dst = getenv(k.name); *k.dst == "" {
+			return fmt.Errorf("%s: environment variable %s is unset or empty", k.flag, k.name)
+		}
+	}
+	return nil
+}
+
+// fingerprint names a key without showing it: the first 8 hex digits of
+// its SHA-256.
+func fingerprint(key string) string {
+	sum := sha256.Sum256([]byte(key))
+	return hex.EncodeToString(sum[:4])
+}
+
+// keySource says where a key the command did not generate came from.
+func keySource(env string) string {
+	if env != "" {
+		return "from $" + env
+	}
+	return "from the command line"
+}
+
+// newHTTPServer is the http.Server of the command, with its limits.
+func newHTTPServer(o *options, h http.Handler) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: o.readHeaderTimeout,
+		ReadTimeout:       o.readTimeout,
+		WriteTimeout:      o.writeTimeout,
+		IdleTimeout:       o.idleTimeout,
+		MaxHeaderBytes:    o.maxHeaderBytes,
+	}
+}
+
+// limitListener caps the connections ln hands out at n at once: the next
+// is accepted when one closes.
+func limitListener(ln net.Listener, n int) net.Listener { return netutil.LimitListener(ln, n) }
 
 // newServer builds the fake from the options, accounts loaded.
 func newServer(o *options) (*testutil.Server, int, error) {
@@ -145,6 +295,10 @@ func newServer(o *options) (*testutil.Server, int, error) {
 	opts := []testutil.Option{
 		testutil.WithBinaryTTL(o.binaryTTL),
 		testutil.WithUpstreamTimeout(o.upstreamTimeout),
+		testutil.WithRequestLog(0, 0), // nothing reads it: keep none
+	}
+	if o.maxBody > 0 {
+		opts = append(opts, testutil.WithMaxEnvelope(o.maxBody))
 	}
 	if o.orgLimit > 0 {
 		opts = append(opts, testutil.WithOrgLimit(o.orgLimit, o.orgWindow))
@@ -210,6 +364,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if err := readKeys(o, os.Getenv); err != nil {
+		return err
+	}
 	s, n, err := newServer(o)
 	if err != nil {
 		return err
@@ -220,16 +377,25 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	s.URL = "http://" + ln.Addr().String()
-	srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
+	srv := newHTTPServer(o, s)
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	go func() { errc <- srv.Serve(limitListener(ln, o.maxConns)) }()
 
+	// Only a key the command generated is printed: a key given to it may
+	// be a real one, and stdout may be a CI log.
 	fmt.Fprintf(stdout, "# fakeproxy: Composio proxy fake with %d account(s); Ctrl-C to stop\n", n)
-	fmt.Fprintf(stdout, "COMPOSIO_BASE_URL=%s\nCOMPOSIO_API_KEY=%s\n", s.URL, s.APIKey)
-	if s.UserAPIKey != "" {
-		fmt.Fprintf(stdout, "COMPOSIO_USER_API_KEY=%s\n", s.UserAPIKey)
+	fmt.Fprintf(stdout, "COMPOSIO_BASE_URL=%s\n", s.URL)
+	pyKey := "<your key>"
+	if o.apiKey == "" {
+		fmt.Fprintf(stdout, "COMPOSIO_API_KEY=%s\n", s.APIKey)
+		pyKey = s.APIKey
+	} else {
+		fmt.Fprintf(stdout, "# COMPOSIO_API_KEY: the key %s (fingerprint %s), not printed\n", keySource(o.apiKeyEnv), fingerprint(s.APIKey))
 	}
-	fmt.Fprintf(stdout, "# Python SDK (ignores COMPOSIO_BASE_URL): Composio(api_key=%q, base_url=%q)\n", s.APIKey, s.URL)
+	if s.UserAPIKey != "" {
+		fmt.Fprintf(stdout, "# COMPOSIO_USER_API_KEY: the key %s (fingerprint %s), not printed\n", keySource(o.userAPIKeyEnv), fingerprint(s.UserAPIKey))
+	}
+	fmt.Fprintf(stdout, "# Python SDK (ignores COMPOSIO_BASE_URL): Composio(api_key=%q, base_url=%q)\n", pyKey, s.URL)
 
 	select {
 	case err := <-errc:

@@ -1,10 +1,7 @@
 package main
 
 import (
-	"bufio"
-	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -19,7 +16,6 @@ import (
 
 	"go.uber.org/goleak"
 
-	"github.com/composiohttp/composiohttp"
 	"github.com/composiohttp/composiohttp/credentials"
 )
 
@@ -207,43 +203,14 @@ func TestNewServerErrors(t *testing.T) {
 // through the library's Transport and stops it as a signal would.
 func TestRun(t *testing.T) {
 	t.Parallel()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	pr, pw := io.Pipe()
-	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-accounts", "testdata/accounts.json", "-api-key", "ak_run"}, pw, io.Discard)
-		pw.Close()
-	}()
-	vars := map[string]string{}
-	sc := bufio.NewScanner(pr)
-	for len(vars) < 2 && sc.Scan() {
-		if k, v, ok := strings.Cut(sc.Text(), "="); ok {
-			vars[k] = v
-		}
+	s := start(t, "-accounts", "testdata/accounts.json", "-api-key", "ak_run")
+	if !strings.HasPrefix(s.vars["COMPOSIO_BASE_URL"], "http://127.0.0.1:") {
+		t.Fatalf("printed %v", s.vars)
 	}
-	go io.Copy(io.Discard, pr)
-	if vars["COMPOSIO_API_KEY"] != "ak_run" || !strings.HasPrefix(vars["COMPOSIO_BASE_URL"], "http://127.0.0.1:") {
-		t.Fatalf("printed %v", vars)
+	if st := s.status(t, "ak_run"); st != 422 { // ca_expired
+		t.Errorf("call: %d", st)
 	}
-
-	tr := &composiohttp.Transport{BaseURL: vars["COMPOSIO_BASE_URL"], APIKey: vars["COMPOSIO_API_KEY"], ConnectedAccountID: "ca_expired"}
-	defer tr.CloseIdleConnections()
-	_, err := (&http.Client{Transport: tr}).Get("https://slack.com/api/auth.test")
-	var pe *composiohttp.Error
-	if !errors.As(err, &pe) || pe.StatusCode != 422 {
-		t.Errorf("call: %v", err)
-	}
-
-	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Errorf("run: %v", err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("run did not stop")
-	}
+	s.stop() // as SIGINT or SIGTERM would: run returns nil
 }
 
 // TestListByUser: the accounts of accounts.json are listed by user id.
