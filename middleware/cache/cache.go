@@ -170,15 +170,17 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 
 // prepare returns the request httpcache sees: req itself, or a copy whose
 // Cache-Control is the one line httpcache reads right (see
-// normalCacheControl) and whose Authorization, when it is part of the
-// key, is its digest, so that httpcache, which stores the values of the
-// request headers a response varies on, never stores the value itself.
-// network gives next the caller's request, never this copy. A request
-// with max-stale gets a copy too, whose Cache-Control v.Get may change
-// (see view.maxStale).
+// normalCacheControl) and whose credential headers (credentialHeaders:
+// Authorization, when it is part of the key, Proxy-Authorization and
+// Cookie) hold digests of their values, so that httpcache, which stores
+// the values of the request headers a response varies on, never stores
+// a credential. network gives next the caller's request, never this
+// copy. A request with max-stale gets a copy too, whose Cache-Control
+// v.Get may change (see view.maxStale).
 func prepare(req *http.Request, v *view, auth string, cc cacheControl) *http.Request {
 	line, ccChanged := normalCacheControl(req.Header.Values("Cache-Control"), "")
-	if !ccChanged && v.auth == "" && !cc.maxStale {
+	credentials := v.auth != "" || len(req.Header["Proxy-Authorization"]) > 0 || len(req.Header["Cookie"]) > 0
+	if !ccChanged && !credentials && !cc.maxStale {
 		return req
 	}
 	r := req.WithContext(req.Context()) // a shallow copy
@@ -189,8 +191,12 @@ func prepare(req *http.Request, v *view, auth string, cc cacheControl) *http.Req
 	if ccChanged {
 		r.Header["Cache-Control"] = []string{line}
 	}
-	if v.auth != "" {
-		r.Header["Authorization"] = []string{authorizationDigest(v.identity, auth)}
+	if credentials {
+		for _, name := range credentialHeaders {
+			if vs := req.Header[name]; len(vs) > 0 && (name != "Authorization" || v.auth != "") {
+				r.Header[name] = []string{credentialDigest(v.identity, name, vs)}
+			}
+		}
 	}
 	if cc.maxStale {
 		v.maxStale = r.Header

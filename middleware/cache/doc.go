@@ -76,12 +76,14 @@
 //     the cache by: its answer, often a 304, is the caller's, never stored
 //     as the URL's entry nor replaced with a stored response
 //     (TestCallerConditionalRequest).
-//   - An Authorization value is never stored: httpcache sees, and stores
-//     as X-Varied-Authorization for a response with Vary: Authorization,
-//     a SHA-256 digest of it salted with the tenant, so Vary still
-//     matches per caller, on every replica sharing a store; next gets
-//     the real value (TestAuthorizationNeverStored, and in Redis
-//     rediscache's TestAuthorizationNeverInRedis).
+//   - A credential is never stored: httpcache sees, and stores as
+//     X-Varied-<Name> for a response that varies on it, a SHA-256 digest
+//     of the request's Authorization (with WithAuthorizedRequests),
+//     Proxy-Authorization or Cookie, salted with the tenant, so Vary still
+//     matches per caller, on every replica sharing a store; next gets the
+//     real values (TestAuthorizationNeverStored,
+//     TestCredentialHeadersNeverStored, and in Redis rediscache's
+//     TestAuthorizationNeverInRedis).
 //   - Cache-Control is read from every field line, directive names in
 //     any case (RFC 9111 §5.2): no-store in the request or the response
 //     is never stored; httpcache is handed the field as one line with

@@ -362,19 +362,30 @@ func deleteVaried(h http.Header) {
 	}
 }
 
-// authorizationDigest is what httpcache sees, and so stores as
-// X-Varied-Authorization, in place of a request's Authorization value:
-// SHA-256 of the value salted with the tenant, prefixed. Equal values of
-// one tenant give equal digests, so Vary: Authorization still matches per
-// caller. The store key is already a SHA-256 over the tenant, the
-// Authorization value and the URL; the digest reveals nothing the key
-// does not.
-func authorizationDigest(identity, auth string) string {
+// credentialHeaders are the request headers whose values httpcache
+// never sees, and so never stores as X-Varied-<name> for a response that
+// varies on them: it sees their digests (credentialDigest). Authorization
+// is among them only with WithAuthorizedRequests (without, a request
+// carrying it passes the cache by).
+var credentialHeaders = [...]string{"Authorization", "Proxy-Authorization", "Cookie"}
+
+// credentialDigest is what httpcache sees in place of the values of the
+// request header name: a SHA-256 of them salted with the tenant and the
+// header's name, prefixed. Equal values of one tenant give equal digests
+// on every replica, so Vary still matches per caller. The store key is
+// already a SHA-256 over the tenant, the Authorization value (when it is
+// part of the key) and the URL; the digest reveals nothing more about an
+// Authorization value than the key does.
+func credentialDigest(identity, name string, values []string) string {
 	var buf [256]byte
 	b := buf[:0]
-	for _, part := range [...]string{"composiohttp/cache/authorization/v1", identity, auth} {
+	for _, part := range [...]string{"composiohttp/cache/credential/v1", identity, name} {
 		b = binary.BigEndian.AppendUint64(b, uint64(len(part)))
 		b = append(b, part...)
+	}
+	for _, v := range values {
+		b = binary.BigEndian.AppendUint64(b, uint64(len(v)))
+		b = append(b, v...)
 	}
 	sum := sha256.Sum256(b)
 	const prefix = "sha256:"

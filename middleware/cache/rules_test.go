@@ -699,3 +699,43 @@ func TestCallerConditionalRequest(t *testing.T) {
 		})
 	}
 }
+
+// TestCredentialHeadersNeverStored: like Authorization, the values of
+// Cookie and Proxy-Authorization, which a response may vary on, reach the
+// store only as digests, and Vary still matches per value.
+func TestCredentialHeadersNeverStored(t *testing.T) {
+	t.Parallel()
+	for _, mode := range modes {
+		for _, name := range []string{"Cookie", "Proxy-Authorization"} {
+			t.Run(mode+"/"+name, func(t *testing.T) {
+				t.Parallel()
+				r := newRig(t, mode, func(w http.ResponseWriter, req *http.Request) {
+					w.Header().Set("Cache-Control", "max-age=600")
+					w.Header().Set("Vary", name)
+					io.WriteString(w, "body")
+				})
+				calls := []struct {
+					value  string
+					served bool
+				}{{"session=s3cr3t-a", false}, {"session=s3cr3t-a", true}, {"session=s3cr3t-b", false}, {"session=s3cr3t-b", true}}
+				for i, c := range calls {
+					resp, _ := r.mustCall(t, "/me", name, c.value)
+					if hit(resp) != c.served {
+						t.Errorf("call %d: served from the store = %v, want %v", i, hit(resp), c.served)
+					}
+				}
+				if r.store.writes() == 0 {
+					t.Fatal("nothing stored")
+				}
+				if r.store.contains("s3cr3t") {
+					t.Errorf("the store holds a %s value in clear", name)
+				}
+				for _, req := range r.next.requests() {
+					if v := req.Header.Get(name); !strings.HasPrefix(v, "session=s3cr3t-") {
+						t.Errorf("next got %s %q, want the caller's", name, v)
+					}
+				}
+			})
+		}
+	}
+}
