@@ -147,7 +147,7 @@ func envErr(off int, reason string) error {
 func decodeEnvelope(b []byte) (envelope, error) {
 	env := envelope{contentLength: -1}
 	hasStatus := false
-	hs, ds, de, bs, be := -1, -1, -1, -1, -1
+	hs, he, ds, de, bs, be := -1, -1, -1, -1, -1, -1
 	end, serr := jsonscan.Members(b, jsonscan.SkipSpace(b, 0), func(key []byte, vs, ve int) *jsonscan.Error {
 		switch string(key) {
 		case `"status"`:
@@ -159,7 +159,7 @@ func decodeEnvelope(b []byte) (envelope, error) {
 		case `"headers"`:
 			switch b[vs] {
 			case '{':
-				hs = vs
+				hs, he = vs, ve
 			case 'n':
 				hs = -1
 			default:
@@ -191,7 +191,7 @@ func decodeEnvelope(b []byte) (envelope, error) {
 	ctype := ""
 	if hs >= 0 {
 		var err error
-		if env.header, ctype, env.contentLength, err = decodeHeaders(b, hs); err != nil {
+		if env.header, ctype, env.contentLength, err = decodeHeaders(b[:he], hs); err != nil {
 			return envelope{}, err
 		}
 	} else {
@@ -307,55 +307,59 @@ func hex4(b []byte) rune {
 	return r
 }
 
-// decodeHeaders turns the headers object at b[hs] into an http.Header with
-// canonical keys. It drops Content-Length, Content-Encoding and
-// Transfer-Encoding, which described the upstream's wire body and not the
-// one returned (the upstream's Content-Length is returned apart, for HEAD),
-// the hop-by-hop headers and those named in Connection (as
-// httputil.ReverseProxy does), and any name or value that is not valid in
-// HTTP. All keys and values
-// share one string allocation.
+// decodeHeaders turns the headers object b[hs:], valid JSON (decodeEnvelope
+// scanned it), into an http.Header with canonical keys. It drops
+// Content-Length, Content-Encoding and Transfer-Encoding, which described
+// the upstream's wire body and not the one returned (the upstream's
+// Content-Length is returned apart, for HEAD), the hop-by-hop headers and
+// those named in Connection (as httputil.ReverseProxy does), and any name
+// or value that is not valid in HTTP. All keys and values share one
+// string allocation.
 func decodeHeaders(b []byte, hs int) (h http.Header, ctype string, clen int64, err error) {
 	clen = -1
-	type member struct{ k, v []byte } // tokens, quotes included
-	var membersArr [24]member
-	members := membersArr[:0]
-	size := 0
-	_, serr := jsonscan.Members(b, hs, func(key []byte, vs, ve int) *jsonscan.Error {
-		switch b[vs] {
-		case 'n':
-			return nil
-		case '"':
-		default:
-			return &jsonscan.Error{Off: vs, Msg: "header value is not a string"}
-		}
-		members = append(members, member{key, b[vs:ve]})
-		size += len(key) + (ve - vs)
-		if len(members) > maxResponseHeaders || size > maxResponseHeaderBytes {
-			return &jsonscan.Error{Off: vs, Msg: "too many response headers"}
-		}
-		return nil
-	})
-	if serr != nil {
-		return nil, "", -1, envErr(serr.Off, serr.Msg)
-	}
 	// Canonical keys and unescaped values go into one buffer, then one
-	// string; unescaping never lengthens a token, so size bounds it.
+	// string, in one walk over the object: its tokens are known valid, so
+	// only the types of the values are checked. Unescaping never lengthens
+	// a token, and the tokens are bounded by maxResponseHeaderBytes, so
+	// the buffer is never reallocated.
 	type span struct{ ks, ke, ve int }
 	var spansArr [24]span
 	spans := spansArr[:0]
-	arena := make([]byte, 0, size)
-	for _, m := range members {
-		start := len(arena)
-		arena = appendUnquoted(arena, m.k)
-		ke := len(arena)
-		arena = appendUnquoted(arena, m.v)
-		if !httpheader.ValidName(arena[start:ke]) || !httpheader.ValidValue(arena[ke:]) {
-			arena = arena[:start] // not expressible in HTTP: dropped
-			continue
+	arena := make([]byte, 0, min(len(b)-hs, maxResponseHeaderBytes))
+	count, size := 0, 0
+	i := jsonscan.SkipSpace(b, hs+1)
+	for i < len(b) && b[i] == '"' {
+		ks := i
+		ke, _ := jsonscan.String(b, ks)
+		vs := jsonscan.SkipSpace(b, jsonscan.SkipSpace(b, ke)+1) // past ':'
+		var ve int
+		switch b[vs] {
+		case 'n':
+			ve = vs + len("null")
+		case '"':
+			ve, _ = jsonscan.String(b, vs)
+			count++
+			size += ke - ks + ve - vs
+			if count > maxResponseHeaders || size > maxResponseHeaderBytes {
+				return nil, "", -1, envErr(vs, "too many response headers")
+			}
+			start := len(arena)
+			arena = appendUnquoted(arena, b[ks:ke])
+			kend := len(arena)
+			arena = appendUnquoted(arena, b[vs:ve])
+			if !httpheader.ValidName(arena[start:kend]) || !httpheader.ValidValue(arena[kend:]) {
+				arena = arena[:start] // not expressible in HTTP: dropped
+				break
+			}
+			canonicalize(arena[start:kend])
+			spans = append(spans, span{start, kend, len(arena)})
+		default:
+			return nil, "", -1, envErr(vs, "header value is not a string")
 		}
-		canonicalize(arena[start:ke])
-		spans = append(spans, span{start, ke, len(arena)})
+		i = jsonscan.SkipSpace(b, ve)
+		if i < len(b) && b[i] == ',' {
+			i = jsonscan.SkipSpace(b, i+1)
+		}
 	}
 	// arena is not written after this point: the header strings alias it
 	// instead of copying it.

@@ -557,6 +557,8 @@ func TestResponseMapping(t *testing.T) {
 			status: 200, header: http.Header{"X-End": {"2"}}, body: "", clen: 0},
 		{name: "Connection-listed headers dropped, any case and spacing", reply: `{"status":101,"headers":{"Connection":"Upgrade,x-one ,  X-TWO","x-one":"1","x-two":"2","x-three":"3"},"data":null}`,
 			status: 101, header: http.Header{"X-Three": {"3"}}, body: "", clen: 0},
+		{name: "headers with spaces, escapes and null values", reply: "{\"status\":200,\"headers\" : {\n \"x-a\" : \"1\" ,\t\"x-n\" : null , \"x-\\u0062\":\"a\\\"b\" , \"x-n2\":null } ,\"data\":null}",
+			status: 200, header: http.Header{"X-A": {"1"}, "X-B": {`a"b`}}, body: "", clen: 0},
 		{name: "unknown envelope fields ignored", reply: `{"successful":true,"status":200,"extra":{"a":[1,2,{"b":null}]},"data":[true]}`,
 			status: 200, header: http.Header{}, body: `[true]`, clen: 6},
 	}
