@@ -300,3 +300,59 @@ func BenchmarkMetricsOverheadRatio(b *testing.B) {
 		b.ReportMetric(floorRatio, "floor-ratio")
 	}
 }
+
+// TestClientLabeler: otelhttp's client Labeler works through the
+// middleware: one in the caller's context, and one a layer below fills,
+// both add their attributes to http.client.request.duration.
+func TestClientLabeler(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		caller bool // the caller's context has a Labeler
+	}{{"caller's labeler", true}, {"middleware's labeler", false}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			reader := sdkmetric.NewManualReader()
+			mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
+			defer mp.Shutdown(context.Background())
+			_, tp := recorder()
+			below := roundTripFunc(func(r *http.Request) (*http.Response, error) {
+				l, ok := otelhttp.ClientLabelerFromContext(r.Context())
+				if !ok {
+					t.Error("no client Labeler below the middleware")
+				}
+				l.Add(attribute.String("below", "yes"))
+				return &http.Response{StatusCode: 200, Header: http.Header{}, Body: http.NoBody, Request: r}, nil
+			})
+			rt := otelproxy.New(below, otelproxy.WithTracerProvider(tp), otelproxy.WithMeterProvider(mp), otelproxy.WithProxyAddress("proxy.test"))
+			ctx := context.Background()
+			want := []string{"below=yes", "network.peer.address=proxy.test", "server.address=api.github.com"}
+			if tt.caller {
+				l := &otelhttp.Labeler{}
+				l.Add(attribute.String("caller", "yes"))
+				ctx = otelhttp.ContextWithClientLabeler(ctx, l)
+				want = append(want, "caller=yes")
+			}
+			req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "https://api.github.com/user", nil)
+			if _, err := do(t, rt, req); err != nil {
+				t.Fatal(err)
+			}
+			n := 0
+			for k := range collect(t, reader) {
+				if !contains(k, "http.client.request.duration{") {
+					continue
+				}
+				n++
+				for _, w := range want {
+					if !contains(k, w) {
+						t.Errorf("%s: no %s", k, w)
+					}
+				}
+			}
+			if n != 1 {
+				t.Errorf("%d http.client.request.duration series, want 1", n)
+			}
+		})
+	}
+}

@@ -211,12 +211,18 @@ type call struct {
 	shown *url.URL // the URL recorded in the span (redacted)
 	orig  *url.URL // the real URL, when it differs from shown
 	span  trace.Span
+	// labeler is otelhttp's client Labeler of the call, unless the
+	// caller's context has one: otelhttp finds it here rather than adding
+	// a Labeler and a context node of its own.
+	labeler otelhttp.Labeler
 }
 
 type callKey struct{}
 
-// Value answers for the call's *CallInfo (composiohttp.CallInfoFromContext)
-// and route template (RouteFromContext), and otherwise asks the parent.
+// Value answers for the call's *CallInfo (composiohttp.CallInfoFromContext),
+// route template (RouteFromContext) and otelhttp client Labeler
+// (otelhttp.ClientLabelerFromContext, unless the parent has one), and
+// otherwise asks the parent.
 func (c *call) Value(key any) any {
 	switch key.(type) {
 	case callKey:
@@ -229,8 +235,47 @@ func (c *call) Value(key any) any {
 		if composiohttp.IsCallInfoKey(key) {
 			return c.info
 		}
+		if clientLabelerKey != nil && key == clientLabelerKey {
+			if l := c.Context.Value(key); l != nil {
+				return l
+			}
+			return &c.labeler
+		}
 	}
 	return c.Context.Value(key)
+}
+
+// clientLabelerKey is the context key otelhttp.ClientLabelerFromContext
+// looks up (an unexported value of otelhttp's), learnt by asking it once,
+// or nil if that does not find a Labeler answered under that key.
+var clientLabelerKey = func() any {
+	p := &keyProbe{}
+	otelhttp.ClientLabelerFromContext(p)
+	if len(p.keys) != 1 {
+		return nil
+	}
+	l := new(otelhttp.Labeler)
+	p.answer, p.with = p.keys[0], l
+	if got, ok := otelhttp.ClientLabelerFromContext(p); !ok || got != l {
+		return nil
+	}
+	return p.answer
+}()
+
+// keyProbe is a context that records the keys it is asked for, and
+// answers one with a value.
+type keyProbe struct {
+	context.Context
+	keys         []any
+	answer, with any
+}
+
+func (p *keyProbe) Value(key any) any {
+	p.keys = append(p.keys, key)
+	if p.answer != nil && key == p.answer {
+		return p.with
+	}
+	return nil
 }
 
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -438,21 +483,23 @@ func attributes(attrs []attribute.KeyValue, c *call, err error) []attribute.KeyV
 			attrs = append(attrs, AttrProxyStatus.Int(pe.StatusCode))
 		}
 	}
-	for _, kv := range [...]struct {
-		k attribute.Key
-		v string
-	}{{AttrToolkit, info.Toolkit}, {AttrConnectedAccount, account}, {AttrRequestID, requestID}} {
-		if kv.v != "" {
-			attrs = append(attrs, kv.k.String(kv.v))
-		}
+	if info.Toolkit != "" {
+		attrs = append(attrs, AttrToolkit.String(info.Toolkit))
 	}
-	for _, kv := range [...]struct {
-		k attribute.Key
-		v int
-	}{{AttrUpstreamStatus, info.UpstreamStatus}, {AttrProxyStatus, info.ProxyStatus}, {AttrResendCount, info.Retries}} {
-		if kv.v != 0 {
-			attrs = append(attrs, kv.k.Int(kv.v))
-		}
+	if account != "" {
+		attrs = append(attrs, AttrConnectedAccount.String(account))
+	}
+	if requestID != "" {
+		attrs = append(attrs, AttrRequestID.String(requestID))
+	}
+	if info.UpstreamStatus != 0 {
+		attrs = append(attrs, AttrUpstreamStatus.Int(info.UpstreamStatus))
+	}
+	if info.ProxyStatus != 0 {
+		attrs = append(attrs, AttrProxyStatus.Int(info.ProxyStatus))
+	}
+	if info.Retries != 0 {
+		attrs = append(attrs, AttrResendCount.Int(info.Retries))
 	}
 	return append(attrs, AttrCacheHit.Bool(info.CacheHit))
 }
