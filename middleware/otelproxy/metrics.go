@@ -65,6 +65,12 @@ const (
 //		ratelimit.Middleware(limiter, m.RateLimitOption()),
 //	)
 //
+// The per-call instruments (composio.client.calls, .cache.requests,
+// .account_resolver.resolutions and .lookups) are observable counters: a
+// call adds to an atomic count, read when the meter collects. Their data
+// are those of a counter (a monotonic Sum, cumulative or delta as the
+// reader asks), without exemplars.
+//
 // A nil *Metrics records nothing. Its methods are safe for concurrent use.
 type Metrics struct {
 	retries     metric.Int64Counter
