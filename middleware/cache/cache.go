@@ -436,12 +436,11 @@ func (n *network) finish(v *view, resp *http.Response, err error) (*http.Respons
 	if !changed {
 		hdr = resp.Header
 	}
-	if hasVaried(hdr) {
-		if len(n.sent) == 0 && !changed { // a plain hit: resp is the caller's alone
-			deleteVaried(hdr)
-		} else { // httpcache may still store resp.Header when the body ends
-			hdr, changed = withoutVaried(hdr), true
-		}
+	switch {
+	case len(n.sent) == 0 && !changed: // a plain hit: resp is the caller's alone
+		deleteVaried(hdr)
+	case hasVaried(hdr): // httpcache may still store resp.Header when the body ends
+		hdr, changed = withoutVaried(hdr), true
 	}
 	request := resp.Request
 	if n.prepared != n.orig && request == n.prepared {
