@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -24,6 +25,24 @@ type blob struct {
 	expires     time.Time
 }
 
+// DefaultBinaryStore is the most bytes of binary bodies (binary_data
+// replies, Upload) the fake keeps at once. See WithBinaryStore.
+const DefaultBinaryStore = 512 << 20
+
+// WithBinaryStore bounds the bytes of binary bodies the fake keeps behind
+// signed URLs (binary_data replies and Upload): when a new body would
+// exceed n, the oldest are dropped first, and their URLs answer 404
+// NoSuchKey as S3 does for a deleted object. A body larger than n on its
+// own is kept alone. Bodies are also dropped an hour after their URL
+// expires. n ≤ 0 leaves the default, DefaultBinaryStore.
+func WithBinaryStore(n int64) Option {
+	return func(c *config) {
+		if n > 0 {
+			c.binaryStore = n
+		}
+	}
+}
+
 // storeBlob keeps data behind a signed URL and describes it.
 func (s *Server) storeBlob(data []byte, contentType string) *composiohttp.BinaryData {
 	now := s.cfg.now()
@@ -31,8 +50,19 @@ func (s *Server) storeBlob(data []byte, contentType string) *composiohttp.Binary
 	s.mu.Lock()
 	s.blobSeq++
 	id := fmt.Sprintf("b%d_%s", s.blobSeq, randomHex(4))
-	s.blobs[id] = &blob{data: data, contentType: contentType, expires: exp}
 	s.pruneLocked(now)
+	size := int64(cap(data))
+	for len(s.blobOrder) > 0 && s.blobBytes+size > s.cfg.binaryStore { // the oldest first
+		old := s.blobOrder[0]
+		s.blobOrder = s.blobOrder[1:]
+		if b, ok := s.blobs[old]; ok {
+			s.blobBytes -= int64(cap(b.data))
+			delete(s.blobs, old)
+		}
+	}
+	s.blobs[id] = &blob{data: data, contentType: contentType, expires: exp}
+	s.blobOrder = append(s.blobOrder, id)
+	s.blobBytes += size
 	s.mu.Unlock()
 	return &composiohttp.BinaryData{
 		URL:         s.signedURL(id, exp),
@@ -50,9 +80,11 @@ func (s *Server) pruneLocked(now time.Time) {
 	s.lastPruned = now
 	for id, b := range s.blobs {
 		if now.Sub(b.expires) > time.Hour {
+			s.blobBytes -= int64(cap(b.data))
 			delete(s.blobs, id)
 		}
 	}
+	s.blobOrder = slices.DeleteFunc(s.blobOrder, func(id string) bool { return s.blobs[id] == nil })
 }
 
 func (s *Server) signedURL(id string, exp time.Time) string {

@@ -180,6 +180,10 @@
 //     first; Dropped counts what was dropped, and ResetRecorded clears the
 //     logs and the counts (Reset also clears faults, stored binary bodies
 //     and the org limit's count).
+//   - The binary bodies kept behind signed URLs (binary_data replies,
+//     Upload) stay within DefaultBinaryStore bytes (WithBinaryStore),
+//     the oldest dropped first (their URLs then answer 404 NoSuchKey),
+//     and none is kept longer than an hour after its URL expires.
 //
 // Read and idle timeouts and a cap on connections belong to the
 // http.Server that serves the fake; fakeproxy sets them.

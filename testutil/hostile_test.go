@@ -140,3 +140,45 @@ func TestWithMaxEnvelope(t *testing.T) {
 		t.Errorf("records: %d", len(recs))
 	}
 }
+
+// TestBinaryStoreBound: the stored binary bodies stay within
+// WithBinaryStore's bound, the oldest dropped first (their URLs then
+// answer 404 NoSuchKey); a body larger than the bound is still served,
+// alone.
+func TestBinaryStoreBound(t *testing.T) {
+	t.Parallel()
+	s := testutil.NewServer(t, testutil.WithBinaryStore(5<<10))
+	s.AddAccount(testutil.Account{ID: "ca", AuthScheme: credentials.NoAuth,
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/octet-stream")
+			io.WriteString(w, strings.Repeat("b", map[string]int{"/small": 2 << 10, "/big": 8 << 10}[r.URL.Path]))
+		})})
+	get := func(endpoint string) string {
+		r := call(t, s, `{"connected_account_id":"ca","endpoint":"`+endpoint+`","method":"GET"}`)
+		if r.status != 200 || r.env.BinaryData == nil {
+			t.Fatalf("%s: %d %s", endpoint, r.status, r.body)
+		}
+		return r.env.BinaryData.URL
+	}
+	download := func(u string) int {
+		res, err := http.Get(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, res.Body)
+		res.Body.Close()
+		return res.StatusCode
+	}
+	u1, u2 := get("/small"), get("/small")
+	if a, b := download(u1), download(u2); a != 200 || b != 200 {
+		t.Fatalf("two 2 KiB bodies in 5 KiB: %d %d", a, b)
+	}
+	u3 := get("/small") // 6 KiB: the oldest goes
+	if a, b, c := download(u1), download(u2), download(u3); a != 404 || b != 200 || c != 200 {
+		t.Errorf("after a third: %d %d %d, want 404 200 200", a, b, c)
+	}
+	u4 := get("/big") // larger than the bound: kept alone
+	if b, c, d := download(u2), download(u3), download(u4); b != 404 || c != 404 || d != 200 {
+		t.Errorf("after a body over the bound: %d %d %d, want 404 404 200", b, c, d)
+	}
+}

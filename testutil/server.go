@@ -175,6 +175,7 @@ type config struct {
 	stripFalsy      bool // WithStripFalsyJSON
 	logLimits       logLimits
 	maxEnvelope     int64
+	binaryStore     int64 // WithBinaryStore
 }
 
 // WithAPIKey sets the project API key the fake accepts in x-api-key.
@@ -295,6 +296,8 @@ type Server struct {
 	downloads  boundedLog[Download]
 	blobs      map[string]*blob
 	blobSeq    uint64
+	blobOrder  []string // ids in the order stored (binary.go)
+	blobBytes  int64    // bytes of the stored blobs
 	lastPruned time.Time
 	org        orgCounter
 	exp        expectations // On, Calls (expect.go)
@@ -319,6 +322,7 @@ func NewUnstartedServer(opts ...Option) *Server {
 		orgWindow:       DefaultOrgWindow,
 		logLimits:       logLimits{entries: DefaultLogEntries, bytes: DefaultLogBytes},
 		maxEnvelope:     MaxEnvelope,
+		binaryStore:     DefaultBinaryStore,
 	}
 	for _, o := range opts {
 		o(&cfg)
@@ -481,6 +485,7 @@ func (s *Server) Reset() {
 	s.org = orgCounter{}
 	s.faults = nil
 	s.blobs = make(map[string]*blob)
+	s.blobOrder, s.blobBytes = nil, 0
 	s.mu.Unlock()
 }
 

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"go/parser"
@@ -10,6 +11,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -17,6 +19,8 @@ import (
 	"time"
 
 	"github.com/composiohttp/composiohttp"
+	"github.com/composiohttp/composiohttp/credentials"
+	"github.com/composiohttp/composiohttp/testutil"
 )
 
 // started is a fakeproxy run in process: what it printed, and how to stop
@@ -177,7 +181,7 @@ func TestServerLimitFlags(t *testing.T) {
 	}
 	srv := newHTTPServer(o, http.NotFoundHandler())
 	if srv.ReadHeaderTimeout != 10*time.Second || srv.ReadTimeout != time.Minute || srv.WriteTimeout != 2*time.Minute ||
-		srv.IdleTimeout != 2*time.Minute || srv.MaxHeaderBytes != 1<<20 || o.maxConns != 64 || o.maxBody != 250<<20 {
+		srv.IdleTimeout != 2*time.Minute || srv.MaxHeaderBytes != 1<<20 || o.maxConns != 64 || o.maxBody != 250<<20 || o.binaryStore != 512<<20 {
 		t.Errorf("defaults: %+v, max conns %d, max body %d", srv, o.maxConns, o.maxBody)
 	}
 	o, err = parseFlags([]string{"-read-header-timeout", "1s", "-read-timeout", "2s", "-write-timeout", "3m",
@@ -192,7 +196,7 @@ func TestServerLimitFlags(t *testing.T) {
 	}
 	for _, args := range [][]string{
 		{"-read-header-timeout", "0"}, {"-read-timeout", "0"}, {"-idle-timeout", "-1s"},
-		{"-max-conns", "0"}, {"-max-body", "0"}, {"-max-header-bytes", "0"},
+		{"-max-conns", "0"}, {"-max-body", "0"}, {"-max-header-bytes", "0"}, {"-binary-store", "0"},
 		{"-write-timeout", "10s"}, // not more than -upstream-timeout (30s): replies would be cut
 	} {
 		if _, err := parseFlags(args, io.Discard); err == nil {
@@ -311,7 +315,7 @@ func TestDocListsEveryFlag(t *testing.T) {
 		}
 	})
 	limits := []string{"read-header-timeout", "read-timeout", "write-timeout", "idle-timeout", "max-header-bytes",
-		"max-conns", "max-body", "upstream-timeout", "binary-ttl"}
+		"max-conns", "max-body", "upstream-timeout", "binary-ttl", "binary-store"}
 	for _, name := range limits {
 		v, ok := documented[name]
 		if !ok {
@@ -324,5 +328,48 @@ func TestDocListsEveryFlag(t *testing.T) {
 		} else if got, want := check.Lookup(name).Value.String(), check.Lookup(name).DefValue; got != want {
 			t.Errorf("the doc gives -%s %s, the default is %s", name, v, want)
 		}
+	}
+}
+
+// TestBinaryStoreFlag: -binary-store bounds the binary bodies the fake
+// keeps: past it, the oldest URL answers 404.
+func TestBinaryStoreFlag(t *testing.T) {
+	t.Parallel()
+	o, err := parseFlags([]string{"-binary-store", "3000"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.apiKey = "ak_cmd"
+	s, _, err := newServer(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	s.AddAccount(testutil.Account{ID: "ca", AuthScheme: credentials.NoAuth,
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/octet-stream")
+			w.Write(make([]byte, 2048))
+		})})
+	var urls []string
+	for range 2 {
+		req := httptest.NewRequest(http.MethodPost, "/api/v3.1/tools/execute/proxy", strings.NewReader(`{"connected_account_id":"ca","endpoint":"/b","method":"GET"}`))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("X-Api-Key", "ak_cmd")
+		w := httptest.NewRecorder()
+		s.ServeHTTP(w, req)
+		var env composiohttp.ProxyResponse
+		if err := json.Unmarshal(w.Body.Bytes(), &env); err != nil || env.BinaryData == nil {
+			t.Fatalf("%d %s", w.Code, w.Body)
+		}
+		urls = append(urls, env.BinaryData.URL)
+	}
+	var got []int
+	for _, u := range urls {
+		w := httptest.NewRecorder()
+		s.ServeHTTP(w, httptest.NewRequest(http.MethodGet, u, nil))
+		got = append(got, w.Code)
+	}
+	if got[0] != 404 || got[1] != 200 {
+		t.Errorf("downloads %v, want [404 200]", got)
 	}
 }

@@ -40,6 +40,7 @@
 //	-max-body 262144000        the largest request body read (250 MiB, the real service's limit); larger: 413
 //	-upstream-timeout 30s      an upstream slower than this: 504
 //	-binary-ttl 10m            lifetime of the signed binary_data URLs
+//	-binary-store 536870912    binary bodies kept at once (512 MiB), the oldest dropped first
 //
 // Request bodies are read into buffers that grow as bytes arrive, never
 // to the Content-Length a request declares: a request declaring 250 MB
@@ -52,8 +53,11 @@
 // upstream calls, downloads and listings it sees for a test's assertions
 // (bounded by testutil.WithRequestLog), but fakeproxy has no endpoint to
 // read them, so it sets both bounds to 0 and forgets each request once
-// answered. Binary bodies it serves (binary_data) are kept until an hour
-// after their URL expires.
+// answered. The binary bodies it serves (binary_data) are kept within
+// -binary-store, the oldest dropped first (their URLs then answer 404),
+// and never longer than an hour after their URL expires. An upstream's
+// reply is read whole before it is answered: point accounts only at
+// upstreams you trust.
 //
 // accounts.json is a JSON array of connected accounts whose upstreams are
 // reached over HTTP (see testdata/accounts.json):
@@ -165,6 +169,7 @@ type options struct {
 	userAPIKey      string
 	userAPIKeyEnv   string
 	binaryTTL       time.Duration
+	binaryStore     int64
 	upstreamTimeout time.Duration
 	orgLimit        int
 	orgWindow       time.Duration
@@ -189,6 +194,7 @@ func newFlagSet(o *options) *flag.FlagSet {
 	fs.StringVar(&o.userAPIKey, "user-api-key", "", "user API key (uak_...) to accept in x-user-api-key, never printed; default: none")
 	fs.StringVar(&o.userAPIKeyEnv, "user-api-key-env", "", "name of an environment variable holding the user API key to accept, never printed")
 	fs.DurationVar(&o.binaryTTL, "binary-ttl", testutil.DefaultBinaryTTL, "lifetime of signed binary_data URLs")
+	fs.Int64Var(&o.binaryStore, "binary-store", testutil.DefaultBinaryStore, "the most bytes of binary bodies kept at once behind signed URLs; the oldest are dropped first")
 	fs.DurationVar(&o.upstreamTimeout, "upstream-timeout", testutil.DefaultUpstreamTimeout, "how long to wait for an upstream before answering 504")
 	fs.IntVar(&o.orgLimit, "org-limit", 0, "enforce an organisation rate limit of this many requests per -org-window (429 with Retry-After beyond it); 0: report the default limit in the X-RateLimit headers, never enforce it")
 	fs.DurationVar(&o.orgWindow, "org-window", testutil.DefaultOrgWindow, "the fixed window of -org-limit")
@@ -218,8 +224,8 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 		return nil, fmt.Errorf("-read-header-timeout, -read-timeout and -idle-timeout must be > 0")
 	case o.writeTimeout <= o.upstreamTimeout:
 		return nil, fmt.Errorf("-write-timeout (%s) must exceed -upstream-timeout (%s), or replies are cut", o.writeTimeout, o.upstreamTimeout)
-	case o.maxHeaderBytes <= 0 || o.maxConns <= 0 || o.maxBody <= 0:
-		return nil, fmt.Errorf("-max-header-bytes, -max-conns and -max-body must be > 0")
+	case o.maxHeaderBytes <= 0 || o.maxConns <= 0 || o.maxBody <= 0 || o.binaryStore <= 0:
+		return nil, fmt.Errorf("-max-header-bytes, -max-conns, -max-body and -binary-store must be > 0")
 	case o.apiKey != "" && o.apiKeyEnv != "":
 		return nil, errors.New("-api-key and -api-key-env both name the project key: give one")
 	case o.userAPIKey != "" && o.userAPIKeyEnv != "":
@@ -294,6 +300,7 @@ func newServer(o *options) (*testutil.Server, int, error) {
 	}
 	opts := []testutil.Option{
 		testutil.WithBinaryTTL(o.binaryTTL),
+		testutil.WithBinaryStore(o.binaryStore),
 		testutil.WithUpstreamTimeout(o.upstreamTimeout),
 		testutil.WithRequestLog(0, 0), // nothing reads it: keep none
 	}
