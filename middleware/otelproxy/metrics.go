@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -30,8 +31,8 @@ import (
 const (
 	MetricRetries           = "composio.client.retries"                      // {retry}, by composio.retry.reason
 	MetricRateLimitWait     = "composio.client.rate_limit.wait"              // s, by composio.rate_limit.limiter (account, org)
-	MetricBreakerState      = "composio.client.breaker.state"                // 0 closed, 1 half-open, 2 open, by composio.breaker.key
-	MetricBreakerTransition = "composio.client.breaker.transitions"          // {transition}, by key, from, to
+	MetricBreakerState      = "composio.client.breaker.state"                // 0 closed, 1 half-open, 2 open (the worst of a key kind), by composio.breaker.key
+	MetricBreakerTransition = "composio.client.breaker.transitions"          // {transition}, by key (kind), from, to
 	MetricCacheRequests     = "composio.client.cache.requests"               // {request}, by composio.cache.result (hit, miss, bypass)
 	MetricCalls             = "composio.client.calls"                        // {call}, by proxy and upstream status
 	MetricResolutions       = "composio.client.account_resolver.resolutions" // {resolution}, by composio.account_resolver.cache_hit
@@ -88,6 +89,10 @@ type Metrics struct {
 	cache       counts[string] // by result
 	resolutions counts[bool]   // by cache hit
 	lookups     counts[struct{}]
+
+	breakerKey func(string) string
+	breakersMu sync.Mutex
+	breakers   map[string][2]int // mapped key → breakers half-open, open
 }
 
 // counts holds the counts of one observable counter by attribute set.
@@ -119,12 +124,18 @@ func (c *counts[K]) observe(o metric.Observer) {
 }
 
 // NewMetrics creates the instruments on mp (nil: otel.GetMeterProvider()).
-func NewMetrics(mp metric.MeterProvider) (*Metrics, error) {
+// Nil options are skipped.
+func NewMetrics(mp metric.MeterProvider, opts ...MetricsOption) (*Metrics, error) {
 	if mp == nil {
 		mp = otel.GetMeterProvider()
 	}
 	meter := mp.Meter("github.com/composiohttp/composiohttp/middleware/otelproxy")
-	m := &Metrics{}
+	m := &Metrics{breakerKey: BreakerKeyKind, breakers: map[string][2]int{}}
+	for _, o := range opts {
+		if o != nil {
+			o(m)
+		}
+	}
 	var err, e error
 	m.retries, e = meter.Int64Counter(MetricRetries, metric.WithUnit("{retry}"), metric.WithDescription("Retries made, by reason"))
 	err = errors.Join(err, e)
@@ -215,14 +226,78 @@ func (m *Metrics) OrgWait(d time.Duration, reason string) {
 }
 
 // BreakerStateChange records a breaker's new state and the transition,
-// for breaker.Settings.OnStateChange.
+// for breaker.Settings.OnStateChange. composio.breaker.key is the key as
+// WithBreakerKeyAttribute maps it (by default BreakerKeyKind); the state
+// gauge of a mapped key is the worst state of the breakers mapped to it
+// (2 if any is open, else 1 if any is half-open, else 0).
 func (m *Metrics) BreakerStateChange(key string, from, to breaker.State) {
 	if m == nil {
 		return
 	}
+	mk := m.breakerKey(key)
 	ctx := context.Background()
-	m.state.Record(ctx, stateValue(to), metric.WithAttributes(AttrBreakerKey.String(key)))
-	m.transitions.Add(ctx, 1, metric.WithAttributes(AttrBreakerKey.String(key), AttrBreakerFrom.String(from.String()), AttrBreakerTo.String(to.String())))
+	m.breakersMu.Lock()
+	defer m.breakersMu.Unlock()
+	n := m.breakers[mk] // breakers half-open [0] and open [1]
+	if f := stateValue(from); f > 0 && n[f-1] > 0 {
+		n[f-1]--
+	}
+	if t := stateValue(to); t > 0 {
+		n[t-1]++
+	}
+	worst := int64(0)
+	switch {
+	case n[1] > 0:
+		worst = 2
+	case n[0] > 0:
+		worst = 1
+	}
+	if worst == 0 {
+		delete(m.breakers, mk)
+	} else {
+		m.breakers[mk] = n
+	}
+	m.state.Record(ctx, worst, metric.WithAttributes(AttrBreakerKey.String(mk)))
+	m.transitions.Add(ctx, 1, metric.WithAttributes(AttrBreakerKey.String(mk), AttrBreakerFrom.String(from.String()), AttrBreakerTo.String(to.String())))
+}
+
+// MetricsOption configures NewMetrics.
+type MetricsOption func(*Metrics)
+
+// WithBreakerKeyAttribute sets what composio.breaker.key records for a
+// breaker's key (breaker.WithKey): f's result. Each distinct result is a
+// series of the breaker instruments, so f should give few values; return
+// the key itself only when the breakers are few (not one per tenant host
+// or account). Default: BreakerKeyKind.
+func WithBreakerKeyAttribute(f func(key string) string) MetricsOption {
+	return func(m *Metrics) {
+		if f != nil {
+			m.breakerKey = f
+		}
+	}
+}
+
+// BreakerKeyKind is the default composio.breaker.key: a toolkit's key
+// ("toolkit:<slug>", breaker.KeyByToolkit) is kept, as toolkits are few;
+// any other key is reduced to its kind, so that breakers per tenant do not
+// make a series each: "account", "connection", "user" or "session" for a
+// tenant's identity (breaker.KeyByAccount, composiohttp.Identity), "host"
+// for an upstream host (breaker.KeyByHost, the default, and
+// KeyByToolkit's "host:<host>") and for any other key, "" for "".
+func BreakerKeyKind(key string) string {
+	if strings.HasPrefix(key, "toolkit:") {
+		return key
+	}
+	if kind, _, ok := strings.Cut(key, ":"); ok {
+		switch kind {
+		case "account", "connection", "user", "session", "host":
+			return kind
+		}
+	}
+	if key == "" {
+		return ""
+	}
+	return "host"
 }
 
 func stateValue(s breaker.State) int64 {

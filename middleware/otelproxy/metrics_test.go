@@ -153,19 +153,19 @@ func TestMetrics(t *testing.T) {
 
 		got := collect(t, reader)
 		want := map[string]point{
-			"composio.client.retries{composio.retry.reason=proxy_503}":                                                                     {"{retry}", 1},
-			"composio.client.retries{composio.retry.reason=proxy_502}":                                                                     {"{retry}", 2},
-			"composio.client.cache.requests{composio.cache.result=hit}":                                                                    {"{request}", 1},
-			"composio.client.cache.requests{composio.cache.result=miss}":                                                                   {"{request}", 5},
-			"composio.client.cache.requests{composio.cache.result=bypass}":                                                                 {"{request}", 1},
-			"composio.client.calls{composio.proxy.status_code=200,composio.upstream.status_code=200}":                                      {"{call}", 4},
-			"composio.client.calls{composio.proxy.status_code=200,composio.upstream.status_code=404}":                                      {"{call}", 1},
-			"composio.client.breaker.state{composio.breaker.key=account:ca_1}":                                                             {"1", 2},
-			"composio.client.breaker.transitions{composio.breaker.from=closed,composio.breaker.key=account:ca_1,composio.breaker.to=open}": {"{transition}", 1},
-			"composio.client.rate_limit.wait{composio.rate_limit.limiter=account}":                                                         {"s", 8},
-			"composio.client.account_resolver.resolutions{composio.account_resolver.cache_hit=false}":                                      {"{resolution}", 1},
-			"composio.client.account_resolver.resolutions{composio.account_resolver.cache_hit=true}":                                       {"{resolution}", 1},
-			"composio.client.account_resolver.lookups{}":                                                                                   {"{lookup}", 1},
+			"composio.client.retries{composio.retry.reason=proxy_503}":                                                                {"{retry}", 1},
+			"composio.client.retries{composio.retry.reason=proxy_502}":                                                                {"{retry}", 2},
+			"composio.client.cache.requests{composio.cache.result=hit}":                                                               {"{request}", 1},
+			"composio.client.cache.requests{composio.cache.result=miss}":                                                              {"{request}", 5},
+			"composio.client.cache.requests{composio.cache.result=bypass}":                                                            {"{request}", 1},
+			"composio.client.calls{composio.proxy.status_code=200,composio.upstream.status_code=200}":                                 {"{call}", 4},
+			"composio.client.calls{composio.proxy.status_code=200,composio.upstream.status_code=404}":                                 {"{call}", 1},
+			"composio.client.breaker.state{composio.breaker.key=account}":                                                             {"1", 2},
+			"composio.client.breaker.transitions{composio.breaker.from=closed,composio.breaker.key=account,composio.breaker.to=open}": {"{transition}", 1},
+			"composio.client.rate_limit.wait{composio.rate_limit.limiter=account}":                                                    {"s", 8},
+			"composio.client.account_resolver.resolutions{composio.account_resolver.cache_hit=false}":                                 {"{resolution}", 1},
+			"composio.client.account_resolver.resolutions{composio.account_resolver.cache_hit=true}":                                  {"{resolution}", 1},
+			"composio.client.account_resolver.lookups{}":                                                                              {"{lookup}", 1},
 		}
 		for k, w := range want {
 			if g, ok := got[k]; !ok || g != w {

@@ -9,6 +9,7 @@ import (
 
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 
+	"github.com/composiohttp/composiohttp/middleware/breaker"
 	"github.com/composiohttp/composiohttp/middleware/otelproxy"
 )
 
@@ -152,5 +153,103 @@ func TestMetricCardinality(t *testing.T) {
 	}
 	if series["http.client.request.duration"] != hosts {
 		t.Errorf("http.client.request.duration: %d series, want one per host (%d)", series["http.client.request.duration"], hosts)
+	}
+}
+
+// TestBreakerMetricCardinality: breakers keyed by tenant host (the
+// default key) or by tenant account do not give the breaker instruments a
+// series per tenant: composio.breaker.key is the key's kind by default, the
+// state gauge that kind's worst state; WithBreakerKeyAttribute can name
+// each key.
+func TestBreakerMetricCardinality(t *testing.T) {
+	t.Parallel()
+	const tenants = 500
+	tests := []struct {
+		name       string
+		opts       []otelproxy.MetricsOption
+		key        func(i int) string
+		wantSeries int // per instrument
+		wantState  map[string]float64
+	}{
+		{name: "hosts", key: func(i int) string { return fmt.Sprintf("tenant%d.atlassian.net", i) },
+			wantSeries: 1, wantState: map[string]float64{"host": 2}},
+		{name: "accounts", key: func(i int) string { return fmt.Sprintf("account:ca_%d", i) },
+			wantSeries: 1, wantState: map[string]float64{"account": 2}},
+		{name: "toolkits are few: kept", key: func(i int) string { return fmt.Sprintf("toolkit:t%d", i%3) },
+			wantSeries: 3, wantState: map[string]float64{"toolkit:t0": 2, "toolkit:t1": 2, "toolkit:t2": 2}},
+		{name: "each key, when asked", opts: []otelproxy.MetricsOption{otelproxy.WithBreakerKeyAttribute(func(k string) string { return k })},
+			key: func(i int) string { return fmt.Sprintf("tenant%d.atlassian.net", i) }, wantSeries: tenants,
+			wantState: map[string]float64{"tenant7.atlassian.net": 2}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			reader := sdkmetric.NewManualReader()
+			mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
+			defer mp.Shutdown(context.Background())
+			m, err := otelproxy.NewMetrics(mp, tt.opts...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := range tenants {
+				m.BreakerStateChange(tt.key(i), breaker.StateClosed, breaker.StateOpen)
+			}
+			series := map[string]int{}
+			got := collect(t, reader)
+			for k := range got {
+				series[k[:strings.IndexByte(k, '{')]]++
+			}
+			for _, name := range []string{otelproxy.MetricBreakerState, otelproxy.MetricBreakerTransition} {
+				if series[name] != tt.wantSeries {
+					t.Errorf("%s: %d series, want %d", name, series[name], tt.wantSeries)
+				}
+			}
+			for key, v := range tt.wantState {
+				if p := got[otelproxy.MetricBreakerState+"{composio.breaker.key="+key+"}"]; p.value != v {
+					t.Errorf("state of %s = %v, want %v", key, p.value, v)
+				}
+			}
+		})
+	}
+}
+
+// TestBreakerStateWorst: the state gauge of a kind is the worst state of
+// its breakers, and goes back to 0 when the last one closes.
+func TestBreakerStateWorst(t *testing.T) {
+	t.Parallel()
+	reader := sdkmetric.NewManualReader()
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
+	defer mp.Shutdown(context.Background())
+	m, err := otelproxy.NewMetrics(mp, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const key = otelproxy.MetricBreakerState + "{composio.breaker.key=host}"
+	steps := []struct {
+		key      string
+		from, to breaker.State
+		want     float64
+	}{
+		{"a.example", breaker.StateClosed, breaker.StateOpen, 2},
+		{"b.example", breaker.StateClosed, breaker.StateOpen, 2},
+		{"a.example", breaker.StateOpen, breaker.StateHalfOpen, 2},
+		{"b.example", breaker.StateOpen, breaker.StateHalfOpen, 1},
+		{"a.example", breaker.StateHalfOpen, breaker.StateClosed, 1},
+		{"b.example", breaker.StateHalfOpen, breaker.StateClosed, 0},
+	}
+	for i, s := range steps {
+		m.BreakerStateChange(s.key, s.from, s.to)
+		if got := collect(t, reader)[key].value; got != s.want {
+			t.Errorf("step %d (%s %v→%v): state %v, want %v", i, s.key, s.from, s.to, got, s.want)
+		}
+	}
+	for k, want := range map[string]string{
+		"api.github.com": "host", "host:x.atlassian.net": "host", "localhost:8080": "host",
+		"toolkit:jira": "toolkit:jira", "account:ca_1": "account", "connection:ab12": "connection",
+		"user:u_1/toolkit:github": "user", "session:s_1": "session", "": "",
+	} {
+		if got := otelproxy.BreakerKeyKind(k); got != want {
+			t.Errorf("BreakerKeyKind(%q) = %q, want %q", k, got, want)
+		}
 	}
 }
