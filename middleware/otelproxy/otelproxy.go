@@ -50,6 +50,7 @@ package otelproxy
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"sync"
@@ -243,6 +244,16 @@ func (c *call) Value(key any) any {
 		}
 	}
 	return c.Context.Value(key)
+}
+
+// String names the node as the context package names its own, without
+// the call's state.
+func (c *call) String() string {
+	name := "context.Context"
+	if s, ok := c.Context.(fmt.Stringer); ok {
+		name = s.String()
+	}
+	return name + ".WithValue(otelproxy call)"
 }
 
 // clientLabelerKey is the context key otelhttp.ClientLabelerFromContext

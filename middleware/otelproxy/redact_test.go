@@ -88,3 +88,23 @@ func TestURLFragmentDropped(t *testing.T) {
 		t.Errorf("url.full = %q", full)
 	}
 }
+
+// TestContextPrintsNoURL: the context the layers below see prints neither
+// the URL nor the CallInfo (as the context package's own nodes print their
+// type, not their value).
+func TestContextPrintsNoURL(t *testing.T) {
+	t.Parallel()
+	var printed string
+	next := roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		printed = fmt.Sprint(r.Context()) + fmt.Sprintf("%v %+v", r.Context(), r.Context())
+		return &http.Response{StatusCode: 200, Header: http.Header{}, Body: http.NoBody, Request: r}, nil
+	})
+	_, tp := recorder()
+	req, _ := http.NewRequest(http.MethodGet, "https://api.example.com/x?access_token=tok_secret", nil)
+	if _, err := do(t, otelproxy.New(next, otelproxy.WithTracerProvider(tp)), req); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(printed, "tok_secret") || !strings.Contains(printed, "otelproxy call") {
+		t.Errorf("context prints %q", printed)
+	}
+}
