@@ -65,7 +65,7 @@ func ExampleChain_production() {
 			io.WriteString(w, `{"login":"octocat"}`)
 		}),
 	})
-	srv.Inject(testutil.Fault{Status: http.StatusTooManyRequests, RetryAfter: "20", Times: 1})
+	srv.Inject(testutil.Fault{Status: http.StatusTooManyRequests, RetryAfter: "1", Times: 1})
 
 	org := &ratelimit.OrgLimiter{Now: clk.Now, Sleep: clk.Sleep} // Composio's org-wide limit, from its headers
 	transport := srv.Transport()
