@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/composiohttp/composiohttp/credentials"
 	"github.com/composiohttp/composiohttp/internal/httpurl"
 
 	"golang.org/x/net/publicsuffix"
@@ -172,8 +173,10 @@ func (t *Transport) remember(req *http.Request, resp *http.Response) {
 
 // sendDirect sends an off-site redirect through Base, without the proxy:
 // no Composio key, no account credentials, and none of the caller's
-// Authorization, Proxy-Authorization or Cookie headers (a pre-signed URL
-// is its own authorization; a storage service refuses a second one).
+// secret headers: Authorization, Proxy-Authorization, Cookie and any other
+// whose name credentials.IsSecret marks (X-Api-Key, Private-Token, ...),
+// the headers logging redacts (a pre-signed URL is its own authorization;
+// a storage service refuses a second one).
 func (t *Transport) sendDirect(req *http.Request, c *config, method string, origin *url.URL) (*http.Response, error) {
 	refuse := func(why string) error {
 		return fmt.Errorf("%w: %s to %s: %s", ErrRedirectNotAllowed, method, req.URL.Host, why)
@@ -193,8 +196,10 @@ func (t *Transport) sendDirect(req *http.Request, c *config, method string, orig
 		info.SentDirect = true // RoundTrip has zeroed the Transport's other fields
 	}
 	out := req.Clone(req.Context())
-	for _, h := range []string{"Authorization", "Proxy-Authorization", "Cookie"} {
-		out.Header.Del(h)
+	for name := range out.Header {
+		if credentials.IsSecret(name) {
+			delete(out.Header, name)
+		}
 	}
 	resp, err := c.base.RoundTrip(out)
 	if err != nil {

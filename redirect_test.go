@@ -252,3 +252,39 @@ func TestOffSiteRedirectRules(t *testing.T) {
 		})
 	}
 }
+
+// The caller's own secret headers (any name logging redacts:
+// credentials.IsSecret) never go with an off-site redirect sent directly,
+// as Authorization, Proxy-Authorization and Cookie do not; others do.
+func TestOffSiteRedirectDropsCallerSecrets(t *testing.T) {
+	t.Parallel()
+	tr, store := redirectSetup(t)
+	ctx := composiohttp.WithConnectedAccount(context.Background(), "ca_drive")
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "https://www.googleapis.com/drive/v3/files/F1?alt=media", nil)
+	secret := map[string]string{
+		"X-Api-Key": "caller-k1", "Private-Token": "caller-k2", "X-Shopify-Access-Token": "caller-k3",
+		"X-Auth-Token": "caller-k4", "Cookie": "s=caller-k5", "X-Goog-Session-Id": "caller-k6",
+	}
+	for k, v := range secret {
+		req.Header.Set(k, v)
+	}
+	req.Header.Set("X-Request-Id", "r-1")
+	resp, err := (&http.Client{Transport: tr}).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	seen := store.seen()
+	if len(seen) != 1 {
+		t.Fatalf("the off-site store saw %d requests, want 1", len(seen))
+	}
+	for k := range secret {
+		if v := seen[0].Get(k); v != "" {
+			t.Errorf("off-site request carried the caller's %s: %s", k, v)
+		}
+	}
+	if v := seen[0].Get("X-Request-Id"); v != "r-1" {
+		t.Errorf("X-Request-Id = %q, want the caller's", v)
+	}
+}

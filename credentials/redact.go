@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // Redacted replaces the value of a secret that is set, in every form of a
@@ -43,9 +44,37 @@ func IsSecret(key string) bool {
 	if key == authedUserKey {
 		return true
 	}
-	lower := strings.ToLower(key)
+	ascii := true
+	for i := 0; i < len(key) && ascii; i++ {
+		ascii = key[i] < utf8.RuneSelf
+	}
+	if !ascii { // Unicode case mapping (the Kelvin sign lowers to k)
+		key = strings.ToLower(key)
+	}
 	for _, w := range secretWords {
-		if strings.Contains(lower, w) {
+		if containsFold(key, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// containsFold reports whether s contains word (lower-case ASCII) in any
+// case of ASCII letters, without allocating: IsSecret runs on every
+// header name of a request in middleware (package cache, logging).
+func containsFold(s, word string) bool {
+	for i := 0; i+len(word) <= len(s); i++ {
+		j := 0
+		for ; j < len(word); j++ {
+			c := s[i+j]
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			if c != word[j] {
+				break
+			}
+		}
+		if j == len(word) {
 			return true
 		}
 	}

@@ -243,10 +243,22 @@ func TestIsSecret(t *testing.T) {
 		"proxy_username": true, "devKey": true, "sessionId": true, "X-API-KEY": true,
 		"code_verifier": true, "Cookie": true, "plan": false, "team": false,
 		"borneo_dashboard_url": false, "state_prefix": false,
+		// Header names in any case, and Unicode case mapping.
+		"X-Shopify-Access-Token": true, "PRIVATE-TOKEN": true, "x-auth-token": true,
+		"Proxy-Authorization": true, "Set-Cookie": true, "X-Request-Id": false,
+		"Content-Type": false, "\u212Aey": true, "ToKeN": true, "tok": false,
 	}
 	for key, want := range tests {
 		if got := IsSecret(key); got != want {
 			t.Errorf("IsSecret(%q) = %v, want %v", key, got, want)
 		}
+	}
+}
+
+// IsSecret runs on every header name of every request through package
+// cache and logging: no allocation for an ASCII name.
+func TestIsSecretAllocs(t *testing.T) {
+	if n := testing.AllocsPerRun(100, func() { IsSecret("X-Shopify-Access-Token"); IsSecret("Content-Type") }); n != 0 {
+		t.Errorf("IsSecret of an ASCII header name: %v allocs, want 0", n)
 	}
 }

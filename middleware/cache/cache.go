@@ -170,16 +170,16 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 
 // prepare returns the request httpcache sees: req itself, or a copy whose
 // Cache-Control is the one line httpcache reads right (see
-// normalCacheControl) and whose credential headers (credentialHeaders:
-// Authorization, when it is part of the key, Proxy-Authorization and
-// Cookie) hold digests of their values, so that httpcache, which stores
+// normalCacheControl) and whose credential headers (credentialHeader:
+// Authorization, when it is part of the key, Proxy-Authorization, Cookie,
+// X-Api-Key, Private-Token, ...) hold digests of their values, so that httpcache, which stores
 // the values of the request headers a response varies on, never stores
 // a credential. network gives next the caller's request, never this
 // copy. A request with max-stale gets a copy too, whose Cache-Control
 // v.Get may change (see view.maxStale).
 func prepare(req *http.Request, v *view, auth string, cc cacheControl) *http.Request {
 	line, ccChanged := normalCacheControl(req.Header.Values("Cache-Control"), "")
-	credentials := v.auth != "" || len(req.Header["Proxy-Authorization"]) > 0 || len(req.Header["Cookie"]) > 0
+	credentials := v.auth != "" || hasCredentialHeader(req.Header)
 	if !ccChanged && !credentials && !cc.maxStale {
 		return req
 	}
@@ -192,8 +192,8 @@ func prepare(req *http.Request, v *view, auth string, cc cacheControl) *http.Req
 		r.Header["Cache-Control"] = []string{line}
 	}
 	if credentials {
-		for _, name := range credentialHeaders {
-			if vs := req.Header[name]; len(vs) > 0 && (name != "Authorization" || v.auth != "") {
+		for name, vs := range req.Header {
+			if len(vs) > 0 && credentialHeader(name) && (name != "Authorization" || v.auth != "") {
 				r.Header[name] = []string{credentialDigest(v.identity, name, vs)}
 			}
 		}

@@ -78,8 +78,11 @@
 //     (TestCallerConditionalRequest).
 //   - A credential is never stored: httpcache sees, and stores as
 //     X-Varied-<Name> for a response that varies on it, a SHA-256 digest
-//     of the request's Authorization (with WithAuthorizedRequests),
-//     Proxy-Authorization or Cookie, salted with the tenant, so Vary still
+//     of the request's Authorization (with WithAuthorizedRequests) and of
+//     every header logging redacts (credentials.IsSecret:
+//     Proxy-Authorization, Cookie, X-Api-Key, Private-Token,
+//     X-Shopify-Access-Token, any name with auth, token, key, secret,
+//     session, ...), salted with the tenant, so Vary still
 //     matches per caller, on every replica sharing a store; next gets the
 //     real values (TestAuthorizationNeverStored,
 //     TestCredentialHeadersNeverStored, and in Redis rediscache's

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/composiohttp/composiohttp"
+	"github.com/composiohttp/composiohttp/credentials"
 )
 
 // The storage and reuse rules of RFC 9111 (and RFC 5861's stale-if-error)
@@ -362,12 +363,28 @@ func deleteVaried(h http.Header) {
 	}
 }
 
-// credentialHeaders are the request headers whose values httpcache
-// never sees, and so never stores as X-Varied-<name> for a response that
-// varies on them: it sees their digests (credentialDigest). Authorization
-// is among them only with WithAuthorizedRequests (without, a request
-// carrying it passes the cache by).
-var credentialHeaders = [...]string{"Authorization", "Proxy-Authorization", "Cookie"}
+// credentialHeader reports whether name is a request header whose values
+// httpcache never sees, and so never stores as X-Varied-<name> for a
+// response that varies on them: it sees their digests (credentialDigest).
+// These are the headers logging redacts (credentials.IsSecret: a name
+// containing auth, token, key, secret, cookie, session, ..., such as
+// Authorization, Proxy-Authorization, Cookie, X-Api-Key,
+// X-Shopify-Access-Token or Private-Token). Authorization's values are
+// digested only with WithAuthorizedRequests (without, a request carrying
+// it passes the cache by).
+func credentialHeader(name string) bool { return credentials.IsSecret(name) }
+
+// hasCredentialHeader reports whether h has a credential header other
+// than Authorization (which prepare digests only when it is part of the
+// key).
+func hasCredentialHeader(h http.Header) bool {
+	for name, vs := range h {
+		if len(vs) > 0 && name != "Authorization" && credentialHeader(name) {
+			return true
+		}
+	}
+	return false
+}
 
 // credentialDigest is what httpcache sees in place of the values of the
 // request header name: a SHA-256 of them salted with the tenant and the

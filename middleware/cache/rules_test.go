@@ -706,7 +706,7 @@ func TestCallerConditionalRequest(t *testing.T) {
 func TestCredentialHeadersNeverStored(t *testing.T) {
 	t.Parallel()
 	for _, mode := range modes {
-		for _, name := range []string{"Cookie", "Proxy-Authorization"} {
+		for _, name := range []string{"Cookie", "Proxy-Authorization", "X-Api-Key", "X-Shopify-Access-Token", "Private-Token", "X-Auth-Token"} {
 			t.Run(mode+"/"+name, func(t *testing.T) {
 				t.Parallel()
 				r := newRig(t, mode, func(w http.ResponseWriter, req *http.Request) {
