@@ -29,7 +29,10 @@ var ErrUpload = errors.New("composiohttp: upload of a large body failed")
 // ErrUpload with errors.Is, and errors.Is and errors.As reach Err: a body
 // whose length differs from its ContentLength matches ErrBadRequest, as
 // on the inline path. Its text never shows the URL the UploadFunc
-// returned (a presigned URL carries its signature in its query).
+// returned (a presigned URL carries its signature in its query), nor,
+// in Err's text, the user info and secret query values of a URL that a
+// *url.Error in Err's chain quotes (as the error of net/http's client,
+// for a PUT to a presigned URL, does); Err itself is left as it was.
 type UploadError struct {
 	// Size is the body's length as declared (ContentLength), or -1 when
 	// unknown.
@@ -49,9 +52,37 @@ type UploadError struct {
 func (e *UploadError) Error() string {
 	msg := "composiohttp: upload of a large body failed: " + e.Reason
 	if e.Err != nil {
-		msg += ": " + strings.TrimPrefix(e.Err.Error(), "composiohttp: ")
+		msg += ": " + strings.TrimPrefix(redactURLErrors(e.Err), "composiohttp: ")
 	}
 	return msg
+}
+
+// redactURLErrors is err's text with the URL quoted by each *url.Error in
+// its chain (Unwrap, and Unwrap []error) shown as redactedURL shows it.
+func redactURLErrors(err error) string {
+	s := err.Error()
+	for stack := []error{err}; len(stack) > 0; {
+		e := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if ue, ok := e.(*url.Error); ok && ue.URL != "" {
+			if r := redactedURL(ue.URL); r != ue.URL {
+				s = strings.ReplaceAll(s, ue.URL, r)
+			}
+		}
+		switch u := e.(type) {
+		case interface{ Unwrap() error }:
+			if c := u.Unwrap(); c != nil {
+				stack = append(stack, c)
+			}
+		case interface{ Unwrap() []error }:
+			for _, c := range u.Unwrap() {
+				if c != nil {
+					stack = append(stack, c)
+				}
+			}
+		}
+	}
+	return s
 }
 
 // Is makes errors.Is(err, ErrUpload) true.

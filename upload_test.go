@@ -5,8 +5,10 @@ import (
 	"cmp"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"reflect"
 	"strings"
 	"sync/atomic"
@@ -120,6 +122,22 @@ func TestUploadRefused(t *testing.T) {
 		" https://uploads.test/obj?sig=SECRETSIG",
 	} {
 		cases = append(cases, tcase{name: "URL " + u, upload: uploadReads(-1, u), secret: "SECRET", read: i64(n)})
+	}
+	// The UploadFunc's own error quotes the presigned URL it failed to PUT
+	// to, as net/http's client does (*url.Error): its signature must not
+	// reach the error's text (a log line, a span's status).
+	for _, u := range []string{
+		"https://bucket.s3.amazonaws.com/obj?X-Amz-Credential=AKIASECRETCRED&X-Amz-Signature=SECRETSIG",
+		"https://storage.googleapis.com/b/o?X-Goog-Signature=SECRETSIG",
+		"https://acct.blob.core.windows.net/c/b?sv=2024&sig=SECRETSIG",
+		"https://user:SECRETPW@uploads.test/obj",
+	} {
+		putErr := &url.Error{Op: "Put", URL: u, Err: errors.New("connection reset by peer")}
+		cases = append(cases, tcase{name: "UploadFunc error quoting " + u, wantIs: []error{putErr},
+			upload: func(_ context.Context, body io.Reader, _ int64, _ string) (string, error) {
+				io.Copy(io.Discard, body)
+				return "", fmt.Errorf("storing the body: %w", putErr)
+			}, secret: "SECRET"})
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
