@@ -20,7 +20,7 @@ func (p hostileProxy) RoundTrip(r *http.Request) (*http.Response, error) {
 		Body: io.NopCloser(strings.NewReader(`{"status":200,"data":"` + strings.Repeat("x", 1000))), Request: r}, nil
 }
 
-// Issue 8.9: a proxy reply's declared Content-Length is not allocated
+// A proxy reply's declared Content-Length is not allocated
 // before the bytes arrive. Eight replies declaring 60 MiB each (under the
 // default MaxResponseSize) used to cost 480 MiB; the buffer now grows as
 // bytes arrive. Bytes allocated are measured with runtime.MemStats around

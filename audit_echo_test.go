@@ -15,7 +15,7 @@ import (
 // TestEchoedSecretsScrubbedOutsideTheProxyCall: the account lookup
 // (GET connected_accounts) and CreateSession read Composio's error replies
 // too; a reply quoting the API key or a secret header sent must not put it
-// into the error, as for the proxy call (issue 8.4).
+// into the error, as for the proxy call.
 func TestEchoedSecretsScrubbedOutsideTheProxyCall(t *testing.T) {
 	t.Parallel()
 	const key, hdr = "ak_ECHOED_api_key_9", "SECRET_echoed_header_9"

@@ -99,7 +99,7 @@ func startHelperProxy(b *testing.B) string {
 // The two run in interleaved blocks in this process, so that the
 // machine's load falls on both alike. "cpu-ratio" is Transport / plain,
 // the median over the rounds of blocks; "cpu-ratio-total" the same over
-// all calls. Target (issue 8.18): <= 1.10, not met: median of 8 runs
+// all calls. Target: <= 1.10, not met: median of 8 runs
 // 1.16 with 2 CPUs (1.18 before JSON scanning was made twice as fast),
 // about 1.22 with -cpu 1. The Transport's own work is now about 7 µs a
 // call, the reply and the envelope in equal parts, against 55-70 µs for
@@ -183,7 +183,7 @@ func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { retu
 // Transport to the fake proxy and reports how many new connections (not
 // reused ones, counted with httptrace GotConn) each 1,000 calls opened.
 // "default-base" is the Transport's default Base; "http.DefaultTransport"
-// keeps 2 idle connections per host. Target (issue 8.18): <= 64.
+// keeps 2 idle connections per host. Target: <= 64.
 func BenchmarkNewConns64(b *testing.B) {
 	for _, c := range []struct {
 		name string

@@ -5,7 +5,7 @@ import (
 	"testing"
 )
 
-// Issue 8.18: the default Base is a clone of http.DefaultTransport tuned
+// The default Base is a clone of http.DefaultTransport tuned
 // for one host (idle connections per host at least the typical
 // concurrency, HTTP/2 attempted), made once and shared by every Transport
 // without a Base; http.DefaultTransport itself is left alone.

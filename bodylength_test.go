@@ -10,7 +10,7 @@ import (
 	"testing"
 )
 
-// Issue 13.8: a body whose length differs from its ContentLength is the
+// A body whose length differs from its ContentLength is the
 // caller's mistake on every path, inline as through Upload: an error
 // matching ErrBadRequest, CodeInvalidRequest, not retryable, and never a
 // *ProxyUnreachableError (the envelope was cut short, so the proxy cannot

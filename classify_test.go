@@ -22,7 +22,7 @@ import (
 // retryableStatuses is the retry table of RetryableStatus, written out.
 var retryableStatuses = map[int]bool{408: true, 429: true, 500: true, 502: true, 503: true, 504: true}
 
-// Issue 12.3: the proxy's own 503 and 408 were not retryable while its
+// The proxy's own 503 and 408 were not retryable while its
 // 500 was; one table now decides for every status.
 func TestTemporaryAndIsRetryableFollowTheTable(t *testing.T) {
 	t.Parallel()
@@ -38,7 +38,7 @@ func TestTemporaryAndIsRetryableFollowTheTable(t *testing.T) {
 	}
 }
 
-// Issue 12.6: ErrBodyTooLarge also matches the proxy's own "too large"
+// ErrBodyTooLarge also matches the proxy's own "too large"
 // replies, so that one errors.Is target catches both shapes.
 func TestBodyTooLargeIsOneTarget(t *testing.T) {
 	t.Parallel()
@@ -147,7 +147,7 @@ func TestRetryableStatus(t *testing.T) {
 	}
 }
 
-// Issue 10.3 and 12.1: one classifier sorts every kind of failure.
+// One classifier sorts every kind of failure.
 func TestCodeOf(t *testing.T) {
 	t.Parallel()
 	opErr := &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}

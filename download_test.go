@@ -10,7 +10,7 @@ import (
 	"testing"
 )
 
-// Issue 8.10: where binary_data downloads may go. By default: https only
+// Where binary_data downloads may go. By default: https only
 // when BaseURL is https (http too when BaseURL is http, as with the fake);
 // never a link-local, multicast or unspecified address (169.254.169.254,
 // the cloud metadata service, is link-local); loopback only when BaseURL

@@ -43,7 +43,7 @@ func (p echoProxy) RoundTrip(r *http.Request) (*http.Response, error) {
 // secret of the connection sent (in message, errors[], request_id,
 // suggested_fix, or the X-Request-Id header) shows neither in Error(),
 // in the fields of *Error, in the logging middleware's error attribute
-// nor in the span's status (issue 8.4).
+// nor in the span's status.
 func TestProxyErrorEchoRedacted(t *testing.T) {
 	t.Parallel()
 	const key = "ak_ECHO_key_123456"

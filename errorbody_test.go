@@ -49,7 +49,7 @@ func (b *stallingBody) Read(p []byte) (int, error) {
 
 func (b *stallingBody) Close() error { return nil }
 
-// Issue 8.8: the deadline expiring while a proxy error body is read is
+// The deadline expiring while a proxy error body is read is
 // the context's error (wrapped), not a retryable *Error 500 built from half
 // a body, and the retry middleware does not retry it. synctest's fake
 // clock makes the deadline pass as soon as everything waits.

@@ -9,7 +9,7 @@ import (
 	"testing"
 )
 
-// Issue 8.13: Composio's reference says body is for POST, PUT and PATCH,
+// Composio's reference says body is for POST, PUT and PATCH,
 // and a strict proxy rejects a GET that carries one. A non-empty body on
 // GET or HEAD is refused before anything is sent, with ErrBodyNotAllowed;
 // an empty one (of unknown length) is no body; DELETE keeps its body

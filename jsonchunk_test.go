@@ -11,7 +11,7 @@ import (
 	"testing"
 )
 
-// Issue 8.11: a body labelled JSON that is not a whole JSON document,
+// A body labelled JSON that is not a whole JSON document,
 // such as a chunk of Google Drive's resumable upload of a JSON file, goes
 // as binary_body, byte for byte, with no error, and CallInfo records it.
 func TestInvalidJSONGoesAsBinary(t *testing.T) {

@@ -133,7 +133,7 @@ func noCredentials(t *testing.T, seen []http.Header) {
 	}
 }
 
-// Issue 8.12: go-github's DownloadReleaseAsset gets a 302 from
+// go-github's DownloadReleaseAsset gets a 302 from
 // api.github.com to a pre-signed URL on objects.githubusercontent.com and
 // fetches it with the followRedirectsClient given, here the same client:
 // the Transport sends it directly through Base, with no Composio key and

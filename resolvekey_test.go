@@ -3,7 +3,7 @@ package composiohttp
 import "testing"
 
 // TestResolveFlightKeyUnambiguous: two (user, toolkit) pairs never share
-// a lookup, whatever bytes they hold (issue 8.6: a NUL in a user id must
+// a lookup, whatever bytes they hold (a NUL in a user id must
 // not reach another user's account).
 func TestResolveFlightKeyUnambiguous(t *testing.T) {
 	t.Parallel()

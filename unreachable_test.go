@@ -14,7 +14,7 @@ import (
 	"testing/iotest"
 )
 
-// Issue 12.2: a dial failure read `Get "https://api.github.com/user": dial
+// A dial failure read `Get "https://api.github.com/user": dial
 // tcp 127.0.0.1:36171: connect: connection refused`, the upstream's URL
 // next to the proxy's address. It now names the proxy and says the
 // upstream was not reached, and keeps its cause.
@@ -83,7 +83,7 @@ func TestProxyConnectionBrokenAfterSending(t *testing.T) {
 	}
 }
 
-// Issue 10.3: the Transport answers a nil request with ErrNilRequest, as
+// The Transport answers a nil request with ErrNilRequest, as
 // the middleware do, instead of panicking.
 func TestNilRequest(t *testing.T) {
 	t.Parallel()

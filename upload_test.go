@@ -59,7 +59,7 @@ func (f *failingReader) Read(p []byte) (int, error) {
 
 var errDiskGone = errors.New("disk gone")
 
-// Issue 13.8: the Upload path checks what the UploadFunc did (how much it
+// The Upload path checks what the UploadFunc did (how much it
 // read, what URL it returned), the body's real length against its
 // ContentLength, and the context, before anything goes to the proxy; a
 // refused call closes the caller's body exactly once and leaves the

@@ -183,7 +183,7 @@ func TestTokenCacheOneFetchPerCallerDeadline(t *testing.T) {
 }
 
 // TestDigestUnambiguous: parts holding NUL bytes (the old separator) do
-// not make two connections share a token cache entry (issue 8.6).
+// not make two connections share a token cache entry.
 func TestDigestUnambiguous(t *testing.T) {
 	t.Parallel()
 	for _, tt := range [][2][]string{

@@ -38,7 +38,7 @@ func echoServer(t *testing.T, status int) *httptest.Server {
 }
 
 // TestTokenErrorEchoRedacted: a token endpoint that quotes what it was
-// sent in its error puts no secret into TokenError's text (issue 8.4).
+// sent in its error puts no secret into TokenError's text.
 func TestTokenErrorEchoRedacted(t *testing.T) {
 	t.Parallel()
 	const rt, cs = "ECHO_refresh_token_1", "ECHO_client_secret_1"

@@ -12,7 +12,7 @@ import (
 	"github.com/composiohttp/composiohttp/schemes"
 )
 
-// Issue 10.3: each error is defined once. A missing field or an unknown
+// Each error is defined once. A missing field or an unknown
 // scheme found by schemes is the same error, with the same identity, as
 // one found by credentials.Validate; the OAuth1 "body too large" is the
 // root package's ErrBodyTooLarge.

@@ -38,14 +38,14 @@ func formRequest(tb testing.TB, rawURL, body string) *http.Request {
 	return req
 }
 
-// params is n parameters "a" joined by "&" (the hostile body of issue
-// 13.1 is params(5_000_000)).
+// params is n parameters "a" joined by "&" (the hostile 10 MiB body is
+// params(5_000_000)).
 func params(n int) string {
 	return strings.Repeat("a&", n)[:max(0, 2*n-1)]
 }
 
 // TestOAuth1TooManyParams: more than MaxSignedParams query and form
-// parameters are refused with ErrTooManyParams (issue 13.1); exactly
+// parameters are refused with ErrTooManyParams; exactly
 // MaxSignedParams are signed.
 func TestOAuth1TooManyParams(t *testing.T) {
 	t.Parallel()
@@ -209,7 +209,7 @@ func FuzzOAuth1Signature(f *testing.F) {
 	})
 }
 
-// BenchmarkOAuth1Form is the cost of signing a form body (issue 13.1):
+// BenchmarkOAuth1Form is the cost of signing a form body:
 // B/op over the body's length is alloc/body-byte. "small" is an ordinary
 // form; "limit-empty" and "limit-10MiB" carry MaxSignedParams parameters
 // (empty ones, and ~1 KiB ones percent-encoded, 10 MiB in all);

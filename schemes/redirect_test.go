@@ -17,7 +17,7 @@ import (
 
 // TestTokenRequestNoCrossOriginRedirect: a token endpoint that answers
 // 307 to another origin must not get the refresh token, client secret,
-// app JWT or assertion re-sent there (issue 8.3).
+// app JWT or assertion re-sent there.
 func TestTokenRequestNoCrossOriginRedirect(t *testing.T) {
 	t.Parallel()
 	for _, tt := range []struct {
@@ -101,7 +101,7 @@ func TestTokenRequestSameOriginRedirect(t *testing.T) {
 	}
 }
 
-// TestTokenExchangeRedirectOffOrigin (issue 13.2): no token exchange
+// TestTokenExchangeRedirectOffOrigin: no token exchange
 // follows a redirect off its origin, to another host (on another port or
 // the same one) or to another port of the same host, whatever the status
 // and whether or not the caller's http.Client has a CheckRedirect of its

@@ -29,7 +29,7 @@ var credentialHeaders = []string{"Authorization", "X-Shopify-Access-Token"}
 // connection's site under the full public suffix list (private domains
 // such as atlassian.net, myshopify.com, herokuapp.com and
 // azurewebsites.net included) and on the same port, plus the hosts the
-// toolkit registry declares for the toolkit (issue 8.2).
+// toolkit registry declares for the toolkit.
 func TestCredentialSite(t *testing.T) {
 	t.Parallel()
 	basic := func(slug, base string) *credentials.Connection {

@@ -25,7 +25,7 @@ func (c *closeCount) Close() error { c.mu.Lock(); c.n++; c.mu.Unlock(); return n
 // TestWithheldCredentials: a request off the connection's site goes out
 // without credentials, reported to OnWithheld; with Strict it fails with
 // ErrCredentialsWithheld before anything is sent, unless it is a redirect
-// the http.Client follows (issue 12.7).
+// the http.Client follows.
 func TestWithheldCredentials(t *testing.T) {
 	t.Parallel()
 	conn := &credentials.Connection{AuthScheme: credentials.BearerToken, ToolkitSlug: "github",

@@ -47,7 +47,7 @@ func googleReplies(reply func(n int32) string) (*http.Client, *atomic.Int32) {
 	return &http.Client{Transport: handlerTransport{h}}, &n
 }
 
-// TestGoogleTokenReplyWithoutAccessToken (issue 13.9): a 200 reply with no
+// TestGoogleTokenReplyWithoutAccessToken: a 200 reply with no
 // access token is a *TokenError, never "Authorization: Bearer ".
 func TestGoogleTokenReplyWithoutAccessToken(t *testing.T) {
 	t.Parallel()
@@ -81,7 +81,7 @@ func TestGoogleTokenReplyWithoutAccessToken(t *testing.T) {
 	}
 }
 
-// TestGoogleTokenDefaultLifetime (issue 13.9): a reply whose expires_in is
+// TestGoogleTokenDefaultLifetime: a reply whose expires_in is
 // missing, zero or negative gives a token that lives DefaultTokenLifetime
 // (replaced credentials.DefaultExpirySkew before it ends), not forever.
 func TestGoogleTokenDefaultLifetime(t *testing.T) {
@@ -145,7 +145,7 @@ func (u *rejectingUpstream) RoundTrip(r *http.Request) (*http.Response, error) {
 		Body: http.NoBody, Request: r, ProtoMajor: 1, ProtoMinor: 1}, nil
 }
 
-// TestTokenDroppedOn401 (issue 13.9): when the upstream answers 401 to a
+// TestTokenDroppedOn401: when the upstream answers 401 to a
 // request carrying an exchanged token, the direct Transport has the
 // adapter drop it, so the next request exchanges again instead of sending
 // the rejected token until it would have expired.
@@ -214,7 +214,7 @@ func TestTokenDroppedOn401(t *testing.T) {
 	}
 }
 
-// TestGitHubAppUnusableExpiry (issue 13.9): an installation token whose
+// TestGitHubAppUnusableExpiry: an installation token whose
 // expires_at is missing, past or within a minute of now by this host's
 // clock is taken to live DefaultTokenLifetime: one exchange, not one per
 // call.

@@ -13,7 +13,7 @@ import (
 )
 
 // TestEnvelopeContentType: the envelope must be sent as application/json;
-// anything else is a 400 ValidationError (issue 8.14).
+// anything else is a 400 ValidationError.
 func TestEnvelopeContentType(t *testing.T) {
 	t.Parallel()
 	s := github(t, echo)
@@ -65,7 +65,7 @@ func TestHopByHopNamesAsQuery(t *testing.T) {
 
 // TestNonJSONLabelledJSON: an upstream that sends `OK` labelled
 // application/json gives the caller `OK`, not `"OK"`, while JSON bodies,
-// JSON strings included, stay byte for byte (issue 8.15).
+// JSON strings included, stay byte for byte.
 func TestNonJSONLabelledJSON(t *testing.T) {
 	t.Parallel()
 	tests := []struct{ name, ct, body string }{

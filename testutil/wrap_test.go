@@ -57,7 +57,7 @@ func TestWrapping(t *testing.T) {
 		{name: "problem JSON 404", status: 404, ct: "application/problem+json", body: `{"title":"nope"}`, wantData: `{"title":"nope"}`},
 		{name: "upstream 500 inside 200", status: 500, ct: "application/json", body: `{"message":"boom"}`, wantData: `{"message":"boom"}`},
 		// A body labelled JSON that is not JSON travels as binary_data, so
-		// that its bytes arrive unchanged (issue 8.15).
+		// that its bytes arrive unchanged.
 		{name: "invalid JSON labelled JSON", status: 502, ct: "application/json", body: `<html>bad gateway`, wantBinary: "application/json"},
 		{name: "OK labelled JSON", status: 200, ct: "application/json; charset=utf-8", body: `OK`, wantBinary: "application/json; charset=utf-8"},
 		{name: "JSON string", status: 200, ct: "application/json", body: `"hello"`, wantData: `"hello"`},

@@ -224,7 +224,7 @@ var registry = map[string]entry{
 	"./ErrorResponse": noSecret("the proxy's error reply; see Error"),
 	"./ErrorBody":     noSecret("the proxy's error reply; see Error"),
 
-	// Root package: choosing the account (issue 7).
+	// Root package: choosing the account.
 	"./ConnectedAccount":        noSecret("a connected account's ids, toolkit, status and times as the listing gives them; no credential"),
 	"./NoConnectedAccountError": noSecret("a user id and a toolkit slug"),
 	"./AmbiguousAccountError":   noSecret("a user id, a toolkit slug and account ids, aliases, word ids"),
@@ -356,7 +356,7 @@ var registry = map[string]entry{
 			{"Chain", middleware.Chain(tr, logging.Middleware(), retry.Middleware()), transportSecrets},
 		}
 	}},
-	// New returns each middleware's concrete *Transport (issue 10.7).
+	// New returns each middleware's concrete *Transport.
 	"middleware/logging/Transport": {samples: func(t *testing.T) []sample {
 		return []sample{{"*Transport", logging.New(proxyTransport(t)), transportSecrets}}
 	}},

@@ -95,7 +95,7 @@ func TestHitMissAndTenants(t *testing.T) {
 			hdr1: []string{"Authorization", "Bearer x"}, hdr2: []string{"Authorization", "Bearer x"}, wantCalls: 1},
 		{name: "authorization opted in keyed by header", opts: []cache.Option{cache.WithAuthorizedRequests()}, first: account("a"), second: account("a"),
 			hdr1: []string{"Authorization", "Bearer x"}, hdr2: []string{"Authorization", "Bearer y"}, wantCalls: 2},
-		// Issue 8.6: an account id holding the key's old separators must
+		// An account id holding the key's old separators must
 		// not reach the entry of another tenant with an Authorization header.
 		{name: "NUL in account id vs authorization", opts: []cache.Option{cache.WithAuthorizedRequests()},
 			first: account("a"), second: account("a\x00authorization\x00Bearer x"),

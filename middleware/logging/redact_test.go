@@ -66,7 +66,7 @@ func TestURLHeadersRedacted(t *testing.T) {
 }
 
 // TestURLFragmentDropped: a fragment such as #access_token=... in the
-// request URL does not reach the url attribute (issue 8.5).
+// request URL does not reach the url attribute.
 func TestURLFragmentDropped(t *testing.T) {
 	t.Parallel()
 	l, buf := newLogger(slog.LevelInfo)

@@ -262,7 +262,7 @@ func sameAttributes(next http.RoundTripper) http.RoundTripper {
 
 // BenchmarkMetricsOverheadRatio measures, in alternating blocks of calls
 // (benchcpu.Interleave), the CPU time of otelproxy with metrics over that
-// of otelhttp alone (cpu-ratio, the item 9.4 target: ≤ 1.3), and, as the
+// of otelhttp alone (cpu-ratio, target ≤ 1.3), and, as the
 // floor no middleware code can go below, the CPU time of otelhttp storing
 // the same attributes as constants (floor-ratio).
 func BenchmarkMetricsOverheadRatio(b *testing.B) {

@@ -62,7 +62,7 @@ func TestURLRedactor(t *testing.T) {
 }
 
 // TestURLFragmentDropped: a fragment such as #access_token=... does not
-// reach url.full (issue 8.5); the request sent on keeps its URL.
+// reach url.full; the request sent on keeps its URL.
 func TestURLFragmentDropped(t *testing.T) {
 	t.Parallel()
 	const target = "https://api.example.com/cb?page=2#access_token=SECRET9"

@@ -13,7 +13,7 @@ import (
 	"github.com/composiohttp/composiohttp/middleware/otelproxy"
 )
 
-// TestSpanNameCardinality (issue 13 item 7): 10,000 calls spread over 500
+// TestSpanNameCardinality: 10,000 calls spread over 500
 // tenant hosts (tenantN.atlassian.net) give one span name, as the HTTP
 // semantic conventions for client spans say ("{method}" when no template
 // is known); each host is in server.address only.

@@ -11,7 +11,7 @@ import (
 	"github.com/composiohttp/composiohttp"
 )
 
-// Issue 12.3: one retry table, composiohttp.RetryableStatus, for the
+// One retry table, composiohttp.RetryableStatus, for the
 // proxy's own error statuses and the upstream's statuses alike. Before,
 // a proxy 503 was not retried while its 500 was, and an upstream 500 was
 // not retried while its 503 was.
@@ -45,7 +45,7 @@ func TestOnePolicyForProxyAndUpstream(t *testing.T) {
 	}
 }
 
-// Issue 10.3: ErrNilRequest is defined once, in the root package.
+// ErrNilRequest is defined once, in the root package.
 func TestNilRequestIsTheRootError(t *testing.T) {
 	t.Parallel()
 	if _, err := New(nil).RoundTrip(nil); !errors.Is(err, composiohttp.ErrNilRequest) {
