@@ -16,6 +16,8 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"go.uber.org/goleak"
+
 	"github.com/composiohttp/composiohttp"
 	"github.com/composiohttp/composiohttp/credentials"
 	"github.com/composiohttp/composiohttp/internal/benchcpu"
@@ -32,7 +34,7 @@ func TestMain(m *testing.M) {
 		serveCannedProxy()
 		return
 	}
-	os.Exit(m.Run())
+	goleak.VerifyTestMain(m)
 }
 
 // cannedEnvelope is the proxy's reply for the loopback payload: 1 KiB of
