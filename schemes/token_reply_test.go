@@ -256,3 +256,29 @@ func TestGitHubAppUnusableExpiry(t *testing.T) {
 		})
 	}
 }
+
+// TestNilResponseFromBase: a Base that breaks the RoundTripper contract
+// with no response and no error, after the adapter applied its
+// credentials, does not panic the direct Transport (which looks for a 401
+// to drop the token): http.Client reports the broken Base as an error.
+func TestNilResponseFromBase(t *testing.T) {
+	t.Parallel()
+	reg := schemes.NewRegistry()
+	reg.Register(credentials.OAuth2, &schemes.OAuth2{})
+	conn := &credentials.Connection{AuthScheme: credentials.OAuth2,
+		Val: credentials.Val{AccessToken: "at_live", BaseURL: "https://api.example.com"}}
+	var applied atomic.Bool
+	base := roundTripperFunc(func(r *http.Request) (*http.Response, error) {
+		applied.Store(r.Header.Get("Authorization") == "Bearer at_live")
+		return nil, nil
+	})
+	tr := &schemes.Transport{Connection: conn, Registry: reg, Base: base}
+	resp, err := (&http.Client{Transport: tr}).Get("https://api.example.com/v1/me")
+	if err == nil {
+		resp.Body.Close()
+		t.Fatal("no error for a Base that returned no response")
+	}
+	if !applied.Load() {
+		t.Error("the adapter's credentials were not applied: the case is not exercised")
+	}
+}

@@ -164,7 +164,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	reqBodyClosed = true // Base closes r2.Body
 	resp, err := base.RoundTrip(r2)
-	if err == nil && resp.StatusCode == http.StatusUnauthorized && applied {
+	if err == nil && resp != nil && resp.StatusCode == http.StatusUnauthorized && applied {
 		if inv, ok := adapter.(TokenInvalidator); ok {
 			inv.InvalidateToken(conn, r2) // reads r2's header only
 		}
