@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"mime"
@@ -210,7 +211,7 @@ func (t *Transport) unsafe(req *http.Request) (*http.Response, error) {
 	ctx := req.Context()
 	v := t.view(ctx, req.Header.Get("Authorization"))
 	u := req.URL.String()
-	resp, err := t.next.RoundTrip(req)
+	resp, err := sendNext(t.next, req)
 	if err == nil && resp.StatusCode < 400 {
 		v.Delete(u)
 		v.Delete(http.MethodHead + " " + u)
@@ -351,7 +352,7 @@ func (n *network) RoundTrip(req *http.Request) (*http.Response, error) {
 			}
 		}
 	}
-	resp, err := n.next.RoundTrip(out)
+	resp, err := sendNext(n.next, out)
 	if err != nil {
 		n.failed, n.staleOK, n.failErr = true, errorAllowsStale(err), err
 	}
@@ -456,6 +457,21 @@ func (n *network) finish(v *view, resp *http.Response, err error) (*http.Respons
 	c := *resp // httpcache stores *resp when the body ends: leave it alone
 	c.Header, c.Request = hdr, request
 	return &c, err
+}
+
+// errNilResponse is the error for a next that returned neither a
+// response nor an error, which the RoundTripper contract forbids.
+var errNilResponse = errors.New("cache: next RoundTripper returned a nil response and a nil error")
+
+// sendNext is next.RoundTrip(req), with a nil response and a nil error
+// (a broken next) turned into errNilResponse, for the code that reads
+// the response: the cache's own and httpcache's.
+func sendNext(next http.RoundTripper, req *http.Request) (*http.Response, error) {
+	resp, err := next.RoundTrip(req)
+	if resp == nil && err == nil {
+		err = errNilResponse
+	}
+	return resp, err
 }
 
 // drainLimit bounds how much of a dropped response body is read so that

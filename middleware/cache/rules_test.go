@@ -739,3 +739,26 @@ func TestCredentialHeadersNeverStored(t *testing.T) {
 		}
 	}
 }
+
+// TestNilResponseFromNext: a next that breaks the RoundTripper contract
+// with no response and no error panics neither a cacheable GET (httpcache
+// reads the response's status) nor a POST (whose success drops entries):
+// the cache reports the broken next as an error.
+func TestNilResponseFromNext(t *testing.T) {
+	t.Parallel()
+	next := roundTripFunc(func(*http.Request) (*http.Response, error) { return nil, nil })
+	rt := cache.New(next)
+	for _, method := range []string{http.MethodGet, http.MethodHead, http.MethodPost} {
+		t.Run(method, func(t *testing.T) {
+			t.Parallel()
+			req, _ := http.NewRequestWithContext(account("ca_1"), method, "https://api.example.com/x", nil)
+			resp, err := rt.RoundTrip(req)
+			if err == nil {
+				t.Errorf("RoundTrip = %v, nil; want an error", resp)
+			}
+			if resp != nil {
+				t.Errorf("a response with the error: %v", resp)
+			}
+		})
+	}
+}
