@@ -2,6 +2,7 @@ package composiohttp
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -83,6 +84,23 @@ func redactURLErrors(err error) string {
 		}
 	}
 	return s
+}
+
+// MarshalJSON encodes e's fields with Err as its text, redacted as in
+// Error: json.Marshal would otherwise encode Err's exported fields, such
+// as the URL of a *url.Error.
+func (e UploadError) MarshalJSON() ([]byte, error) {
+	var cause *string
+	if e.Err != nil {
+		s := redactURLErrors(e.Err)
+		cause = &s
+	}
+	return json.Marshal(struct {
+		Size   int64
+		Read   int64
+		Reason string
+		Err    *string
+	}{e.Size, e.Read, e.Reason, cause})
 }
 
 // Is makes errors.Is(err, ErrUpload) true.

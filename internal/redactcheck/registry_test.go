@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"errors"
+	"fmt"
 	"go/ast"
 	"go/parser"
 	"go/token"
@@ -15,6 +16,7 @@ import (
 	"io/fs"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -208,8 +210,17 @@ var registry = map[string]entry{
 	}},
 	"./ProxyUnreachableError": noSecret("the proxy's host and the base RoundTripper's error"),
 	"./DownloadError":         noSecret("the refused download URL's host and a reason; its path and signed query are not kept"),
-	"./UploadError":           noSecret("sizes and a reason; the URL Transport.Upload returned is not kept (Err is the UploadFunc's own error)"),
-	"./BinaryBody":            noSecret("a request body (upstream data, not a credential) or its URL"),
+	"./UploadError": {samples: func(*testing.T) []sample {
+		// The UploadFunc's own error quotes the presigned URL its PUT
+		// failed on, as net/http's client does.
+		const sig = "SECRET_upload_signature"
+		e := &composiohttp.UploadError{Size: 1 << 30, Read: 1 << 20, Reason: "Transport.Upload returned an error",
+			Err: fmt.Errorf("storing the body: %w", &url.Error{Op: "Put", URL: "https://bucket.s3.amazonaws.com/o?X-Amz-Signature=" + sig, Err: io.ErrUnexpectedEOF})}
+		bare := &composiohttp.UploadError{Size: -1, Reason: "Transport.Upload returned an error",
+			Err: &url.Error{Op: "Put", URL: "https://bucket.s3.amazonaws.com/o?X-Amz-Signature=" + sig, Err: io.ErrUnexpectedEOF}}
+		return []sample{{"*UploadError", e, []string{sig}}, {"error", error(e), []string{sig}}, {"*UploadError, bare *url.Error", bare, []string{sig}}}
+	}},
+	"./BinaryBody": noSecret("a request body (upstream data, not a credential) or its URL"),
 	"./Parameter": {samples: func(*testing.T) []sample {
 		hdr := composiohttp.Parameter{Name: "Authorization", Value: "Bearer " + accessTok, Type: composiohttp.ParamHeader}
 		q := composiohttp.Parameter{Name: "api_key", Value: apiKey, Type: composiohttp.ParamQuery}
