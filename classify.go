@@ -3,7 +3,9 @@ package composiohttp
 import (
 	"context"
 	"crypto/tls"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -12,6 +14,7 @@ import (
 	"syscall"
 
 	"github.com/composiohttp/composiohttp/credentials"
+	"github.com/composiohttp/composiohttp/internal/redact"
 )
 
 // Code sorts any failure of a call through the Transport (and through the
@@ -341,6 +344,29 @@ func (e *ProxyUnreachableError) Error() string {
 		return "composiohttp: proxy " + e.Host + " unreachable, upstream not reached: " + cause
 	}
 	return "composiohttp: no complete reply from proxy " + e.Host + " (the upstream may have been reached): " + cause
+}
+
+// Format prints e's Error text whatever the verb (%#v: a Go expression
+// of Host and Connected only): fmt would otherwise walk e's fields and
+// print the secrets Error scrubs from Err's text, or Err's own fields.
+func (e ProxyUnreachableError) Format(f fmt.State, verb rune) {
+	redact.Format(f, verb, e.Error(), fmt.Sprintf("&composiohttp.ProxyUnreachableError{Host:%q, Connected:%t}", e.Host, e.Connected))
+}
+
+// MarshalJSON encodes Host, Connected and Err as its text, scrubbed as in
+// Error: json.Marshal would otherwise encode Err's exported fields, such
+// as the URL of a *url.Error.
+func (e ProxyUnreachableError) MarshalJSON() ([]byte, error) {
+	var cause *string
+	if e.Err != nil {
+		s := credentials.Scrub(e.Err.Error(), e.secrets...)
+		cause = &s
+	}
+	return json.Marshal(struct {
+		Host      string
+		Connected bool
+		Err       *string
+	}{e.Host, e.Connected, cause})
 }
 
 // Is makes errors.Is(err, ErrProxyUnreachable) true.

@@ -208,8 +208,25 @@ var registry = map[string]entry{
 		return []sample{{"ProxyRequest", composiohttp.ProxyRequest{Endpoint: "https://api.github.com/user", Method: "GET",
 			CustomConnectionData: conn()}, connSecrets}}
 	}},
-	"./ProxyUnreachableError": noSecret("the proxy's host and the base RoundTripper's error"),
-	"./DownloadError":         noSecret("the refused download URL's host and a reason; its path and signed query are not kept"),
+	"./ProxyUnreachableError": {samples: func(t *testing.T) []sample {
+		// A Base that quotes what it was sent in its error: the BaseURL's
+		// password and secret query value, the API key, a secret header.
+		quoting := roundTripFunc(func(r *http.Request) (*http.Response, error) {
+			r.Body.Close()
+			return nil, &url.Error{Op: "Post", URL: r.URL.String(), Err: errors.New("reset; sent key " + r.Header.Get("X-Api-Key") + " and " + r.Header.Get("X-Custom-Auth"))}
+		})
+		tr := &composiohttp.Transport{APIKey: apiKey, BaseURL: "https://u:" + password + "@backend.example.com/?token=" + refreshTok,
+			Connection: conn(), Header: http.Header{"X-Custom-Auth": {hdrSecret}}, Base: quoting}
+		req, _ := http.NewRequest("GET", "https://api.github.com/user", nil)
+		_, err := tr.RoundTrip(req)
+		var pe *composiohttp.ProxyUnreachableError
+		if !errors.As(err, &pe) {
+			t.Fatalf("err = %v, want a *ProxyUnreachableError", err)
+		}
+		secrets := []string{apiKey, password, refreshTok, hdrSecret}
+		return []sample{{"*ProxyUnreachableError", pe, secrets}, {"error", err, secrets}}
+	}},
+	"./DownloadError": noSecret("the refused download URL's host and a reason; its path and signed query are not kept"),
 	"./UploadError": {samples: func(*testing.T) []sample {
 		// The UploadFunc's own error quotes the presigned URL its PUT
 		// failed on, as net/http's client does.
