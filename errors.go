@@ -165,10 +165,28 @@ func (e *BinaryError) Error() string {
 	case e.StatusCode != 0:
 		return fmt.Sprintf("composiohttp: binary response body: signed URL answered %d (expired?)", e.StatusCode)
 	case e.Err != nil:
-		return "composiohttp: binary response body: " + e.Err.Error()
+		// A Base's error may quote the signed URL (a *url.Error): its
+		// signature is not shown.
+		return "composiohttp: binary response body: " + redactURLErrors(e.Err)
 	default:
 		return fmt.Sprintf("composiohttp: binary response body: size mismatch: declared %d bytes, got %d", e.Expected, e.Got)
 	}
+}
+
+// MarshalJSON encodes e's fields with Err as its text, redacted as in
+// Error: json.Marshal would otherwise encode Err's exported fields, such
+// as the signed URL of a *url.Error.
+func (e BinaryError) MarshalJSON() ([]byte, error) {
+	var cause *string
+	if e.Err != nil {
+		s := redactURLErrors(e.Err)
+		cause = &s
+	}
+	return json.Marshal(struct {
+		StatusCode    int
+		Expected, Got int64
+		Err           *string
+	}{e.StatusCode, e.Expected, e.Got, cause})
 }
 
 // Is makes errors.Is(err, ErrBinaryBody) true.

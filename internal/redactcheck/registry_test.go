@@ -203,7 +203,12 @@ var registry = map[string]entry{
 		return []sample{{"*Error", perr, transportSecrets}, {"Error", *perr, transportSecrets}, {"error", err, transportSecrets}}
 	}},
 	"./EnvelopeError": noSecret("a reason and an offset, never reply bytes"),
-	"./BinaryError":   noSecret("sizes and a status; the signed URL is not kept"),
+	"./BinaryError": {samples: func(*testing.T) []sample {
+		// A Base's error for the download quotes the signed URL.
+		const sig = "SECRET_binary_signature"
+		e := &composiohttp.BinaryError{Err: &url.Error{Op: "Get", URL: "https://s3.example.com/o?X-Amz-Signature=" + sig, Err: io.ErrUnexpectedEOF}}
+		return []sample{{"*BinaryError", e, []string{sig}}, {"error", error(e), []string{sig}}}
+	}},
 	"./ProxyRequest": {samples: func(*testing.T) []sample {
 		return []sample{{"ProxyRequest", composiohttp.ProxyRequest{Endpoint: "https://api.github.com/user", Method: "GET",
 			CustomConnectionData: conn()}, connSecrets}}
