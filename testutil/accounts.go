@@ -3,14 +3,11 @@ package testutil
 import (
 	"cmp"
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
-
-	"github.com/composiohttp/composiohttp"
 )
 
 // The connected-accounts listing, GET /api/v3.1/connected_accounts (and
@@ -196,10 +193,7 @@ func (s *Server) serveAccountList(w *statusWriter, r *http.Request, reqID string
 	}()
 
 	if r.Method != http.MethodGet {
-		e := newError(http.StatusMethodNotAllowed, composiohttp.SlugMethodNotAllowed,
-			fmt.Sprintf("Method %s is not allowed on %s", r.Method, r.URL.Path))
-		e.header = http.Header{headerAllow: {http.MethodGet}}
-		s.writeError(w, reqID, e)
+		s.writeError(w, reqID, methodNotAllowed(r, http.MethodGet))
 		return
 	}
 	if authErr != nil {

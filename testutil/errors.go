@@ -2,6 +2,7 @@ package testutil
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 
@@ -45,6 +46,15 @@ type proxyError struct {
 
 func newError(status int, slug, message string, errs ...string) *proxyError {
 	return &proxyError{status: status, slug: slug, message: message, errs: errs}
+}
+
+// methodNotAllowed is the 405 reply to r on a path that allows only the
+// method allow.
+func methodNotAllowed(r *http.Request, allow string) *proxyError {
+	e := newError(http.StatusMethodNotAllowed, composiohttp.SlugMethodNotAllowed,
+		fmt.Sprintf("Method %s is not allowed on %s", r.Method, r.URL.Path))
+	e.header = http.Header{headerAllow: {allow}}
+	return e
 }
 
 func (s *Server) writeError(w http.ResponseWriter, reqID string, e *proxyError) {

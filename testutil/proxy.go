@@ -99,10 +99,7 @@ func (s *Server) admit(w *statusWriter, r *http.Request, reqID string, decode fu
 		if authErr == nil {
 			finish = s.recordFinish(w, s.record(r, nil, reqID, nil))
 		}
-		e := newError(http.StatusMethodNotAllowed, composiohttp.SlugMethodNotAllowed,
-			fmt.Sprintf("Method %s is not allowed on %s", r.Method, r.URL.Path))
-		e.header = http.Header{headerAllow: {http.MethodPost}}
-		s.writeError(w, reqID, e)
+		s.writeError(w, reqID, methodNotAllowed(r, http.MethodPost))
 		return nil, nil, finish, false
 	}
 	if authErr != nil {

@@ -97,10 +97,7 @@ func (s *Server) serveTenantAPI(rw http.ResponseWriter, r *http.Request, reqID s
 
 func (s *Server) serveSessionCreate(w *statusWriter, r *http.Request, reqID string) {
 	if r.Method != http.MethodPost {
-		e := newError(http.StatusMethodNotAllowed, composiohttp.SlugMethodNotAllowed,
-			fmt.Sprintf("Method %s is not allowed on %s", r.Method, r.URL.Path))
-		e.header = http.Header{headerAllow: {http.MethodPost}}
-		s.writeError(w, reqID, e)
+		s.writeError(w, reqID, methodNotAllowed(r, http.MethodPost))
 		return
 	}
 	if e := s.checkAPIKey(r); e != nil {
