@@ -63,14 +63,16 @@ func (a *GoogleServiceAccount) Apply(ctx context.Context, c *credentials.Connect
 		return &MissingFieldError{Scheme: c.AuthScheme, Field: "credentials_json"}
 	}
 	key, scopes := a.key(c)
-	subject, tokenURL, client := a.Subject, a.TokenURL, clientOr(a.HTTPClient)
+	subject, tokenURL, hc := a.Subject, a.TokenURL, a.HTTPClient
 	t, err := a.cache.get(ctx, key, time.Now(), credentials.DefaultExpirySkew, func(ctx context.Context, _ *oauth2.Token) (*oauth2.Token, error) {
 		cfg, err := googleJWTConfig(raw, scopes, subject, tokenURL)
 		if err != nil {
 			return nil, err
 		}
 		start := time.Now()
-		t, err := cfg.TokenSource(context.WithValue(ctx, oauth2.HTTPClient, client)).Token()
+		// The redirect-checking client is built per exchange, not per
+		// request: a cached token needs none.
+		t, err := cfg.TokenSource(context.WithValue(ctx, oauth2.HTTPClient, clientOr(hc))).Token()
 		if err != nil {
 			return nil, oauth2Error("GOOGLE_SERVICE_ACCOUNT", err, c.Val.SecretValues()...)
 		}
