@@ -90,18 +90,17 @@ func ModeFromEnv() (Mode, error) { return ParseMode(os.Getenv(EnvRecord)) }
 type Option func(*config)
 
 type config struct {
-	mode          *Mode
-	real          http.RoundTripper
-	match         []Field
-	ignoreParams  []string
-	matcher       cassette.MatcherFunc
-	secrets       []string
-	secretParams  []string
-	volatile      []string
-	maxBody       int64
-	replayable    bool
-	hooks         []hook
-	binaryBaseURL string
+	mode         *Mode
+	real         http.RoundTripper
+	match        []Field
+	ignoreParams []string
+	matcher      cassette.MatcherFunc
+	secrets      []string
+	secretParams []string
+	volatile     []string
+	maxBody      int64
+	replayable   bool
+	hooks        []hook
 }
 
 type hook struct {
