@@ -227,7 +227,7 @@ func errorKind(err error) string {
 		return "malformed envelope"
 	}
 	for _, s := range []error{composiohttp.ErrNoAuthContext, composiohttp.ErrNoAPIKey, composiohttp.ErrBadRequest,
-		composiohttp.ErrUnsupportedMethod, composiohttp.ErrBodyTooLarge, composiohttp.ErrInvalidJSONBody} {
+		composiohttp.ErrUnsupportedMethod, composiohttp.ErrBodyTooLarge} {
 		if errors.Is(err, s) {
 			return "refused: " + s.Error()
 		}
