@@ -223,10 +223,11 @@ func contains(s, sub string) bool {
 	return false
 }
 
-// BenchmarkMetricsOverhead: otelhttp alone, then otelproxy with the
-// library's metrics, on the same stub and providers, in the same run.
-// Target: ≤ 1.3× otelhttp alone.
-func BenchmarkMetricsOverhead(b *testing.B) {
+// metricsBenchRig is the setup both metrics benchmarks share: a tracer
+// provider with a no-op exporter, a meter provider with a manual reader,
+// the library's metrics on it, and a stub next that answers 200 and fills
+// the CallInfo as the root Transport would.
+func metricsBenchRig() (*sdktrace.TracerProvider, *sdkmetric.MeterProvider, *otelproxy.Metrics, http.RoundTripper) {
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(tracetest.NewNoopExporter()))
 	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewManualReader()))
 	m, _ := otelproxy.NewMetrics(mp)
@@ -236,6 +237,14 @@ func BenchmarkMetricsOverhead(b *testing.B) {
 		}
 		return &http.Response{StatusCode: 200, Header: http.Header{}, Body: http.NoBody, Request: r}, nil
 	})
+	return tp, mp, m, next
+}
+
+// BenchmarkMetricsOverhead: otelhttp alone, then otelproxy with the
+// library's metrics, on the same stub and providers, in the same run.
+// Target: ≤ 1.3× otelhttp alone.
+func BenchmarkMetricsOverhead(b *testing.B) {
+	tp, mp, m, next := metricsBenchRig()
 	benchcpu.RoundTrips(b, "https://api.github.com/repos/a/b", []benchcpu.Named{
 		{Name: "otelhttp", RT: otelhttp.NewTransport(next, otelhttp.WithTracerProvider(tp), otelhttp.WithMeterProvider(mp))},
 		{Name: "otelhttp+same-attributes", RT: otelhttp.NewTransport(sameAttributes(next), otelhttp.WithTracerProvider(tp), otelhttp.WithMeterProvider(mp))},
@@ -266,15 +275,7 @@ func sameAttributes(next http.RoundTripper) http.RoundTripper {
 // floor no middleware code can go below, the CPU time of otelhttp storing
 // the same attributes as constants (floor-ratio).
 func BenchmarkMetricsOverheadRatio(b *testing.B) {
-	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(tracetest.NewNoopExporter()))
-	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewManualReader()))
-	m, _ := otelproxy.NewMetrics(mp)
-	next := roundTripFunc(func(r *http.Request) (*http.Response, error) {
-		if info := composiohttp.CallInfoFromContext(r.Context()); info != nil {
-			info.ProxyStatus, info.UpstreamStatus, info.RequestID = 200, 200, "req_1"
-		}
-		return &http.Response{StatusCode: 200, Header: http.Header{}, Body: http.NoBody, Request: r}, nil
-	})
+	tp, mp, m, next := metricsBenchRig()
 	req, _ := http.NewRequest(http.MethodGet, "https://api.github.com/repos/a/b", nil)
 	call := func(rt http.RoundTripper) func() {
 		return func() {
