@@ -317,12 +317,13 @@ func (o *OrgLimiter) now() time.Time {
 // all three are present and valid. The window size is "600s" per the
 // docs; a bare number of seconds or any Go duration is accepted too.
 func parseOrgHeaders(h http.Header) (limit, remaining int, window time.Duration, ok bool) {
-	if h.Get(HeaderRateLimit) == "" || h.Get(HeaderRateLimitRemaining) == "" || h.Get(HeaderRateLimitWindowSize) == "" {
+	ls, rs, ws := h.Get(HeaderRateLimit), h.Get(HeaderRateLimitRemaining), h.Get(HeaderRateLimitWindowSize)
+	if ls == "" || rs == "" || ws == "" {
 		return 0, 0, 0, false // no parsing (and no error values) for replies without them
 	}
-	l, err1 := strconv.Atoi(strings.TrimSpace(h.Get(HeaderRateLimit)))
-	r, err2 := strconv.Atoi(strings.TrimSpace(h.Get(HeaderRateLimitRemaining)))
-	ws := strings.TrimSpace(h.Get(HeaderRateLimitWindowSize))
+	l, err1 := strconv.Atoi(strings.TrimSpace(ls))
+	r, err2 := strconv.Atoi(strings.TrimSpace(rs))
+	ws = strings.TrimSpace(ws)
 	w, err3 := time.ParseDuration(ws)
 	if err3 != nil {
 		if secs, err := strconv.ParseFloat(ws, 64); err == nil {
