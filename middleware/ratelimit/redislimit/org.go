@@ -2,6 +2,7 @@ package redislimit
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -49,6 +50,9 @@ type OrgStore struct {
 	// before the context's deadline). Default DefaultOpTimeout.
 	OpTimeout time.Duration
 }
+
+// errNoOrgClient is returned by an OrgStore without a Client.
+var errNoOrgClient = errors.New("redislimit: OrgStore.Client is nil")
 
 func (s *OrgStore) key() string {
 	p, k := s.Prefix, s.Key
@@ -139,7 +143,7 @@ func ms(t time.Time) int64 { return t.UnixMilli() }
 // Acquire implements ratelimit.OrgStore.
 func (s *OrgStore) Acquire(ctx context.Context, now time.Time, slowBelow float64) (time.Duration, string, error) {
 	if s.Client == nil {
-		return 0, "", fmt.Errorf("redislimit: OrgStore.Client is nil")
+		return 0, "", errNoOrgClient
 	}
 	type res struct {
 		wait   time.Duration
@@ -167,7 +171,7 @@ func (s *OrgStore) Acquire(ctx context.Context, now time.Time, slowBelow float64
 // Release implements ratelimit.OrgStore.
 func (s *OrgStore) Release(ctx context.Context, now time.Time, o ratelimit.OrgObservation) error {
 	if s.Client == nil {
-		return fmt.Errorf("redislimit: OrgStore.Client is nil")
+		return errNoOrgClient
 	}
 	b := func(v bool) string {
 		if v {
@@ -185,7 +189,7 @@ func (s *OrgStore) Release(ctx context.Context, now time.Time, o ratelimit.OrgOb
 // State implements ratelimit.OrgStore.
 func (s *OrgStore) State(ctx context.Context, _ time.Time) (ratelimit.OrgState, error) {
 	if s.Client == nil {
-		return ratelimit.OrgState{}, fmt.Errorf("redislimit: OrgStore.Client is nil")
+		return ratelimit.OrgState{}, errNoOrgClient
 	}
 	v, err := s.Client.HMGet(ctx, s.key(), "known", "limit", "window", "end", "avail", "inflight").Result()
 	if err != nil {
