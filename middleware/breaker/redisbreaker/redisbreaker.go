@@ -97,20 +97,14 @@ func (g *Group) Allow(ctx context.Context, key string) (func(breaker.Outcome), e
 		shared, err = g.store.peek(key)
 	}
 	if err != nil {
-		if g.FailClosed {
-			return nil, fmt.Errorf("redisbreaker: breaker %q: %w", key, err)
-		}
-		return func(breaker.Outcome) {}, nil
+		return g.unreachable(key, err)
 	}
 	st := shared.State
 	if st == breaker.StateOpen && !shared.Expiry.After(time.Now()) {
 		// The open state has expired: let gobreaker make the change
 		// (and report it) under its lock.
 		if st, err = cb.State(); err != nil {
-			if g.FailClosed {
-				return nil, fmt.Errorf("redisbreaker: breaker %q: %w", key, err)
-			}
-			return func(breaker.Outcome) {}, nil
+			return g.unreachable(key, err)
 		}
 	}
 	probe := false
@@ -143,6 +137,15 @@ func (g *Group) Allow(ctx context.Context, key string) (func(breaker.Outcome), e
 			g.store.releaseProbe(key)
 		}
 	}, nil
+}
+
+// unreachable is Allow's answer when Redis fails: with FailClosed, the
+// error; otherwise the call goes, its outcome unrecorded.
+func (g *Group) unreachable(key string, err error) (func(breaker.Outcome), error) {
+	if g.FailClosed {
+		return nil, fmt.Errorf("redisbreaker: breaker %q: %w", key, err)
+	}
+	return func(breaker.Outcome) {}, nil
 }
 
 // State returns the shared state of key's breaker.
