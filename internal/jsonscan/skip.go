@@ -48,6 +48,19 @@ func ws(b []byte, i uint) uint {
 	return i
 }
 
+// expect returns the index of the byte c at b[i] or after spaces there,
+// or len(b) if another byte or the end comes first.
+func expect(b []byte, i uint, c byte) uint {
+	if i < uint(len(b)) && b[i] != c {
+		for ; i < uint(len(b)) && isSpace(b[i]); i++ {
+		}
+		if i < uint(len(b)) && b[i] != c {
+			return uint(len(b))
+		}
+	}
+	return i
+}
+
 // skip is the fast path of scanValue: it validates the JSON value starting
 // at b[start] and returns the index just past it, or -1 if the value is
 // not valid or nests deeper than limit (at most maxSkipDepth) levels
@@ -173,15 +186,8 @@ firstKey: // after '{': a key or '}'
 		}
 	}
 key:
-	if i >= uint(len(b)) {
+	if i = expect(b, i, '"'); i >= uint(len(b)) {
 		return -1
-	}
-	if b[i] != '"' {
-		if !isSpace(b[i]) {
-			return -1
-		}
-		i = ws(b, i)
-		goto key
 	}
 	inKey = true
 str:
@@ -230,16 +236,8 @@ str:
 		goto after
 	}
 	inKey = false
-colon:
-	if i >= uint(len(b)) {
+	if i = expect(b, i, ':'); i >= uint(len(b)) {
 		return -1
-	}
-	if b[i] != ':' {
-		if !isSpace(b[i]) {
-			return -1
-		}
-		i = ws(b, i)
-		goto colon
 	}
 	i++
 	goto value
