@@ -171,27 +171,35 @@ func (t *Transport) remember(req *http.Request, resp *http.Response) {
 	}
 }
 
-// sendDirect sends an off-site redirect through Base, without the proxy:
-// no Composio key, no account credentials, and none of the caller's
-// secret headers: Authorization, Proxy-Authorization, Cookie and any other
-// whose name credentials.IsSecret marks (X-Api-Key, Private-Token, ...),
-// the headers logging redacts (a pre-signed URL is its own authorization;
-// a storage service refuses a second one).
-func (t *Transport) sendDirect(req *http.Request, c *config, method string, origin *url.URL) (*http.Response, error) {
+// checkDirect says whether an off-site redirect may be sent directly
+// (sendDirect): nil, or an error matching ErrRedirectNotAllowed. It sends
+// nothing, so the caller still owns req.Body when it refuses.
+func (t *Transport) checkDirect(req *http.Request, c *config, method string, origin *url.URL) error {
 	refuse := func(why string) error {
 		return fmt.Errorf("%w: %s to %s: %s", ErrRedirectNotAllowed, method, req.URL.Host, why)
 	}
 	if method != http.MethodGet && method != http.MethodHead {
-		return nil, refuse("only GET and HEAD follow a redirect to another site")
+		return refuse("only GET and HEAD follow a redirect to another site")
 	}
 	if reason := targetRule(c, req.URL, strings.EqualFold(origin.Scheme, "http")); reason != "" {
-		return nil, refuse(reason)
+		return refuse(reason)
 	}
 	if t.AllowDownload != nil {
 		if err := t.AllowDownload(req.URL); err != nil {
-			return nil, fmt.Errorf("%w: %s to %s: vetoed by Transport.AllowDownload: %w", ErrRedirectNotAllowed, method, req.URL.Host, err)
+			return fmt.Errorf("%w: %s to %s: vetoed by Transport.AllowDownload: %w", ErrRedirectNotAllowed, method, req.URL.Host, err)
 		}
 	}
+	return nil
+}
+
+// sendDirect sends an off-site redirect that checkDirect allowed through
+// Base, without the proxy: no Composio key, no account credentials, and
+// none of the caller's secret headers: Authorization, Proxy-Authorization,
+// Cookie and any other whose name credentials.IsSecret marks (X-Api-Key,
+// Private-Token, ...), the headers logging redacts (a pre-signed URL is
+// its own authorization; a storage service refuses a second one). Base
+// closes req.Body.
+func (t *Transport) sendDirect(req *http.Request, c *config) (*http.Response, error) {
 	if info := CallInfoFromContext(req.Context()); info != nil {
 		info.SentDirect = true // RoundTrip has zeroed the Transport's other fields
 	}

@@ -1,8 +1,11 @@
 package composiohttp
 
 import (
+	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 )
@@ -56,5 +59,47 @@ func TestRedirectMemory(t *testing.T) {
 	}
 	if m.lookup(last, now.Add(redirectTTL+time.Second)) != nil {
 		t.Error("a link outlives its TTL")
+	}
+}
+
+// An off-site redirect the Transport refuses (before anything is sent
+// through Base) still closes the caller's body, exactly once.
+func TestRefusedOffSiteRedirectClosesBody(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		name, method, target string
+		tr                   func(*Transport)
+	}{
+		{"POST", http.MethodPost, "https://objects.githubusercontent.com/x", nil},
+		{"downgrade to http", http.MethodGet, "http://objects.githubusercontent.com/x", nil},
+		{"metadata address", http.MethodGet, "https://169.254.169.254/latest", nil},
+		{"vetoed", http.MethodGet, "https://objects.githubusercontent.com/x", func(t *Transport) {
+			t.AllowDownload = func(*url.URL) error { return errors.New("no") }
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			p := &stubProxy{reply: okReply}
+			tr := newTestTransport(p)
+			if c.tr != nil {
+				c.tr(tr)
+			}
+			origin, _ := http.NewRequest(http.MethodGet, "https://api.github.com/repos/o/r", nil)
+			body := "body"
+			if c.method == http.MethodGet {
+				body = "" // a GET may carry no bytes, but a Body to close
+			}
+			cb := &countingBody{r: strings.NewReader(body)}
+			req, _ := http.NewRequest(c.method, c.target, nil)
+			req.Body, req.ContentLength = cb, int64(len(body))
+			req.Response = &http.Response{StatusCode: http.StatusTemporaryRedirect, Request: origin}
+			resp, err := tr.RoundTrip(req)
+			if !errors.Is(err, ErrRedirectNotAllowed) || resp != nil {
+				t.Fatalf("RoundTrip = %v, %v; want ErrRedirectNotAllowed", resp, err)
+			}
+			if got := cb.closes.Load(); got != 1 {
+				t.Errorf("request body closed %d times, want exactly 1", got)
+			}
+		})
 	}
 }

@@ -329,8 +329,11 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, err
 	}
 	if origin, ok := t.offSite(req); ok {
+		if err := t.checkDirect(req, c, call.method, origin); err != nil {
+			return nil, err
+		}
 		reqBodyClosed = true // Base closes it
-		return t.sendDirect(req, c, call.method, origin)
+		return t.sendDirect(req, c)
 	}
 	// A user's account is looked up only for a call that goes through the
 	// proxy (an off-site redirect's host has no toolkit).
