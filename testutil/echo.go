@@ -56,9 +56,11 @@ func (e *Echo) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		path = u.RequestURI()
 	}
 	h := r.Header.Clone()
-	for _, k := range []string{headerAuthorization, "Proxy-Authorization", headerCookie, headerAPIKey, headerUserAPIKey} {
-		for i := range h[k] {
-			h[k][i] = redacted
+	for k, vs := range h {
+		if credentialHeader(k) {
+			for i := range vs {
+				vs[i] = redacted
+			}
 		}
 	}
 	e.mu.Lock()

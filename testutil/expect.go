@@ -224,6 +224,17 @@ func (s *Server) LastCall(method, urlPattern string) (UpstreamCall, bool) {
 	return calls[len(calls)-1], true
 }
 
+// credentialHeader reports whether k (canonical) is a header whose values
+// the fake's upstream records (UpstreamCall, EchoRequest) hide whole:
+// Authorization, Proxy-Authorization, Cookie, X-Api-Key, X-User-Api-Key.
+func credentialHeader(k string) bool {
+	switch k {
+	case headerAuthorization, "Proxy-Authorization", headerCookie, headerAPIKey, headerUserAPIKey:
+		return true
+	}
+	return false
+}
+
 // recordCall records an upstream call; status is 0 when there was no
 // response.
 func (s *Server) recordCall(account string, conn *credentials.Connection, req *http.Request, body []byte, status int) {
@@ -232,10 +243,9 @@ func (s *Server) recordCall(account string, conn *credentials.Connection, req *h
 	for k, vs := range req.Header {
 		out := make([]string, len(vs))
 		for i, v := range vs {
-			switch k {
-			case headerAuthorization, "Proxy-Authorization", headerCookie, headerAPIKey, headerUserAPIKey:
+			if credentialHeader(k) {
 				out[i] = redacted
-			default:
+			} else {
 				out[i] = credentials.Scrub(v, secrets...)
 			}
 		}
