@@ -177,16 +177,11 @@ func (e *BinaryError) Error() string {
 // Error: json.Marshal would otherwise encode Err's exported fields, such
 // as the signed URL of a *url.Error.
 func (e BinaryError) MarshalJSON() ([]byte, error) {
-	var cause *string
-	if e.Err != nil {
-		s := redactURLErrors(e.Err)
-		cause = &s
-	}
 	return json.Marshal(struct {
 		StatusCode    int
 		Expected, Got int64
 		Err           *string
-	}{e.StatusCode, e.Expected, e.Got, cause})
+	}{e.StatusCode, e.Expected, e.Got, redactedCause(e.Err)})
 }
 
 // Is makes errors.Is(err, ErrBinaryBody) true.

@@ -86,21 +86,26 @@ func redactURLErrors(err error) string {
 	return s
 }
 
+// redactedCause is err's text as redactURLErrors shows it, for the Err
+// field of a MarshalJSON, or nil when err is nil.
+func redactedCause(err error) *string {
+	if err == nil {
+		return nil
+	}
+	s := redactURLErrors(err)
+	return &s
+}
+
 // MarshalJSON encodes e's fields with Err as its text, redacted as in
 // Error: json.Marshal would otherwise encode Err's exported fields, such
 // as the URL of a *url.Error.
 func (e UploadError) MarshalJSON() ([]byte, error) {
-	var cause *string
-	if e.Err != nil {
-		s := redactURLErrors(e.Err)
-		cause = &s
-	}
 	return json.Marshal(struct {
 		Size   int64
 		Read   int64
 		Reason string
 		Err    *string
-	}{e.Size, e.Read, e.Reason, cause})
+	}{e.Size, e.Read, e.Reason, redactedCause(e.Err)})
 }
 
 // Is makes errors.Is(err, ErrUpload) true.
