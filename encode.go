@@ -106,9 +106,7 @@ func (t *Transport) proxyRequest(req *http.Request, c *config, cl *call) (*http.
 		if data != nil { // labelled JSON but not JSON: byte for byte, as binary
 			cl.bodyAsBinary = true
 			if len(data) <= MaxInlineBody {
-				buf = appendBinaryHead(buf, ct)
-				buf = base64.StdEncoding.AppendEncode(buf, data)
-				buf = append(buf, `"}`...)
+				buf = appendInlineBinary(buf, ct, data)
 			} else if buf, err = t.appendBinaryBody(req.Context(), buf, bytes.NewReader(data), int64(len(data)), ct); err != nil {
 				return nil, err
 			}
@@ -186,9 +184,7 @@ func (t *Transport) appendBinaryBody(ctx context.Context, buf []byte, body io.Re
 		}
 		if len(data) <= MaxInlineBody {
 			if len(data) > 0 {
-				buf = appendBinaryHead(buf, ct)
-				buf = base64.StdEncoding.AppendEncode(buf, data)
-				buf = append(buf, `"}`...)
+				buf = appendInlineBinary(buf, ct, data)
 			}
 			return buf, nil
 		}
@@ -219,6 +215,13 @@ func appendBinaryHead(buf []byte, ct string) []byte {
 	buf = append(buf, `,"binary_body":{"content_type":`...)
 	buf = appendString(buf, contentTypeOr(ct))
 	return append(buf, `,"base64":"`...)
+}
+
+// appendInlineBinary appends data as an inline binary_body, base64-encoded.
+func appendInlineBinary(buf []byte, ct string, data []byte) []byte {
+	buf = appendBinaryHead(buf, ct)
+	buf = base64.StdEncoding.AppendEncode(buf, data)
+	return append(buf, `"}`...)
 }
 
 func appendString(dst []byte, s string) []byte { return jsonw.AppendString(dst, s) }
