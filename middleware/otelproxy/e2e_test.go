@@ -60,11 +60,11 @@ func TestE2ETraceparentAndAttributes(t *testing.T) {
 		"server.address":               attribute.StringValue("api.github.com"),
 	} {
 		if a[k] != want {
-			t.Errorf("%s = %q, want %q", k, a[k].Emit(), want.Emit())
+			t.Errorf("%s = %q, want %q", k, a[k].String(), want.String())
 		}
 	}
 	for _, kv := range s.Attributes() {
-		if v := kv.Value.Emit(); strings.Contains(v, "secret") || strings.Contains(v, srv.APIKey) {
+		if v := kv.Value.String(); strings.Contains(v, "secret") || strings.Contains(v, srv.APIKey) {
 			t.Errorf("attribute %s = %q shows a secret", kv.Key, v)
 		}
 	}

@@ -49,7 +49,7 @@ func Example() {
 	fmt.Println(s.Name())
 	got := map[attribute.Key]string{}
 	for _, kv := range s.Attributes() {
-		got[kv.Key] = kv.Value.Emit()
+		got[kv.Key] = kv.Value.String()
 	}
 	for _, k := range []attribute.Key{"server.address", "url.full", otelproxy.AttrURLTemplate, otelproxy.AttrConnectedAccount, otelproxy.AttrUpstreamStatus, otelproxy.AttrCacheHit} {
 		fmt.Printf("%s=%s\n", k, got[k])

@@ -49,7 +49,7 @@ func collect(t *testing.T, reader *sdkmetric.ManualReader) map[string]point {
 			if i > 0 {
 				k += ","
 			}
-			k += string(kv.Key) + "=" + kv.Value.Emit()
+			k += string(kv.Key) + "=" + kv.Value.String()
 		}
 		return k + "}"
 	}

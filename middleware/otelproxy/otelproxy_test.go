@@ -141,7 +141,7 @@ func TestSpanNameAndAttributes(t *testing.T) {
 			}
 			for k, v := range want {
 				if a[k] != v {
-					t.Errorf("%s = %v, want %v", k, a[k].Emit(), v.Emit())
+					t.Errorf("%s = %v, want %v", k, a[k].String(), v.String())
 				}
 			}
 		})
@@ -168,7 +168,7 @@ func TestNoSecretsInAttributes(t *testing.T) {
 	}
 	s := sr.Ended()[0]
 	for _, kv := range s.Attributes() {
-		v := kv.Value.Emit()
+		v := kv.Value.String()
 		for _, secret := range []string{"pa55word", "tok_A", "key_B", "sig_C", "code_D", "sig_E", "cs_F", "bearer_G", "ak_H"} {
 			if strings.Contains(v, secret) {
 				t.Errorf("attribute %s = %q shows a secret", kv.Key, v)

@@ -80,8 +80,8 @@ func TestURLFragmentDropped(t *testing.T) {
 		t.Fatalf("%d spans", len(spans))
 	}
 	for k, v := range attrs(spans[0]) {
-		if strings.Contains(v.Emit(), "SECRET") {
-			t.Errorf("%s = %q", k, v.Emit())
+		if strings.Contains(v.String(), "SECRET") {
+			t.Errorf("%s = %q", k, v.String())
 		}
 	}
 	if full := attrs(spans[0])["url.full"].AsString(); full != "https://api.example.com/cb?page=2" {
