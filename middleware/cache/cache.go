@@ -255,15 +255,14 @@ type view struct {
 // that no choice of parts (an account id holding separators, say) can
 // produce another tenant's key.
 func (v *view) key(k string) string {
-	h := sha256.New()
-	h.Write([]byte("composiohttp/cache/v2"))
+	var buf [256]byte // the parts are hashed in one call, from the stack when they fit
+	b := append(buf[:0], "composiohttp/cache/v2"...)
 	for _, part := range [...]string{v.identity, v.auth, k} {
-		var n [8]byte
-		binary.BigEndian.PutUint64(n[:], uint64(len(part)))
-		h.Write(n[:])
-		h.Write([]byte(part))
+		b = binary.BigEndian.AppendUint64(b, uint64(len(part)))
+		b = append(b, part...)
 	}
-	return hex.EncodeToString(h.Sum(nil))
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
 }
 
 func (v *view) Get(k string) ([]byte, bool) {
