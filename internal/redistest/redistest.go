@@ -57,11 +57,7 @@ func Start(t testing.TB) *Server {
 	s := &Server{Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), cmd: cmd, done: make(chan struct{})}
 	var waitErr error
 	go func() { waitErr = cmd.Wait(); close(s.done) }()
-	t.Cleanup(func() {
-		s.Continue() // a frozen process does not die of SIGKILL until continued on every OS
-		cmd.Process.Kill()
-		<-s.done
-	})
+	t.Cleanup(s.Kill)
 	select {
 	case <-log.ready:
 	case <-s.done:
@@ -80,7 +76,7 @@ func Start(t testing.TB) *Server {
 // Kill kills the server and waits until it has exited: its port then
 // refuses connections.
 func (s *Server) Kill() {
-	s.Continue()
+	s.Continue() // a frozen process does not die of SIGKILL until continued on every OS
 	s.cmd.Process.Kill()
 	<-s.done
 }
