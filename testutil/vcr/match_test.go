@@ -16,6 +16,7 @@ import (
 	"gopkg.in/dnaeon/go-vcr.v4/pkg/cassette"
 
 	"github.com/composiohttp/composiohttp"
+	"github.com/composiohttp/composiohttp/testutil"
 	"github.com/composiohttp/composiohttp/testutil/vcr"
 )
 
@@ -23,24 +24,16 @@ import (
 // cassette name.
 func record(t *testing.T, name string, reqs ...*http.Request) {
 	t.Helper()
-	srv := newFake(t)
-	rec, err := vcr.New(name, vcr.WithMode(vcr.ModeRecordOnly), vcr.WithRealTransport(srv.Transport().Base))
-	if err != nil {
-		t.Fatal(err)
-	}
-	tr := srv.Transport()
-	tr.Base, tr.ConnectedAccountID = rec, "ca_api"
-	for _, req := range reqs {
-		resp, err := tr.RoundTrip(req)
-		if err != nil {
-			t.Fatalf("recording %s %s: %v", req.Method, req.URL, err)
+	recordThrough(t, name, func(_ *testutil.Server, tr *composiohttp.Transport) {
+		for _, req := range reqs {
+			resp, err := tr.RoundTrip(req)
+			if err != nil {
+				t.Fatalf("recording %s %s: %v", req.Method, req.URL, err)
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
 		}
-		io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-	}
-	if err := rec.Stop(); err != nil {
-		t.Fatal(err)
-	}
+	})
 }
 
 func newReq(method, url, body string, header ...string) *http.Request {
@@ -193,17 +186,9 @@ func TestCassettesAreStableAcrossRuns(t *testing.T) {
 	var files [2][]byte
 	for i := range files {
 		name := filepath.Join(dir, "run"+string(rune('0'+i)))
-		srv := newFake(t) // a new port, API key and signing key each run
-		rec, err := vcr.New(name, vcr.WithMode(vcr.ModeRecordOnly), vcr.WithRealTransport(srv.Transport().Base))
-		if err != nil {
-			t.Fatal(err)
-		}
-		tr := srv.Transport()
-		tr.Base, tr.ConnectedAccountID = rec, "ca_api"
-		run(t, tr)
-		if err := rec.Stop(); err != nil {
-			t.Fatal(err)
-		}
+		// a new fake each run: a new port, API key and signing key
+		recordThrough(t, name, func(_ *testutil.Server, tr *composiohttp.Transport) { run(t, tr) })
+		var err error
 		if files[i], err = os.ReadFile(name + ".yaml"); err != nil {
 			t.Fatal(err)
 		}
@@ -414,17 +399,11 @@ func TestUploadByURLIsStableAndReplays(t *testing.T) {
 	var recorded string
 	for i := range files {
 		name := filepath.Join(dir, fmt.Sprint("upload", i))
-		srv := newFake(t)
-		rec, err := vcr.New(name, vcr.WithMode(vcr.ModeRecordOnly), vcr.WithRealTransport(srv.Transport().Base))
-		if err != nil {
-			t.Fatal(err)
-		}
-		tr := srv.Transport()
-		tr.Base, tr.ConnectedAccountID, tr.Upload = rec, "ca_api", srv.Upload
-		recorded = upload(tr)
-		if err := rec.Stop(); err != nil {
-			t.Fatal(err)
-		}
+		recordThrough(t, name, func(srv *testutil.Server, tr *composiohttp.Transport) {
+			tr.Upload = srv.Upload
+			recorded = upload(tr)
+		})
+		var err error
 		if files[i], err = os.ReadFile(name + ".yaml"); err != nil {
 			t.Fatal(err)
 		}

@@ -148,6 +148,25 @@ func (failingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	return nil, errors.New("network used during replay")
 }
 
+// recordThrough records into the cassette name what use sends with a
+// Transport for account ca_api of a fresh fake (newFake), through the
+// recorder, and returns the fake.
+func recordThrough(t *testing.T, name string, use func(srv *testutil.Server, tr *composiohttp.Transport)) *testutil.Server {
+	t.Helper()
+	srv := newFake(t)
+	rec, err := vcr.New(name, vcr.WithMode(vcr.ModeRecordOnly), vcr.WithRealTransport(srv.Transport().Base))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := srv.Transport()
+	tr.Base, tr.ConnectedAccountID = rec, "ca_api"
+	use(srv, tr)
+	if err := rec.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	return srv
+}
+
 func newFake(t testing.TB, opts ...testutil.Option) *testutil.Server {
 	srv := testutil.NewServer(t, opts...)
 	srv.AddAccount(testutil.Account{
@@ -162,17 +181,8 @@ func TestRecordReplayRoundTripThroughTheFake(t *testing.T) {
 	t.Parallel()
 	name := filepath.Join(t.TempDir(), "roundtrip")
 
-	srv := newFake(t)
-	rec, err := vcr.New(name, vcr.WithMode(vcr.ModeRecordOnly), vcr.WithRealTransport(srv.Transport().Base))
-	if err != nil {
-		t.Fatal(err)
-	}
-	tr := srv.Transport()
-	tr.Base, tr.ConnectedAccountID = rec, "ca_api"
-	recorded := run(t, tr)
-	if err := rec.Stop(); err != nil {
-		t.Fatal(err)
-	}
+	var recorded []exchange
+	srv := recordThrough(t, name, func(_ *testutil.Server, tr *composiohttp.Transport) { recorded = run(t, tr) })
 	if len(srv.Downloads()) != 2 { // the binary upload echoed, and the file
 		t.Fatalf("the fake served %d downloads while recording, want 2", len(srv.Downloads()))
 	}
