@@ -309,11 +309,7 @@ var (
 
 // scrub removes anything secret from a value of the report.
 func (r *report) scrub(s string) string {
-	for _, k := range r.secrets {
-		if len(k) >= 4 {
-			s = strings.ReplaceAll(s, k, credentials.Redacted)
-		}
-	}
+	s = credentials.Scrub(s, r.secrets...)
 	s = authRE.ReplaceAllString(s, "$1 "+credentials.Redacted)
 	return urlRE.ReplaceAllStringFunc(s, func(raw string) string {
 		u, err := url.Parse(raw)
