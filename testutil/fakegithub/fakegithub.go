@@ -77,9 +77,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case r.Method == http.MethodGet && r.URL.Path == "/user":
 		writeJSON(w, http.StatusOK, map[string]any{"login": "octocat", "id": 583231, "name": "The Octocat"})
 	case r.Method == http.MethodGet && r.URL.Path == "/repos/octocat/hello-world/issues":
-		h.mu.Lock()
-		list := append([]Issue(nil), h.issues...)
-		h.mu.Unlock()
+		list := h.Issues()
 		if n, err := strconv.Atoi(r.URL.Query().Get("per_page")); err == nil && n < len(list) {
 			list = list[:n]
 		}
