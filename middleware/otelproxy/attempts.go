@@ -1,7 +1,6 @@
 package otelproxy
 
 import (
-	"errors"
 	"net/http"
 
 	"go.opentelemetry.io/otel"
@@ -59,9 +58,8 @@ func (a *attempts) RoundTrip(req *http.Request) (*http.Response, error) {
 	ctx, span := a.tracer.Start(ctx, a.names.name("", req), trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(attrs...))
 	defer span.End()
 	resp, err := a.next.RoundTrip(req.WithContext(ctx))
-	var pe *composiohttp.Error
-	switch {
-	case errors.As(err, &pe):
+	switch pe := proxyError(err); {
+	case pe != nil:
 		span.SetAttributes(AttrProxyStatus.Int(pe.StatusCode), AttrErrorSlug.String(pe.Slug))
 		span.SetStatus(codes.Error, "proxy error")
 	case err != nil:
