@@ -217,9 +217,11 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		account, _ = composiohttp.ConnectedAccountFromContext(ctx)
 	}
 	requestID := info.RequestID
-	var pe *composiohttp.Error
-	if requestID == "" && errors.As(err, &pe) {
-		requestID = pe.RequestID
+	if requestID == "" && err != nil {
+		var pe *composiohttp.Error // declared here: a call without an error allocates no target
+		if errors.As(err, &pe) {
+			requestID = pe.RequestID
+		}
 	}
 	for _, kv := range [...][2]string{{"account", account}, {"toolkit", info.Toolkit}, {"request_id", requestID}} {
 		if kv[1] != "" {
