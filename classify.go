@@ -396,12 +396,7 @@ func proxyUnreachable(ctx context.Context, c *config, err error) error {
 // X-Auth-Token), and BaseURL's password and secret query values, in
 // every form a URL may quote them.
 func (c *config) sentSecrets() []string {
-	var out []string
-	for name, vs := range c.header {
-		if credentials.IsSecret(name) {
-			out = append(out, vs...)
-		}
-	}
+	out := c.headerSecrets()
 	if u := c.proxyURL.User; u != nil {
 		if p, ok := u.Password(); ok {
 			out = append(out, p, url.UserPassword("", p).String()[1:])
@@ -412,6 +407,19 @@ func (c *config) sentSecrets() []string {
 			for _, v := range vs {
 				out = append(out, v, url.QueryEscape(v))
 			}
+		}
+	}
+	return out
+}
+
+// headerSecrets returns the values of the secret headers (credentials.IsSecret
+// names) every call to Composio sends: the API key, a custom X-Auth-Token.
+// The slice is the caller's.
+func (c *config) headerSecrets() []string {
+	var out []string
+	for name, vs := range c.header {
+		if credentials.IsSecret(name) {
+			out = append(out, vs...)
 		}
 	}
 	return out

@@ -13,12 +13,7 @@ import (
 // X-Request-Id header) then exposes none of it in Error(), in logs or in
 // spans. It runs only on the error path.
 func scrubEchoes(e *Error, c *config, conn *credentials.Connection) {
-	var secrets []string
-	for name, vs := range c.header {
-		if credentials.IsSecret(name) {
-			secrets = append(secrets, vs...)
-		}
-	}
+	secrets := c.headerSecrets()
 	if conn != nil {
 		secrets = append(secrets, conn.Val.SecretValues()...)
 	}
