@@ -179,9 +179,8 @@ func NewMetrics(mp metric.MeterProvider, opts ...MetricsOption) (*Metrics, error
 // error, "upstream_<status>" for an upstream response, "connection" for
 // any other error.
 func RetryReason(status int, err error) string {
-	var pe *composiohttp.Error
-	switch {
-	case errors.As(err, &pe):
+	switch pe := proxyError(err); {
+	case pe != nil:
 		return "proxy_" + strconv.Itoa(pe.StatusCode)
 	case err != nil:
 		return "connection"
