@@ -160,15 +160,8 @@ func (s *Server) decodeSessionCreate(raw []byte) (*session, *proxyError) {
 			c.add(k, "unknown field")
 		}
 	}
-	sess := &session{}
-	if v, ok := top["user_id"]; !ok || isNull(v) {
-		c.add("user_id", "required")
-	} else if id, ok := c.str("user_id", v); ok {
-		if id == "" {
-			c.add("user_id", "must not be empty")
-		}
-		sess.userID = id
-	}
+	userID, ok := top["user_id"]
+	sess := &session{userID: c.required("user_id", userID, ok)}
 	sess.accounts = c.stringMap("connected_accounts", top["connected_accounts"])
 	sess.authConfigs = c.stringMap("auth_configs", top["auth_configs"])
 	if len(c.errs) > 0 {
@@ -291,7 +284,6 @@ func decodeSessionEnvelope(raw []byte) (*envelope, string, *proxyError) {
 		return nil, "", perr
 	}
 	var c fieldCheck
-	var toolkit string
 	tkRaw, hasTK, hasConn := json.RawMessage(nil), false, false
 	rest := make([]byte, 0, len(raw)+32)
 	rest = append(rest, '{')
@@ -324,14 +316,7 @@ func decodeSessionEnvelope(raw []byte) (*envelope, string, *proxyError) {
 		rest = append(rest, `"connected_account_id":"session"`...)
 	}
 	rest = append(rest, '}')
-	if !hasTK || isNull(tkRaw) {
-		c.add("toolkit_slug", "required")
-	} else if v, ok := c.str("toolkit_slug", tkRaw); ok {
-		if v == "" {
-			c.add("toolkit_slug", "must not be empty")
-		}
-		toolkit = v
-	}
+	toolkit := c.required("toolkit_slug", tkRaw, hasTK)
 	env, perr := decodeEnvelope(rest)
 	switch {
 	case len(c.errs) > 0 && perr != nil && perr.slug == composiohttp.SlugValidationError:

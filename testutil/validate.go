@@ -63,6 +63,21 @@ func (c *fieldCheck) str(field string, raw json.RawMessage) (string, bool) {
 	return v, true
 }
 
+// required decodes a required string field: "required" when it is not
+// present or null, "must not be empty" when it is "". It returns the
+// string, if raw is one.
+func (c *fieldCheck) required(field string, raw json.RawMessage, present bool) string {
+	if !present || isNull(raw) {
+		c.add(field, "required")
+		return ""
+	}
+	v, ok := c.str(field, raw)
+	if ok && v == "" {
+		c.add(field, "must not be empty")
+	}
+	return v
+}
+
 // object splits a JSON object from the validated envelope, reporting keys
 // outside allowed.
 func (c *fieldCheck) object(field string, raw json.RawMessage, allowed ...string) (map[string]json.RawMessage, bool) {
@@ -111,14 +126,8 @@ func decodeEnvelope(raw []byte) (*envelope, *proxyError) {
 	env := &envelope{}
 	env.accountID, _ = c.str("connected_account_id", top["connected_account_id"])
 
-	if raw, ok := top["endpoint"]; !ok || isNull(raw) {
-		c.add("endpoint", "required")
-	} else if ep, ok := c.str("endpoint", raw); ok {
-		if ep == "" {
-			c.add("endpoint", "must not be empty")
-		}
-		env.endpoint = ep
-	}
+	endpoint, ok := top["endpoint"]
+	env.endpoint = c.required("endpoint", endpoint, ok)
 
 	if raw, ok := top["method"]; !ok || isNull(raw) {
 		c.add("method", "required")
