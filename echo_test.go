@@ -39,8 +39,9 @@ func (p echoProxy) RoundTrip(r *http.Request) (*http.Response, error) {
 	return &http.Response{StatusCode: p.status, Header: h, Body: io.NopCloser(strings.NewReader(p.body)), Request: r}, nil
 }
 
-// TestProxyErrorEchoRedacted: a proxy error that quotes the API key or a
-// secret of the connection sent (in message, errors[], request_id,
+// TestProxyErrorEchoRedacted: a proxy error that quotes the API key, a
+// secret of BaseURL (its password, a secret query value) or a secret of
+// the connection sent (in message, errors[], request_id,
 // suggested_fix, or the X-Request-Id header) shows neither in Error(),
 // in the fields of *Error, in the logging middleware's error attribute
 // nor in the span's status.
@@ -49,9 +50,10 @@ func TestProxyErrorEchoRedacted(t *testing.T) {
 	const key = "ak_ECHO_key_123456"
 	const tok = "gho_ECHO_token_abcdef"
 	const pass = "ECHO_password_42"
+	const basePass, baseTok = "ECHO_basepass_77", "ECHO_basetok_99" // BaseURL's password and secret query value
 	conn := &credentials.Connection{AuthScheme: credentials.Basic, ToolkitSlug: "jira",
 		Val: credentials.Val{Username: "alice", Password: pass, AccessToken: tok, BaseURL: "https://acme.atlassian.net"}}
-	secrets := []string{key, tok, pass}
+	secrets := []string{key, tok, pass, basePass, baseTok}
 	for _, tt := range []struct {
 		name   string
 		body   string
@@ -64,13 +66,15 @@ func TestProxyErrorEchoRedacted(t *testing.T) {
 		{"slug", `{"error":{"message":"x","slug":"` + tok + `","status":400}}`, nil},
 		{"flat error", `{"error":"key ` + key + ` is revoked"}`, nil},
 		{"header request id", `{"error":{"message":"x"}}`, http.Header{"X-Request-Id": {key}}},
+		{"base url password", `{"error":{"message":"proxy user svc:` + basePass + ` refused","status":400}}`, nil},
+		{"base url query", `{"error":{"message":"x","errors":["api_token=` + baseTok + `"],"status":400}}`, nil},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			var logs bytes.Buffer
 			sr := tracetest.NewSpanRecorder()
 			tp := trace.NewTracerProvider(trace.WithSpanProcessor(sr))
-			tr := &composiohttp.Transport{APIKey: key, BaseURL: "https://backend.example.com", Connection: conn,
+			tr := &composiohttp.Transport{APIKey: key, BaseURL: "https://svc:" + basePass + "@backend.example.com/?api_token=" + baseTok, Connection: conn,
 				Base: echoProxy{status: 400, body: tt.body, header: tt.header}}
 			client := &http.Client{Transport: middleware.Chain(tr,
 				otelproxy.Middleware(otelproxy.WithTracerProvider(tp)),
