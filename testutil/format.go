@@ -76,15 +76,21 @@ type shownRecord struct {
 }
 
 func (r Recorded) shown() shownRecord {
+	env, _ := json.Marshal(r.Envelope)
+	env, err := redactEnvelope(env)
+	if err != nil {
+		env = []byte("null")
+	}
+	return shownRecord{r.Method, r.Path, r.Status, r.RequestID, r.Time, r.Header, r.Envelope, env, r.shownBody()}
+}
+
+// shownBody is r.Body as it may be printed (see shownRecord).
+func (r Recorded) shownBody() json.RawMessage {
 	body, err := redactEnvelope(r.Body)
 	if err != nil {
 		body, _ = json.Marshal("[" + strconv.Itoa(len(r.Body)) + " bytes, not JSON, not shown]")
 	}
-	env, _ := json.Marshal(r.Envelope)
-	if env, err = redactEnvelope(env); err != nil {
-		env = []byte("null")
-	}
-	return shownRecord{r.Method, r.Path, r.Status, r.RequestID, r.Time, r.Header, r.Envelope, env, body}
+	return body
 }
 
 // redactEnvelope returns a proxy envelope's JSON with the values of
@@ -139,10 +145,9 @@ func (r Recorded) Format(f fmt.State, verb rune) { redactfmt.Format(f, verb, r.S
 
 // LogValue implements slog.LogValuer, redacted as String.
 func (r Recorded) LogValue() slog.Value {
-	s := r.shown()
-	return slog.GroupValue(slog.String("method", s.Method), slog.String("path", s.Path),
-		slog.Int("status", s.Status), slog.String("request_id", s.RequestID),
-		slog.String("body", string(s.Body)))
+	return slog.GroupValue(slog.String("method", r.Method), slog.String("path", r.Path),
+		slog.Int("status", r.Status), slog.String("request_id", r.RequestID),
+		slog.String("body", string(r.shownBody())))
 }
 
 // MarshalJSON encodes r with its Body redacted, as String.
