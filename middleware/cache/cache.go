@@ -122,6 +122,9 @@ type Transport struct {
 func (t *Transport) Unwrap() http.RoundTripper { return t.next }
 
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req == nil {
+		return nil, composiohttp.ErrNilRequest
+	}
 	if req.URL == nil {
 		return t.next.RoundTrip(req) // let the next layer report the bad request
 	}

@@ -171,6 +171,9 @@ func (t *Transport) enabled(ctx context.Context, h slog.Handler) bool {
 }
 
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req == nil {
+		return nil, composiohttp.ErrNilRequest
+	}
 	l := t.cfg.logger
 	if l == nil {
 		l = slog.Default()

@@ -290,6 +290,9 @@ func (p *keyProbe) Value(key any) any {
 }
 
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req == nil {
+		return nil, composiohttp.ErrNilRequest
+	}
 	ctx := req.Context()
 	c := &call{Context: ctx, info: composiohttp.CallInfoFromContext(ctx), route: RouteFromContext(ctx)}
 	if c.info == nil {

@@ -93,7 +93,9 @@ func New(next http.RoundTripper, opts ...Option) *Transport {
 	}
 	t := &Transport{next: next, placeholder: Placeholder, fields: []string{"token"}}
 	for _, o := range opts {
-		o(t)
+		if o != nil {
+			o(t)
+		}
 	}
 	p := t.placeholder
 	basic := base64.StdEncoding.EncodeToString([]byte(p + ":"))
