@@ -35,14 +35,21 @@ func (c *fakeClock) sleep(ctx context.Context, d time.Duration) error {
 func (c *fakeClock) slept() string { c.mu.Lock(); defer c.mu.Unlock(); return fmt.Sprint(c.waits) }
 
 // newFake returns the fake proxy with accounts ca_1 and ca_2, whose
-// upstream answers 429 with Retry-After: 4 to requests for /slow-down,
+// upstream answers 429 with Retry-After: 4 to requests for /slow-down
+// (and with retry-after-ms: 1500 and Retry-After: 9 for /slow-down-ms),
 // and a rate-limited client over it (the Transport acts as ca_1).
 func newFake(t *testing.T, l *ratelimit.Local) (*testutil.Server, *http.Client) {
 	t.Helper()
 	srv := testutil.NewServer(t)
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/slow-down" {
+		switch r.URL.Path {
+		case "/slow-down":
 			w.Header().Set("Retry-After", "4")
+			w.WriteHeader(http.StatusTooManyRequests)
+			return
+		case "/slow-down-ms": // Composio's generated clients read retry-after-ms first
+			w.Header().Set("Retry-After-Ms", "1500")
+			w.Header().Set("Retry-After", "9")
 			w.WriteHeader(http.StatusTooManyRequests)
 			return
 		}
@@ -80,6 +87,7 @@ func TestEndToEndAdaptivePause(t *testing.T) {
 	}{
 		{name: "proxy 429 Retry-After", fault: &testutil.Fault{Status: 429, RetryAfter: "3", Times: 1, Account: "ca_1"}, path: "/x", wait: "[3s]"},
 		{name: "upstream 429 Retry-After", path: "/slow-down", status: 429, wait: "[4s]"},
+		{name: "upstream 429 retry-after-ms", path: "/slow-down-ms", status: 429, wait: "[1.5s]"},
 		{name: "proxy 500 no pause", fault: &testutil.Fault{Status: 500, RetryAfter: "3", Times: 1}, path: "/x", wait: "[]"},
 	}
 	for _, tc := range tests {

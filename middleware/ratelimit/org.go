@@ -377,7 +377,8 @@ func (t *orgTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, err
 	}
 	resp, err := t.next.RoundTrip(req)
-	if err != nil {
+	if err != nil && resp != nil { // a RoundTripper returning both: drop the response, closed
+		resp.Body.Close()
 		resp = nil
 	}
 	t.o.Done(resp)

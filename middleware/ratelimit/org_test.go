@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -240,3 +242,31 @@ func TestOrgLimiterOnlyAPI(t *testing.T) {
 type roundTripFunc func(*http.Request) (*http.Response, error)
 
 func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// A next RoundTripper that returns both a response and an error: the
+// org limiter's Transport returns the error alone and closes the
+// response's body, which nobody else could.
+func TestOrgTransportClosesDroppedResponse(t *testing.T) {
+	t.Parallel()
+	var closed atomic.Int32
+	org := &ratelimit.OrgLimiter{}
+	rt := org.Transport(roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		body := &closeCounter{Reader: strings.NewReader("x"), n: &closed}
+		return &http.Response{StatusCode: 200, Header: http.Header{}, Body: body, Request: r}, errors.New("broken next")
+	}))
+	req, _ := http.NewRequest(http.MethodPost, "https://backend.composio.dev/api/v3.1/tools/execute/proxy", nil)
+	resp, err := rt.RoundTrip(req)
+	if resp != nil || err == nil {
+		t.Fatalf("RoundTrip = %v, %v; want nil and the error", resp, err)
+	}
+	if n := closed.Load(); n != 1 {
+		t.Errorf("dropped response body closed %d times, want 1", n)
+	}
+}
+
+type closeCounter struct {
+	io.Reader
+	n *atomic.Int32
+}
+
+func (c *closeCounter) Close() error { c.n.Add(1); return nil }

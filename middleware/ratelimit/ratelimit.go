@@ -260,7 +260,8 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	return resp, err
 }
 
-// pauseFor returns the pause a 429 asks for, or 0.
+// pauseFor returns the pause a 429 asks for (retry-after-ms, else
+// Retry-After, as retry and the org limiter read them), or 0.
 func (t *Transport) pauseFor(resp *http.Response, err error) time.Duration {
 	if err != nil {
 		var pe *composiohttp.Error
@@ -270,7 +271,7 @@ func (t *Transport) pauseFor(resp *http.Response, err error) time.Duration {
 		return 0
 	}
 	if resp != nil && resp.StatusCode == http.StatusTooManyRequests {
-		return composiohttp.ParseRetryAfter(resp.Header.Get("Retry-After"), t.now())
+		return composiohttp.RetryAfterHeader(resp.Header, t.now())
 	}
 	return 0
 }
