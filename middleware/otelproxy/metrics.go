@@ -353,7 +353,11 @@ func WithProxyAddress(host string) Option { return func(c *config) { c.proxyAddr
 // proxyHost finds the proxy's host below next.
 func proxyHost(next http.RoundTripper) string {
 	base := ""
-	for rt := next; rt != nil; {
+	rt := next
+	for range 100 { // a bound, should some Unwrap loop (as composiohttp.TransportIdentity)
+		if rt == nil {
+			break
+		}
 		if t, ok := rt.(*composiohttp.Transport); ok {
 			base = t.BaseURL
 			break
