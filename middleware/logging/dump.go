@@ -36,8 +36,11 @@ const DefaultDumpMax = 64 << 10
 // with secret names (Authorization, X-Api-Key, token, ...), secret keys of
 // a JSON body, and the secret fields of custom_connection_data.val are
 // [REDACTED]; in the reply, the values of secret keys at any depth (data,
-// an error, a connected-accounts listing's state.val), secret headers, and
-// the query of a signed binary_data URL. Any exact occurrence of a secret
+// an error, a connected-accounts listing's state.val), secret headers, the
+// secret query values of the URLs in Location, Content-Location, Link and
+// Refresh headers (a signed S3 URL's signature; the same rule as the log
+// line's headers, also for the upstream headers inside the reply and the
+// headers of the curl line), and the query of a signed binary_data URL. Any exact occurrence of a secret
 // the call sent (the API key, a secret header, a secret parameter, a
 // connection's secret) in what comes back is [REDACTED] too, and the
 // proxy URL shows no user info or secret query value. The curl line sends
@@ -112,11 +115,7 @@ func (d *dumper) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		sort.Strings(names)
 		for _, k := range names {
-			v := strings.Join(resp.Header[k], ", ")
-			if secretHeader(k) {
-				v = credentials.Redacted
-			}
-			fmt.Fprintf(&b, "# %s: %s\n", k, v)
+			fmt.Fprintf(&b, "# %s: %s\n", k, headerValue(k, strings.Join(resp.Header[k], ", ")))
 		}
 		switch {
 		case rerr != nil:
@@ -165,11 +164,8 @@ func curlLine(req *http.Request, body []byte) string {
 			continue
 		}
 		for _, v := range req.Header[k] {
-			if secretHeader(k) {
-				v = credentials.Redacted
-			}
 			b.WriteString(" -H ")
-			b.WriteString(shellQuote(k + ": " + v))
+			b.WriteString(shellQuote(k + ": " + headerValue(k, v)))
 		}
 	}
 	b.WriteString(" --data-binary ")
@@ -276,7 +272,31 @@ func envelopeSecrets(raw []byte) []string {
 	return out
 }
 
-// redactReply redacts a proxy reply: an envelope's data, secret headers
+// redactHeaderJSON redacts the JSON value v of upstream header name in a
+// reply envelope by headerValue: a string, and each element of a list
+// (the Transport refuses both lists and objects as malformed, but Dump
+// prints the reply first). An object is credentials.Redacted; a number,
+// boolean or null is kept unless the header is secret.
+func redactHeaderJSON(name string, v any) any {
+	switch x := v.(type) {
+	case string:
+		return headerValue(name, x)
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = redactHeaderJSON(name, e)
+		}
+		return out
+	case map[string]any:
+		return credentials.Redacted
+	}
+	if secretHeader(name) {
+		return credentials.Redacted
+	}
+	return v
+}
+
+// redactReply redacts a proxy reply: an envelope's data, headers (headerValue)
 // and signed URL, or an error reply's secret keys; and, in any other
 // reply of Composio's API (a connected-accounts listing carries each
 // account's credentials in state.val), the secret keys at any depth.
@@ -290,10 +310,8 @@ func redactReply(raw []byte) []byte {
 	}
 	if m, ok := v.(map[string]any); ok {
 		if h, ok := m["headers"].(map[string]any); ok {
-			for k := range h {
-				if secretHeader(k) {
-					h[k] = credentials.Redacted
-				}
+			for k, v := range h {
+				h[k] = redactHeaderJSON(k, v)
 			}
 		}
 		if d, ok := m["data"]; ok {

@@ -106,3 +106,72 @@ func TestDumpCurlLineHidesBaseURLSecrets(t *testing.T) {
 		}
 	}
 }
+
+// headerStub answers every call with status 200, the headers h and the
+// body reply.
+type headerStub struct {
+	h     http.Header
+	reply string
+}
+
+func (s headerStub) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.Body != nil {
+		io.Copy(io.Discard, r.Body)
+		r.Body.Close()
+	}
+	return &http.Response{StatusCode: 200, Status: "200 OK", Header: s.h.Clone(),
+		Body: io.NopCloser(strings.NewReader(s.reply)), Request: r}, nil
+}
+
+// TestDumpRedactsHeaderURLs: a signed URL in a Location, Content-Location,
+// Link or Refresh header shows no signature in a dump, wherever Dump
+// prints the header (the reply's headers, the upstream headers inside the
+// reply envelope, the curl line), by the same rule as the log line's
+// headers; the rest of the header stays readable.
+func TestDumpRedactsHeaderURLs(t *testing.T) {
+	t.Parallel()
+	const signed = "https://bucket.s3.amazonaws.com/obj?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIA_CRED_SECRET%2F20260101&X-Amz-Signature=SIGSECRET123"
+	secrets := []string{"SIGSECRET123", "AKIA_CRED_SECRET"}
+	envelope := func(h string) string { return `{"status":302,"data":{},"headers":` + h + `}` }
+	cases := []struct {
+		name   string
+		reply  http.Header // the HTTP reply's headers
+		body   string
+		header http.Header // Transport.Header, sent to Composio (the curl line)
+		want   string
+	}{
+		{name: "reply Location", reply: http.Header{"Location": {signed}}, body: envelope(`{}`), want: "# Location: https://bucket.s3.amazonaws.com/obj?"},
+		{name: "reply Content-Location", reply: http.Header{"Content-Location": {signed}}, body: envelope(`{}`), want: "# Content-Location: https://bucket.s3.amazonaws.com/obj?"},
+		{name: "reply Link", reply: http.Header{"Link": {`<` + signed + `>; rel="next"`}}, body: envelope(`{}`), want: `rel="next"`},
+		{name: "reply Refresh", reply: http.Header{"Refresh": {"0; url=" + signed}}, body: envelope(`{}`), want: "# Refresh: 0; url=https://bucket.s3.amazonaws.com/obj?"},
+		{name: "envelope Location", body: envelope(`{"Location":"` + signed + `"}`), want: `"Location": "https://bucket.s3.amazonaws.com/obj?`},
+		{name: "envelope location lower case", body: envelope(`{"location":"` + signed + `"}`), want: `"location": "https://bucket.s3.amazonaws.com/obj?`},
+		{name: "envelope Link", body: envelope(`{"Link":"<` + signed + `>; rel=\"next\""}`), want: `rel=\"next\"`},
+		{name: "envelope Link as a list", body: envelope(`{"Link":["<` + signed + `>; rel=\"next\""]}`), want: `rel=\"next\"`},
+		{name: "envelope Refresh", body: envelope(`{"Refresh":"0; url=` + signed + `"}`), want: `"Refresh": "0; url=https://bucket.s3.amazonaws.com/obj?`},
+		{name: "curl line Link", body: envelope(`{}`), header: http.Header{"Link": {`<` + signed + `>; rel="next"`}}, want: `-H 'Link: <https://bucket.s3.amazonaws.com/obj?`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			var out lockedBuffer
+			tr := &composiohttp.Transport{APIKey: "ak_x_1", BaseURL: "https://backend.example.com", ConnectedAccountID: "ca_1",
+				Header: c.header, Base: logging.Dump(&out, headerStub{h: c.reply, reply: c.body})}
+			req, _ := http.NewRequest("GET", "https://api.github.com/user", nil)
+			// the Transport refuses a list-valued upstream header
+			// after Dump has printed it
+			if resp, err := tr.RoundTrip(req); err == nil {
+				resp.Body.Close()
+			}
+			dump := out.String()
+			for _, secret := range secrets {
+				if strings.Contains(dump, secret) {
+					t.Errorf("dump shows %q:\n%s", secret, dump)
+				}
+			}
+			if !strings.Contains(dump, c.want) {
+				t.Errorf("dump lacks %q:\n%s", c.want, dump)
+			}
+		})
+	}
+}

@@ -292,20 +292,29 @@ func secretHeader(name string) bool { return credentials.IsSecret(name) }
 func headerAttr(key string, h http.Header) slog.Attr {
 	attrs := make([]any, 0, len(h))
 	for name, vs := range h {
-		v := strings.Join(vs, ", ")
-		switch {
-		case secretHeader(name):
-			v = credentials.Redacted
-		case strings.EqualFold(name, "Location"), strings.EqualFold(name, "Content-Location"):
-			v = redactURLString(v)
-		case strings.EqualFold(name, "Link"):
-			v = redactLinks(v)
-		case strings.EqualFold(name, "Refresh"):
-			v = redactRefresh(v)
-		}
-		attrs = append(attrs, slog.String(name, v))
+		attrs = append(attrs, slog.String(name, headerValue(name, strings.Join(vs, ", "))))
 	}
 	return slog.Group(key, attrs...)
+}
+
+// headerValue is the value v of header name as it may be shown (in a log
+// line or a Dump): credentials.Redacted for a secret header; the URLs of
+// Location, Content-Location, Link and Refresh redacted (a signed URL's
+// signature is a secret query parameter); any other value unchanged.
+// Names match case-insensitively. It is the one rule for every place the
+// package prints a header.
+func headerValue(name, v string) string {
+	switch {
+	case secretHeader(name):
+		return credentials.Redacted
+	case strings.EqualFold(name, "Location"), strings.EqualFold(name, "Content-Location"):
+		return redactURLString(v)
+	case strings.EqualFold(name, "Link"):
+		return redactLinks(v)
+	case strings.EqualFold(name, "Refresh"):
+		return redactRefresh(v)
+	}
+	return v
 }
 
 // redactURLString is a (possibly relative) URL redacted with
