@@ -99,7 +99,8 @@ func (a *OAuth2) tokenURL(c *credentials.Connection) (string, error) {
 	if !ok || tk.TokenURL == "" {
 		return "", nil
 	}
-	return fillTemplate(c, tk.TokenURL)
+	u, _, err := fillTemplate(c, tk.TokenURL)
+	return u, err
 }
 
 // refresh returns a token refreshed with the connection's refresh token

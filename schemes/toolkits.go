@@ -3,6 +3,7 @@ package schemes
 import (
 	"errors"
 	"fmt"
+	"net/url"
 	"sort"
 	"strings"
 	"sync"
@@ -142,15 +143,22 @@ func (r *ToolkitRegistry) Slugs() []string {
 // unregistered toolkit an *UnknownToolkitError. The result has no trailing
 // slash.
 func (r *ToolkitRegistry) ResolveBaseURL(c *credentials.Connection) (string, error) {
+	s, _, err := r.resolveBaseURL(c)
+	return s, err
+}
+
+// resolveBaseURL is ResolveBaseURL, with the URL parsed (Transport's
+// site).
+func (r *ToolkitRegistry) resolveBaseURL(c *credentials.Connection) (string, *url.URL, error) {
 	if c == nil {
-		return "", errors.New("schemes: nil connection")
+		return "", nil, errors.New("schemes: nil connection")
 	}
 	if c.Val.BaseURL != "" {
 		return checkURL(c.ToolkitSlug, "base_url", strings.TrimRight(c.Val.BaseURL, "/"))
 	}
 	tk, ok := r.Lookup(c.ToolkitSlug)
 	if !ok || tk.BaseURL == "" {
-		return "", &UnknownToolkitError{Slug: c.ToolkitSlug}
+		return "", nil, &UnknownToolkitError{Slug: c.ToolkitSlug}
 	}
 	return fillTemplate(c, tk.BaseURL)
 }
@@ -167,8 +175,9 @@ func ResolveBaseURL(c *credentials.Connection) (string, error) {
 
 // fillTemplate replaces each {field} in tmpl with c's field of that wire
 // key. A value filling only part of the URL (a host label) may not carry
-// URL syntax; the result must be an absolute http(s) URL.
-func fillTemplate(c *credentials.Connection, tmpl string) (string, error) {
+// URL syntax; the result must be an absolute http(s) URL, returned parsed
+// too.
+func fillTemplate(c *credentials.Connection, tmpl string) (string, *url.URL, error) {
 	var b strings.Builder
 	rest := tmpl
 	for {
@@ -179,19 +188,19 @@ func fillTemplate(c *credentials.Connection, tmpl string) (string, error) {
 		}
 		j := strings.IndexByte(rest[i:], '}')
 		if j < 0 {
-			return "", fmt.Errorf("schemes: toolkit %q: unterminated placeholder in %q", c.ToolkitSlug, tmpl)
+			return "", nil, fmt.Errorf("schemes: toolkit %q: unterminated placeholder in %q", c.ToolkitSlug, tmpl)
 		}
 		name := rest[i+1 : i+j]
 		v, _ := field(&c.Val, name)
 		v = strings.TrimSpace(v)
 		if v == "" {
-			return "", &MissingFieldError{Toolkit: c.ToolkitSlug, Field: name}
+			return "", nil, &MissingFieldError{Toolkit: c.ToolkitSlug, Field: name}
 		}
 		whole := i == 0 && i+j+1 == len(rest) && b.Len() == 0
 		if whole {
 			v = strings.TrimRight(v, "/")
 		} else if strings.ContainsAny(v, "/?#@:\\ \t\r\n%") {
-			return "", fmt.Errorf("schemes: toolkit %q: connection field %q is not a valid URL part", c.ToolkitSlug, name)
+			return "", nil, fmt.Errorf("schemes: toolkit %q: connection field %q is not a valid URL part", c.ToolkitSlug, name)
 		}
 		b.WriteString(rest[:i])
 		b.WriteString(v)
@@ -200,11 +209,13 @@ func fillTemplate(c *credentials.Connection, tmpl string) (string, error) {
 	return checkURL(c.ToolkitSlug, "base URL", strings.TrimRight(b.String(), "/"))
 }
 
-func checkURL(slug, what, s string) (string, error) {
-	if _, ok := httpurl.Parse(s); !ok {
-		return "", fmt.Errorf("schemes: toolkit %q: %s is not an absolute http(s) URL", slug, what)
+// checkURL returns s and s parsed, if it is an absolute http(s) URL.
+func checkURL(slug, what, s string) (string, *url.URL, error) {
+	u, ok := httpurl.Parse(s)
+	if !ok {
+		return "", nil, fmt.Errorf("schemes: toolkit %q: %s is not an absolute http(s) URL", slug, what)
 	}
-	return s, nil
+	return s, u, nil
 }
 
 // field returns the connection field with wire key key (typed or extra),

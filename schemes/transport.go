@@ -128,13 +128,9 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, &UnknownSchemeError{Scheme: conn.AuthScheme}
 	}
 	tks := cmp.Or(t.Toolkits, DefaultToolkits)
-	baseURL, err := tks.ResolveBaseURL(conn)
+	_, site, err := tks.resolveBaseURL(conn)
 	if err != nil {
 		return nil, err
-	}
-	site, err := url.Parse(baseURL)
-	if err != nil {
-		return nil, errors.New("schemes: invalid base URL")
 	}
 	r2 := req.Clone(ctx)
 	if r2.URL.Host == "" {
