@@ -396,20 +396,7 @@ func proxyUnreachable(ctx context.Context, c *config, err error) error {
 // X-Auth-Token), and BaseURL's password and secret query values, in
 // every form a URL may quote them.
 func (c *config) sentSecrets() []string {
-	out := c.headerSecrets()
-	if u := c.proxyURL.User; u != nil {
-		if p, ok := u.Password(); ok {
-			out = append(out, p, url.UserPassword("", p).String()[1:])
-		}
-	}
-	for name, vs := range c.proxyURL.Query() {
-		if credentials.IsSecretParam(name) {
-			for _, v := range vs {
-				out = append(out, v, url.QueryEscape(v))
-			}
-		}
-	}
-	return out
+	return append(c.headerSecrets(), urlSecrets(&c.proxyURL)...)
 }
 
 // headerSecrets returns the values of the secret headers (credentials.IsSecret

@@ -2,9 +2,13 @@ package composiohttp
 
 import (
 	"errors"
+	"fmt"
 	"net/netip"
 	"net/url"
 	"strings"
+
+	"github.com/composiohttp/composiohttp/credentials"
+	"github.com/composiohttp/composiohttp/internal/redact"
 )
 
 // The download policy: where a binary_data.url may point. The proxy
@@ -26,7 +30,9 @@ type DownloadError struct {
 	Host string
 	// Reason says which rule refused it.
 	Reason string
-	// Err is the error of Transport.AllowDownload, when it vetoed.
+	// Err is the error of Transport.AllowDownload, when it vetoed,
+	// wrapped (errors.Is and errors.As reach it) so that its text shows
+	// none of the URL's secrets (see vetoError).
 	Err error
 }
 
@@ -46,6 +52,48 @@ func (e *DownloadError) Is(target error) bool {
 
 // Unwrap returns the hook's error, if any.
 func (e *DownloadError) Unwrap() error { return e.Err }
+
+// vetoError wraps the error of Transport.AllowDownload, which was handed
+// the signed URL and may quote it: its text (and every fmt verb) shows
+// err's text without the URL's secrets (urlSecrets); Unwrap returns err.
+func vetoError(err error, u *url.URL) error {
+	return &scrubbedError{err: err, secrets: urlSecrets(u)}
+}
+
+type scrubbedError struct {
+	err     error
+	secrets []string
+}
+
+func (e *scrubbedError) Error() string { return credentials.Scrub(e.err.Error(), e.secrets...) }
+func (e *scrubbedError) Unwrap() error { return e.err }
+
+// Format prints only the scrubbed text, whatever the verb.
+func (e *scrubbedError) Format(f fmt.State, verb rune) {
+	s := e.Error()
+	redact.Format(f, verb, s, fmt.Sprintf("errors.New(%q)", s))
+}
+
+// urlSecrets returns what u carries that must not be shown: its password
+// and the values of its secret query parameters (credentials.IsSecretParam:
+// a signature, a token, a credential), each as written and as a URL
+// quotes it.
+func urlSecrets(u *url.URL) []string {
+	var out []string
+	if u.User != nil {
+		if p, ok := u.User.Password(); ok {
+			out = append(out, p, url.UserPassword("", p).String()[1:])
+		}
+	}
+	for name, vs := range u.Query() {
+		if credentials.IsSecretParam(name) {
+			for _, v := range vs {
+				out = append(out, v, url.QueryEscape(v))
+			}
+		}
+	}
+	return out
+}
 
 // metadataAddrs are cloud metadata services outside the link-local ranges
 // (AWS's IPv6 IMDS, Alibaba Cloud's).
@@ -68,7 +116,7 @@ func (t *Transport) checkDownload(c *config, raw string) error {
 	}
 	if t.AllowDownload != nil {
 		if err := t.AllowDownload(u); err != nil {
-			return &DownloadError{Host: u.Host, Reason: "vetoed by Transport.AllowDownload", Err: err}
+			return &DownloadError{Host: u.Host, Reason: "vetoed by Transport.AllowDownload", Err: vetoError(err, u)}
 		}
 	}
 	return nil

@@ -186,7 +186,7 @@ func (t *Transport) checkDirect(req *http.Request, c *config, method string, ori
 	}
 	if t.AllowDownload != nil {
 		if err := t.AllowDownload(req.URL); err != nil {
-			return fmt.Errorf("%w: %s to %s: vetoed by Transport.AllowDownload: %w", ErrRedirectNotAllowed, method, req.URL.Host, err)
+			return fmt.Errorf("%w: %s to %s: vetoed by Transport.AllowDownload: %w", ErrRedirectNotAllowed, method, req.URL.Host, vetoError(err, req.URL))
 		}
 	}
 	return nil

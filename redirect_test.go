@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/x509"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -286,5 +287,36 @@ func TestOffSiteRedirectDropsCallerSecrets(t *testing.T) {
 	}
 	if v := seen[0].Get("X-Request-Id"); v != "r-1" {
 		t.Errorf("X-Request-Id = %q, want the caller's", v)
+	}
+}
+
+// An AllowDownload veto of an off-site redirect that quotes the URL it
+// was handed shows none of its signed query in the error.
+func TestOffSiteRedirectVetoHidesSignature(t *testing.T) {
+	t.Parallel()
+	tr, store := redirectSetup(t)
+	tr.AllowDownload = func(u *url.URL) error { return fmt.Errorf("not ours: %s (%s)", u, u.RawQuery) }
+	ctx := composiohttp.WithConnectedAccount(context.Background(), "ca_drive")
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "https://www.googleapis.com/drive/v3/files/F1?alt=media", nil)
+	resp, err := tr.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	loc := resp.Header.Get("Location")
+	if resp.StatusCode != http.StatusFound || !strings.Contains(loc, "X-Amz-Signature=sig2") {
+		t.Fatalf("first call: %d, Location %q", resp.StatusCode, loc)
+	}
+	// The redirect followed by hand, as go-github does.
+	next, _ := http.NewRequestWithContext(ctx, http.MethodGet, loc, nil)
+	_, err = tr.RoundTrip(next)
+	if !errors.Is(err, composiohttp.ErrRedirectNotAllowed) {
+		t.Fatalf("err = %v, want ErrRedirectNotAllowed", err)
+	}
+	if strings.Contains(err.Error(), "sig2") || strings.Contains(fmt.Sprintf("%+v %#v", err, err), "sig2") {
+		t.Errorf("the veto's error shows the signature: %v", err)
+	}
+	if len(store.seen()) != 0 {
+		t.Error("the vetoed URL was fetched")
 	}
 }

@@ -231,7 +231,7 @@ var registry = map[string]entry{
 		secrets := []string{apiKey, password, refreshTok, hdrSecret}
 		return []sample{{"*ProxyUnreachableError", pe, secrets}, {"error", err, secrets}}
 	}},
-	"./DownloadError": noSecret("the refused download URL's host and a reason; its path and signed query are not kept"),
+	"./DownloadError": noSecret("the refused download URL's host and a reason; its path and signed query are not kept, and the AllowDownload veto it wraps prints with the URL's secrets scrubbed (TestDownloadPolicy/hook quoting the URL)"),
 	"./UploadError": {samples: func(*testing.T) []sample {
 		// The UploadFunc's own error quotes the presigned URL its PUT
 		// failed on, as net/http's client does.
