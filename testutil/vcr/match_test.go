@@ -409,13 +409,19 @@ func TestUploadByURLIsStableAndReplays(t *testing.T) {
 		}
 	}
 	if !bytes.Equal(files[0], files[1]) {
+		// Report the first line that differs, or where one recording ends.
 		a, b := strings.Split(string(files[0]), "\n"), strings.Split(string(files[1]), "\n")
-		for i := range min(len(a), len(b)) {
-			if a[i] != b[i] {
-				t.Errorf("two recordings of the same upload differ at line %d:\n%.300s\n%.300s", i+1, a[i], b[i])
-				break
-			}
+		i := 0
+		for i < min(len(a), len(b)) && a[i] == b[i] {
+			i++
 		}
+		lineOf := func(l []string) string {
+			if i < len(l) {
+				return l[i]
+			}
+			return "(end of the recording)"
+		}
+		t.Errorf("two recordings of the same upload differ at line %d:\n%.300s\n%.300s", i+1, lineOf(a), lineOf(b))
 	}
 	if bytes.Contains(files[0], []byte("sig=")) && !bytes.Contains(files[0], []byte("sig="+vcr.RedactedParam)) {
 		t.Error("the upload URL's signature is in the cassette")
