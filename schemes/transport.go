@@ -2,7 +2,7 @@ package schemes
 
 import (
 	"cmp"
-	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -103,7 +103,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 	}()
 	if req.URL == nil {
-		return nil, errors.New("schemes: request has no URL")
+		return nil, fmt.Errorf("schemes: request has no URL: %w", composiohttp.ErrBadRequest)
 	}
 	ctx := req.Context()
 	conn := t.Connection
@@ -115,7 +115,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		conn = c
 	}
 	if conn == nil {
-		return nil, errors.New("schemes: Transport has no Connection or Source")
+		return nil, fmt.Errorf("schemes: Transport has no Connection or Source: %w", composiohttp.ErrNoAuthContext)
 	}
 	if conn.AuthScheme.Known() {
 		if err := conn.Validate(); err != nil {
@@ -177,7 +177,7 @@ func joinURL(base, rel *url.URL) (*url.URL, error) {
 	}
 	p, err := url.Parse(strings.TrimRight(u.EscapedPath(), "/") + rp)
 	if err != nil {
-		return nil, errors.New("schemes: invalid request path")
+		return nil, fmt.Errorf("schemes: invalid request path: %w", composiohttp.ErrBadRequest)
 	}
 	u.Path, u.RawPath = p.Path, p.RawPath
 	switch {
