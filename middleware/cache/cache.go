@@ -134,26 +134,23 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if info != nil {
 		info.CacheResult = "bypass"
 	}
-	switch {
-	case t.cfg.defaultIdentity == "" && composiohttp.Identity(req.Context()) == "":
-		return t.next.RoundTrip(req) // unknown tenant: fail closed
-	case req.Method == http.MethodPost || req.Method == http.MethodPut ||
-		req.Method == http.MethodPatch || req.Method == http.MethodDelete:
-		return t.unsafe(req)
-	case req.Method != http.MethodGet && req.Method != http.MethodHead, // "" too: keep it simple
-		req.Body != nil && req.Body != http.NoBody,
-		req.Header.Get("Range") != "",
-		conditional(req.Header),
-		auth != "" && !t.cfg.authorized:
+	reqCC := parseCacheControl(req.Header.Values("Cache-Control"))
+	switch route := t.route(req, auth); {
+	case route != cached && reqCC.onlyIfCached:
+		// Nothing stored may answer it: 504, next never called
+		// (RFC 9111 §5.2.1.7).
+		return gatewayTimeout(req), nil
+	case route == passBy:
 		return t.next.RoundTrip(req)
+	case route == invalidate:
+		return t.unsafe(req)
 	}
 	if info != nil {
 		info.CacheResult = "miss"
 	}
 	v := t.view(ctx, auth)
-	reqCC := parseCacheControl(req.Header.Values("Cache-Control"))
 	hreq := prepare(req, v, auth, reqCC)
-	n := &network{next: t.next, max: t.cfg.maxEntry, orig: req, prepared: hreq, reqCC: reqCC}
+	n := &network{next: t.next, max: t.cfg.maxEntry, orig: req, prepared: hreq, reqCC: reqCC, view: v}
 	hc := &httpcache.Transport{
 		Transport:           n,
 		Cache:               v,
@@ -172,6 +169,54 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	return resp, err
 }
 
+// The ways RoundTrip handles a request (see route).
+const (
+	cached     = iota // through httpcache and the store
+	passBy            // to next, the store untouched
+	invalidate        // an unsafe method: to next, then the URL's entries dropped
+)
+
+// route says how RoundTrip handles req, whose Authorization header is auth.
+func (t *Transport) route(req *http.Request, auth string) int {
+	switch {
+	case t.cfg.defaultIdentity == "" && composiohttp.Identity(req.Context()) == "":
+		return passBy // unknown tenant: fail closed
+	case req.Method == http.MethodPost || req.Method == http.MethodPut ||
+		req.Method == http.MethodPatch || req.Method == http.MethodDelete:
+		return invalidate
+	case req.Method != http.MethodGet && req.Method != http.MethodHead, // "" too: keep it simple
+		req.Body != nil && req.Body != http.NoBody,
+		req.Header.Get("Range") != "",
+		conditional(req.Header),
+		auth != "" && !t.cfg.authorized:
+		return passBy
+	}
+	return cached
+}
+
+// gatewayTimeout is the answer to a request with only-if-cached that no
+// stored response may answer without contacting the upstream: 504
+// Gateway Timeout (RFC 9111 §5.2.1.7), with an empty body. req's body,
+// if any, is closed (next never sees req).
+func gatewayTimeout(req *http.Request) *http.Response {
+	if req.Body != nil {
+		req.Body.Close()
+	}
+	return &http.Response{
+		Status:     "504 Gateway Timeout",
+		StatusCode: http.StatusGatewayTimeout,
+		Proto:      "HTTP/1.1",
+		ProtoMajor: 1,
+		ProtoMinor: 1,
+		Header: http.Header{
+			"Date":           {time.Now().UTC().Format(http.TimeFormat)},
+			"Content-Length": {"0"},
+		},
+		Body:    http.NoBody,
+		Request: req,
+	}
+}
+
 // prepare returns the request httpcache sees: req itself, or a copy whose
 // Cache-Control is the one line httpcache reads right (see
 // normalCacheControl) and whose credential headers (credentialHeader:
@@ -180,9 +225,17 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 // the values of the request headers a response varies on, never stores
 // a credential. network gives next the caller's request, never this
 // copy. A request with max-stale gets a copy too, whose Cache-Control
-// v.Get may change (see view.maxStale).
+// v.Get may change (see view.maxStale). only-if-cached is removed from
+// the copy's Cache-Control: httpcache would serve any stored response to
+// it, stale or not; without it, httpcache judges freshness as for any
+// request, and network answers the call it makes, whenever the stored
+// response is not fresh enough, with a 504 (see network.RoundTrip).
 func prepare(req *http.Request, v *view, auth string, cc cacheControl) *http.Request {
-	line, ccChanged := normalCacheControl(req.Header.Values("Cache-Control"), "")
+	drop := ""
+	if cc.onlyIfCached {
+		drop = "only-if-cached"
+	}
+	line, ccChanged := normalCacheControl(req.Header.Values("Cache-Control"), drop)
 	credentials := v.auth != "" || hasCredentialHeader(req.Header)
 	if !ccChanged && !credentials && !cc.maxStale {
 		return req
@@ -192,7 +245,10 @@ func prepare(req *http.Request, v *view, auth string, cc cacheControl) *http.Req
 	for k, vs := range req.Header { // values are replaced below, never changed in place
 		r.Header[k] = vs
 	}
-	if ccChanged {
+	switch {
+	case ccChanged && line == "":
+		delete(r.Header, "Cache-Control")
+	case ccChanged:
 		r.Header["Cache-Control"] = []string{line}
 	}
 	if credentials {
@@ -251,6 +307,13 @@ type view struct {
 	// that such a response, once stale, is revalidated (RFC 9111
 	// §5.2.2.2).
 	maxStale http.Header
+	// keep is set by network when next failed with a 5xx (the
+	// upstream's, or the proxy's own error) or was not called (the 504
+	// to only-if-cached): Set and Delete then leave the store alone, so
+	// that the failure neither replaces nor removes the stored entry
+	// httpcache would drop for it (RFC 9111 §4.3.3 lets a cache keep
+	// using it).
+	keep bool
 }
 
 // key is the SHA-256 of the tenant, the Authorization header (when it is
@@ -294,12 +357,18 @@ func (v *view) Get(k string) ([]byte, bool) {
 // Set and Delete may run after the caller's context ended (httpcache
 // stores once the body is read to the end); they are not cancelled with it.
 func (v *view) Set(k string, b []byte) {
+	if v.keep {
+		return
+	}
 	if err := v.store.Set(context.WithoutCancel(v.ctx), v.key(k), b); err != nil {
 		v.onError(fmt.Errorf("cache: store set: %w", err))
 	}
 }
 
 func (v *view) Delete(k string) {
+	if v.keep {
+		return
+	}
 	if err := v.store.Delete(context.WithoutCancel(v.ctx), v.key(k)); err != nil {
 		v.onError(fmt.Errorf("cache: store delete: %w", err))
 	}
@@ -315,14 +384,18 @@ func (v *view) Delete(k string) {
 // store (see storable) or too large to cache, with Cache-Control:
 // no-store, or of one whose Cache-Control httpcache would misread, with
 // that field normalized. It notes a failure of next, which httpcache may
-// answer with a stale entry. finish checks that answer, puts the real
-// header back and closes the responses httpcache dropped.
+// answer with a stale entry, and keeps the store as it is after a 5xx
+// (view.keep). For a request with only-if-cached it never calls next:
+// httpcache calls it only when no stored response may answer as it is,
+// and gets a 504. finish checks that answer, puts the real header back
+// and closes the responses httpcache dropped.
 type network struct {
 	next     http.RoundTripper
 	max      int64
 	orig     *http.Request // the caller's request
 	prepared *http.Request // the request httpcache was given (orig, or prepare's copy)
 	reqCC    cacheControl  // orig's Cache-Control
+	view     *view         // the request's cache
 	sent     []sent        // every response handed to httpcache
 
 	// failed is set when next failed, with an error (failErr) or a 5xx
@@ -341,6 +414,17 @@ type sent struct {
 }
 
 func (n *network) RoundTrip(req *http.Request) (*http.Response, error) {
+	if n.reqCC.onlyIfCached {
+		// httpcache found no stored response it may serve as it is
+		// (none, a stale one, one of another variant): answer 504
+		// without contacting the upstream. It is a failure no stale
+		// entry may answer, and it changes nothing in the store.
+		resp := gatewayTimeout(n.orig)
+		n.failed, n.staleOK, n.failResp, n.view.keep = true, false, resp, true
+		n.sent = append(n.sent, sent{resp: resp, header: resp.Header})
+		resp.Header = http.Header{"Cache-Control": {"no-store"}}
+		return resp, nil
+	}
 	out := req
 	if n.prepared != n.orig {
 		out = n.orig
@@ -357,6 +441,9 @@ func (n *network) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp, err := sendNext(n.next, out)
 	if err != nil {
 		n.failed, n.staleOK, n.failErr = true, errorAllowsStale(err), err
+		if perr, ok := errors.AsType[*composiohttp.Error](err); ok && perr.StatusCode >= 500 {
+			n.view.keep = true // the proxy's 5xx changes nothing stored
+		}
 	}
 	if resp == nil {
 		return nil, err
@@ -374,7 +461,8 @@ func (n *network) RoundTrip(req *http.Request) (*http.Response, error) {
 		resp.Header.Set("Date", time.Now().UTC().Format(http.TimeFormat))
 	}
 	if resp.StatusCode >= 500 {
-		n.failed, n.staleOK, n.failResp = true, rfc5861Error(resp.StatusCode), resp
+		// Never stored (storable), and the stored entry stays as it was.
+		n.failed, n.staleOK, n.failResp, n.view.keep = true, rfc5861Error(resp.StatusCode), resp, true
 	}
 	keep, noStore := storable(n.reqCC, resp.StatusCode, resp.Header)
 	cc, ccChanged := normalCacheControl(resp.Header.Values("Cache-Control"), "")
@@ -410,7 +498,8 @@ func (n *network) replaceHeader(resp *http.Response) {
 // only if the failure is one stale-if-error covers and the entry is
 // within its stale-if-error window (see errorAllowsStale,
 // withinStaleWindow); otherwise the caller gets the failure, and the entry
-// is dropped, as httpcache does when it answers with the failure. The
+// is dropped, as httpcache does when it answers with the failure, unless
+// the failure is a 5xx or the 504 to only-if-cached (view.keep). The
 // response gets its real header back, if network replaced it, without
 // X-Varied-* headers, and the caller's request as Request. Every other
 // response network handed over, such as a 5xx answered with a stale entry

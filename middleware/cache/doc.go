@@ -102,6 +102,10 @@
 //   - A response without a Date gets one on arrival (RFC 9110 §6.6.1), so
 //     that its age can be computed (TestDateAddedOnArrival).
 //   - A proxy error is never stored (TestE2EProxyErrorNotCached).
+//   - A 5xx is never stored, whatever freshness it carries (max-age,
+//     Expires), and never replaces nor removes a stored entry: after an
+//     upstream 5xx or a proxy error with a 5xx status, the stored entry
+//     is the one before it (TestServerErrorNeverStored).
 //   - A successful POST, PUT, PATCH or DELETE drops the tenant's entries
 //     for its URL (RFC 9111 §4.4) (TestUnsafeMethodInvalidates).
 //   - A failing store degrades to no caching (TestBrokenStoreDegrades,
@@ -137,7 +141,16 @@
 //     is httpcache's and stricter than RFC 5861's N seconds past expiry.
 //     A response with must-revalidate, proxy-revalidate or no-cache is
 //     never served stale (RFC 9111 §4.2.4).
-//     Otherwise the caller gets the failure and the entry is dropped
-//     (TestStaleIfError, TestWithinStaleWindow). The response the stale
-//     entry replaced is closed (TestDroppedResponseClosed).
+//     Otherwise the caller gets the failure, and the entry is dropped
+//     after a transport error or a proxy 4xx, kept after a 5xx (rule
+//     above) (TestStaleIfError, TestWithinStaleWindow). The response the
+//     stale entry replaced is closed (TestDroppedResponseClosed).
+//   - A request with only-if-cached (any case, any line) gets a stored
+//     response only if it may be reused without contacting the upstream:
+//     fresh, or stale within the request's max-stale (never one with
+//     must-revalidate or no-cache, nor of another Vary variant, nor with
+//     the request's no-cache), else a 504 Gateway Timeout; next is never
+//     called, whatever the method, and the store is left as it is; a
+//     stale-if-error window never applies, as no error happened
+//     (RFC 9111 §5.2.1.7) (TestOnlyIfCached, TestOnlyIfCachedClosesBody).
 package cache

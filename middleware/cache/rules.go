@@ -28,6 +28,8 @@ type cacheControl struct {
 	// serving the response stale (RFC 9111 §5.2.2.2, §5.2.2.8).
 	mustRevalidate bool
 	maxStale       bool // a request's max-stale, with or without seconds
+	// onlyIfCached: a request's only-if-cached (RFC 9111 §5.2.1.7).
+	onlyIfCached bool
 	// staleIfError is stale-if-error's delta-seconds, or -1 when the
 	// directive is absent, bare or not delta-seconds (RFC 5861 §4 requires
 	// them; a bare stale-if-error is ignored).
@@ -58,6 +60,8 @@ func readDirectives[S ~string | ~[]byte](v S, cc *cacheControl) {
 			cc.mustRevalidate = true
 		case isToken(name, "max-stale"):
 			cc.maxStale = true
+		case isToken(name, "only-if-cached"):
+			cc.onlyIfCached = true
 		case isToken(name, "stale-if-error"):
 			if n, ok := deltaSeconds(value); hasValue && ok {
 				cc.staleIfError = max(cc.staleIfError, n)
@@ -173,15 +177,17 @@ func hasStar[S ~string | ~[]byte](v S) bool {
 // storable reports whether a response to a GET or HEAD request without
 // Range may be stored (requests with Range, a body or an unsafe method
 // never reach httpcache): no no-store in the request or the response
-// (noStore), no Vary: *, and not a 206, which is part of a response, never
-// the whole answer (RFC 9111 §3, §3.3). noStore is false when httpcache,
-// which reads the normalized Cache-Control of both, will not store the
+// (noStore), no Vary: *, not a 206, which is part of a response, never
+// the whole answer (RFC 9111 §3, §3.3), and not a 5xx, whatever freshness
+// it carries: a server's failure is never the URL's entry (nor does it
+// replace one: see view.keep). noStore is false when httpcache, which
+// reads the normalized Cache-Control of both, will not store the
 // response anyway.
 func storable(req cacheControl, status int, h http.Header) (ok, noStore bool) {
 	if req.noStore || parseCacheControl(h.Values("Cache-Control")).noStore {
 		return false, true
 	}
-	if status == http.StatusPartialContent {
+	if status == http.StatusPartialContent || status >= 500 {
 		return false, false
 	}
 	for _, v := range h.Values("Vary") {
