@@ -339,11 +339,30 @@ type ProxyUnreachableError struct {
 }
 
 func (e *ProxyUnreachableError) Error() string {
-	cause := credentials.Scrub(e.Err.Error(), e.secrets...)
-	if !e.Connected {
-		return "composiohttp: proxy " + e.Host + " unreachable, upstream not reached: " + cause
+	proxy := "proxy"
+	if e.Host != "" {
+		proxy += " " + e.Host
 	}
-	return "composiohttp: no complete reply from proxy " + e.Host + " (the upstream may have been reached): " + cause
+	msg := "composiohttp: " + proxy + " unreachable, upstream not reached"
+	if e.Connected {
+		msg = "composiohttp: no complete reply from " + proxy + " (the upstream may have been reached)"
+	}
+	if c := e.cause(); c != nil {
+		msg += ": " + *c
+	}
+	return msg
+}
+
+// cause is Err's text as Error shows it, or nil when Err is nil (a
+// ProxyUnreachableError built by hand): the URLs its chain quotes
+// redacted (redactURLErrors, also for an error built by hand, which knows
+// no secrets), then scrubbed of the secrets the Transport sent.
+func (e *ProxyUnreachableError) cause() *string {
+	if e.Err == nil {
+		return nil
+	}
+	s := credentials.Scrub(redactURLErrors(e.Err), e.secrets...)
+	return &s
 }
 
 // Format prints e's Error text whatever the verb (%#v: a Go expression
@@ -357,16 +376,11 @@ func (e ProxyUnreachableError) Format(f fmt.State, verb rune) {
 // Error: json.Marshal would otherwise encode Err's exported fields, such
 // as the URL of a *url.Error.
 func (e ProxyUnreachableError) MarshalJSON() ([]byte, error) {
-	var cause *string
-	if e.Err != nil {
-		s := credentials.Scrub(e.Err.Error(), e.secrets...)
-		cause = &s
-	}
 	return json.Marshal(struct {
 		Host      string
 		Connected bool
 		Err       *string
-	}{e.Host, e.Connected, cause})
+	}{e.Host, e.Connected, e.cause()})
 }
 
 // Is makes errors.Is(err, ErrProxyUnreachable) true.

@@ -3,6 +3,7 @@ package composiohttp
 import (
 	"crypto/tls"
 	"errors"
+	"fmt"
 	"io"
 	"log"
 	"net"
@@ -140,5 +141,35 @@ func TestProxyReplyBrokenOff(t *testing.T) {
 	}
 	if !errors.Is(err, io.ErrUnexpectedEOF) || !IsRetryable(err) || CodeOf(err) != CodeUnreachable {
 		t.Errorf("err = %v: cause lost or not retryable", err)
+	}
+}
+
+// A ProxyUnreachableError built by hand (no Err, no Host) panicked in
+// Error, and so under every fmt verb; it now says what it knows.
+func TestProxyUnreachableErrorBuiltByHand(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		err  *ProxyUnreachableError
+		want string
+	}{
+		{"zero", &ProxyUnreachableError{}, "composiohttp: proxy unreachable, upstream not reached"},
+		{"connected", &ProxyUnreachableError{Connected: true}, "composiohttp: no complete reply from proxy (the upstream may have been reached)"},
+		{"host", &ProxyUnreachableError{Host: "backend.composio.dev"}, "composiohttp: proxy backend.composio.dev unreachable, upstream not reached"},
+		{"cause", &ProxyUnreachableError{Host: "h", Connected: true, Err: io.ErrUnexpectedEOF},
+			"composiohttp: no complete reply from proxy h (the upstream may have been reached): unexpected EOF"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			if got := tc.err.Error(); got != tc.want {
+				t.Errorf("Error() = %q, want %q", got, tc.want)
+			}
+			if got := fmt.Sprintf("%v", *tc.err); got != tc.want {
+				t.Errorf("%%v = %q, want %q", got, tc.want)
+			}
+			if !errors.Is(tc.err, ErrProxyUnreachable) || errors.Unwrap(tc.err) != tc.err.Err {
+				t.Errorf("errors.Is/Unwrap of %#v", tc.err)
+			}
+		})
 	}
 }

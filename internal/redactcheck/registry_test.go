@@ -229,7 +229,12 @@ var registry = map[string]entry{
 			t.Fatalf("err = %v, want a *ProxyUnreachableError", err)
 		}
 		secrets := []string{apiKey, password, refreshTok, hdrSecret}
-		return []sample{{"*ProxyUnreachableError", pe, secrets}, {"error", err, secrets}}
+		// Built by hand, it knows no secrets the Transport sent: the URL
+		// its cause quotes is still shown redacted, as BinaryError's.
+		hand := &composiohttp.ProxyUnreachableError{Host: "backend.example.com",
+			Err: &url.Error{Op: "Post", URL: "https://u:" + password + "@backend.example.com/?token=" + refreshTok, Err: io.ErrUnexpectedEOF}}
+		return []sample{{"*ProxyUnreachableError", pe, secrets}, {"error", err, secrets},
+			{"built by hand", hand, []string{password, refreshTok}}, {"built by hand, value", *hand, []string{password, refreshTok}}}
 	}},
 	"./DownloadError": noSecret("the refused download URL's host and a reason; its path and signed query are not kept, and the AllowDownload veto it wraps prints with the URL's secrets scrubbed (TestDownloadPolicy/hook quoting the URL)"),
 	"./UploadError": {samples: func(*testing.T) []sample {
@@ -551,6 +556,36 @@ var notImportable = map[string]string{
 // for the root), except interfaces and function types, which hold no
 // data themselves.
 func exportedTypes(t *testing.T) []string {
+	var out []string
+	walkModule(t, func(dir string, f *ast.File) {
+		for _, decl := range f.Decls {
+			g, ok := decl.(*ast.GenDecl)
+			if !ok || g.Tok != token.TYPE {
+				continue
+			}
+			for _, s := range g.Specs {
+				ts := s.(*ast.TypeSpec)
+				if !ts.Name.IsExported() {
+					continue
+				}
+				if holdsNoData(ts) {
+					if _, ok := registry[dir+"/"+ts.Name.Name]; !ok {
+						continue
+					}
+				}
+				out = append(out, dir+"/"+ts.Name.Name)
+			}
+		}
+	})
+	slices.Sort(out)
+	return out
+}
+
+// walkModule calls fn with every non-test file of every non-main package
+// of the module outside testdata and notImportable, and its directory
+// relative to the module root ("." for the root).
+func walkModule(t *testing.T, fn func(dir string, f *ast.File)) {
+	t.Helper()
 	root, err := filepath.Abs("../..")
 	if err != nil {
 		t.Fatal(err)
@@ -558,7 +593,6 @@ func exportedTypes(t *testing.T) []string {
 	if _, err := os.Stat(filepath.Join(root, "go.mod")); err != nil {
 		t.Fatal("module root not found:", err)
 	}
-	var out []string
 	fset := token.NewFileSet()
 	err = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -585,31 +619,12 @@ func exportedTypes(t *testing.T) []string {
 		if _, ok := notImportable[dir]; ok {
 			return nil
 		}
-		for _, decl := range f.Decls {
-			g, ok := decl.(*ast.GenDecl)
-			if !ok || g.Tok != token.TYPE {
-				continue
-			}
-			for _, s := range g.Specs {
-				ts := s.(*ast.TypeSpec)
-				if !ts.Name.IsExported() {
-					continue
-				}
-				if holdsNoData(ts) {
-					if _, ok := registry[dir+"/"+ts.Name.Name]; !ok {
-						continue
-					}
-				}
-				out = append(out, dir+"/"+ts.Name.Name)
-			}
-		}
+		fn(dir, f)
 		return nil
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	slices.Sort(out)
-	return out
 }
 
 // holdsNoData reports the declarations that need no entry: interfaces and

@@ -32,7 +32,12 @@ type BudgetError struct {
 	Err error
 }
 
-func (e *BudgetError) Error() string { return "retry: retry budget exhausted; " + e.Err.Error() }
+func (e *BudgetError) Error() string {
+	if e.Err == nil { // built by hand
+		return "retry: retry budget exhausted"
+	}
+	return "retry: retry budget exhausted; " + e.Err.Error()
+}
 
 // Is makes errors.Is(err, ErrBudgetExhausted) true.
 func (e *BudgetError) Is(target error) bool { return target == ErrBudgetExhausted }
