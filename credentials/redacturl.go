@@ -41,13 +41,24 @@ func RedactURL(u *url.URL) (*url.URL, bool) {
 	return &r, true
 }
 
+// hasSecretParam reports whether RedactQuery would change q.
 func hasSecretParam(q string) bool {
 	for q != "" {
 		var pair string
 		pair, q, _ = strings.Cut(q, "&")
-		name, _, _ := strings.Cut(pair, "=")
-		if name != "" && paramSecret(name) {
+		name, _, hasValue := strings.Cut(pair, "=")
+		if !hasValue {
+			continue // no value to hide, here or in a ";" part of it
+		}
+		if paramSecret(name) {
 			return true
+		}
+		for pair != "" {
+			var part string
+			part, pair, _ = strings.Cut(pair, ";")
+			if name, _, hasValue := strings.Cut(part, "="); hasValue && paramSecret(name) {
+				return true
+			}
 		}
 	}
 	return false
@@ -67,23 +78,48 @@ func paramSecret(raw string) bool {
 }
 
 // RedactQuery returns a raw query (or form body) with the values of
-// secret parameters (IsSecretParam) replaced by RedactedParam.
+// secret parameters (IsSecretParam) replaced by RedactedParam. Parameters
+// are separated by "&" and, since some servers split on it too, by ";":
+// a secret value is hidden as far as either kind of server reads it (a
+// secret name before any ";" hides its value up to the next "&"; one
+// after a ";" hides it up to the next ";" or "&"). Everything else,
+// separators included, is kept as it was. Only what is shown changes:
+// the request sent is never rewritten.
 func RedactQuery(q string) string {
 	var b strings.Builder
 	b.Grow(len(q))
-	for i := 0; q != ""; i++ {
-		var pair string
-		pair, q, _ = strings.Cut(q, "&")
-		if i > 0 {
-			b.WriteByte('&')
+	for {
+		pair, rest, more := strings.Cut(q, "&")
+		redactPair(&b, pair)
+		if !more {
+			return b.String()
 		}
-		name, _, hasValue := strings.Cut(pair, "=")
-		if hasValue && paramSecret(name) {
+		b.WriteByte('&')
+		q = rest
+	}
+}
+
+// redactPair writes one "&"-separated pair of a query, redacted: all of
+// its value when its name is secret, else the value of each of its
+// ";"-separated parts whose name is.
+func redactPair(b *strings.Builder, pair string) {
+	if name, _, hasValue := strings.Cut(pair, "="); hasValue && paramSecret(name) {
+		b.WriteString(name)
+		b.WriteString("=" + RedactedParam)
+		return
+	}
+	for {
+		part, rest, more := strings.Cut(pair, ";")
+		if name, _, hasValue := strings.Cut(part, "="); hasValue && paramSecret(name) {
 			b.WriteString(name)
 			b.WriteString("=" + RedactedParam)
-			continue
+		} else {
+			b.WriteString(part)
 		}
-		b.WriteString(pair)
+		if !more {
+			return
+		}
+		b.WriteByte(';')
+		pair = rest
 	}
-	return b.String()
 }

@@ -19,6 +19,13 @@ func TestRedactURL(t *testing.T) {
 		{"/relative?sig=abc", "/relative?sig=[REDACTED]"},
 		{"https://h/cb#access_token=x&state=s", "https://h/cb"},
 		{"https://h/p?token=x#frag", "https://h/p?token=[REDACTED]"},
+		// ";" separates parameters for some servers: a secret after it
+		// is redacted too; the separators stay as they were.
+		{"https://h/p?a=1;access_token=SECRET", "https://h/p?a=1;access_token=[REDACTED]"},
+		{"https://h/p?access_token=SECRET;a=1", "https://h/p?access_token=[REDACTED]"},
+		{"https://h/p?page=2;per_page=10", "https://h/p?page=2;per_page=10"},
+		{"https://h/p?a=1&b=2;sig=SECRET;c=3&d=4", "https://h/p?a=1&b=2;sig=[REDACTED];c=3&d=4"},
+		{"https://h/p?x;token=SECRET", "https://h/p?x;token=[REDACTED]"},
 	}
 	for _, tt := range tests {
 		u, err := url.Parse(tt.in)
@@ -39,5 +46,36 @@ func TestRedactURLNoSecretNoAlloc(t *testing.T) { // not parallel: AllocsPerRun
 	u, _ := url.Parse("https://api.github.com/repos/a/b?page=2&per_page=100")
 	if n := testing.AllocsPerRun(100, func() { RedactURL(u) }); n != 0 {
 		t.Errorf("%v allocations for a URL without secrets", n)
+	}
+}
+
+// TestRedactQuery: the values of secret parameters are redacted whether
+// the parameters are separated by "&" or by ";" (which some servers split
+// on too); a value is hidden as far as any server reads it (up to the
+// next "&" for a secret name before any ";"), everything else is kept
+// byte for byte, separators included.
+func TestRedactQuery(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ in, want string }{
+		{"", ""},
+		{"a=1&b=2", "a=1&b=2"},
+		{"a=1;b=2", "a=1;b=2"},
+		{"a=1&access_token=SECRET", "a=1&access_token=[REDACTED]"},
+		{"a=1;access_token=SECRET", "a=1;access_token=[REDACTED]"},
+		{"a=1;access_token=SECRET&b=2", "a=1;access_token=[REDACTED]&b=2"},
+		{"a=1;access_token=SECRET;b=2", "a=1;access_token=[REDACTED];b=2"},
+		// A server splitting on "&" only reads token's value as "abc;def=x".
+		{"token=abc;def=x&b=2", "token=[REDACTED]&b=2"},
+		{"client_secret=SECRET;", "client_secret=[REDACTED]"},
+		{";;sig=SECRET;;", ";;sig=[REDACTED];;"},
+		{"a=1&", "a=1&"},
+		{"a;b", "a;b"},
+		{"password=SECRET1;api_key=SECRET2", "password=[REDACTED]"},
+		{"q=x;code=SECRET", "q=x;code=[REDACTED]"},
+	}
+	for _, tt := range tests {
+		if got := RedactQuery(tt.in); got != tt.want {
+			t.Errorf("RedactQuery(%q) = %q, want %q", tt.in, got, tt.want)
+		}
 	}
 }

@@ -207,7 +207,10 @@ var registry = map[string]entry{
 		// A Base's error for the download quotes the signed URL.
 		const sig = "SECRET_binary_signature"
 		e := &composiohttp.BinaryError{Err: &url.Error{Op: "Get", URL: "https://s3.example.com/o?X-Amz-Signature=" + sig, Err: io.ErrUnexpectedEOF}}
-		return []sample{{"*BinaryError", e, []string{sig}}, {"error", error(e), []string{sig}}}
+		// Some servers split the query on ";" too.
+		semi := &composiohttp.BinaryError{Err: &url.Error{Op: "Get", URL: "https://s3.example.com/o?a=1;X-Amz-Signature=" + sig, Err: io.ErrUnexpectedEOF}}
+		return []sample{{"*BinaryError", e, []string{sig}}, {"error", error(e), []string{sig}},
+			{"*BinaryError, secret after a semicolon", semi, []string{sig}}}
 	}},
 	"./ProxyRequest": {samples: func(*testing.T) []sample {
 		return []sample{{"ProxyRequest", composiohttp.ProxyRequest{Endpoint: "https://api.github.com/user", Method: "GET",
@@ -233,8 +236,16 @@ var registry = map[string]entry{
 		// its cause quotes is still shown redacted, as BinaryError's.
 		hand := &composiohttp.ProxyUnreachableError{Host: "backend.example.com",
 			Err: &url.Error{Op: "Post", URL: "https://u:" + password + "@backend.example.com/?token=" + refreshTok, Err: io.ErrUnexpectedEOF}}
+		// Some servers split the query on ";" too.
+		handSemi := &composiohttp.ProxyUnreachableError{Host: "backend.example.com",
+			Err: &url.Error{Op: "Post", URL: "https://backend.example.com/?a=1;token=" + refreshTok, Err: io.ErrUnexpectedEOF}}
+		// The Transport prints its BaseURL redacted (credentials.RedactURL).
+		semi := &composiohttp.Transport{APIKey: apiKey, BaseURL: "https://backend.example.com/?a=1;token=" + refreshTok,
+			Connection: conn(), Base: quoting}
 		return []sample{{"*ProxyUnreachableError", pe, secrets}, {"error", err, secrets},
-			{"built by hand", hand, []string{password, refreshTok}}, {"built by hand, value", *hand, []string{password, refreshTok}}}
+			{"built by hand", hand, []string{password, refreshTok}}, {"built by hand, value", *hand, []string{password, refreshTok}},
+			{"built by hand, secret after a semicolon", handSemi, []string{refreshTok}},
+			{"*Transport, BaseURL secret after a semicolon", semi, []string{apiKey, refreshTok}}}
 	}},
 	"./DownloadError": noSecret("the refused download URL's host and a reason; its path and signed query are not kept, and the AllowDownload veto it wraps prints with the URL's secrets scrubbed (TestDownloadPolicy/hook quoting the URL)"),
 	"./UploadError": {samples: func(*testing.T) []sample {
@@ -245,7 +256,10 @@ var registry = map[string]entry{
 			Err: fmt.Errorf("storing the body: %w", &url.Error{Op: "Put", URL: "https://bucket.s3.amazonaws.com/o?X-Amz-Signature=" + sig, Err: io.ErrUnexpectedEOF})}
 		bare := &composiohttp.UploadError{Size: -1, Reason: "Transport.Upload returned an error",
 			Err: &url.Error{Op: "Put", URL: "https://bucket.s3.amazonaws.com/o?X-Amz-Signature=" + sig, Err: io.ErrUnexpectedEOF}}
-		return []sample{{"*UploadError", e, []string{sig}}, {"error", error(e), []string{sig}}, {"*UploadError, bare *url.Error", bare, []string{sig}}}
+		semi := &composiohttp.UploadError{Size: -1, Reason: "Transport.Upload returned an error",
+			Err: &url.Error{Op: "Put", URL: "https://bucket.s3.amazonaws.com/o?a=1;X-Amz-Signature=" + sig, Err: io.ErrUnexpectedEOF}}
+		return []sample{{"*UploadError", e, []string{sig}}, {"error", error(e), []string{sig}}, {"*UploadError, bare *url.Error", bare, []string{sig}},
+			{"*UploadError, secret after a semicolon", semi, []string{sig}}}
 	}},
 	"./BinaryBody": noSecret("a request body (upstream data, not a credential) or its URL"),
 	"./Parameter": {samples: func(*testing.T) []sample {

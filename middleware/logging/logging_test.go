@@ -237,17 +237,33 @@ func TestHeadersAndBodies(t *testing.T) {
 	}
 }
 
+// TestErrorURLRedacted: the URL of the line and the one a *url.Error
+// quotes show no secret query value, whether parameters are separated by
+// "&" or by ";" (which some servers split on).
 func TestErrorURLRedacted(t *testing.T) {
 	t.Parallel()
-	l, buf := newLogger(slog.LevelInfo)
-	next := &stub{err: &url.Error{Op: "Get", URL: "https://x.example/?token=SECRET1&a=b", Err: errors.New("refused")}}
-	req, _ := http.NewRequest(http.MethodGet, "https://x.example/?token=SECRET1&a=b", nil)
-	if _, err := logging.New(next, logging.WithLogger(l)).RoundTrip(req); err == nil {
-		t.Fatal("want error")
+	tests := []struct{ target, want string }{
+		{"https://x.example/?token=SECRET1&a=b", "https://x.example/?token=[REDACTED]&a=b"},
+		{"https://x.example/?a=1;access_token=SECRET2", "https://x.example/?a=1;access_token=[REDACTED]"},
+		{"https://x.example/?a=1&b=2;sig=SECRET3;c=3", "https://x.example/?a=1&b=2;sig=[REDACTED];c=3"},
 	}
-	m := buf.lines(t)[0]
-	if m["error"] != `Get "https://x.example/?token=[REDACTED]&a=b": refused` {
-		t.Errorf("error = %v", m["error"])
+	for _, tt := range tests {
+		t.Run(tt.target, func(t *testing.T) {
+			t.Parallel()
+			l, buf := newLogger(slog.LevelInfo)
+			next := &stub{err: &url.Error{Op: "Get", URL: tt.target, Err: errors.New("refused")}}
+			req, _ := http.NewRequest(http.MethodGet, tt.target, nil)
+			if _, err := logging.New(next, logging.WithLogger(l)).RoundTrip(req); err == nil {
+				t.Fatal("want error")
+			}
+			m := buf.lines(t)[0]
+			if want := `Get "` + tt.want + `": refused`; m["error"] != want {
+				t.Errorf("error = %v, want %s", m["error"], want)
+			}
+			if m["url"] != tt.want {
+				t.Errorf("url = %v, want %s", m["url"], tt.want)
+			}
+		})
 	}
 }
 

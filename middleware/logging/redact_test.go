@@ -34,6 +34,11 @@ func TestURLHeadersRedacted(t *testing.T) {
 			want: `"Location":"/next?code=[REDACTED]&state=s"`},
 		{name: "fragment", header: "Location", value: "https://app.example/cb#access_token=SECRET7&state=s",
 			want: `"Location":"https://app.example/cb"`},
+		{name: "secret after a semicolon", header: "Location", value: "https://h.example/cb?state=s;code=SECRET8",
+			want: `"Location":"https://h.example/cb?state=s;code=[REDACTED]"`},
+		{name: "link, secret after a semicolon", header: "Link",
+			value: `<https://api.github.com/r?page=2;access_token=SECRET9>; rel="next"`,
+			want:  `"Link":"<https://api.github.com/r?page=2;access_token=[REDACTED]>; rel=\"next\""`},
 		{name: "no secret kept as is", header: "Location", value: "https://h.example/a%2Fb?page=2",
 			want: `"Location":"https://h.example/a%2Fb?page=2"`},
 	}

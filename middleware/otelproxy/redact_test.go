@@ -108,3 +108,42 @@ func TestContextPrintsNoURL(t *testing.T) {
 		t.Errorf("context prints %q", printed)
 	}
 }
+
+// TestQuerySecretsRedacted: url.full shows no secret query value, whether
+// parameters are separated by "&" or by ";" (which some servers split
+// on); the request sent on keeps its URL.
+func TestQuerySecretsRedacted(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ target, want string }{
+		{"https://api.example.com/x?page=2&access_token=SECRET1", "https://api.example.com/x?page=2&access_token=[REDACTED]"},
+		{"https://api.example.com/x?a=1;access_token=SECRET2", "https://api.example.com/x?a=1;access_token=[REDACTED]"},
+		{"https://api.example.com/x?a=1&b=2;sig=SECRET3;c=3", "https://api.example.com/x?a=1&b=2;sig=[REDACTED];c=3"},
+		{"https://api.example.com/x?page=2;per_page=10", "https://api.example.com/x?page=2;per_page=10"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.target, func(t *testing.T) {
+			t.Parallel()
+			sr, tp := recorder()
+			next := &stub{status: 200}
+			req, _ := http.NewRequest(http.MethodGet, tt.target, nil)
+			if _, err := do(t, otelproxy.New(next, otelproxy.WithTracerProvider(tp)), req); err != nil {
+				t.Fatal(err)
+			}
+			if next.seen.URL.String() != tt.target {
+				t.Errorf("URL sent on %q, want %q", next.seen.URL, tt.target)
+			}
+			spans := sr.Ended()
+			if len(spans) != 1 {
+				t.Fatalf("%d spans", len(spans))
+			}
+			for k, v := range attrs(spans[0]) {
+				if strings.Contains(v.String(), "SECRET") {
+					t.Errorf("%s = %q", k, v.String())
+				}
+			}
+			if full := attrs(spans[0])["url.full"].AsString(); full != tt.want {
+				t.Errorf("url.full = %q, want %q", full, tt.want)
+			}
+		})
+	}
+}
