@@ -6,8 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -456,9 +454,6 @@ func (it *listItem) account(key resolveKey) (ConnectedAccount, bool) {
 // listAccounts fetches one page of the user's ACTIVE accounts of the
 // toolkit.
 func listAccounts(ctx context.Context, c *config, key resolveKey, cursor string) (*listPage, error) {
-	u := c.apiBase
-	u.Path += "/api/v3.1/connected_accounts"
-	u.RawPath = ""
 	q := url.Values{
 		"user_ids":      {key.user},
 		"toolkit_slugs": {key.toolkit},
@@ -468,25 +463,7 @@ func listAccounts(ctx context.Context, c *config, key resolveKey, cursor string)
 	if cursor != "" {
 		q.Set("cursor", cursor)
 	}
-	u.RawQuery = q.Encode()
-	h := maps.Clone(c.header)
-	delete(h, "Content-Type")
-	req := (&http.Request{
-		Method: http.MethodGet, URL: &u, Header: h, Host: u.Host,
-		Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
-	}).WithContext(ctx)
-	resp, err := c.base.RoundTrip(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		raw, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
-		perr := parseProxyError(resp.StatusCode, resp.Header, raw, time.Now())
-		scrubEchoes(perr, c, nil)
-		return nil, perr
-	}
-	raw, err := readBody(resp.Body, resp.ContentLength, maxListReply)
+	raw, err := c.callAPI(ctx, http.MethodGet, "/api/v3.1/connected_accounts", q, nil, maxListReply)
 	if err != nil {
 		return nil, err
 	}

@@ -1,14 +1,10 @@
 package composiohttp
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"maps"
 	"net/http"
-	"time"
 )
 
 // Tool-router sessions. A session belongs to one user; its proxy,
@@ -22,6 +18,11 @@ import (
 // session_create_response.py (session_id) and
 // session_proxy_execute_params.py (toolkit_slug with the plain proxy
 // envelope's fields).
+
+// maxSessionReply bounds the create-session reply read into memory: the
+// session id, its MCP server and the session's configuration echoed
+// (session_create_response.py), a few KiB for what CreateSession sends.
+const maxSessionReply = 64 << 10
 
 // SessionOptions are optional settings of CreateSession.
 type SessionOptions struct {
@@ -37,7 +38,8 @@ type SessionOptions struct {
 // CreateSession creates a tool-router session for userID with POST
 // {BaseURL}/api/v3.1/tool_router/session and returns its id, for
 // WithSession or Transport.SessionID. opts may be nil. A refusal of the
-// service is an *Error.
+// service (any status but 2xx) is an *Error; a failure to reach it a
+// *ProxyUnreachableError.
 func (t *Transport) CreateSession(ctx context.Context, userID string, opts *SessionOptions) (string, error) {
 	c := t.config()
 	if c.err != nil {
@@ -58,25 +60,7 @@ func (t *Transport) CreateSession(ctx context.Context, userID string, opts *Sess
 	if err != nil {
 		return "", fmt.Errorf("%w: %v", ErrBadRequest, err)
 	}
-	u := c.apiBase
-	u.Path += "/api/v3.1/tool_router/session"
-	req := (&http.Request{
-		Method: http.MethodPost, URL: &u, Header: maps.Clone(c.header), Host: u.Host,
-		Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
-		Body: io.NopCloser(bytes.NewReader(raw)), ContentLength: int64(len(raw)),
-	}).WithContext(ctx)
-	resp, err := c.base.RoundTrip(req)
-	if err != nil {
-		return "", err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		b, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
-		perr := parseProxyError(resp.StatusCode, resp.Header, b, time.Now())
-		scrubEchoes(perr, c, nil)
-		return "", perr
-	}
-	b, err := readBody(resp.Body, resp.ContentLength, maxErrorBody)
+	b, err := c.callAPI(ctx, http.MethodPost, "/api/v3.1/tool_router/session", nil, raw, maxSessionReply)
 	if err != nil {
 		return "", err
 	}
