@@ -461,6 +461,7 @@ var registry = map[string]entry{
 	"middleware/ratelimit/redislimit/OrgStore": {samples: func(t *testing.T) []sample {
 		return []sample{{"*OrgStore", &redislimit.OrgStore{Client: redisClient(t)}, []string{redisPass}}}
 	}},
+	"middleware/ratelimit/redislimit/ReplyError": noSecret("an operation name and a script's reply: a wait in milliseconds and a reason word"),
 
 	// testutil.
 	"testutil/Server": {samples: func(t *testing.T) []sample {

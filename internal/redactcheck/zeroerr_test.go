@@ -15,6 +15,7 @@ import (
 	"github.com/composiohttp/composiohttp/internal/redactcheck"
 	"github.com/composiohttp/composiohttp/middleware/breaker"
 	"github.com/composiohttp/composiohttp/middleware/ratelimit"
+	"github.com/composiohttp/composiohttp/middleware/ratelimit/redislimit"
 	"github.com/composiohttp/composiohttp/middleware/retry"
 	"github.com/composiohttp/composiohttp/schemes"
 	"github.com/composiohttp/composiohttp/testutil/vcr"
@@ -26,26 +27,27 @@ import (
 // (&composiohttp.ProxyUnreachableError{}), and none may panic when used
 // as an error or printed.
 var zeroErrors = map[string]any{
-	"./Error":                         composiohttp.Error{},
-	"./EnvelopeError":                 composiohttp.EnvelopeError{},
-	"./BinaryError":                   composiohttp.BinaryError{},
-	"./ProxyUnreachableError":         composiohttp.ProxyUnreachableError{},
-	"./DownloadError":                 composiohttp.DownloadError{},
-	"./UploadError":                   composiohttp.UploadError{},
-	"./NoConnectedAccountError":       composiohttp.NoConnectedAccountError{},
-	"./AmbiguousAccountError":         composiohttp.AmbiguousAccountError{},
-	"./ToolkitError":                  composiohttp.ToolkitError{},
-	"credentials/MissingFieldError":   credentials.MissingFieldError{},
-	"credentials/UnknownSchemeError":  credentials.UnknownSchemeError{},
-	"schemes/TokenError":              schemes.TokenError{},
-	"schemes/WithheldError":           schemes.WithheldError{},
-	"schemes/UnknownToolkitError":     schemes.UnknownToolkitError{},
-	"schemes/HostToolkitError":        schemes.HostToolkitError{},
-	"middleware/breaker/OpenError":    breaker.OpenError{},
-	"middleware/ratelimit/LimitError": ratelimit.LimitError{},
-	"middleware/retry/BudgetError":    retry.BudgetError{},
-	"testutil/vcr/MismatchError":      vcr.MismatchError{},
-	"internal/jsonscan/Error":         jsonscan.Error{},
+	"./Error":                                    composiohttp.Error{},
+	"./EnvelopeError":                            composiohttp.EnvelopeError{},
+	"./BinaryError":                              composiohttp.BinaryError{},
+	"./ProxyUnreachableError":                    composiohttp.ProxyUnreachableError{},
+	"./DownloadError":                            composiohttp.DownloadError{},
+	"./UploadError":                              composiohttp.UploadError{},
+	"./NoConnectedAccountError":                  composiohttp.NoConnectedAccountError{},
+	"./AmbiguousAccountError":                    composiohttp.AmbiguousAccountError{},
+	"./ToolkitError":                             composiohttp.ToolkitError{},
+	"credentials/MissingFieldError":              credentials.MissingFieldError{},
+	"credentials/UnknownSchemeError":             credentials.UnknownSchemeError{},
+	"schemes/TokenError":                         schemes.TokenError{},
+	"schemes/WithheldError":                      schemes.WithheldError{},
+	"schemes/UnknownToolkitError":                schemes.UnknownToolkitError{},
+	"schemes/HostToolkitError":                   schemes.HostToolkitError{},
+	"middleware/breaker/OpenError":               breaker.OpenError{},
+	"middleware/ratelimit/LimitError":            ratelimit.LimitError{},
+	"middleware/ratelimit/redislimit/ReplyError": redislimit.ReplyError{},
+	"middleware/retry/BudgetError":               retry.BudgetError{},
+	"testutil/vcr/MismatchError":                 vcr.MismatchError{},
+	"internal/jsonscan/Error":                    jsonscan.Error{},
 }
 
 // errorTypes returns "dir/Name" for every exported type of the module

@@ -43,12 +43,45 @@ type OrgStore struct {
 	// DefaultPrefix, DefaultOrgKey.
 	Prefix, Key string
 	// FailOpen lets calls through (and loses their observations) when
-	// Redis fails or does not answer in time. Default: Wait fails with
-	// the Redis error.
+	// Redis fails, does not answer in time, or answers with a malformed
+	// reply (*ReplyError). Default: Wait fails with that error.
 	FailOpen bool
 	// OpTimeout bounds each operation (at most half the time left
 	// before the context's deadline). Default DefaultOpTimeout.
 	OpTimeout time.Duration
+}
+
+// ErrMalformedReply is matched (errors.Is) by every *ReplyError.
+var ErrMalformedReply = errors.New("composiohttp: redislimit: malformed reply from Redis")
+
+// ReplyError is a reply from Redis that is not what the OrgStore's script
+// returns (an array of a wait in milliseconds, at least 0, and a reason):
+// an answer from a Redis-compatible server or proxy that does not run the
+// script as Redis does, or from something else answering on its address.
+// It is a store error like any other: without FailOpen, Acquire fails with
+// it; with FailOpen, the call goes on. It matches ErrMalformedReply.
+type ReplyError struct {
+	// Op is the operation whose reply it was, e.g. "org acquire".
+	Op string
+	// Reply describes what came back (at most 100 bytes of its Go
+	// formatting: numbers and words, never a secret).
+	Reply string
+}
+
+func (e *ReplyError) Error() string {
+	return "composiohttp: redislimit: malformed reply from Redis to " + e.Op + ": " + e.Reply
+}
+
+// Is makes errors.Is(err, ErrMalformedReply) true.
+func (e *ReplyError) Is(target error) bool { return target == ErrMalformedReply }
+
+// malformed returns the *ReplyError for reply v of op.
+func malformed(op string, v any) *ReplyError {
+	s := fmt.Sprintf("%#v", v)
+	if len(s) > 100 {
+		s = s[:100] + "…"
+	}
+	return &ReplyError{Op: op, Reply: s}
 }
 
 // errNoOrgClient is returned by an OrgStore without a Client.
@@ -150,18 +183,30 @@ func (s *OrgStore) Acquire(ctx context.Context, now time.Time, slowBelow float64
 		reason string
 	}
 	r, err := bounded.Do(ctx, s.budget(ctx), func(ctx context.Context) (res, error) {
-		v, err := orgAcquireScript.Run(ctx, s.Client, []string{s.key()}, ms(now), slowBelow,
-			ratelimit.DefaultOrgPoll.Milliseconds(), orgStaleInFlight.Milliseconds()).Slice()
-		if err != nil || len(v) != 2 {
+		reply, err := orgAcquireScript.Run(ctx, s.Client, []string{s.key()}, ms(now), slowBelow,
+			ratelimit.DefaultOrgPoll.Milliseconds(), orgStaleInFlight.Milliseconds()).Result()
+		if err != nil {
 			return res{}, err
 		}
-		d, _ := v[0].(int64)
-		reason, _ := v[1].(string)
+		// {wait (ms, >= 0), reason}; anything else is a store error,
+		// never a grant.
+		v, ok := reply.([]any)
+		if !ok || len(v) != 2 {
+			return res{}, malformed("org acquire", reply)
+		}
+		d, okWait := v[0].(int64)
+		reason, okReason := v[1].(string)
+		if !okWait || !okReason || d < 0 {
+			return res{}, malformed("org acquire", reply)
+		}
 		return res{time.Duration(d) * time.Millisecond, reason}, nil
 	})
 	if err != nil {
 		if s.FailOpen && ctx.Err() == nil {
 			return 0, "", nil
+		}
+		if errors.Is(err, ErrMalformedReply) {
+			return 0, "", err // composiohttp:-prefixed already
 		}
 		return 0, "", fmt.Errorf("redislimit: org limit: %w", err)
 	}
@@ -186,14 +231,21 @@ func (s *OrgStore) Release(ctx context.Context, now time.Time, o ratelimit.OrgOb
 	return err
 }
 
-// State implements ratelimit.OrgStore.
+// State implements ratelimit.OrgStore. Like Acquire and Release, it
+// returns within its operation budget (OpTimeout, at most half the time
+// left before ctx's deadline) whatever the client's options.
 func (s *OrgStore) State(ctx context.Context, _ time.Time) (ratelimit.OrgState, error) {
 	if s.Client == nil {
 		return ratelimit.OrgState{}, errNoOrgClient
 	}
-	v, err := s.Client.HMGet(ctx, s.key(), "known", "limit", "window", "end", "avail", "inflight").Result()
+	v, err := bounded.Do(ctx, s.budget(ctx), func(ctx context.Context) ([]any, error) {
+		return s.Client.HMGet(ctx, s.key(), "known", "limit", "window", "end", "avail", "inflight").Result()
+	})
 	if err != nil {
-		return ratelimit.OrgState{}, err
+		return ratelimit.OrgState{}, fmt.Errorf("redislimit: org state: %w", err)
+	}
+	if len(v) != 6 {
+		return ratelimit.OrgState{}, malformed("org state", v)
 	}
 	n := func(i int) int64 {
 		str, _ := v[i].(string)
