@@ -23,7 +23,7 @@ func (n *infoNode) Value(key any) any {
 func TestIsCallInfoKey(t *testing.T) {
 	t.Parallel()
 	n := &infoNode{Context: composiohttp.WithConnectedAccount(context.Background(), "ca_1")}
-	ctx := context.WithValue(n, struct{}{}, "above")
+	ctx := context.WithValue(n, aboveKey{}, "above")
 	if got := composiohttp.CallInfoFromContext(ctx); got != &n.info {
 		t.Errorf("CallInfoFromContext = %p, want the node's %p", got, &n.info)
 	}
@@ -45,6 +45,9 @@ func TestIsCallInfoKey(t *testing.T) {
 		t.Errorf("CallInfoFromContext asked for %#v; IsCallInfoKey does not name it", rec.keys)
 	}
 }
+
+// aboveKey is the key of a context node above the middleware's own.
+type aboveKey struct{}
 
 // keyRecorder records the keys it is asked for.
 type keyRecorder struct {

@@ -11,7 +11,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -59,9 +58,11 @@ func goTool(t *testing.T) string {
 	if p, err := exec.LookPath("go"); err == nil {
 		return p
 	}
-	p := filepath.Join(runtime.GOROOT(), "bin", "go")
-	if _, err := os.Stat(p); err != nil {
-		t.Fatalf("the go command is needed to build fakeproxy: %v", err)
+	// Not on PATH: in $GOROOT/bin (runtime.GOROOT, which also gave the
+	// root the test was built with, is deprecated).
+	p := filepath.Join(os.Getenv("GOROOT"), "bin", "go")
+	if _, err := os.Stat(p); os.Getenv("GOROOT") == "" || err != nil {
+		t.Fatalf("the go command is needed to build fakeproxy: not on PATH, nor in $GOROOT/bin (GOROOT=%q)", os.Getenv("GOROOT"))
 	}
 	return p
 }
