@@ -663,15 +663,23 @@ func holdsNoData(ts *ast.TypeSpec) bool {
 // without a registry entry, or an entry names a type that is gone.
 func TestEveryExportedTypeRegistered(t *testing.T) {
 	t.Parallel()
-	types := exportedTypes(t)
-	for _, name := range types {
-		if _, ok := registry[name]; !ok {
-			t.Errorf("exported type %s is not in internal/redactcheck's registry: add samples holding every kind of secret it can hold (printed redacted under %v, slog and json.Marshal), or noSecret(reason)", name, redactcheck.Verbs)
+	checkListed(t, exportedTypes(t), registry, "registry",
+		fmt.Sprintf("add samples holding every kind of secret it can hold (printed redacted under %v, slog and json.Marshal), or noSecret(reason)", redactcheck.Verbs))
+}
+
+// checkListed fails t for every type of found that listed (internal/redactcheck's
+// map called name) lacks, saying what to add, and every entry of listed
+// that names no type of found.
+func checkListed[V any](t *testing.T, found []string, listed map[string]V, name, add string) {
+	t.Helper()
+	for _, typ := range found {
+		if _, ok := listed[typ]; !ok {
+			t.Errorf("exported type %s is not in internal/redactcheck's %s: %s", typ, name, add)
 		}
 	}
-	for name := range registry {
-		if !slices.Contains(types, name) {
-			t.Errorf("registry entry %s names no exported type: remove it", name)
+	for typ := range listed {
+		if !slices.Contains(found, typ) {
+			t.Errorf("%s entry %s names no such exported type: remove it", name, typ)
 		}
 	}
 }
