@@ -54,17 +54,30 @@ func (t *Transport) reply(req *http.Request, presp *http.Response, cl *call, c *
 		}
 		return nil, perr
 	}
-	raw, err := readBody(presp.Body, presp.ContentLength, c.maxResp)
+	// The reply is read into a pooled buffer, which the response's body
+	// hands back when closed (memBody), or which goes back here when
+	// nothing returned refers to it.
+	pooled := getReplyBuf()
+	raw, err := appendBody((*pooled)[:0], presp.Body, presp.ContentLength, c.maxResp)
+	if cap(raw) > 0 {
+		*pooled = raw
+	}
 	switch {
 	case errors.Is(err, ErrBodyTooLarge):
+		putReplyBuf(pooled)
 		return nil, envErr(-1, "reply larger than MaxResponseSize")
 	case errors.Is(err, errBodyLength):
+		putReplyBuf(pooled)
 		return nil, envErr(-1, "reply longer than its Content-Length")
 	case err != nil: // the connection broke off: no complete reply
+		putReplyBuf(pooled)
 		return nil, proxyUnreachable(req.Context(), c, err)
 	}
-	env, err := decodeEnvelope(raw)
+	// The response, its body and its headers' storage: one allocation.
+	rb := new(responseWithBody)
+	env, err := decodeEnvelope(raw, &rb.headers)
 	if err != nil {
+		putReplyBuf(pooled)
 		return nil, err
 	}
 	if info != nil {
@@ -72,24 +85,38 @@ func (t *Transport) reply(req *http.Request, presp *http.Response, cl *call, c *
 	}
 	if env.binary != nil && cl.method != http.MethodHead {
 		if err := t.checkDownload(c, env.binary.URL); err != nil {
+			putReplyBuf(pooled)
 			return nil, err
 		}
 	}
-	return response(req, cl, &env, c.base), nil
+	resp := response(req, cl, &env, c.base, rb)
+	if resp.Body == &rb.body && aliases(raw, env.data) {
+		rb.body.buf = pooled
+	} else {
+		putReplyBuf(pooled)
+	}
+	return resp, nil
 }
 
-// response builds the upstream's response from a decoded envelope.
-func response(req *http.Request, cl *call, env *envelope, base http.RoundTripper) *http.Response {
-	var resp *http.Response
-	inMemory := cl.method != http.MethodHead && env.binary == nil && len(env.data) > 0
-	if inMemory { // the response and its body in one allocation
-		rb := &responseWithBody{}
-		rb.body.Reset(env.data)
-		resp = &rb.resp
+// aliases reports whether data lies within buf.
+func aliases(buf, data []byte) bool {
+	if len(data) == 0 || cap(buf) == 0 {
+		return false
+	}
+	b0 := uintptr(unsafe.Pointer(unsafe.SliceData(buf[:cap(buf)])))
+	d0 := uintptr(unsafe.Pointer(unsafe.SliceData(data)))
+	return d0 >= b0 && d0 < b0+uintptr(cap(buf))
+}
+
+// response builds the upstream's response from a decoded envelope, in rb.
+func response(req *http.Request, cl *call, env *envelope, base http.RoundTripper, rb *responseWithBody) *http.Response {
+	resp := &rb.resp
+	if cl.method != http.MethodHead && env.binary == nil && len(env.data) > 0 {
+		rb.body.reset(env.data, nil)
 		resp.Body = &rb.body
 		resp.ContentLength = int64(len(env.data))
 	} else {
-		resp = &http.Response{Body: http.NoBody}
+		resp.Body = http.NoBody
 	}
 	resp.Status = statusLine(env.status)
 	resp.StatusCode = env.status
@@ -107,8 +134,17 @@ func response(req *http.Request, cl *call, env *envelope, base http.RoundTripper
 }
 
 type responseWithBody struct {
-	resp http.Response
-	body memBody
+	resp    http.Response
+	body    memBody
+	headers headerStore
+}
+
+// headerStore is room for a small set of response headers (most
+// replies'), kept with the response so that they cost no allocation of
+// their own; larger sets are allocated apart.
+type headerStore struct {
+	vals  [8]string
+	arena [256]byte
 }
 
 // statusLines holds "200 OK" and the like for every status net/http names,
@@ -144,7 +180,7 @@ func envErr(off int, reason string) error {
 
 // decodeEnvelope decodes a proxy 200 reply (a ProxyResponse). It validates
 // the whole reply as strict JSON; data aliases b where it can.
-func decodeEnvelope(b []byte) (envelope, error) {
+func decodeEnvelope(b []byte, st *headerStore) (envelope, error) {
 	env := envelope{contentLength: -1}
 	hasStatus := false
 	hs, he, ds, de, bs, be := -1, -1, -1, -1, -1, -1
@@ -191,7 +227,7 @@ func decodeEnvelope(b []byte) (envelope, error) {
 	ctype := ""
 	if hs >= 0 {
 		var err error
-		if env.header, ctype, env.contentLength, err = decodeHeaders(b[:he], hs); err != nil {
+		if env.header, ctype, env.contentLength, err = decodeHeaders(b[:he], hs, st); err != nil {
 			return envelope{}, err
 		}
 	} else {
@@ -315,7 +351,7 @@ func hex4(b []byte) rune {
 // those named in Connection (as httputil.ReverseProxy does), and any name
 // or value that is not valid in HTTP. All keys and values share one
 // string allocation.
-func decodeHeaders(b []byte, hs int) (h http.Header, ctype string, clen int64, err error) {
+func decodeHeaders(b []byte, hs int, st *headerStore) (h http.Header, ctype string, clen int64, err error) {
 	clen = -1
 	// Canonical keys and unescaped values go into one buffer, then one
 	// string, in one walk over the object: its tokens are known valid, so
@@ -325,7 +361,12 @@ func decodeHeaders(b []byte, hs int) (h http.Header, ctype string, clen int64, e
 	type span struct{ ks, ke, ve int }
 	var spansArr [24]span
 	spans := spansArr[:0]
-	arena := make([]byte, 0, min(len(b)-hs, maxResponseHeaderBytes))
+	var arena []byte
+	if st != nil && len(b)-hs <= len(st.arena) {
+		arena = st.arena[:0]
+	} else {
+		arena = make([]byte, 0, min(len(b)-hs, maxResponseHeaderBytes))
+	}
 	count, size := 0, 0
 	i := jsonscan.SkipSpace(b, hs+1)
 	for i < len(b) && b[i] == '"' {
@@ -366,7 +407,12 @@ func decodeHeaders(b []byte, hs int) (h http.Header, ctype string, clen int64, e
 	text := unsafe.String(unsafe.SliceData(arena), len(arena))
 	var connection []string
 	h = make(http.Header, len(spans))
-	vals := make([]string, len(spans))
+	var vals []string
+	if st != nil && len(spans) <= len(st.vals) {
+		vals = st.vals[:len(spans)]
+	} else {
+		vals = make([]string, len(spans))
+	}
 	for i, sp := range spans {
 		key, val := text[sp.ks:sp.ke], text[sp.ke:sp.ve]
 		switch key {

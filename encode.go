@@ -256,26 +256,40 @@ func appendParam(dst []byte, first bool, name, value, typ string) []byte {
 // by name so that envelopes are deterministic; query values keep their
 // order.
 func appendParameters(dst []byte, req *http.Request) ([]byte, error) {
-	var keysArr [24]string
-	keys := keysArr[:0]
-	connHdr := req.Header["Connection"]
-	for k := range req.Header {
-		if skippedHeader(k) || httpheader.ConnectionListed(connHdr, k) {
-			continue
-		}
-		keys = append(keys, k)
+	// One walk over the map collects the fields with their values (and
+	// Connection's), so that no name is looked up again.
+	type field struct {
+		name string
+		vals []string
 	}
-	if len(keys) == 0 && req.URL.RawQuery == "" {
+	var fieldsArr [24]field
+	fields := fieldsArr[:0]
+	var connHdr []string
+	for k, vs := range req.Header {
+		if k == "Connection" {
+			connHdr = vs
+		}
+		if !skippedHeader(k) {
+			fields = append(fields, field{k, vs})
+		}
+	}
+	if connHdr != nil {
+		fields = slices.DeleteFunc(fields, func(f field) bool { return httpheader.ConnectionListed(connHdr, f.name) })
+	}
+	if len(fields) == 0 && req.URL.RawQuery == "" {
 		return dst, nil
 	}
-	slices.Sort(keys)
+	if len(fields) > 1 {
+		slices.SortFunc(fields, func(a, b field) int { return strings.Compare(a.name, b.name) })
+	}
 	dst = append(dst, `,"parameters":[`...)
 	first := true
-	for _, k := range keys {
+	for _, f := range fields {
+		k := f.name
 		if !httpheader.ValidName(k) {
 			return dst, fmt.Errorf("%w: invalid header field name %q", ErrBadRequest, k)
 		}
-		for _, v := range req.Header[k] {
+		for _, v := range f.vals {
 			if !httpheader.ValidValue(v) {
 				return dst, fmt.Errorf("%w: invalid header field value for %q", ErrBadRequest, k)
 			}

@@ -23,7 +23,7 @@ func FuzzDecodeEnvelope(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		env, err := decodeEnvelope(b)
+		env, err := decodeEnvelope(b, nil)
 		if err != nil {
 			if !errors.Is(err, ErrMalformedEnvelope) {
 				t.Fatalf("error %v is not ErrMalformedEnvelope", err)
