@@ -37,9 +37,12 @@ type Adapter interface {
 // upstream refused req (401), which carried the credentials the adapter
 // applied for c: if req carried the token cached for c, it is dropped, and
 // the next Apply exchanges again instead of sending it until its stated
-// expiry. A token cached since (by another caller) stays. Transport calls
-// it; code that applies adapters itself may too. It must be safe for
-// concurrent use.
+// expiry. A token cached since (by another caller) stays, and so does a
+// token obtained after an earlier drop less than the adapter's
+// InvalidateCooldown ago (default DefaultInvalidateCooldown): an upstream
+// that refuses every token causes one exchange per cooldown, not one per
+// request. Transport calls it; code that applies adapters itself may too.
+// It must be safe for concurrent use.
 type TokenInvalidator interface {
 	InvalidateToken(c *credentials.Connection, req *http.Request)
 }

@@ -41,6 +41,28 @@ const (
 	exchangeTimeout = time.Minute
 )
 
+// DefaultInvalidateCooldown is how long a token obtained after an
+// invalidation is kept when the upstream refuses it with 401 again, for the
+// adapters whose InvalidateCooldown is zero (see TokenInvalidator). An
+// upstream that refuses every token (a revoked app, a token it will never
+// accept) then costs one new exchange per cooldown, not one per request,
+// which could get the client rate-limited at the token endpoint or its
+// refresh token revoked. 30 seconds is well under any token's lifetime and
+// long enough to keep a busy client's exchanges to a trickle.
+const DefaultInvalidateCooldown = 30 * time.Second
+
+// cooldownOr returns d, DefaultInvalidateCooldown when d is zero, and zero
+// (no cooldown) when d is negative.
+func cooldownOr(d time.Duration) time.Duration {
+	switch {
+	case d == 0:
+		return DefaultInvalidateCooldown
+	case d < 0:
+		return 0
+	}
+	return d
+}
+
 // DefaultTokenLifetime is how long a token from an exchange is taken to
 // live when its reply gives no usable expiry: a Google reply whose
 // expires_in is missing, zero or negative, a GitHub reply whose expires_at
@@ -146,6 +168,10 @@ type tokenEntry struct {
 	key      string
 	tok      *oauth2.Token // last token fetched, nil before the first; read-only
 	fetching bool          // an exchange is in flight: not evicted
+	obtained time.Time     // when tok's exchange started, by the adapter's clock
+	// invalidated: a token of this entry was dropped on a 401 before, so
+	// the current one is kept for the cooldown after it was obtained.
+	invalidated bool
 }
 
 // fetchFunc obtains a new token. prev is the last token cached for the key
@@ -169,7 +195,7 @@ func (c *tokenCache) get(ctx context.Context, key string, now time.Time, skew ti
 		// A flight that ended since the lookup above may have cached one.
 		t, prev := c.lookup(key, now, skew, true)
 		if t != nil {
-			c.store(key, nil)
+			c.store(key, nil, now)
 			return t, nil
 		}
 		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), exchangeTimeout)
@@ -178,7 +204,7 @@ func (c *tokenCache) get(ctx context.Context, key string, now time.Time, skew ti
 		if err != nil {
 			tok = nil
 		}
-		c.store(key, tok)
+		c.store(key, tok, now)
 		return tok, err
 	})
 	select {
@@ -227,38 +253,47 @@ func (c *tokenCache) lookup(key string, now time.Time, skew time.Duration, fetch
 	return nil, e.tok
 }
 
-// store ends key's exchange, caching tok unless it is nil. An entry
-// evicted meanwhile (it cannot be while marked, but a full cache may have
-// dropped it before) is added back.
-func (c *tokenCache) store(key string, tok *oauth2.Token) {
+// store ends key's exchange, caching tok, obtained at now, unless it is
+// nil. An entry evicted meanwhile (it cannot be while marked, but a full
+// cache may have dropped it before) is added back.
+func (c *tokenCache) store(key string, tok *oauth2.Token, now time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e := c.entry(key)
 	e.fetching = false
 	if tok != nil {
-		e.tok = tok
+		e.tok, e.obtained = tok, now
 	}
 }
 
 // drop forgets key's token if its access token is accessToken (an
-// upstream rejected it), so that the next get exchanges again. A refresh
-// token it holds is kept for that exchange. A token that has replaced
-// the rejected one already stays.
-func (c *tokenCache) drop(key, accessToken string) {
+// upstream rejected it), so that the next get exchanges again, and
+// reports whether it did. A refresh token it holds is kept for that
+// exchange. A token that has replaced the rejected one already stays, and
+// so does a token obtained after an earlier drop less than cooldown
+// before now: an upstream that refuses every token gets the same one
+// again until the cooldown has passed, rather than causing an exchange
+// per request.
+func (c *tokenCache) drop(key, accessToken string, now time.Time, cooldown time.Duration) bool {
 	if accessToken == "" {
-		return
+		return false
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	el, ok := c.entries[key]
 	if !ok {
-		return
+		return false
 	}
 	e := el.Value.(*tokenEntry)
 	if e.tok == nil || subtle.ConstantTimeCompare([]byte(e.tok.AccessToken), []byte(accessToken)) != 1 {
-		return
+		return false
+	}
+	if e.invalidated && now.Sub(e.obtained) < cooldown {
+		return false
 	}
 	e.tok = &oauth2.Token{RefreshToken: e.tok.RefreshToken} // no access token: never valid
+	e.invalidated = true
+	return true
 }
 
 // sentToken is the credential of req's Authorization header: what

@@ -231,8 +231,8 @@ func TestTokenCacheDrop(t *testing.T) {
 		{"at2", "at3"},
 	}
 	for i, st := range steps {
-		c.drop("k", st.drop)
-		c.drop("missing key", st.drop)
+		c.drop("k", st.drop, now, 0)
+		c.drop("missing key", st.drop, now, 0)
 		if got := get(); got != st.want {
 			t.Errorf("step %d: %q, want %q", i, got, st.want)
 		}

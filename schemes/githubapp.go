@@ -32,7 +32,8 @@ const DefaultGitHubAPI = "https://api.github.com"
 // expires_at (DefaultTokenLifetime after the exchange when expires_at is
 // missing or not more than a minute ahead); concurrent callers needing a
 // new token share one exchange. A token the upstream rejects with 401
-// through Transport is dropped (see TokenInvalidator).
+// through Transport is dropped, at most once per InvalidateCooldown (see
+// TokenInvalidator).
 //
 // {api} is BaseURL, else the connection's base URL as Toolkits resolves it
 // (base_url, e.g. "https://ghe.example.com/api/v3" for GitHub Enterprise
@@ -50,6 +51,14 @@ type GitHubApp struct {
 	HTTPClient *http.Client
 	// Now tells the time for JWT claims and token expiry. Default: time.Now.
 	Now func() time.Time
+	// InvalidateCooldown is how long a token obtained after an earlier
+	// token was dropped on a 401 is kept when the upstream refuses it with
+	// 401 again (see TokenInvalidator): within it the 401 is returned as
+	// it is and no new exchange starts, so an upstream that refuses every
+	// token costs one exchange per cooldown, not one per request.
+	// Default (zero): DefaultInvalidateCooldown. Negative: none, every 401
+	// drops the token it refused.
+	InvalidateCooldown time.Duration
 
 	cache tokenCache
 }
@@ -93,7 +102,7 @@ func (a *GitHubApp) InvalidateToken(c *credentials.Connection, req *http.Request
 	if c == nil || req == nil {
 		return
 	}
-	a.cache.drop(a.key(c, a.apiURL(c)), sentToken(req))
+	a.cache.drop(a.key(c, a.apiURL(c)), sentToken(req), nowOr(a.Now), cooldownOr(a.InvalidateCooldown))
 }
 
 func (a *GitHubApp) apiURL(c *credentials.Connection) string {

@@ -27,7 +27,8 @@ var DefaultGoogleScopes = []string{"https://www.googleapis.com/auth/cloud-platfo
 // connection until credentials.DefaultExpirySkew before they expire (the
 // margin golang.org/x/oauth2 uses; a reply whose expires_in is missing,
 // zero or negative gives DefaultTokenLifetime), and dropped when the
-// upstream rejects one with 401 through Transport (see TokenInvalidator).
+// upstream rejects one with 401 through Transport, at most once per
+// InvalidateCooldown (see TokenInvalidator).
 // A reply without an access_token is a *TokenError. Concurrent callers
 // share one exchange, and each stops waiting for it when its own context
 // ends.
@@ -49,6 +50,14 @@ type GoogleServiceAccount struct {
 	// timeout over http.DefaultTransport. It never follows a redirect
 	// to another origin (ErrTokenRedirect).
 	HTTPClient *http.Client
+	// InvalidateCooldown is how long a token obtained after an earlier
+	// token was dropped on a 401 is kept when the upstream refuses it with
+	// 401 again (see TokenInvalidator): within it the 401 is returned as
+	// it is and no new exchange starts, so an upstream that refuses every
+	// token costs one exchange per cooldown, not one per request.
+	// Default (zero): DefaultInvalidateCooldown. Negative: none, every 401
+	// drops the token it refused.
+	InvalidateCooldown time.Duration
 
 	cache tokenCache
 }
@@ -113,7 +122,7 @@ func (a *GoogleServiceAccount) InvalidateToken(c *credentials.Connection, req *h
 		return
 	}
 	key, _ := a.key(c)
-	a.cache.drop(key, sentToken(req))
+	a.cache.drop(key, sentToken(req), time.Now(), cooldownOr(a.InvalidateCooldown))
 }
 
 // errNoAccessToken is the cause of a token reply without an access token.

@@ -22,10 +22,11 @@ import (
 // within credentials.DefaultExpirySkew of its expiry, then refreshes again
 // with the refresh token the provider last returned (see OnRefresh to
 // persist it). A refreshed token the upstream rejects with 401 through
-// Transport is dropped, and the next request refreshes again (see
-// TokenInvalidator). Concurrent callers share one refresh, which does not stop
-// when a caller's context ends, while each caller returns its context's
-// error as soon as that context ends. Without a refresh token or token URL
+// Transport is dropped, and the next request refreshes again, at most
+// once per InvalidateCooldown (see TokenInvalidator). Concurrent callers
+// share one refresh, which does not stop when a caller's context ends,
+// while each caller returns its context's error as soon as that context
+// ends. Without a refresh token or token URL
 // the stored token is sent as it is and the upstream decides. When
 // Composio manages the account it refreshes tokens itself; this is for
 // direct mode with tokens you hold.
@@ -58,6 +59,14 @@ type OAuth2 struct {
 	// refresh but is not canceled with it; it ends when the exchange's
 	// one-minute bound does. Default: nil.
 	OnRefresh func(ctx context.Context, conn *credentials.Connection, tok *oauth2.Token)
+	// InvalidateCooldown is how long a token obtained after an earlier
+	// token was dropped on a 401 is kept when the upstream refuses it with
+	// 401 again (see TokenInvalidator): within it the 401 is returned as
+	// it is and no new exchange starts, so an upstream that refuses every
+	// token costs one exchange per cooldown, not one per request.
+	// Default (zero): DefaultInvalidateCooldown. Negative: none, every 401
+	// drops the token it refused.
+	InvalidateCooldown time.Duration
 
 	cache tokenCache
 }
@@ -145,7 +154,7 @@ func (a *OAuth2) InvalidateToken(c *credentials.Connection, req *http.Request) {
 		return
 	}
 	if tokenURL, err := a.tokenURL(c); err == nil && tokenURL != "" {
-		a.cache.drop(refreshKey(c, tokenURL), sentToken(req))
+		a.cache.drop(refreshKey(c, tokenURL), sentToken(req), nowOr(a.Now), cooldownOr(a.InvalidateCooldown))
 	}
 }
 

@@ -48,7 +48,15 @@ import (
 // When the upstream answers 401 to a request whose credentials an adapter
 // applied, and that adapter is a TokenInvalidator (OAuth2, GitHubApp,
 // GoogleServiceAccount), the adapter drops the token the request carried,
-// so the next request exchanges again; the 401 is returned as it is.
+// so the next request exchanges again; the 401 is returned as it is. A
+// token obtained after such a drop, and refused with 401 again less than
+// the adapter's InvalidateCooldown (DefaultInvalidateCooldown, 30 seconds)
+// after it was obtained, is kept: the 401 is returned as it is and no new
+// exchange starts until the cooldown has passed. An upstream that refuses
+// every token (a revoked app, a token it will never accept) so costs one
+// exchange per cooldown, not one per request, which could get the client
+// rate-limited at the token endpoint or its refresh token revoked.
+// Concurrent requests share one exchange either way.
 //
 // Like the proxy Transport it never modifies the caller's request, closes
 // the request body on every path including errors, returns the upstream's
