@@ -380,14 +380,7 @@ func proxyHost(next http.RoundTripper) string {
 	return "backend.composio.dev"
 }
 
-// peerAttrFn adds network.peer.address to otelhttp's client metrics.
-// otelhttp deprecates WithMetricAttributesFn for its Labeler, kept here
-// until the middleware is reworked for it: a Labeler's attributes are
-// added per call (Add allocates), and the Labeler may be the caller's own
-// (ContextWithClientLabeler), which the middleware must not grow on every
-// call. The option works in the otelhttp version go.mod requires.
 func peerAttrFn(host string) otelhttp.Option {
 	attrs := []attribute.KeyValue{AttrNetworkPeerAddr.String(host)}
-	//lint:ignore SA1019 see above: the Labeler replacement is not a drop-in here.
 	return otelhttp.WithMetricAttributesFn(func(*http.Request) []attribute.KeyValue { return attrs })
 }
