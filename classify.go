@@ -48,6 +48,7 @@ const (
 	// CodeInvalidRequest: the request cannot succeed as it is. Either the
 	// Transport refused it before sending anything (ErrUnsupportedMethod,
 	// ErrBodyNotAllowed, ErrRedirectNotAllowed, ErrBadRequest, ErrNilRequest,
+	// ErrZeroTransport,
 	// ErrAmbiguousAccount, ErrNoToolkit, a connection
 	// failing credentials.Validate: credentials.ErrMissingField,
 	// credentials.ErrUnknownScheme), or the proxy did: a 4xx with no more
@@ -262,7 +263,7 @@ func nodeCode(err error) Code {
 	case is(err, ErrBinaryBody):
 		return CodeBinaryBody
 	case is(err, ErrUnsupportedMethod), is(err, ErrBodyNotAllowed), is(err, ErrRedirectNotAllowed), is(err, ErrInvalidJSONBody), is(err, ErrBadRequest),
-		is(err, ErrNilRequest), is(err, credentials.ErrMissingField), is(err, credentials.ErrUnknownScheme):
+		is(err, ErrNilRequest), is(err, ErrZeroTransport), is(err, credentials.ErrMissingField), is(err, credentials.ErrUnknownScheme):
 		return CodeInvalidRequest
 	}
 	return CodeUnknown

@@ -47,6 +47,11 @@ var (
 	// (retry.ErrNilRequest, ratelimit.ErrNilRequest and
 	// breaker.ErrNilRequest are this error; schemes.Transport returns it).
 	ErrNilRequest = errors.New("composiohttp: nil request")
+	// ErrZeroTransport: RoundTrip of a middleware's Transport, or of a
+	// vcr.Recorder, built by hand (&retry.Transport{}) instead of by its
+	// package's New: its zero value has nothing to call. The request's
+	// body is closed; nothing is sent.
+	ErrZeroTransport = errors.New("composiohttp: Transport not made with its package's New (its zero value is not usable)")
 
 	// ErrMalformedEnvelope: the proxy's 200 reply is not a valid
 	// envelope. The concrete error is *EnvelopeError.

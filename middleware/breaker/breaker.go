@@ -300,6 +300,12 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if req == nil {
 		return nil, ErrNilRequest
 	}
+	if t.next == nil { // built by hand: nothing to call
+		if req.Body != nil {
+			req.Body.Close()
+		}
+		return nil, fmt.Errorf("breaker: %w", composiohttp.ErrZeroTransport)
+	}
 	key := t.key(req)
 	if key == "" {
 		key = t.own

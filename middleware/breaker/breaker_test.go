@@ -421,3 +421,26 @@ func TestOutageScenario(t *testing.T) {
 		}
 	})
 }
+
+// A Local built by hand (&breaker.Local{}) panicked on its first Allow (a
+// nil map); its zero value is now NewLocal(Settings{}): the defaults.
+func TestLocalZeroValue(t *testing.T) {
+	t.Parallel()
+	l := &breaker.Local{}
+	if got := l.State("h"); got != breaker.StateClosed {
+		t.Fatalf("State = %v", got)
+	}
+	for i := range breaker.DefaultConsecutiveFailures {
+		done, err := l.Allow(context.Background(), "h")
+		if err != nil {
+			t.Fatalf("call %d refused: %v", i, err)
+		}
+		done(breaker.Failure)
+	}
+	if _, err := l.Allow(context.Background(), "h"); !errors.Is(err, breaker.ErrOpen) {
+		t.Fatalf("after %d failures: err = %v, want ErrOpen", breaker.DefaultConsecutiveFailures, err)
+	}
+	if l.Len() != 1 {
+		t.Errorf("Len = %d", l.Len())
+	}
+}

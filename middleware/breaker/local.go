@@ -109,7 +109,8 @@ func OutcomeError(o Outcome) error {
 }
 
 // Local is a Group keeping one gobreaker two-step breaker per key in
-// process. Make it with NewLocal. It is safe for concurrent use.
+// process. Make it with NewLocal; its zero value is NewLocal(Settings{})
+// (the defaults). It is safe for concurrent use.
 type Local struct {
 	settings Settings
 	maxKeys  int
@@ -184,11 +185,18 @@ func (l *Local) breaker(key string) *localBreaker {
 	if b = l.keys[key]; b != nil {
 		return b
 	}
-	if len(l.keys) >= l.maxKeys {
+	if l.keys == nil { // the zero value
+		l.keys = make(map[string]*localBreaker)
+	}
+	maxKeys := l.maxKeys
+	if maxKeys <= 0 {
+		maxKeys = DefaultMaxKeys
+	}
+	if len(l.keys) >= maxKeys {
 		for k, old := range l.keys {
 			if old.cb.State() == StateClosed {
 				delete(l.keys, k)
-				if len(l.keys) < l.maxKeys {
+				if len(l.keys) < maxKeys {
 					break
 				}
 			}

@@ -125,6 +125,12 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if req == nil {
 		return nil, composiohttp.ErrNilRequest
 	}
+	if t.next == nil { // built by hand: nothing to call
+		if req.Body != nil {
+			req.Body.Close()
+		}
+		return nil, fmt.Errorf("cache: %w", composiohttp.ErrZeroTransport)
+	}
 	if req.URL == nil {
 		return t.next.RoundTrip(req) // let the next layer report the bad request
 	}

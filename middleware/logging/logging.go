@@ -62,6 +62,7 @@ package logging
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"math"
@@ -173,6 +174,12 @@ func (t *Transport) enabled(ctx context.Context, h slog.Handler) bool {
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if req == nil {
 		return nil, composiohttp.ErrNilRequest
+	}
+	if t.next == nil { // built by hand: nothing to call
+		if req.Body != nil {
+			req.Body.Close()
+		}
+		return nil, fmt.Errorf("logging: %w", composiohttp.ErrZeroTransport)
 	}
 	l := t.cfg.logger
 	if l == nil {

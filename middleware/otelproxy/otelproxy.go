@@ -293,6 +293,12 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if req == nil {
 		return nil, composiohttp.ErrNilRequest
 	}
+	if t.otel == nil { // built by hand: nothing to call
+		if req.Body != nil {
+			req.Body.Close()
+		}
+		return nil, fmt.Errorf("otelproxy: %w", composiohttp.ErrZeroTransport)
+	}
 	ctx := req.Context()
 	c := &call{Context: ctx, info: composiohttp.CallInfoFromContext(ctx), route: RouteFromContext(ctx)}
 	if c.info == nil {

@@ -119,6 +119,12 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if req == nil {
 		return nil, fmt.Errorf("sdktoken: %w", composiohttp.ErrNilRequest)
 	}
+	if t.next == nil { // built by hand: nothing to call
+		if req.Body != nil {
+			req.Body.Close()
+		}
+		return nil, fmt.Errorf("sdktoken: %w", composiohttp.ErrZeroTransport)
+	}
 	var out *http.Request
 	clone := func() *http.Request {
 		if out == nil {
