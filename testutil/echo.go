@@ -46,6 +46,7 @@ func NewEcho() *Echo { return &Echo{} }
 
 // ServeHTTP records r and answers with it.
 func (e *Echo) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	r = withBody(r)
 	body, err := io.ReadAll(r.Body)
 	if err != nil {
 		http.Error(w, "reading the request body: "+err.Error(), http.StatusBadRequest)

@@ -35,6 +35,9 @@ func (s *Server) InProcessTransport() *composiohttp.Transport {
 type inProcess struct{ s *Server }
 
 func (p inProcess) RoundTrip(req *http.Request) (resp *http.Response, err error) {
+	if req == nil {
+		return nil, composiohttp.ErrNilRequest
+	}
 	if req.Body != nil {
 		defer req.Body.Close()
 	}

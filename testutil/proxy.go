@@ -21,6 +21,7 @@ import (
 
 // ServeHTTP serves the proxy endpoints and the signed binary URLs.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	r = withBody(r)
 	reqID := r.Header.Get(headerRequestID)
 	if reqID == "" {
 		reqID = requestIDPrefix + strconv.FormatUint(s.reqSeq.Add(1), 10)
@@ -402,4 +403,16 @@ func normOrigin(origin string) string {
 		return strings.ToLower(strings.TrimSuffix(origin, "/"))
 	}
 	return strings.ToLower(u.Scheme + "://" + u.Host)
+}
+
+// withBody returns r, or a copy of it with an empty Body when its Body is
+// nil: a request built by http.NewRequest without a body, handed to a
+// handler directly (a server never passes a nil Body).
+func withBody(r *http.Request) *http.Request {
+	if r.Body != nil {
+		return r
+	}
+	r2 := *r
+	r2.Body = http.NoBody
+	return &r2
 }

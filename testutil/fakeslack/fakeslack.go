@@ -199,6 +199,9 @@ func (w *Workspace) channelLocked(s string) (Channel, bool) {
 // a form or JSON body.
 func arguments(r *http.Request) (url.Values, error) {
 	args := r.URL.Query()
+	if r.Body == nil { // a request built by hand (http.NewRequest without a body)
+		return args, nil
+	}
 	body, err := io.ReadAll(r.Body)
 	if err != nil || len(body) == 0 {
 		return args, err

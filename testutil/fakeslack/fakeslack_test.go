@@ -65,3 +65,34 @@ func TestWebAPI(t *testing.T) {
 		}
 	}
 }
+
+// The handler called directly with a request built by http.NewRequest
+// without a body (Body nil, which a server never passes) panicked reading
+// it; it now answers as for an empty body. So does a Workspace built by
+// hand, which has no token: every call is invalid_auth.
+func TestHandBuiltRequestAndWorkspace(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		w    *fakeslack.Workspace
+		auth string
+		want string
+	}{
+		{"no body, no token", fakeslack.New("Acme", "xoxb-1"), "", `"error":"not_authed"`},
+		{"no body, token", fakeslack.New("Acme", "xoxb-1"), "Bearer xoxb-1", `"ok":true`},
+		{"zero Workspace", &fakeslack.Workspace{}, "Bearer xoxb-1", `"error":"invalid_auth"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			req, _ := http.NewRequest(http.MethodGet, fakeslack.BaseURL+"/auth.test", nil)
+			if tc.auth != "" {
+				req.Header.Set("Authorization", tc.auth)
+			}
+			rec := httptest.NewRecorder()
+			tc.w.ServeHTTP(rec, req)
+			if !strings.Contains(rec.Body.String(), tc.want) {
+				t.Errorf("reply %s, want %s", rec.Body, tc.want)
+			}
+		})
+	}
+}

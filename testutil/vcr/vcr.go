@@ -292,13 +292,24 @@ func (r *Recorder) Transport() *composiohttp.Transport {
 
 // Stop ends recording and, in the recording modes, scrubs and writes the
 // cassette. Call it once, when the requests are done.
-func (r *Recorder) Stop() error { return r.rec.Stop() }
+func (r *Recorder) Stop() error {
+	if r.rec == nil { // built by hand: nothing to stop
+		return nil
+	}
+	return r.rec.Stop()
+}
 
 // RoundTrip answers req from the cassette or the real service, per the
 // mode. An unmatched request fails with a *MismatchError naming the
 // closest recorded request. It never modifies req and always closes its
 // body.
 func (r *Recorder) RoundTrip(req *http.Request) (*http.Response, error) {
+	if r.rec == nil { // built by hand, not by New: no cassette
+		if req != nil && req.Body != nil {
+			req.Body.Close()
+		}
+		return nil, fmt.Errorf("composiohttp: vcr: %w", composiohttp.ErrZeroTransport)
+	}
 	var body []byte
 	if req.Body != nil && req.Body != http.NoBody {
 		b, err := io.ReadAll(req.Body)
