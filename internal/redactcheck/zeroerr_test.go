@@ -53,15 +53,24 @@ var zeroErrors = map[string]any{
 // errorTypes returns "dir/Name" for every exported type of the module
 // with an Error() string method.
 func errorTypes(t *testing.T) []string {
+	return typesWithMethod(t, "Error", func(ft *ast.FuncType) bool {
+		if ft.Params.NumFields() != 0 || ft.Results.NumFields() != 1 {
+			return false
+		}
+		res, ok := ft.Results.List[0].Type.(*ast.Ident)
+		return ok && res.Name == "string"
+	})
+}
+
+// typesWithMethod returns "dir/Name" for every exported type of the
+// module with a method called method (on T or *T) whose signature sig
+// accepts.
+func typesWithMethod(t *testing.T, method string, sig func(*ast.FuncType) bool) []string {
 	var out []string
 	walkModule(t, func(dir string, f *ast.File) {
 		for _, decl := range f.Decls {
 			fd, ok := decl.(*ast.FuncDecl)
-			if !ok || fd.Recv == nil || fd.Name.Name != "Error" || fd.Type.Params.NumFields() != 0 ||
-				fd.Type.Results.NumFields() != 1 {
-				continue
-			}
-			if res, ok := fd.Type.Results.List[0].Type.(*ast.Ident); !ok || res.Name != "string" {
+			if !ok || fd.Recv == nil || fd.Name.Name != method || !sig(fd.Type) {
 				continue
 			}
 			recv := fd.Recv.List[0].Type

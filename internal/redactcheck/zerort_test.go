@@ -5,7 +5,6 @@ import (
 	"go/ast"
 	"io"
 	"net/http"
-	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -51,24 +50,7 @@ var zeroRoundTrippers = map[string]zeroRT{
 // roundTripperTypes returns "dir/Name" for every exported type of the
 // module with a RoundTrip method.
 func roundTripperTypes(t *testing.T) []string {
-	var out []string
-	walkModule(t, func(dir string, f *ast.File) {
-		for _, decl := range f.Decls {
-			fd, ok := decl.(*ast.FuncDecl)
-			if !ok || fd.Recv == nil || fd.Name.Name != "RoundTrip" || fd.Type.Params.NumFields() != 1 {
-				continue
-			}
-			recv := fd.Recv.List[0].Type
-			if star, ok := recv.(*ast.StarExpr); ok {
-				recv = star.X
-			}
-			if id, ok := recv.(*ast.Ident); ok && id.IsExported() {
-				out = append(out, dir+"/"+id.Name)
-			}
-		}
-	})
-	slices.Sort(out)
-	return out
+	return typesWithMethod(t, "RoundTrip", func(ft *ast.FuncType) bool { return ft.Params.NumFields() == 1 })
 }
 
 // TestEveryRoundTripperHasZero fails when an exported RoundTripper type is
