@@ -72,7 +72,9 @@
 //     after WithBinaryTTL and then answers 403 like S3. An empty body has
 //     no data.
 //   - An unreachable upstream is a 502 BadGateway, one slower than
-//     WithUpstreamTimeout a 504 UpstreamTimeout. A request body over
+//     WithUpstreamTimeout a 504 UpstreamTimeout, one whose reply body is
+//     over WithMaxUpstreamReply (DefaultMaxUpstreamReply, 64 MiB) a 502
+//     BadGateway naming the limit (see "Where the service is not known"). A request body over
 //     MaxEnvelope is a 413 PayloadTooLarge; a binary_body.url that cannot be
 //     fetched a 400 BinaryBodyFetchFailed.
 //
@@ -103,6 +105,12 @@
 //     service sends such a body as a JSON string instead, no client can
 //     tell it from an upstream body that is a JSON string, and
 //     composiohttp returns it as that JSON string, quotes included.
+//   - An upstream reply body over WithMaxUpstreamReply (default
+//     DefaultMaxUpstreamReply, the 64 MiB that composiohttp's Transport
+//     reads of a proxy reply) is a 502 BadGateway whose message names the
+//     limit, as a gateway answers an upstream reply it will not relay.
+//     The service's own limit, and its answer past it, are not
+//     documented: it may be higher, or answer otherwise (a 413 or a 500).
 //
 // The command testutil/cmd/conformance runs each of these cases against
 // the service and the fake and reports where they differ.
@@ -180,6 +188,12 @@
 //     first; Dropped counts what was dropped, and ResetRecorded clears the
 //     logs and the counts (Reset also clears faults, stored binary bodies
 //     and the org limit's count).
+//   - An upstream's reply is read up to WithMaxUpstreamReply bytes (by
+//     default DefaultMaxUpstreamReply, 64 MiB), an in-process handler's
+//     as it writes, an HTTP reply one byte past the limit at most (a
+//     Content-Length over it is refused unread); past it the call is a
+//     502 BadGateway. A binary_body.url served in process is read up to
+//     MaxEnvelope (WithMaxEnvelope), the bound of any request.
 //   - The binary bodies kept behind signed URLs (binary_data replies,
 //     Upload) stay within DefaultBinaryStore bytes (WithBinaryStore),
 //     the oldest dropped first (their URLs then answer 404 NoSuchKey),

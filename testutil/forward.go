@@ -198,6 +198,10 @@ func (s *Server) forward(ctx context.Context, env *envelope) ([]byte, *proxyErro
 	}
 	s.recordCall(env.accountID, t.conn, req, sent, status)
 	if err != nil {
+		if errors.Is(err, errUpstreamTooLarge) {
+			return nil, newError(http.StatusBadGateway, composiohttp.SlugBadGateway,
+				fmt.Sprintf("The upstream API's reply is larger than the proxy's limit of %d bytes", s.cfg.maxUpstreamReply))
+		}
 		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 			return nil, newError(http.StatusGatewayTimeout, composiohttp.SlugUpstreamTimeout, "The upstream API did not answer in time")
 		}
@@ -215,7 +219,9 @@ func (s *Server) fetchBinary(ctx context.Context, rawURL string) (*http.Response
 	var res *http.Response
 	if h := s.handlerForURL(req.URL); h != nil {
 		var r *upstreamResult
-		if r, err = s.serveInProcess(ctx, req, h); err == nil {
+		// Bounded by the largest request the fake reads: the fetched body
+		// is one.
+		if r, err = s.serveInProcess(ctx, req, h, s.cfg.maxEnvelope); err == nil {
 			res = &http.Response{StatusCode: r.status, Header: r.header,
 				Body: io.NopCloser(bytes.NewReader(r.body)), ContentLength: int64(len(r.body))}
 		}
@@ -242,26 +248,79 @@ func (s *Server) handlerForURL(u *url.URL) http.Handler {
 	return s.upstreamHandler(u.Scheme + "://" + u.Host)
 }
 
-// send performs req in process with h, or over HTTP when h is nil.
+// errUpstreamTooLarge: an upstream's reply body is over the fake's limit
+// (WithMaxUpstreamReply).
+var errUpstreamTooLarge = errors.New("testutil: upstream reply over the limit")
+
+// send performs req in process with h, or over HTTP when h is nil, reading
+// at most WithMaxUpstreamReply bytes of the reply (errUpstreamTooLarge
+// beyond).
 func (s *Server) send(ctx context.Context, req *http.Request, h http.Handler) (*upstreamResult, error) {
+	limit := s.cfg.maxUpstreamReply
 	if h != nil {
-		return s.serveInProcess(ctx, req, h)
+		return s.serveInProcess(ctx, req, h, limit)
 	}
 	res, err := s.upstream.Do(req)
 	if err != nil {
 		return nil, err
 	}
 	defer res.Body.Close()
-	body, err := readGrowing(res.Body, res.ContentLength) // an upstream's Content-Length may lie too
+	if res.ContentLength > limit {
+		return nil, errUpstreamTooLarge
+	}
+	// An upstream's Content-Length may lie too: read one byte past the
+	// limit to tell a reply at it from a longer one.
+	body, err := readGrowing(io.LimitReader(res.Body, limit+1), res.ContentLength)
 	if err != nil {
 		return nil, err
+	}
+	if int64(len(body)) > limit {
+		return nil, errUpstreamTooLarge
 	}
 	return &upstreamResult{status: res.StatusCode, header: res.Header, body: body}, nil
 }
 
+// cappedRecorder records an in-process reply up to limit bytes of body; a
+// write past it fails with errUpstreamTooLarge, records nothing, and
+// closes over (once). Its handler writes from one goroutine, as any
+// http.ResponseWriter's.
+type cappedRecorder struct {
+	*httptest.ResponseRecorder
+	limit, n int64
+	over     chan struct{}
+}
+
+func (w *cappedRecorder) Write(p []byte) (int, error) {
+	if !w.take(len(p)) {
+		return 0, errUpstreamTooLarge
+	}
+	return w.ResponseRecorder.Write(p)
+}
+
+func (w *cappedRecorder) WriteString(p string) (int, error) {
+	if !w.take(len(p)) {
+		return 0, errUpstreamTooLarge
+	}
+	return w.ResponseRecorder.WriteString(p)
+}
+
+// take counts n more bytes, reporting whether they fit within the limit.
+func (w *cappedRecorder) take(n int) bool {
+	if w.n > w.limit {
+		return false
+	}
+	if w.n += int64(n); w.n > w.limit {
+		close(w.over)
+		return false
+	}
+	return true
+}
+
 // serveInProcess runs h on req in its own goroutine, so that the upstream
-// timeout holds even for a handler that ignores its context.
-func (s *Server) serveInProcess(ctx context.Context, req *http.Request, h http.Handler) (*upstreamResult, error) {
+// timeout holds even for a handler that ignores its context, recording at
+// most limit bytes of its reply body (errUpstreamTooLarge beyond, as soon
+// as h writes past it).
+func (s *Server) serveInProcess(ctx context.Context, req *http.Request, h http.Handler, limit int64) (*upstreamResult, error) {
 	// Make req look like one a server received.
 	req = req.Clone(ctx)
 	if req.URL.Scheme == "https" {
@@ -273,7 +332,7 @@ func (s *Server) serveInProcess(ctx context.Context, req *http.Request, h http.H
 	if req.Body == nil {
 		req.Body = http.NoBody
 	}
-	rec := httptest.NewRecorder()
+	rec := &cappedRecorder{ResponseRecorder: httptest.NewRecorder(), limit: limit, over: make(chan struct{})}
 	done := make(chan any, 1)
 	s.wg.Add(1)
 	go func() {
@@ -286,6 +345,13 @@ func (s *Server) serveInProcess(ctx context.Context, req *http.Request, h http.H
 		if p != nil {
 			return nil, fmt.Errorf("testutil: upstream handler panicked: %v", p)
 		}
+		if rec.n > rec.limit {
+			return nil, errUpstreamTooLarge
+		}
+	case <-rec.over:
+		// h may go on writing (in vain) until its context ends, when
+		// forward returns.
+		return nil, errUpstreamTooLarge
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}

@@ -33,6 +33,12 @@ const (
 	// default (the real service's 250 MB limit); larger ones get a 413.
 	// See WithMaxEnvelope.
 	MaxEnvelope = 250 << 20
+	// DefaultMaxUpstreamReply is the largest upstream reply body the fake
+	// reads by default: composiohttp.DefaultMaxResponseSize (64 MiB), the
+	// most a Transport reads of a proxy reply, so a reply the fake could
+	// wrap is one the client could read. A longer reply is a 502
+	// BadGateway. See WithMaxUpstreamReply.
+	DefaultMaxUpstreamReply = composiohttp.DefaultMaxResponseSize
 )
 
 // Account is a connected account known to the fake.
@@ -160,22 +166,23 @@ type Download struct {
 type Option func(*config)
 
 type config struct {
-	apiKey          string
-	userAPIKey      string
-	now             func() time.Time
-	sleep           func(context.Context, time.Duration) error
-	binaryTTL       time.Duration
-	upstreamTimeout time.Duration
-	upstreamRT      http.RoundTripper
-	applier         CredentialApplier
-	toolkits        *schemes.ToolkitRegistry
-	orgLimit        int
-	orgWindow       time.Duration
-	orgEnforced     bool
-	stripFalsy      bool // WithStripFalsyJSON
-	logLimits       logLimits
-	maxEnvelope     int64
-	binaryStore     int64 // WithBinaryStore
+	apiKey           string
+	userAPIKey       string
+	now              func() time.Time
+	sleep            func(context.Context, time.Duration) error
+	binaryTTL        time.Duration
+	upstreamTimeout  time.Duration
+	upstreamRT       http.RoundTripper
+	applier          CredentialApplier
+	toolkits         *schemes.ToolkitRegistry
+	orgLimit         int
+	orgWindow        time.Duration
+	orgEnforced      bool
+	stripFalsy       bool // WithStripFalsyJSON
+	logLimits        logLimits
+	maxEnvelope      int64
+	maxUpstreamReply int64 // WithMaxUpstreamReply
+	binaryStore      int64 // WithBinaryStore
 }
 
 // WithAPIKey sets the project API key the fake accepts in x-api-key.
@@ -195,6 +202,22 @@ func WithMaxEnvelope(n int64) Option {
 	return func(c *config) {
 		if n > 0 {
 			c.maxEnvelope = n
+		}
+	}
+}
+
+// WithMaxUpstreamReply sets the largest upstream reply body the fake
+// reads, from an in-process handler or over HTTP. A reply that declares or
+// sends more is answered 502 BadGateway (message "The upstream API's reply
+// is larger than the proxy's limit of n bytes"), having cost the fake at
+// most about n bytes: the handler's further writes fail, an HTTP reply is
+// read no further. A fake served to many clients (fakeproxy's
+// -max-upstream-reply) may lower it. n ≤ 0 leaves the default,
+// DefaultMaxUpstreamReply.
+func WithMaxUpstreamReply(n int64) Option {
+	return func(c *config) {
+		if n > 0 {
+			c.maxUpstreamReply = n
 		}
 	}
 }
@@ -314,15 +337,16 @@ type faultState struct {
 // want NewServer.
 func NewUnstartedServer(opts ...Option) *Server {
 	cfg := config{
-		now:             time.Now,
-		sleep:           ctxsleep.Sleep,
-		binaryTTL:       DefaultBinaryTTL,
-		upstreamTimeout: DefaultUpstreamTimeout,
-		orgLimit:        DefaultOrgLimit,
-		orgWindow:       DefaultOrgWindow,
-		logLimits:       logLimits{entries: DefaultLogEntries, bytes: DefaultLogBytes},
-		maxEnvelope:     MaxEnvelope,
-		binaryStore:     DefaultBinaryStore,
+		now:              time.Now,
+		sleep:            ctxsleep.Sleep,
+		binaryTTL:        DefaultBinaryTTL,
+		upstreamTimeout:  DefaultUpstreamTimeout,
+		orgLimit:         DefaultOrgLimit,
+		orgWindow:        DefaultOrgWindow,
+		logLimits:        logLimits{entries: DefaultLogEntries, bytes: DefaultLogBytes},
+		maxEnvelope:      MaxEnvelope,
+		maxUpstreamReply: DefaultMaxUpstreamReply,
+		binaryStore:      DefaultBinaryStore,
 	}
 	for _, o := range opts {
 		o(&cfg)

@@ -2,10 +2,12 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"flag"
+	"fmt"
 	"go/parser"
 	"go/token"
 	"io"
@@ -196,7 +198,7 @@ func TestServerLimitFlags(t *testing.T) {
 	}
 	for _, args := range [][]string{
 		{"-read-header-timeout", "0"}, {"-read-timeout", "0"}, {"-idle-timeout", "-1s"},
-		{"-max-conns", "0"}, {"-max-body", "0"}, {"-max-header-bytes", "0"}, {"-binary-store", "0"},
+		{"-max-conns", "0"}, {"-max-body", "0"}, {"-max-upstream-reply", "0"}, {"-max-header-bytes", "0"}, {"-binary-store", "0"},
 		{"-write-timeout", "10s"}, // not more than -upstream-timeout (30s): replies would be cut
 	} {
 		if _, err := parseFlags(args, io.Discard); err == nil {
@@ -315,7 +317,7 @@ func TestDocListsEveryFlag(t *testing.T) {
 		}
 	})
 	limits := []string{"read-header-timeout", "read-timeout", "write-timeout", "idle-timeout", "max-header-bytes",
-		"max-conns", "max-body", "upstream-timeout", "binary-ttl", "binary-store"}
+		"max-conns", "max-body", "upstream-timeout", "max-upstream-reply", "binary-ttl", "binary-store"}
 	for _, name := range limits {
 		v, ok := documented[name]
 		if !ok {
@@ -371,5 +373,41 @@ func TestBinaryStoreFlag(t *testing.T) {
 	}
 	if got[0] != 404 || got[1] != 200 {
 		t.Errorf("downloads %v, want [404 200]", got)
+	}
+}
+
+// TestMaxUpstreamReplyFlag: -max-upstream-reply bounds the upstream reply
+// the fake reads: at the limit the call succeeds, past it the fake answers
+// 502 BadGateway.
+func TestMaxUpstreamReplyFlag(t *testing.T) {
+	t.Parallel()
+	o, err := parseFlags([]string{"-max-upstream-reply", "1024"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.apiKey = "ak_cmd"
+	s, _, err := newServer(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for _, tt := range []struct {
+		size, want int
+	}{{1024, http.StatusOK}, {1025, http.StatusBadGateway}} {
+		id := fmt.Sprint("ca_", tt.size)
+		s.AddAccount(testutil.Account{ID: id, AuthScheme: credentials.NoAuth,
+			Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "text/plain")
+				w.Write(bytes.Repeat([]byte("x"), tt.size))
+			})})
+		req := httptest.NewRequest(http.MethodPost, "/api/v3.1/tools/execute/proxy",
+			strings.NewReader(`{"connected_account_id":"`+id+`","endpoint":"/b","method":"GET"}`))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("X-Api-Key", "ak_cmd")
+		w := httptest.NewRecorder()
+		s.ServeHTTP(w, req)
+		if w.Code != tt.want {
+			t.Errorf("a %d-byte reply: %d, want %d: %.200s", tt.size, w.Code, tt.want, w.Body)
+		}
 	}
 }

@@ -31,16 +31,17 @@
 //
 // Every limit is a flag; the defaults:
 //
-//	-read-header-timeout 10s   time to send a request's headers
-//	-read-timeout 1m           time to send a whole request, body included
-//	-write-timeout 2m          from the end of the headers to the end of the reply (must exceed -upstream-timeout)
-//	-idle-timeout 2m           an idle keep-alive connection is closed after this
-//	-max-header-bytes 1048576  request line and headers (1 MiB)
-//	-max-conns 64              connections served at once; more wait to be accepted
-//	-max-body 262144000        the largest request body read (250 MiB, the real service's limit); larger: 413
-//	-upstream-timeout 30s      an upstream slower than this: 504
-//	-binary-ttl 10m            lifetime of the signed binary_data URLs
-//	-binary-store 536870912    binary bodies kept at once (512 MiB), the oldest dropped first
+//	-read-header-timeout 10s      time to send a request's headers
+//	-read-timeout 1m              time to send a whole request, body included
+//	-write-timeout 2m             from the end of the headers to the end of the reply (must exceed -upstream-timeout)
+//	-idle-timeout 2m              an idle keep-alive connection is closed after this
+//	-max-header-bytes 1048576     request line and headers (1 MiB)
+//	-max-conns 64                 connections served at once; more wait to be accepted
+//	-max-body 262144000           the largest request body read (250 MiB, the real service's limit); larger: 413
+//	-upstream-timeout 30s         an upstream slower than this: 504
+//	-max-upstream-reply 67108864  the largest upstream reply body read (64 MiB, what composiohttp's Transport reads); larger: 502
+//	-binary-ttl 10m               lifetime of the signed binary_data URLs
+//	-binary-store 536870912       binary bodies kept at once (512 MiB), the oldest dropped first
 //
 // Request bodies are read into buffers that grow as bytes arrive, never
 // to the Content-Length a request declares: a request declaring 250 MB
@@ -56,8 +57,9 @@
 // answered. The binary bodies it serves (binary_data) are kept within
 // -binary-store, the oldest dropped first (their URLs then answer 404),
 // and never longer than an hour after their URL expires. An upstream's
-// reply is read whole before it is answered: point accounts only at
-// upstreams you trust.
+// reply is read whole, up to -max-upstream-reply, before it is answered,
+// so each connection can make fakeproxy hold up to that much more.
+// Point accounts only at upstreams you trust.
 //
 // accounts.json is a JSON array of connected accounts whose upstreams are
 // reached over HTTP (see testdata/accounts.json):
@@ -182,6 +184,7 @@ type options struct {
 	maxHeaderBytes    int
 	maxConns          int
 	maxBody           int64
+	maxUpstreamReply  int64
 }
 
 // newFlagSet defines the command's flags, stored in o.
@@ -206,6 +209,7 @@ func newFlagSet(o *options) *flag.FlagSet {
 	fs.IntVar(&o.maxHeaderBytes, "max-header-bytes", defaultMaxHeaderBytes, "the most bytes of request line and headers a request may send")
 	fs.IntVar(&o.maxConns, "max-conns", defaultMaxConns, "the most connections served at once; more wait to be accepted")
 	fs.Int64Var(&o.maxBody, "max-body", testutil.MaxEnvelope, "the largest request body read (413 beyond it); at most -max-conns times this much is held at once")
+	fs.Int64Var(&o.maxUpstreamReply, "max-upstream-reply", testutil.DefaultMaxUpstreamReply, "the largest upstream reply body read (502 BadGateway beyond it)")
 	return fs
 }
 
@@ -224,8 +228,8 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 		return nil, fmt.Errorf("-read-header-timeout, -read-timeout and -idle-timeout must be > 0")
 	case o.writeTimeout <= o.upstreamTimeout:
 		return nil, fmt.Errorf("-write-timeout (%s) must exceed -upstream-timeout (%s), or replies are cut", o.writeTimeout, o.upstreamTimeout)
-	case o.maxHeaderBytes <= 0 || o.maxConns <= 0 || o.maxBody <= 0 || o.binaryStore <= 0:
-		return nil, fmt.Errorf("-max-header-bytes, -max-conns, -max-body and -binary-store must be > 0")
+	case o.maxHeaderBytes <= 0 || o.maxConns <= 0 || o.maxBody <= 0 || o.binaryStore <= 0 || o.maxUpstreamReply <= 0:
+		return nil, fmt.Errorf("-max-header-bytes, -max-conns, -max-body, -max-upstream-reply and -binary-store must be > 0")
 	case o.apiKey != "" && o.apiKeyEnv != "":
 		return nil, errors.New("-api-key and -api-key-env both name the project key: give one")
 	case o.userAPIKey != "" && o.userAPIKeyEnv != "":
@@ -303,6 +307,9 @@ func newServer(o *options) (*testutil.Server, int, error) {
 		testutil.WithBinaryStore(o.binaryStore),
 		testutil.WithUpstreamTimeout(o.upstreamTimeout),
 		testutil.WithRequestLog(0, 0), // nothing reads it: keep none
+	}
+	if o.maxUpstreamReply > 0 {
+		opts = append(opts, testutil.WithMaxUpstreamReply(o.maxUpstreamReply))
 	}
 	if o.maxBody > 0 {
 		opts = append(opts, testutil.WithMaxEnvelope(o.maxBody))
