@@ -212,6 +212,9 @@ func (t *Transport) buildConfig() config {
 		c.err = fmt.Errorf("%w: API version %q is not v3.1 or v3", ErrBadRequest, version)
 		return c
 	}
+	// Trailing slashes go from the path itself, not from the string,
+	// which may end in BaseURL's own query ("https://host/base/?gw=1").
+	u.Path = strings.TrimRight(u.Path, "/")
 	u.RawPath = ""
 	c.apiBase, c.version = *u, version
 	u.Path += "/api/" + version + "/tools/execute/proxy"
