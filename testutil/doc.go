@@ -113,7 +113,9 @@
 //     documented: it may be higher, or answer otherwise (a 413 or a 500).
 //
 // The command testutil/cmd/conformance runs each of these cases against
-// the service and the fake and reports where they differ.
+// the service and the fake and reports where they differ, except the
+// upstream reply limit: finding the service's would take replies of tens
+// of MiB through it.
 //
 // Every reply carries a request id, in the X-Request-Id header and in
 // error.request_id: the caller's X-Request-Id if it sent one, else

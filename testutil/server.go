@@ -35,9 +35,10 @@ const (
 	MaxEnvelope = 250 << 20
 	// DefaultMaxUpstreamReply is the largest upstream reply body the fake
 	// reads by default: composiohttp.DefaultMaxResponseSize (64 MiB), the
-	// most a Transport reads of a proxy reply, so a reply the fake could
-	// wrap is one the client could read. A longer reply is a 502
-	// BadGateway. See WithMaxUpstreamReply.
+	// most a Transport reads of a proxy reply (a reply near it may still
+	// make an envelope the Transport refuses: text grows when quoted as a
+	// JSON string). A longer reply is a 502 BadGateway. See
+	// WithMaxUpstreamReply.
 	DefaultMaxUpstreamReply = composiohttp.DefaultMaxResponseSize
 )
 
