@@ -1,0 +1,232 @@
+//go:build unix
+
+package redisbreaker_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/composiohttp/composiohttp/credentials"
+	"github.com/composiohttp/composiohttp/internal/redistest"
+	"github.com/composiohttp/composiohttp/middleware/breaker"
+	"github.com/composiohttp/composiohttp/middleware/breaker/redisbreaker"
+	"github.com/composiohttp/composiohttp/testutil"
+)
+
+// upstream notes how it was called: how many times, and how many of them
+// with the caller's context already ended.
+type upstream struct{ calls, late atomic.Int64 }
+
+func (u *upstream) RoundTrip(r *http.Request) (*http.Response, error) {
+	u.calls.Add(1)
+	if r.Context().Err() != nil {
+		u.late.Add(1)
+	}
+	if r.Body != nil {
+		r.Body.Close()
+	}
+	return &http.Response{StatusCode: 200, Body: http.NoBody}, nil
+}
+
+// closeBody is a request body that notes whether it was closed.
+type closeBody struct{ closed atomic.Bool }
+
+func (b *closeBody) Read([]byte) (int, error) { return 0, io.EOF }
+func (b *closeBody) Close() error             { b.closed.Store(true); return nil }
+
+// The caller's deadline, and OpTimeout, bound the Redis operations Allow
+// makes, whatever go-redis options the user chose, here go-redis's
+// defaults (5 dial retries, 3s ReadTimeout, context deadlines ignored by
+// socket reads), when Redis is killed or frozen (SIGSTOP); FailClosed then
+// decides as for any Redis error. Both a key whose breaker exists
+// ("warm": one GET) and a key seen for the first time ("cold": the
+// breaker's creation) are tried.
+//
+// Promptness is asserted without timing: with bound "deadline", OpTimeout
+// is a minute and the caller's deadline 1s, so that only the caller's
+// context can end the wait, and the test checks that the call returned
+// while that deadline had not yet passed (its budget is half the time
+// left: 500ms of slack); with bound "OpTimeout", OpTimeout is 100ms, the
+// caller's context has no deadline, and a guard context checks that the
+// calls returned within 1s. Before the fix Allow ignored its context: a
+// frozen Redis held each call for go-redis's 3s ReadTimeout.
+func TestDeadlineBoundsAllowWhenRedisFails(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		name    string
+		breakIt func(*redistest.Server)
+	}{
+		{"killed", (*redistest.Server).Kill},
+		{"frozen", (*redistest.Server).Freeze},
+	} {
+		for _, bound := range []string{"deadline", "OpTimeout"} {
+			for _, failClosed := range []bool{false, true} {
+				t.Run(fmt.Sprintf("%s/%s/FailClosed=%v", c.name, bound, failClosed), func(t *testing.T) {
+					t.Parallel()
+					srv := redistest.Start(t)
+					client := redis.NewClient(&redis.Options{Addr: srv.Addr}) // go-redis defaults
+					t.Cleanup(func() { client.Close() })
+					g := &redisbreaker.Group{Client: client, Prefix: "test:" + t.Name() + ":", FailClosed: failClosed, OpTimeout: time.Minute}
+					if bound == "OpTimeout" {
+						g.OpTimeout = 100 * time.Millisecond
+					}
+					if _, err := g.Allow(context.Background(), "warm"); err != nil {
+						t.Fatalf("before breaking Redis: %v", err)
+					}
+					c.breakIt(srv)
+					var next upstream
+					rt := breaker.New(&next, breaker.WithGroup(g))
+					for _, key := range []string{"warm", "cold"} {
+						guard, cancel := context.WithTimeout(context.Background(), time.Second)
+						ctx := guard
+						if bound == "OpTimeout" {
+							ctx = context.WithoutCancel(guard)
+						}
+						body := &closeBody{}
+						req, _ := http.NewRequestWithContext(ctx, "POST", "https://"+key+"/x", body)
+						calls := next.calls.Load()
+						resp, err := rt.RoundTrip(req)
+						late := guard.Err()
+						cancel()
+						if late != nil {
+							t.Fatalf("%s: RoundTrip returned after 1s (err %v)", key, err)
+						}
+						if failClosed {
+							if err == nil || !strings.HasPrefix(err.Error(), "redisbreaker: ") {
+								t.Fatalf("%s: fail closed: err = %v, want a redisbreaker error", key, err)
+							}
+							if c.name == "frozen" && !errors.Is(err, context.DeadlineExceeded) {
+								t.Errorf("%s: frozen Redis: err = %v, want one matching context.DeadlineExceeded", key, err)
+							}
+							if next.calls.Load() != calls || !body.closed.Load() {
+								t.Errorf("%s: refused call: upstream called %v, body closed %v; want false, true", key, next.calls.Load() != calls, body.closed.Load())
+							}
+							continue
+						}
+						if err != nil {
+							t.Fatalf("%s: fail open did not open: %v", key, err)
+						}
+						resp.Body.Close()
+					}
+					if want := map[bool]int64{false: 2, true: 0}[failClosed]; next.calls.Load() != want || next.late.Load() != 0 {
+						t.Errorf("upstream called %d times (%d after the caller's deadline), want %d, 0", next.calls.Load(), next.late.Load(), want)
+					}
+				})
+			}
+		}
+	}
+}
+
+// A caller's context that ends, before Allow or while it waits for a
+// frozen Redis, ends Allow at once: with FailClosed the error wraps the
+// context's error (and Redis is not asked for a context already ended),
+// otherwise the call goes on unrecorded and the next RoundTripper sees the
+// ended context (a composiohttp.Transport fails the call with it).
+func TestEndedContextEndsAllow(t *testing.T) {
+	t.Parallel()
+	srv := redistest.Start(t)
+	client := redis.NewClient(&redis.Options{Addr: srv.Addr})
+	t.Cleanup(func() { client.Close() })
+	if err := client.Ping(context.Background()).Err(); err != nil {
+		t.Fatal(err)
+	}
+	srv.Freeze()
+	for _, c := range []struct {
+		name   string
+		cancel func(context.CancelFunc) // ends the caller's context
+	}{
+		{"before", func(cancel context.CancelFunc) { cancel() }},
+		{"while waiting", func(cancel context.CancelFunc) { go cancel() }},
+	} {
+		for _, failClosed := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/FailClosed=%v", c.name, failClosed), func(t *testing.T) {
+				t.Parallel()
+				// OpTimeout is far beyond the guard: only the caller's
+				// cancellation can end the wait.
+				g := &redisbreaker.Group{Client: client, Prefix: "test:" + t.Name() + ":", FailClosed: failClosed, OpTimeout: time.Minute}
+				guard, stop := context.WithTimeout(context.Background(), time.Second)
+				defer stop()
+				ctx, cancel := context.WithCancel(context.WithoutCancel(guard))
+				defer cancel()
+				c.cancel(cancel)
+				done, err := g.Allow(ctx, "k")
+				if guard.Err() != nil {
+					t.Fatalf("Allow returned after 1s (err %v)", err)
+				}
+				if failClosed {
+					if !errors.Is(err, context.Canceled) || !strings.HasPrefix(err.Error(), "redisbreaker: ") {
+						t.Errorf("err = %v, want a redisbreaker error wrapping context.Canceled", err)
+					}
+					return
+				}
+				if err != nil {
+					t.Fatalf("fail open: %v", err)
+				}
+				done(breaker.Failure) // unrecorded: returns at once, Redis frozen or not
+				if guard.Err() != nil {
+					t.Fatal("the recording function of an unrecorded call waited for Redis")
+				}
+				// Downstream, the Transport sees the ended context and
+				// fails the call with it, without calling the proxy.
+				f := testutil.NewUnstartedServer()
+				f.URL = "http://composio.test"
+				defer f.Close()
+				f.AddAccount(testutil.Account{ID: "ca_1", AuthScheme: credentials.NoAuth})
+				tr := f.InProcessTransport()
+				tr.ConnectedAccountID = "ca_1"
+				req, _ := http.NewRequestWithContext(ctx, "GET", "https://api.example.com/x", nil)
+				resp, err := breaker.New(tr, breaker.WithGroup(g)).RoundTrip(req)
+				if resp != nil {
+					resp.Body.Close()
+				}
+				if !errors.Is(err, context.Canceled) || len(f.Requests()) != 0 || guard.Err() != nil {
+					t.Errorf("through the Transport: err = %v, %d proxy calls, late %v; want context.Canceled, none, nil", err, len(f.Requests()), guard.Err())
+				}
+			})
+		}
+	}
+}
+
+// The function Allow returns records the outcome within OpTimeout whatever
+// the go-redis options, when Redis is killed or frozen after Allow: the
+// caller does not wait for gobreaker's locked update (4 round trips, and
+// up to 5s of lock retries). Before the fix a frozen Redis held it for
+// go-redis's 3s ReadTimeout. OpTimeout is 100ms, the guard 1s.
+func TestRecordingBoundedByOpTimeout(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		name    string
+		breakIt func(*redistest.Server)
+	}{
+		{"killed", (*redistest.Server).Kill},
+		{"frozen", (*redistest.Server).Freeze},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			srv := redistest.Start(t)
+			client := redis.NewClient(&redis.Options{Addr: srv.Addr})
+			t.Cleanup(func() { client.Close() })
+			g := &redisbreaker.Group{Client: client, Prefix: "test:" + t.Name() + ":", FailClosed: true, OpTimeout: 100 * time.Millisecond}
+			done, err := g.Allow(context.Background(), "k")
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.breakIt(srv)
+			guard, cancel := context.WithTimeout(context.Background(), time.Second)
+			defer cancel()
+			done(breaker.Failure)
+			if guard.Err() != nil {
+				t.Error("recording the outcome took more than 1s with OpTimeout 100ms")
+			}
+		})
+	}
+}
