@@ -4,6 +4,7 @@ package redisbreaker_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/sony/gobreaker/v2"
 
 	"github.com/composiohttp/composiohttp/credentials"
 	"github.com/composiohttp/composiohttp/internal/redistest"
@@ -177,11 +179,9 @@ func TestEndedContextEndsAllow(t *testing.T) {
 				}
 				// Downstream, the Transport sees the ended context and
 				// fails the call with it, without calling the proxy.
-				f := testutil.NewUnstartedServer()
-				f.URL = "http://composio.test"
-				defer f.Close()
+				f := testutil.NewServer(t)
 				f.AddAccount(testutil.Account{ID: "ca_1", AuthScheme: credentials.NoAuth})
-				tr := f.InProcessTransport()
+				tr := f.Transport()
 				tr.ConnectedAccountID = "ca_1"
 				req, _ := http.NewRequestWithContext(ctx, "GET", "https://api.example.com/x", nil)
 				resp, err := breaker.New(tr, breaker.WithGroup(g)).RoundTrip(req)
@@ -228,5 +228,96 @@ func TestRecordingBoundedByOpTimeout(t *testing.T) {
 				t.Error("recording the outcome took more than 1s with OpTimeout 100ms")
 			}
 		})
+	}
+}
+
+// releaseHook signals each successful run of the script that gives a
+// probe slot back (EVALSHA or EVAL with one key and no argument).
+type releaseHook struct{ released chan struct{} }
+
+func (h releaseHook) DialHook(next redis.DialHook) redis.DialHook { return next }
+func (h releaseHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return next
+}
+func (h releaseHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		err := next(ctx, cmd)
+		if name := cmd.Name(); err == nil && (name == "evalsha" || name == "eval") && len(cmd.Args()) == 4 {
+			if key, _ := cmd.Args()[3].(string); strings.HasSuffix(key, "probes:k") {
+				h.released <- struct{}{}
+			}
+		}
+		return err
+	}
+}
+
+// A half-open breaker's probe slot that Redis grants after Allow stopped
+// waiting (the caller's budget ran out) is given back, not lost until it
+// expires (Settings.Timeout, an hour here): the next call gets it. Redis
+// pauses writes (CLIENT PAUSE WRITE), so that Allow's GET is answered and
+// the script taking the slot waits until the test unpauses Redis. Before
+// the slot was given back, the next call was refused (half-open, all
+// probes in flight).
+func TestAbandonedProbeSlotGivenBack(t *testing.T) {
+	t.Parallel()
+	srv := redistest.Start(t)
+	hook := releaseHook{released: make(chan struct{}, 1)}
+	client := redis.NewClient(&redis.Options{Addr: srv.Addr})
+	client.AddHook(hook)
+	admin := redis.NewClient(&redis.Options{Addr: srv.Addr})
+	t.Cleanup(func() { client.Close(); admin.Close() })
+	prefix := "test:" + t.Name() + ":"
+	g := &redisbreaker.Group{Client: client, Prefix: prefix, FailClosed: true, OpTimeout: time.Minute,
+		Settings: breaker.Settings{Timeout: time.Hour}}
+	bg := context.Background()
+	if _, err := g.Allow(bg, "k"); err != nil { // makes the breaker
+		t.Fatal(err)
+	}
+	// Half-open: the state gobreaker stored, its State changed.
+	var shared gobreaker.SharedState
+	if b, err := admin.Get(bg, prefix+"gobreaker:state:k").Bytes(); err != nil || json.Unmarshal(b, &shared) != nil {
+		t.Fatalf("stored state %q: %v", b, err)
+	}
+	shared.State = breaker.StateHalfOpen
+	half, _ := json.Marshal(shared)
+	if err := admin.Set(bg, prefix+"gobreaker:state:k", half, 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	// One probe first, so that Redis has both scripts (a script run for
+	// the first time is sent twice: EVALSHA, NOSCRIPT, EVAL).
+	done, err := g.Allow(bg, "k")
+	if err != nil {
+		t.Fatalf("first probe: %v", err)
+	}
+	done(breaker.Ignore) // stays half-open, gives the slot back
+	<-hook.released
+	if err := admin.Do(bg, "CLIENT", "PAUSE", 60000, "WRITE").Err(); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(bg, time.Second)
+	_, err = g.Allow(ctx, "k")
+	late := ctx.Err()
+	cancel()
+	if late != nil || !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Allow with writes paused: err %v, returned after the deadline: %v; want the budget's error in time", err, late != nil)
+	}
+	if err := admin.Do(bg, "CLIENT", "UNPAUSE").Err(); err != nil {
+		t.Fatal(err)
+	}
+	guard, stop := context.WithTimeout(bg, 10*time.Second)
+	defer stop()
+	select {
+	case <-hook.released:
+	case <-guard.Done():
+		t.Fatal("the slot granted after Allow gave up was not given back")
+	}
+	done, err = g.Allow(bg, "k")
+	if err != nil {
+		t.Fatalf("next call: %v, want the probe slot", err)
+	}
+	done(breaker.Success) // closes the breaker, gives the slot back
+	<-hook.released
+	if st, err := g.State("k"); err != nil || st != breaker.StateClosed {
+		t.Errorf("after the probe's success: %v, %v; want closed", st, err)
 	}
 }

@@ -18,6 +18,39 @@
 // Replicas' clocks must roughly agree: gobreaker stores the open state's
 // expiry as a time. Settings.OnStateChange is called by the replica whose
 // update makes the change.
+//
+// # What bounds each Redis operation
+//
+// The caller's deadline bounds Allow whatever options the Redis client
+// has. Each Redis operation Allow makes before the call (the GET of the
+// shared state; on a key's first use in the process, making its breaker;
+// when an open breaker's timeout has passed, gobreaker's locked change to
+// half-open; in half-open, taking a probe slot) gets a budget,
+// Group.OpTimeout (default DefaultOpTimeout) and at most half the time
+// left before the context's deadline, and returns when the budget ends or
+// the context is cancelled, even if go-redis does not (a client without
+// ContextTimeoutEnabled reads for its full ReadTimeout, 3s by default; dial
+// retries can outlast any deadline). A context already ended asks Redis
+// nothing. Either way FailClosed decides, as for any other Redis error:
+// with FailClosed the call fails with an error wrapping the context's
+// error (context.Canceled or context.DeadlineExceeded; a budget that ran
+// out matches context.DeadlineExceeded too); without it the call goes on,
+// its outcome unrecorded, with time to spare before the deadline (a
+// cancelled call then fails in the next RoundTripper, which sees the
+// ended context). A probe slot that Redis grants after Allow stopped
+// waiting is given back.
+//
+// The function Allow returns records the outcome after the call, through
+// gobreaker's Execute, whose store methods take no context: its Redis
+// commands run under OpTimeout alone (the call is over: the caller's
+// deadline no longer applies), and the caller waits OpTimeout at most in
+// all, whatever the client's options. An update still running then (a
+// slow Redis, or another replica holding the breaker's lock: gobreaker
+// retries it for up to 5s) goes on in the background: its count lands
+// late, or is lost if the update fails.
+// redis.Options{DialerRetries: 1, MaxRetries: -1, ContextTimeoutEnabled:
+// true} with short timeouts also keeps abandoned operations from holding
+// the client's connections.
 package redisbreaker
 
 import (
@@ -33,6 +66,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/sony/gobreaker/v2"
 
+	"github.com/composiohttp/composiohttp/internal/bounded"
 	"github.com/composiohttp/composiohttp/middleware/breaker"
 )
 
@@ -40,7 +74,8 @@ import (
 const (
 	// DefaultPrefix starts every Redis key the Group uses.
 	DefaultPrefix = "composiohttp:breaker:"
-	// DefaultOpTimeout bounds each Redis operation.
+	// DefaultOpTimeout bounds each Redis operation when Group.OpTimeout
+	// is 0 (see the package doc).
 	DefaultOpTimeout = 500 * time.Millisecond
 	// DefaultLockWait is how long Lock polls for a lock another
 	// replica holds before it reports failure (gobreaker then retries
@@ -70,11 +105,17 @@ type Group struct {
 	// Prefix starts the Redis keys; replicas sharing breakers use the
 	// same. Default: DefaultPrefix.
 	Prefix string
-	// OpTimeout bounds each Redis operation. Default: DefaultOpTimeout.
+	// OpTimeout bounds each Redis operation; those Allow makes are also
+	// bounded by the caller's context, each to at most half the time
+	// left before its deadline, and the function Allow returns waits
+	// OpTimeout at most in all (see the package doc). Default:
+	// DefaultOpTimeout.
 	OpTimeout time.Duration
-	// FailClosed makes a call fail with the Redis error when the shared
-	// state cannot be read. Default: the call proceeds (an unreachable
-	// Redis must not stop all traffic) and its outcome is not recorded.
+	// FailClosed makes a call fail with the Redis error when Allow's
+	// Redis operations fail or run out of time (the caller's context
+	// ended, or OpTimeout passed). Default: the call proceeds (an
+	// unreachable Redis must not stop all traffic) and its outcome is
+	// not recorded.
 	FailClosed bool
 
 	mu    sync.Mutex
@@ -85,16 +126,21 @@ type Group struct {
 // ErrNoClient is returned by a Group without a Client.
 var ErrNoClient = errors.New("redisbreaker: Group.Client is nil")
 
-// Allow implements breaker.Group.
+// Allow implements breaker.Group. Each of its Redis operations is bounded
+// by ctx and by a budget (see the package doc); when ctx ends or the
+// budget runs out first, FailClosed decides as for any other Redis error.
+// The function it returns records the outcome within OpTimeout.
 func (g *Group) Allow(ctx context.Context, key string) (func(breaker.Outcome), error) {
 	if g.Client == nil {
 		return nil, ErrNoClient
 	}
-	cb, err := g.breaker(key)
+	s, cb, err := g.breaker(ctx, key)
 	var shared gobreaker.SharedState
 	if err == nil {
 		// One GET: the shared state as gobreaker stored it.
-		shared, err = g.store.peek(key)
+		shared, err = bounded.Do(ctx, bounded.Budget(ctx, s.opTimeout), func(ctx context.Context) (gobreaker.SharedState, error) {
+			return s.peek(ctx, key)
+		})
 	}
 	if err != nil {
 		return g.unreachable(key, err)
@@ -103,7 +149,10 @@ func (g *Group) Allow(ctx context.Context, key string) (func(breaker.Outcome), e
 	if st == breaker.StateOpen && !shared.Expiry.After(time.Now()) {
 		// The open state has expired: let gobreaker make the change
 		// (and report it) under its lock.
-		if st, err = cb.State(); err != nil {
+		st, err = bounded.Do(ctx, bounded.Budget(ctx, s.opTimeout), func(context.Context) (breaker.State, error) {
+			return cb.State()
+		})
+		if err != nil {
 			return g.unreachable(key, err)
 		}
 	}
@@ -112,14 +161,14 @@ func (g *Group) Allow(ctx context.Context, key string) (func(breaker.Outcome), e
 	case breaker.StateOpen:
 		return nil, &breaker.OpenError{Key: key, State: breaker.StateOpen, RetryAt: shared.Expiry}
 	case breaker.StateHalfOpen:
-		ok, err := g.store.takeProbe(key, g.maxProbes(), g.Settings.Timeout)
-		if err != nil && g.FailClosed {
-			return nil, fmt.Errorf("redisbreaker: breaker %q: %w", key, err)
+		ok, err := g.takeProbe(ctx, s, key)
+		if err != nil {
+			return g.unreachable(key, err)
 		}
-		if err == nil && !ok {
+		if !ok {
 			return nil, &breaker.OpenError{Key: key, State: breaker.StateHalfOpen}
 		}
-		probe = err == nil
+		probe = true
 	}
 	// A success of a healthy closed breaker changes nothing the default
 	// ReadyToTrip (consecutive failures) looks at: it is not recorded,
@@ -130,17 +179,57 @@ func (g *Group) Allow(ctx context.Context, key string) (func(breaker.Outcome), e
 		if healthy && o != breaker.Failure {
 			return
 		}
-		// The result is the outcome itself; gobreaker counts it in the
-		// shared state. Errors of the store lose one count, no more.
-		_, _ = cb.Execute(func() (struct{}, error) { return struct{}{}, breaker.OutcomeError(o) })
-		if probe {
-			g.store.releaseProbe(key)
-		}
+		// gobreaker's Execute has no context and may retry its lock for
+		// 5s: the caller waits OpTimeout at most, and an update still
+		// running then finishes (or fails) on its own. The result is the
+		// outcome itself; gobreaker counts it in the shared state. Errors
+		// of the store lose one count, no more.
+		_, _ = bounded.Do(context.Background(), s.opTimeout, func(context.Context) (struct{}, error) {
+			_, _ = cb.Execute(func() (struct{}, error) { return struct{}{}, breaker.OutcomeError(o) })
+			if probe {
+				s.releaseProbe(key)
+			}
+			return struct{}{}, nil
+		})
 	}, nil
 }
 
-// unreachable is Allow's answer when Redis fails: with FailClosed, the
-// error; otherwise the call goes, its outcome unrecorded.
+// takeProbe takes a probe slot of key's half-open breaker within a budget
+// bounded by ctx. A slot that Redis grants after Allow stopped waiting is
+// given back by the operation itself, so that it is not lost until it
+// expires; one granted just as the budget ran out is kept, and the call is
+// a probe.
+func (g *Group) takeProbe(ctx context.Context, s *store, key string) (bool, error) {
+	var (
+		mu     sync.Mutex
+		gaveUp bool // Allow stopped waiting
+		taken  bool // a slot is Allow's
+	)
+	_, err := bounded.Do(ctx, bounded.Budget(ctx, s.opTimeout), func(ctx context.Context) (struct{}, error) {
+		ok, err := s.takeProbe(ctx, key, g.maxProbes(), g.Settings.Timeout)
+		if ok {
+			mu.Lock()
+			defer mu.Unlock()
+			if gaveUp {
+				s.releaseProbe(key)
+			} else {
+				taken = true
+			}
+		}
+		return struct{}{}, err
+	})
+	mu.Lock()
+	defer mu.Unlock()
+	gaveUp = true
+	if taken {
+		return true, nil
+	}
+	return false, err
+}
+
+// unreachable is Allow's answer when Redis fails or the budget runs out:
+// with FailClosed, the error; otherwise the call goes, its outcome
+// unrecorded.
 func (g *Group) unreachable(key string, err error) (func(breaker.Outcome), error) {
 	if g.FailClosed {
 		return nil, fmt.Errorf("redisbreaker: breaker %q: %w", key, err)
@@ -148,12 +237,14 @@ func (g *Group) unreachable(key string, err error) (func(breaker.Outcome), error
 	return func(breaker.Outcome) {}, nil
 }
 
-// State returns the shared state of key's breaker.
+// State returns the shared state of key's breaker. On a key's first use,
+// making its breaker is bounded by OpTimeout; the rest is gobreaker's
+// locked read, each Redis command bounded by OpTimeout.
 func (g *Group) State(key string) (breaker.State, error) {
 	if g.Client == nil {
 		return breaker.StateClosed, ErrNoClient
 	}
-	cb, err := g.breaker(key)
+	_, cb, err := g.breaker(context.Background(), key)
 	if err != nil {
 		return breaker.StateClosed, err
 	}
@@ -167,12 +258,15 @@ func (g *Group) maxProbes() int64 {
 	return int64(g.Settings.MaxProbes)
 }
 
-func (g *Group) breaker(key string) (*gobreaker.DistributedCircuitBreaker[struct{}], error) {
+// breaker returns the Group's store, made on first use, and key's breaker,
+// made on first use within a budget bounded by ctx. Redis is not asked
+// while g.mu is held: a breaker being made for one key, or a making
+// abandoned when its budget ran out, never holds up another key. Two
+// callers making the same key's breaker at once both make one (gobreaker
+// stores its initial state only if none is stored); the first one kept is
+// used.
+func (g *Group) breaker(ctx context.Context, key string) (*store, *gobreaker.DistributedCircuitBreaker[struct{}], error) {
 	g.mu.Lock()
-	defer g.mu.Unlock()
-	if cb := g.keys[key]; cb != nil {
-		return cb, nil
-	}
 	if g.store == nil {
 		g.store = &store{client: g.Client, prefix: g.Prefix, opTimeout: g.OpTimeout, locks: make(map[string]*heldLock)}
 		if g.store.prefix == "" {
@@ -183,17 +277,29 @@ func (g *Group) breaker(key string) (*gobreaker.DistributedCircuitBreaker[struct
 		}
 		g.keys = make(map[string]*gobreaker.DistributedCircuitBreaker[struct{}])
 	}
-	// gobreaker retries a failing Lock for 5 s while it builds the
-	// breaker: find out at once whether Redis answers.
-	if _, err := g.store.GetData(sharedStatePrefix + key); err != nil {
-		return nil, err
+	s, cb := g.store, g.keys[key]
+	g.mu.Unlock()
+	if cb != nil {
+		return s, cb, nil
 	}
-	cb, err := gobreaker.NewDistributedCircuitBreaker[struct{}](g.store, g.Settings.Gobreaker(key, nil))
+	cb, err := bounded.Do(ctx, bounded.Budget(ctx, s.opTimeout), func(ctx context.Context) (*gobreaker.DistributedCircuitBreaker[struct{}], error) {
+		// gobreaker retries a failing Lock for 5 s while it builds the
+		// breaker: find out at once whether Redis answers.
+		if _, err := s.getData(ctx, sharedStatePrefix+key); err != nil {
+			return nil, err
+		}
+		return gobreaker.NewDistributedCircuitBreaker[struct{}](s, g.Settings.Gobreaker(key, nil))
+	})
 	if err != nil {
-		return nil, err
+		return s, nil, err
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if kept := g.keys[key]; kept != nil {
+		return s, kept, nil
 	}
 	g.keys[key] = cb
-	return cb, nil
+	return s, cb, nil
 }
 
 // store is gobreaker's SharedDataStore on go-redis. Lock takes a
@@ -288,6 +394,11 @@ func (s *store) Unlock(name string) error {
 func (s *store) GetData(name string) ([]byte, error) {
 	ctx, cancel := s.ctx()
 	defer cancel()
+	return s.getData(ctx, name)
+}
+
+// getData is GetData under ctx.
+func (s *store) getData(ctx context.Context, name string) ([]byte, error) {
 	b, err := s.client.Get(ctx, s.prefix+name).Bytes()
 	if errors.Is(err, redis.Nil) {
 		return nil, nil
@@ -304,9 +415,9 @@ func (s *store) SetData(name string, data []byte) error {
 
 // peek reads key's shared state as gobreaker stored it (closed when none
 // is stored yet).
-func (s *store) peek(key string) (gobreaker.SharedState, error) {
+func (s *store) peek(ctx context.Context, key string) (gobreaker.SharedState, error) {
 	var st gobreaker.SharedState
-	b, err := s.GetData(sharedStatePrefix + key)
+	b, err := s.getData(ctx, sharedStatePrefix+key)
 	if err != nil || len(b) == 0 {
 		return st, err
 	}
@@ -321,12 +432,10 @@ return 1`)
 
 // takeProbe takes one of max probe slots of key's half-open breaker; a
 // slot a replica never released expires after the breaker's timeout.
-func (s *store) takeProbe(key string, max int64, timeout time.Duration) (bool, error) {
+func (s *store) takeProbe(ctx context.Context, key string, max int64, timeout time.Duration) (bool, error) {
 	if timeout <= 0 {
 		timeout = breaker.DefaultTimeout
 	}
-	ctx, cancel := s.ctx()
-	defer cancel()
 	n, err := takeProbeScript.Run(ctx, s.client, []string{s.prefix + "probes:" + key}, max, timeout.Milliseconds()).Int()
 	return n == 1, err
 }
