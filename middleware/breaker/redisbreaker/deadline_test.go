@@ -321,3 +321,33 @@ func TestAbandonedProbeSlotGivenBack(t *testing.T) {
 		t.Errorf("after the probe's success: %v, %v; want closed", st, err)
 	}
 }
+
+// A shared state gobreaker cannot use (no buckets: a hand edit, or a
+// replica on an older gobreaker) is input, not a reason to crash: gobreaker
+// v2.4.0's Execute indexes out of range on it, and since recording runs in
+// a goroutine of its own (so that the caller waits OpTimeout at most) that
+// panic ended the process. The outcome is lost instead, and the breaker
+// goes on answering. Before the fix the test binary crashed.
+func TestUnusableSharedStateDoesNotCrash(t *testing.T) {
+	t.Parallel()
+	srv := redistest.Start(t)
+	client := redis.NewClient(&redis.Options{Addr: srv.Addr})
+	t.Cleanup(func() { client.Close() })
+	prefix := "test:" + t.Name() + ":"
+	bg := context.Background()
+	bad, _ := json.Marshal(gobreaker.SharedState{State: breaker.StateClosed, Counts: breaker.Counts{ConsecutiveFailures: 1}})
+	if err := client.Set(bg, prefix+"gobreaker:state:k", bad, 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	g := &redisbreaker.Group{Client: client, Prefix: prefix, FailClosed: true}
+	for range 2 {
+		done, err := g.Allow(bg, "k")
+		if err != nil {
+			t.Fatalf("Allow: %v", err)
+		}
+		done(breaker.Failure)
+	}
+	if st, err := g.State("k"); err != nil || st != breaker.StateClosed {
+		t.Errorf("State: %v, %v; want closed", st, err)
+	}
+}

@@ -17,7 +17,9 @@
 //
 // Replicas' clocks must roughly agree: gobreaker stores the open state's
 // expiry as a time. Settings.OnStateChange is called by the replica whose
-// update makes the change.
+// update makes the change. A stored state gobreaker cannot use (one
+// without buckets, which gobreaker v2.4.0 indexes out of range) is an
+// error, never a panic: the outcome is lost, as for any store error.
 //
 // # What bounds each Redis operation
 //
@@ -150,7 +152,7 @@ func (g *Group) Allow(ctx context.Context, key string) (func(breaker.Outcome), e
 		// The open state has expired: let gobreaker make the change
 		// (and report it) under its lock.
 		st, err = bounded.Do(ctx, bounded.Budget(ctx, s.opTimeout), func(context.Context) (breaker.State, error) {
-			return cb.State()
+			return noPanic(cb.State)
 		})
 		if err != nil {
 			return g.unreachable(key, err)
@@ -185,7 +187,9 @@ func (g *Group) Allow(ctx context.Context, key string) (func(breaker.Outcome), e
 		// outcome itself; gobreaker counts it in the shared state. Errors
 		// of the store lose one count, no more.
 		_, _ = bounded.Do(context.Background(), s.opTimeout, func(context.Context) (struct{}, error) {
-			_, _ = cb.Execute(func() (struct{}, error) { return struct{}{}, breaker.OutcomeError(o) })
+			_, _ = noPanic(func() (struct{}, error) {
+				return cb.Execute(func() (struct{}, error) { return struct{}{}, breaker.OutcomeError(o) })
+			})
 			if probe {
 				s.releaseProbe(key)
 			}
@@ -248,7 +252,22 @@ func (g *Group) State(key string) (breaker.State, error) {
 	if err != nil {
 		return breaker.StateClosed, err
 	}
-	return cb.State()
+	return noPanic(cb.State)
+}
+
+// noPanic calls f, a gobreaker method working on the state stored in
+// Redis, and returns a panic as an error. gobreaker v2.4.0 trusts that
+// state: Execute indexes out of range on one without buckets (a hand edit,
+// or a replica on an older gobreaker). The stored state is input, and
+// recording runs in a goroutine of its own, where a panic would end the
+// process.
+func noPanic[T any](f func() (T, error)) (v T, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("redisbreaker: gobreaker failed on the shared state: %v", r)
+		}
+	}()
+	return f()
 }
 
 func (g *Group) maxProbes() int64 {
