@@ -351,3 +351,24 @@ func TestUnusableSharedStateDoesNotCrash(t *testing.T) {
 		t.Errorf("State: %v, %v; want closed", st, err)
 	}
 }
+
+// Group.State, which has no context, waits OpTimeout at most for its read
+// when Redis is frozen, whatever the go-redis options (before the fix:
+// go-redis's 3s ReadTimeout). OpTimeout is 100ms, the guard 1s.
+func TestStateBoundedByOpTimeout(t *testing.T) {
+	t.Parallel()
+	srv := redistest.Start(t)
+	client := redis.NewClient(&redis.Options{Addr: srv.Addr})
+	t.Cleanup(func() { client.Close() })
+	g := &redisbreaker.Group{Client: client, Prefix: "test:" + t.Name() + ":", OpTimeout: 100 * time.Millisecond}
+	if _, err := g.State("k"); err != nil {
+		t.Fatal(err)
+	}
+	srv.Freeze()
+	guard, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	_, err := g.State("k")
+	if guard.Err() != nil || !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("State with Redis frozen: %v, after 1s: %v; want a budget error in time", err, guard.Err() != nil)
+	}
+}

@@ -49,7 +49,8 @@
 // all, whatever the client's options. An update still running then (a
 // slow Redis, or another replica holding the breaker's lock: gobreaker
 // retries it for up to 5s) goes on in the background: its count lands
-// late, or is lost if the update fails.
+// late, or is lost if the update fails. Group.State, which has no
+// context, likewise waits OpTimeout at most (twice on a key's first use).
 // redis.Options{DialerRetries: 1, MaxRetries: -1, ContextTimeoutEnabled:
 // true} with short timeouts also keeps abandoned operations from holding
 // the client's connections.
@@ -241,18 +242,21 @@ func (g *Group) unreachable(key string, err error) (func(breaker.Outcome), error
 	return func(breaker.Outcome) {}, nil
 }
 
-// State returns the shared state of key's breaker. On a key's first use,
-// making its breaker is bounded by OpTimeout; the rest is gobreaker's
-// locked read, each Redis command bounded by OpTimeout.
+// State returns the shared state of key's breaker (gobreaker's locked
+// read, which makes an expired open state half-open). It waits OpTimeout
+// at most for the read, and on a key's first use OpTimeout at most for
+// making the breaker, whatever the client's options.
 func (g *Group) State(key string) (breaker.State, error) {
 	if g.Client == nil {
 		return breaker.StateClosed, ErrNoClient
 	}
-	_, cb, err := g.breaker(context.Background(), key)
+	s, cb, err := g.breaker(context.Background(), key)
 	if err != nil {
 		return breaker.StateClosed, err
 	}
-	return noPanic(cb.State)
+	return bounded.Do(context.Background(), s.opTimeout, func(context.Context) (breaker.State, error) {
+		return noPanic(cb.State)
+	})
 }
 
 // noPanic calls f, a gobreaker method working on the state stored in
