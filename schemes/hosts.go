@@ -82,6 +82,21 @@ func parseHostEntry(slug, base string) (hostEntry, bool) {
 	return e, true
 }
 
+// nextWild returns the index of the first entry of wild, from i on, that
+// host is a tenant's host under: one label (not empty, no dot), then the
+// entry's host (".zendesk.com"); -1 if none. ToolkitForURL and
+// tenantDomain both ask it. It loops itself, rather than being asked per
+// entry: a call per entry made ToolkitForURL about 15% slower (it is not
+// inlined).
+func nextWild(wild []hostEntry, host string, i int) int {
+	for ; i < len(wild); i++ {
+		if label, ok := strings.CutSuffix(host, wild[i].host); ok && label != "" && !strings.Contains(label, ".") {
+			return i
+		}
+	}
+	return -1
+}
+
 // serves reports whether e's base path is a prefix of path, by segments.
 func (e hostEntry) serves(path string) bool {
 	return e.path == "" || path == e.path || strings.HasPrefix(path, e.path+"/")
@@ -109,8 +124,8 @@ func (r *ToolkitRegistry) ToolkitForURL(u *url.URL) (string, error) {
 				f(e)
 			}
 		}
-		for _, e := range idx.wild {
-			if label, ok := strings.CutSuffix(host, e.host); ok && label != "" && !strings.Contains(label, ".") && e.serves(path) {
+		for i := nextWild(idx.wild, host, 0); i >= 0; i = nextWild(idx.wild, host, i+1) {
+			if e := idx.wild[i]; e.serves(path) {
 				f(e)
 			}
 		}

@@ -170,10 +170,5 @@ func tenantHost(tmpl string) bool {
 // host as well.
 func (r *ToolkitRegistry) tenantDomain(host string) bool {
 	host = normHost(host)
-	for _, e := range r.hostIndex().wild {
-		if label, ok := strings.CutSuffix(host, e.host); ok && label != "" && !strings.Contains(label, ".") {
-			return true
-		}
-	}
-	return false
+	return nextWild(r.hostIndex().wild, host, 0) >= 0
 }
