@@ -13,7 +13,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
@@ -378,9 +377,4 @@ func proxyHost(next http.RoundTripper) string {
 		return u.Host
 	}
 	return "backend.composio.dev"
-}
-
-func peerAttrFn(host string) otelhttp.Option {
-	attrs := []attribute.KeyValue{AttrNetworkPeerAddr.String(host)}
-	return otelhttp.WithMetricAttributesFn(func(*http.Request) []attribute.KeyValue { return attrs })
 }
