@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"slices"
 	"sync"
+
+	"github.com/composiohttp/composiohttp/internal/httpbody"
 )
 
 // memBody is a response body held in memory: data, which aliases the
@@ -157,7 +159,10 @@ func (b *binaryBody) open() (io.ReadCloser, error) {
 		return nil, b.err
 	}
 	if resp.StatusCode != http.StatusOK {
-		drainClose(resp.Body)
+		// 4 KiB, not the middleware's httpbody.ReuseLimit: the call fails
+		// now and nothing follows on this connection soon, so a long error
+		// page is not worth reading.
+		httpbody.DrainClose(resp.Body, 4<<10)
 		b.err = &BinaryError{StatusCode: resp.StatusCode}
 		return nil, b.err
 	}
@@ -213,13 +218,6 @@ func (b *binaryBody) Close() error {
 		return b.rc.Close()
 	}
 	return nil
-}
-
-// drainClose reads a little of body, so that the connection can be
-// reused, and closes it.
-func drainClose(body io.ReadCloser) {
-	io.Copy(io.Discard, io.LimitReader(body, 4<<10))
-	body.Close()
 }
 
 // errBodyLength: a body shorter or longer than its declared length.

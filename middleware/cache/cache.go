@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/composiohttp/composiohttp/internal/httpbody"
 	"github.com/composiohttp/composiohttp/internal/readahead"
 
 	"github.com/gregjones/httpcache"
@@ -510,7 +511,7 @@ func (n *network) replaceHeader(resp *http.Response) {
 // X-Varied-* headers, and the caller's request as Request. Every other
 // response network handed over, such as a 5xx answered with a stale entry
 // or a 304 answered with the cached body, which httpcache drops unclosed,
-// is drained (at most drainLimit bytes) and closed.
+// is drained (at most httpbody.ReuseLimit bytes) and closed.
 func (n *network) finish(v *view, resp *http.Response, err error) (*http.Response, error) {
 	if n.failed && err == nil && resp != nil && resp != n.failResp && // a stale entry answered
 		!(n.staleOK && withinStaleWindow(resp.Header, n.reqCC, time.Now())) {
@@ -523,9 +524,8 @@ func (n *network) finish(v *view, resp *http.Response, err error) (*http.Respons
 		switch {
 		case s.resp == resp && s.header != nil:
 			hdr, changed = s.header, true
-		case s.resp != resp && s.resp.Body != nil:
-			_, _ = io.CopyN(io.Discard, s.resp.Body, drainLimit)
-			s.resp.Body.Close()
+		case s.resp != resp:
+			httpbody.DrainClose(s.resp.Body, httpbody.ReuseLimit)
 		}
 	}
 	if resp == nil {
@@ -570,10 +570,6 @@ func sendNext(next http.RoundTripper, req *http.Request) (*http.Response, error)
 	}
 	return resp, err
 }
-
-// drainLimit bounds how much of a dropped response body is read so that
-// its connection can be reused.
-const drainLimit = 64 << 10
 
 // fits reports whether httpcache may buffer resp's body: it is at most
 // n.max bytes long. A body of unknown length is read ahead to find out,

@@ -71,7 +71,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"time"
 
@@ -80,6 +79,7 @@ import (
 	"github.com/composiohttp/composiohttp"
 
 	"github.com/composiohttp/composiohttp/internal/ctxsleep"
+	"github.com/composiohttp/composiohttp/internal/httpbody"
 )
 
 // Defaults.
@@ -99,10 +99,6 @@ const (
 	DefaultMultiplier          = 2.0
 	DefaultRandomizationFactor = 0.5
 )
-
-// drainLimit bounds how much of a discarded response body is read so
-// that its connection can be reused.
-const drainLimit = 64 << 10
 
 // Event describes one retry, for the hook set by WithOnRetry.
 type Event struct {
@@ -398,10 +394,6 @@ func (t *Transport) retryable(resp *http.Response, err error) (status int, retry
 	return resp.StatusCode, 0, false
 }
 
-// discard drains (bounded) and closes a response that is not returned.
-func discard(resp *http.Response) {
-	if resp.Body != nil {
-		_, _ = io.CopyN(io.Discard, resp.Body, drainLimit)
-		resp.Body.Close()
-	}
-}
+// discard drains (bounded: httpbody.ReuseLimit, for the next attempt to
+// reuse the connection) and closes a response that is not returned.
+func discard(resp *http.Response) { httpbody.DrainClose(resp.Body, httpbody.ReuseLimit) }
