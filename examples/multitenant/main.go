@@ -69,6 +69,8 @@ func run(ctx context.Context, addr string, out io.Writer) error {
 	}
 	srv := &http.Server{Handler: newService(&http.Client{Transport: tr}), ReadHeaderTimeout: 10 * time.Second}
 	fmt.Fprintf(out, "try: curl http://%s/users/alice/github\n", ln.Addr())
+	// The module's commands share this loop (internal/httpserve); an
+	// example spells it out, as it imports only what your program can.
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {

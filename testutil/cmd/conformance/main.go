@@ -73,6 +73,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/composiohttp/composiohttp/internal/httpserve"
 	"github.com/composiohttp/composiohttp/internal/httpurl"
 
 	"github.com/composiohttp/composiohttp"
@@ -418,19 +419,6 @@ func serveEcho(ctx context.Context, addr string, stdout io.Writer) error {
 		return err
 	}
 	srv := &http.Server{Handler: echoHandler(), ReadHeaderTimeout: 10 * time.Second}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
 	fmt.Fprintf(stdout, "# conformance echo upstream; Ctrl-C to stop\nTARGET=http://%s/conformance\n", ln.Addr())
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	srv.Shutdown(sctx)
-	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
+	return httpserve.Serve(ctx, srv, ln, 5*time.Second)
 }

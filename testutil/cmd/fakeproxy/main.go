@@ -133,6 +133,7 @@ import (
 
 	"golang.org/x/net/netutil"
 
+	"github.com/composiohttp/composiohttp/internal/httpserve"
 	"github.com/composiohttp/composiohttp/internal/httpurl"
 
 	"github.com/composiohttp/composiohttp/credentials"
@@ -392,8 +393,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	s.URL = "http://" + ln.Addr().String()
 	srv := newHTTPServer(o, s)
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(limitListener(ln, o.maxConns)) }()
 
 	// Only a key the command generated is printed: a key given to it may
 	// be a real one, and stdout may be a CI log.
@@ -411,18 +410,5 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "# Python SDK (ignores COMPOSIO_BASE_URL): Composio(api_key=%q, base_url=%q)\n", pyKey, s.URL)
 
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil {
-		return err
-	}
-	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
+	return httpserve.Serve(ctx, srv, limitListener(ln, o.maxConns), 10*time.Second)
 }
