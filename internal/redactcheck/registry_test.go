@@ -239,13 +239,19 @@ var registry = map[string]entry{
 		// Some servers split the query on ";" too.
 		handSemi := &composiohttp.ProxyUnreachableError{Host: "backend.example.com",
 			Err: &url.Error{Op: "Post", URL: "https://backend.example.com/?a=1;token=" + refreshTok, Err: io.ErrUnexpectedEOF}}
-		// The Transport prints its BaseURL redacted (credentials.RedactURL).
+		// The Transport prints its BaseURL redacted (credentials.RedactURL),
+		// and so does its error quoting it.
 		semi := &composiohttp.Transport{APIKey: apiKey, BaseURL: "https://backend.example.com/?a=1;token=" + refreshTok,
 			Connection: conn(), Base: quoting}
+		_, semiErr := semi.RoundTrip(req)
+		if !errors.As(semiErr, new(*composiohttp.ProxyUnreachableError)) {
+			t.Fatalf("err = %v, want a *ProxyUnreachableError", semiErr)
+		}
 		return []sample{{"*ProxyUnreachableError", pe, secrets}, {"error", err, secrets},
 			{"built by hand", hand, []string{password, refreshTok}}, {"built by hand, value", *hand, []string{password, refreshTok}},
 			{"built by hand, secret after a semicolon", handSemi, []string{refreshTok}},
-			{"*Transport, BaseURL secret after a semicolon", semi, []string{apiKey, refreshTok}}}
+			{"*Transport, BaseURL secret after a semicolon", semi, []string{apiKey, refreshTok}},
+			{"error, BaseURL secret after a semicolon", semiErr, []string{apiKey, refreshTok}}}
 	}},
 	"./DownloadError": noSecret("the refused download URL's host and a reason; its path and signed query are not kept, and the AllowDownload veto it wraps prints with the URL's secrets scrubbed (TestDownloadPolicy/hook quoting the URL)"),
 	"./UploadError": {samples: func(*testing.T) []sample {
