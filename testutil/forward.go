@@ -20,6 +20,7 @@ import (
 
 	"github.com/composiohttp/composiohttp"
 	"github.com/composiohttp/composiohttp/credentials"
+	"github.com/composiohttp/composiohttp/internal/httpheader"
 	"github.com/composiohttp/composiohttp/internal/jsonscan"
 	"github.com/composiohttp/composiohttp/internal/jsonw"
 	"github.com/composiohttp/composiohttp/schemes"
@@ -434,7 +435,7 @@ func classify(ct string, body []byte) bodyKind {
 		mt = strings.TrimSpace(mt)
 	}
 	switch {
-	case mt == "application/json" || strings.HasSuffix(mt, "+json"):
+	case httpheader.IsJSON(ct): // the Transport's rule for request bodies too
 		// A body labelled JSON that is not JSON ("OK", an HTML error page)
 		// goes as binary_data: as a JSON string it would be read back as
 		// a JSON string value, quotes included.

@@ -410,7 +410,9 @@ func members(raw []byte) (map[string]json.RawMessage, error) {
 	return m, nil
 }
 
-// checkContentType refuses an envelope not sent as application/json.
+// checkContentType refuses an envelope not sent as application/json. It
+// is stricter than httpheader.IsJSON (no "+json" types) on purpose: it is
+// the proxy endpoint's own media type, not a body that may be any JSON.
 func checkContentType(ct string) *proxyError {
 	if ct == contentTypeJSON {
 		return nil

@@ -51,6 +51,8 @@ func ValidValue[T string | []byte](v T) bool {
 
 // IsJSON reports whether a Content-Type value names JSON: application/json
 // or any type/subtype+json, with or without parameters, in any case.
+// testutil's check of the proxy envelope's own Content-Type is stricter
+// on purpose (application/json only: the endpoint's media type, not a body's).
 func IsJSON(ct string) bool {
 	if i := strings.IndexByte(ct, ';'); i >= 0 {
 		ct = ct[:i]
