@@ -1,7 +1,6 @@
 package credentials
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/composiohttp/composiohttp/internal/redact"
 )
 
 // Redacted replaces the value of a secret that is set, in every form of a
@@ -174,22 +175,14 @@ func redactNested(raw json.RawMessage) string {
 // nothing of raw, when raw is not one valid JSON value. It decodes into
 // any, which allocates: it is for logs and printing, not for a hot path.
 func RedactJSON(raw []byte) ([]byte, error) {
-	d := json.NewDecoder(bytes.NewReader(raw))
-	d.UseNumber() // numbers keep their text
-	var v any
-	if err := d.Decode(&v); err != nil {
+	out, err := redact.JSON(raw, RedactValue)
+	switch {
+	case errors.Is(err, redact.ErrMoreThanOneValue):
+		return nil, errors.New("credentials: more than one JSON value")
+	case err != nil:
 		return nil, sanitize(err)
 	}
-	if _, err := d.Token(); err != io.EOF {
-		return nil, errors.New("credentials: more than one JSON value")
-	}
-	var b bytes.Buffer
-	e := json.NewEncoder(&b)
-	e.SetEscapeHTML(false)
-	if err := e.Encode(RedactValue(v)); err != nil {
-		return nil, err
-	}
-	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
+	return out, nil
 }
 
 // RedactValue redacts a value decoded by encoding/json (maps, slices and

@@ -1,7 +1,6 @@
 package testutil
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -93,39 +92,29 @@ func (r Recorded) shownBody() json.RawMessage {
 	return body
 }
 
-// redactEnvelope returns a proxy envelope's JSON with the values of
-// secret keys redacted (credentials.RedactValue) and those of parameters
-// named as secrets: headers by credentials.IsSecret, query parameters by
-// credentials.IsSecretParam.
+// redactEnvelope returns a proxy envelope's JSON redacted as
+// credentials.RedactJSON does (secret keys at any depth; the same JSON
+// out), and the values of parameters named as secrets: headers by
+// credentials.IsSecret, query parameters by credentials.IsSecretParam.
 func redactEnvelope(raw []byte) ([]byte, error) {
-	d := json.NewDecoder(bytes.NewReader(raw))
-	d.UseNumber()
-	var v any
-	if err := d.Decode(&v); err != nil {
-		return nil, err
-	}
-	if m, ok := v.(map[string]any); ok {
-		if ps, ok := m["parameters"].([]any); ok {
-			for _, p := range ps {
-				pm, _ := p.(map[string]any)
-				name, _ := pm["name"].(string)
-				secret := credentials.IsSecretParam(name)
-				if pm["type"] == composiohttp.ParamHeader {
-					secret = credentials.IsSecret(name)
-				}
-				if secret && pm["value"] != nil && pm["value"] != "" {
-					pm["value"] = credentials.Redacted
+	return redactfmt.JSON(raw, func(v any) any {
+		if m, ok := v.(map[string]any); ok {
+			if ps, ok := m["parameters"].([]any); ok {
+				for _, p := range ps {
+					pm, _ := p.(map[string]any)
+					name, _ := pm["name"].(string)
+					secret := credentials.IsSecretParam(name)
+					if pm["type"] == composiohttp.ParamHeader {
+						secret = credentials.IsSecret(name)
+					}
+					if secret && pm["value"] != nil && pm["value"] != "" {
+						pm["value"] = credentials.Redacted
+					}
 				}
 			}
 		}
-	}
-	var b bytes.Buffer
-	e := json.NewEncoder(&b)
-	e.SetEscapeHTML(false)
-	if err := e.Encode(credentials.RedactValue(v)); err != nil {
-		return nil, err
-	}
-	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
+		return credentials.RedactValue(v)
+	})
 }
 
 // String describes r with its Body redacted (see credentials.RedactJSON);

@@ -1,6 +1,7 @@
 // Package redact holds the fmt plumbing shared by the module's types that
 // hold secrets: each describes itself, redacted, and prints only that
-// description, whatever the verb.
+// description, whatever the verb. It also holds the one decode-redact-encode
+// of JSON printed redacted (JSON).
 package redact
 
 import (

@@ -1,0 +1,42 @@
+package testutil
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestRecordedBodyShown pins how a recorded envelope prints: the parameter
+// rules are the fake's own (headers by credentials.IsSecret, query
+// parameters by credentials.IsSecretParam), the rest is
+// credentials.RedactJSON's. A body that is not one JSON value (a second
+// value after the first) is not shown: the fake used to print its first
+// value alone.
+func TestRecordedBodyShown(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name, body, want string
+	}{
+		{"secret header", `{"parameters":[{"name":"Authorization","type":"header","value":"Bearer s3cret"}]}`,
+			`{"parameters":[{"name":"Authorization","type":"header","value":"[REDACTED]"}]}`},
+		{"code: a secret query parameter, not a secret header",
+			`{"parameters":[{"name":"code","type":"query","value":"c1"},{"name":"code","type":"header","value":"c2"}]}`,
+			`{"parameters":[{"name":"code","type":"query","value":"[REDACTED]"},{"name":"code","type":"header","value":"c2"}]}`},
+		{"empty secret stays empty", `{"parameters":[{"name":"api_key","type":"query","value":""}]}`,
+			`{"parameters":[{"name":"api_key","type":"query","value":""}]}`},
+		{"secret keys at any depth, numbers and HTML kept", `{"body":{"n":1.50,"html":"<a&b>","deep":[{"password":"p"}]}}`,
+			`{"body":{"deep":[{"password":"[REDACTED]"}],"html":"<a&b>","n":1.50}}`},
+		{"not JSON", `nope`, `"[4 bytes, not JSON, not shown]"`},
+		{"two values", `{"a":1} {"token":"t"}`, `"[21 bytes, not JSON, not shown]"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			got := string(Recorded{Body: []byte(tc.body)}.shownBody())
+			if got != tc.want {
+				t.Errorf("shown body\n got %s\nwant %s", got, tc.want)
+			}
+			if strings.Contains(got, "s3cret") {
+				t.Error("secret shown")
+			}
+		})
+	}
+}
