@@ -163,8 +163,13 @@ func (p Parameter) shown() Parameter {
 	if p.Type == ParamHeader {
 		secret = credentials.IsSecret(p.Name)
 	}
-	if secret && p.Value != "" {
+	switch {
+	case secret && p.Value != "":
 		p.Value = credentials.Redacted
+	case p.Type == ParamQuery && strings.ContainsAny(p.Value, ";&="):
+		// A value that reads as parameters of its own ("1;access_token=…")
+		// to a server splitting on ";" or "&": its secret ones are hidden.
+		p.Value = credentials.RedactQuery(p.Value)
 	}
 	return p
 }

@@ -271,10 +271,14 @@ var registry = map[string]entry{
 	"./Parameter": {samples: func(*testing.T) []sample {
 		hdr := composiohttp.Parameter{Name: "Authorization", Value: "Bearer " + accessTok, Type: composiohttp.ParamHeader}
 		q := composiohttp.Parameter{Name: "api_key", Value: apiKey, Type: composiohttp.ParamQuery}
+		// A value that carries a secret parameter after ";", which a
+		// server splitting on ";" would read as one of its own.
+		semi := composiohttp.Parameter{Name: "a", Value: "1;access_token=" + accessTok, Type: composiohttp.ParamQuery}
 		env := composiohttp.ProxyRequest{Endpoint: "https://api.github.com/user", Method: "GET",
-			Parameters: []composiohttp.Parameter{hdr, q}}
+			Parameters: []composiohttp.Parameter{hdr, q, semi}}
 		secrets := []string{accessTok, apiKey}
 		return []sample{{"header", wire{hdr}, secrets}, {"query", wire{q}, secrets},
+			{"query, secret after a semicolon", wire{semi}, secrets},
 			{"*Parameter", wire{&hdr}, secrets}, {"ProxyRequest", wire{env}, secrets}}
 	}},
 	"./ProxyResponse": noSecret("the upstream's reply"),
