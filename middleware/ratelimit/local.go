@@ -196,14 +196,10 @@ func (l *Local) Stats() LocalStats {
 
 // sleep waits d for key unless ctx's deadline comes first.
 func (l *Local) sleep(ctx context.Context, key string, now time.Time, d time.Duration) error {
-	if dl, ok := ctx.Deadline(); ok && now.Add(d).After(dl) {
+	if ctxsleep.Outlasts(ctx, now, d) {
 		return &LimitError{Key: key, Wait: d}
 	}
-	sleep := l.Sleep
-	if sleep == nil {
-		sleep = ctxsleep.Sleep
-	}
-	if err := sleep(ctx, d); err != nil {
+	if err := ctxsleep.Or(l.Sleep)(ctx, d); err != nil {
 		return fmt.Errorf("ratelimit: waiting for key %q: %w", key, err)
 	}
 	return nil

@@ -166,17 +166,13 @@ func (o *OrgLimiter) Wait(ctx context.Context) error {
 		if d <= 0 {
 			return nil
 		}
-		if dl, ok := ctx.Deadline(); ok && now.Add(d).After(dl) {
+		if ctxsleep.Outlasts(ctx, now, d) {
 			return &LimitError{Key: "org", Wait: d}
 		}
 		if o.OnWait != nil {
 			o.OnWait(d, reason)
 		}
-		sleep := o.Sleep
-		if sleep == nil {
-			sleep = ctxsleep.Sleep
-		}
-		if err := sleep(ctx, d); err != nil {
+		if err := ctxsleep.Or(o.Sleep)(ctx, d); err != nil {
 			return fmt.Errorf("ratelimit: waiting for the organisation's rate limit: %w", err)
 		}
 	}

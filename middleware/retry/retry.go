@@ -205,9 +205,7 @@ func New(next http.RoundTripper, opts ...Option) *Transport {
 	if t.newBackOff == nil {
 		t.newBackOff = defaultBackOff
 	}
-	if t.sleep == nil {
-		t.sleep = ctxsleep.Sleep
-	}
+	t.sleep = ctxsleep.Or(t.sleep)
 	if t.now == nil {
 		t.now = time.Now
 	}
@@ -292,7 +290,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		if t.maxElapsed > 0 && now.Add(wait).Sub(start) > t.maxElapsed {
 			return resp, err
 		}
-		if dl, ok := ctx.Deadline(); ok && now.Add(wait).After(dl) {
+		if ctxsleep.Outlasts(ctx, now, wait) {
 			return resp, err
 		}
 		if t.budget != nil && !t.budget.Retry() {

@@ -143,10 +143,10 @@ func (l *Limiter) Wait(ctx context.Context, key string) error {
 		if d <= 0 {
 			return nil
 		}
-		if dl, ok := ctx.Deadline(); ok && l.now().Add(d).After(dl) {
+		if ctxsleep.Outlasts(ctx, l.now(), d) {
 			return &ratelimit.LimitError{Key: key, Wait: d}
 		}
-		if err := l.sleep(ctx, d); err != nil {
+		if err := ctxsleep.Or(l.Sleep)(ctx, d); err != nil {
 			return fmt.Errorf("redislimit: waiting for key %q: %w", key, err)
 		}
 	}
@@ -202,11 +202,4 @@ func (l *Limiter) now() time.Time {
 		return l.Now()
 	}
 	return time.Now()
-}
-
-func (l *Limiter) sleep(ctx context.Context, d time.Duration) error {
-	if l.Sleep != nil {
-		return l.Sleep(ctx, d)
-	}
-	return ctxsleep.Sleep(ctx, d)
 }
