@@ -2,10 +2,8 @@ package otelproxy_test
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"net/http"
-	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -357,115 +355,5 @@ func TestClientLabeler(t *testing.T) {
 				t.Errorf("%d http.client.request.duration series, want 1", n)
 			}
 		})
-	}
-}
-
-// TestCallerLabelerUnchanged: a client Labeler in the caller's context,
-// reused for many calls, is read, never written: its attributes reach
-// every call's http.client.request.duration along with
-// network.peer.address, but neither network.peer.address nor what the
-// layers below add accumulates in it.
-func TestCallerLabelerUnchanged(t *testing.T) {
-	t.Parallel()
-	reader := sdkmetric.NewManualReader()
-	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
-	defer mp.Shutdown(context.Background())
-	_, tp := recorder()
-	below := roundTripFunc(func(r *http.Request) (*http.Response, error) {
-		l, _ := otelhttp.ClientLabelerFromContext(r.Context())
-		l.Add(attribute.String("below", "yes"))
-		return &http.Response{StatusCode: 200, Header: http.Header{}, Body: http.NoBody, Request: r}, nil
-	})
-	rt := otelproxy.New(below, otelproxy.WithTracerProvider(tp), otelproxy.WithMeterProvider(mp), otelproxy.WithProxyAddress("proxy.test"))
-	l := &otelhttp.Labeler{}
-	l.Add(attribute.String("caller", "yes"))
-	ctx := otelhttp.ContextWithClientLabeler(context.Background(), l)
-	for range 3 {
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "https://api.github.com/user", nil)
-		if _, err := do(t, rt, req); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if got := l.Get(); len(got) != 1 || got[0] != attribute.String("caller", "yes") {
-		t.Errorf("caller's Labeler after 3 calls: %v, want only caller=yes", got)
-	}
-	n := 0
-	for k := range collect(t, reader) {
-		if !contains(k, "http.client.request.duration{") {
-			continue
-		}
-		n++
-		for _, w := range []string{"caller=yes", "below=yes", "network.peer.address=proxy.test"} {
-			if !contains(k, w) {
-				t.Errorf("%s: no %s", k, w)
-			}
-		}
-	}
-	if n != 1 {
-		t.Errorf("%d http.client.request.duration series, want 1", n)
-	}
-}
-
-// TestLabelerNeverShared: what a layer below adds to the client Labeler
-// of one call reaches that call's http.client.request.duration only, never
-// another's, whether the calls run one after another or at once (the
-// Labeler holding network.peer.address is reused only when nothing below
-// looked it up).
-func TestLabelerNeverShared(t *testing.T) {
-	t.Parallel()
-	reader := sdkmetric.NewManualReader()
-	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
-	defer mp.Shutdown(context.Background())
-	_, tp := recorder()
-	below := roundTripFunc(func(r *http.Request) (*http.Response, error) {
-		if n := r.Header.Get("X-N"); n != "" {
-			l, _ := otelhttp.ClientLabelerFromContext(r.Context())
-			l.Add(attribute.String("n", n))
-		}
-		return &http.Response{StatusCode: 200, Header: http.Header{}, Body: http.NoBody, Request: r}, nil
-	})
-	rt := otelproxy.New(below, otelproxy.WithTracerProvider(tp), otelproxy.WithMeterProvider(mp), otelproxy.WithProxyAddress("proxy.test"))
-	call := func(n string) {
-		req, _ := http.NewRequest(http.MethodGet, "https://api.github.com/user", nil)
-		if n != "" {
-			req.Header.Set("X-N", n)
-		}
-		resp, err := rt.RoundTrip(req)
-		if err != nil {
-			t.Error(err)
-			return
-		}
-		resp.Body.Close()
-	}
-	const rounds = 20
-	for i := range rounds { // in turn: a call that adds, then one that does not
-		call(fmt.Sprint("seq", i))
-		call("")
-	}
-	var wg sync.WaitGroup
-	for i := range rounds { // at once
-		wg.Go(func() { call(fmt.Sprint("par", i)) })
-		wg.Go(func() { call("") })
-	}
-	wg.Wait()
-	var plain, labelled float64
-	for k, p := range collect(t, reader) {
-		if !contains(k, "http.client.request.duration{") {
-			continue
-		}
-		if !contains(k, "network.peer.address=proxy.test") {
-			t.Errorf("%s: no network.peer.address", k)
-		}
-		if contains(k, ",n=") || contains(k, "{n=") {
-			labelled += p.value
-			if p.value != 1 {
-				t.Errorf("%s: %v calls, want 1 (one call's attribute in another's metric)", k, p.value)
-			}
-			continue
-		}
-		plain += p.value
-	}
-	if plain != 2*rounds || labelled != 2*rounds {
-		t.Errorf("%v calls without a label, %v with; want %d each", plain, labelled, 2*rounds)
 	}
 }

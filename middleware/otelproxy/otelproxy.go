@@ -35,14 +35,9 @@
 // (/bot<token>/...), are not recognised: hide them with WithURLRedactor.
 //
 // Metrics: otelhttp records http.client.request.duration with
-// server.address and server.port naming the upstream and, added here
-// through otelhttp's client Labeler, network.peer.address naming the
-// proxy (WithProxyAddress). A client Labeler in the caller's context
-// (otelhttp.ContextWithClientLabeler) is honoured and never changed: its
-// attributes, as they are when the call starts, reach the call's metrics
-// along with what the layers below add to the Labeler they find in the
-// context. WithMetrics adds the library's own instruments (see Metrics):
-// retries by reason,
+// server.address and server.port naming the upstream and, added here,
+// network.peer.address naming the proxy (WithProxyAddress). WithMetrics
+// adds the library's own instruments (see Metrics): retries by reason,
 // rate-limit waits, breaker states and transitions, cache results, proxy
 // status against upstream status, account-resolver lookups. Attempts adds
 // one child span per attempt with http.request.resend_count.
@@ -182,14 +177,8 @@ func New(next http.RoundTripper, opts ...Option) *Transport {
 	if peer == "" {
 		peer = proxyHost(next)
 	}
-	t := &Transport{next: next, route: c.route, redactURL: c.redactURL, metrics: c.metrics,
-		peer: AttrNetworkPeerAddr.String(peer)}
-	t.labelers.New = func() any {
-		l := new(otelhttp.Labeler)
-		l.Add(t.peer)
-		return l
-	}
-	o := append([]otelhttp.Option{otelhttp.WithSpanNameFormatter(t.spanName)}, c.otel...)
+	t := &Transport{next: next, route: c.route, redactURL: c.redactURL, metrics: c.metrics}
+	o := append([]otelhttp.Option{otelhttp.WithSpanNameFormatter(t.spanName), peerAttrFn(peer)}, c.otel...)
 	t.otel = otelhttp.NewTransport(annotate{next}, o...)
 	return t
 }
@@ -204,12 +193,6 @@ type Transport struct {
 	redactURL func(*url.URL) *url.URL
 	metrics   *Metrics
 	names     spanNamer
-	// peer is network.peer.address, added to otelhttp's client metrics
-	// through the call's Labeler (see call.labeler).
-	peer attribute.KeyValue
-	// labelers holds Labelers holding peer and nothing else, for calls
-	// whose context has no client Labeler (see call.pooled).
-	labelers sync.Pool
 }
 
 // Unwrap returns the RoundTripper the tracer wraps.
@@ -229,63 +212,18 @@ type call struct {
 	shown *url.URL // the URL recorded in the span (redacted)
 	orig  *url.URL // the real URL, when it differs from shown
 	span  trace.Span
-	// otelhttp's client Labeler of the call is answered by this node, so
-	// that otelhttp adds no Labeler and context node of its own. It holds
-	// network.peer.address, and the layers below add to it. When the
-	// caller's context has a client Labeler, it is labeler, with a copy
-	// of that one's attributes (taken when the call starts): the caller's
-	// Labeler is never changed, so one reused for many calls does not
-	// grow with each. Otherwise it is pooled, a Labeler holding only
-	// network.peer.address taken from Transport.labelers (adding the
-	// attribute to a new Labeler costs an allocation per call), and put
-	// back when the call returns if nothing can have added to it: it was
-	// looked up exactly once, by otelhttp (which only reads it, before its
-	// RoundTrip returns), and never from below. looks counts the lookups
-	// (2 for one from below), plus lookedBelow once annotate has started.
+	// labeler is otelhttp's client Labeler of the call, unless the
+	// caller's context has one: otelhttp finds it here rather than adding
+	// a Labeler and a context node of its own.
 	labeler otelhttp.Labeler
-	pooled  atomic.Pointer[otelhttp.Labeler]
-	looks   atomic.Int32
-	usePool bool
-}
-
-// lookedBelow is added to call.looks when the layers below start.
-const lookedBelow = 1 << 24
-
-// clientLabeler returns the call's client Labeler (see call.labeler).
-func (c *call) clientLabeler() *otelhttp.Labeler {
-	if !c.usePool {
-		return &c.labeler
-	}
-	if c.looks.Load()&lookedBelow != 0 {
-		c.looks.Add(2) // a layer below may add to it: never reused
-	} else {
-		c.looks.Add(1)
-	}
-	if l := c.pooled.Load(); l != nil {
-		return l
-	}
-	return new(otelhttp.Labeler) // after the call: nothing reads it any more
-}
-
-// releaseLabeler puts the call's pooled Labeler back into pool when only
-// otelhttp can have seen it. A lookup racing with the release either
-// counts before the second check (the Labeler is then dropped, not
-// reused) or finds none (clientLabeler).
-func (c *call) releaseLabeler(pool *sync.Pool) {
-	if !c.usePool || c.looks.Load()&^lookedBelow != 1 {
-		return
-	}
-	l := c.pooled.Swap(nil)
-	if l != nil && c.looks.Load()&^lookedBelow == 1 {
-		pool.Put(l)
-	}
 }
 
 type callKey struct{}
 
 // Value answers for the call's *CallInfo (composiohttp.CallInfoFromContext),
 // route template (RouteFromContext) and otelhttp client Labeler
-// (otelhttp.ClientLabelerFromContext), and otherwise asks the parent.
+// (otelhttp.ClientLabelerFromContext, unless the parent has one), and
+// otherwise asks the parent.
 func (c *call) Value(key any) any {
 	switch key.(type) {
 	case callKey:
@@ -299,7 +237,10 @@ func (c *call) Value(key any) any {
 			return c.info
 		}
 		if clientLabelerKey != nil && key == clientLabelerKey {
-			return c.clientLabeler()
+			if l := c.Context.Value(key); l != nil {
+				return l
+			}
+			return &c.labeler
 		}
 	}
 	return c.Context.Value(key)
@@ -378,25 +319,9 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if changed {
 		c.orig = req.URL
 	}
-	var rctx context.Context = c
-	if clientLabelerKey != nil {
-		if l, ok := ctx.Value(clientLabelerKey).(*otelhttp.Labeler); ok {
-			c.labeler.Add(append(l.Get(), t.peer)...)
-		} else {
-			c.usePool = true
-			c.pooled.Store(t.labelers.Get().(*otelhttp.Labeler))
-		}
-	} else { // otelhttp's key unknown: the public way, a context node more
-		if l, ok := otelhttp.ClientLabelerFromContext(ctx); ok {
-			c.labeler.Add(l.Get()...)
-		}
-		c.labeler.Add(t.peer)
-		rctx = otelhttp.ContextWithClientLabeler(c, &c.labeler)
-	}
-	r := req.WithContext(rctx)
+	r := req.WithContext(c)
 	r.URL = red
 	resp, err := t.otel.RoundTrip(r)
-	c.releaseLabeler(&t.labelers)
 	if c.span != nil {
 		// Set after otelhttp's response attributes, on a span slice that
 		// then grows once rather than twice; a failed call's attributes
@@ -506,9 +431,6 @@ type annotate struct{ next http.RoundTripper }
 func (a annotate) RoundTrip(r *http.Request) (*http.Response, error) {
 	ctx := r.Context()
 	c, _ := ctx.Value(callKey{}).(*call)
-	if c != nil && c.usePool {
-		c.looks.Add(lookedBelow)
-	}
 	if c != nil && c.orig != nil {
 		r = r.WithContext(ctx)
 		r.URL = c.orig
