@@ -76,6 +76,7 @@ import (
 
 	"github.com/composiohttp/composiohttp"
 	"github.com/composiohttp/composiohttp/credentials"
+	"github.com/composiohttp/composiohttp/internal/urlredact"
 )
 
 // Message is the message of every line.
@@ -264,15 +265,9 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 }
 
 // showURL is u redacted for a line: by credentials.RedactURL, then by
-// the WithURLRedactor function.
+// the WithURLRedactor function (urlredact.Shown, as otelproxy's spans).
 func (c *config) showURL(u *url.URL) string {
-	r, _ := credentials.RedactURL(u)
-	if c.redactURL != nil {
-		cp := *r
-		if out := c.redactURL(&cp); out != nil {
-			r = out
-		}
-	}
+	r, _ := urlredact.Shown(u, c.redactURL)
 	return r.String()
 }
 

@@ -63,7 +63,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/composiohttp/composiohttp"
-	"github.com/composiohttp/composiohttp/credentials"
+	"github.com/composiohttp/composiohttp/internal/urlredact"
 )
 
 // Attribute keys set by the middleware, besides otelhttp's.
@@ -308,13 +308,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		c.route = t.route(req)
 	}
 	c.name = t.names.build(req.Method, c.route)
-	red, changed := credentials.RedactURL(req.URL)
-	if t.redactURL != nil && red != nil {
-		cp := *red
-		if r := t.redactURL(&cp); r != nil {
-			red, changed = r, true
-		}
-	}
+	red, changed := urlredact.Shown(req.URL, t.redactURL) // as logging's lines
 	c.shown = red
 	if changed {
 		c.orig = req.URL

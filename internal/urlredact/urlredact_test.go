@@ -1,0 +1,53 @@
+package urlredact
+
+import (
+	"net/url"
+	"strings"
+	"testing"
+)
+
+func TestShown(t *testing.T) {
+	t.Parallel()
+	hidePath := func(u *url.URL) *url.URL {
+		u.Path = strings.Replace(u.Path, "/bot123:abc", "/bot[REDACTED]", 1)
+		return u
+	}
+	keepDefault := func(*url.URL) *url.URL { return nil }
+	for _, tc := range []struct {
+		name        string
+		in          string
+		user        func(*url.URL) *url.URL
+		want        string
+		wantChanged bool
+	}{
+		{"nothing secret", "https://api.example.com/x?page=2", nil, "https://api.example.com/x?page=2", false},
+		{"secret query value", "https://api.example.com/x?api_key=k&page=2", nil, "https://api.example.com/x?api_key=[REDACTED]&page=2", true},
+		{"user info and fragment", "https://u:p@api.example.com/x#access_token=t", nil, "https://api.example.com/x", true},
+		{"the user's redactor, after the default", "https://api.telegram.org/bot123:abc/send?token=t", hidePath,
+			"https://api.telegram.org/bot%5BREDACTED%5D/send?token=[REDACTED]", true},
+		// A URL from the user counts as changed even when it is the same.
+		{"the user's redactor returns it unchanged", "https://api.example.com/x", func(u *url.URL) *url.URL { return u }, "https://api.example.com/x", true},
+		{"the user's nil keeps the default", "https://api.example.com/x?token=t", keepDefault, "https://api.example.com/x?token=[REDACTED]", true},
+		{"the user's nil, nothing secret", "https://api.example.com/x", keepDefault, "https://api.example.com/x", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			u, err := url.Parse(tc.in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			before := *u
+			got, changed := Shown(u, tc.user)
+			if got.String() != tc.want || changed != tc.wantChanged {
+				t.Errorf("Shown = %s, %v; want %s, %v", got, changed, tc.want, tc.wantChanged)
+			}
+			if *u != before {
+				t.Errorf("u modified: %s", u)
+			}
+		})
+	}
+	called := false
+	if got, changed := Shown(nil, func(u *url.URL) *url.URL { called = true; return u }); got != nil || changed || called {
+		t.Errorf("Shown(nil) = %v, %v (user called: %v)", got, changed, called)
+	}
+}
