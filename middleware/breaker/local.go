@@ -21,7 +21,8 @@ const (
 	// DefaultMaxProbes is how many calls a half-open breaker lets
 	// through, and how many successes close it.
 	DefaultMaxProbes = 1
-	// DefaultMaxKeys bounds the breakers a Local keeps.
+	// DefaultMaxKeys bounds the breakers a Local, or a
+	// redisbreaker.Group, keeps in process.
 	DefaultMaxKeys = 10000
 )
 
@@ -47,8 +48,9 @@ type Settings struct {
 	// with its key. It runs while the breaker is locked: it must not
 	// call into the breaker, and should return quickly.
 	OnStateChange func(key string, from, to State)
-	// MaxKeys bounds the breakers kept (Local only); beyond it, closed
-	// breakers are dropped. Default DefaultMaxKeys.
+	// MaxKeys bounds the breakers kept in process. Beyond it a Local
+	// drops closed breakers; a redisbreaker.Group drops the least
+	// recently used, whose state stays in Redis. Default DefaultMaxKeys.
 	MaxKeys int
 }
 

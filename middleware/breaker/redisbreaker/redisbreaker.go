@@ -21,6 +21,29 @@
 // without buckets, which gobreaker v2.4.0 indexes out of range) is an
 // error, never a panic: the outcome is lost, as for any store error.
 //
+// # How many keys
+//
+// A Group keyed by tenant (breaker.KeyByAccount) sees as many keys as
+// the service has tenants. It keeps at most Settings.MaxKeys breakers in
+// process (default breaker.DefaultMaxKeys, the bound of breaker.Local);
+// keeping one more drops the least recently used. Dropping loses nothing:
+// the local gobreaker object is a cache of its settings. It holds the
+// state too (state, generation, counts, expiry), but gobreaker overwrites
+// all of it from Redis at the start of every locked operation (State,
+// Execute), and Allow reads the state from Redis itself; the lock that
+// orders those operations is per key in Redis (and per key in the
+// Group's store in process), not in the object. A key used again after
+// its breaker was dropped gets a new one made from the state in Redis
+// (one more GET and one locked read, about 4 round trips), and sees that
+// state as before: an open breaker stays open until the same time, and a
+// half-open one's probe slots are the same Redis counter. A call in
+// flight when its key's breaker is dropped records its outcome through
+// the breaker it holds, under the same lock, so its count is not lost.
+// The store keeps a key's process-local lock only while a call holds or
+// waits for it. A call whose breaker is dropped only costs the next call
+// for its key those round trips, so any breaker may be dropped: no entry
+// is pinned by a call whose outcome is never recorded.
+//
 // # What bounds each Redis operation
 //
 // The caller's deadline bounds Allow whatever options the Redis client
@@ -57,6 +80,7 @@
 package redisbreaker
 
 import (
+	"container/list"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -102,8 +126,12 @@ type Group struct {
 	// Client is the Redis client (a *redis.Client, *redis.ClusterClient
 	// or *redis.Ring). Required.
 	Client redis.UniversalClient
-	// Settings configure every breaker (MaxKeys is not used: the state
-	// of a breaker idle for 24 hours expires from Redis).
+	// Settings configure every breaker. Settings.MaxKeys bounds the
+	// breakers kept in process (default breaker.DefaultMaxKeys, as for
+	// breaker.Local): beyond it the least recently used one is dropped,
+	// and made again from Redis when its key is next used (see "How many
+	// keys" in the package doc). In Redis, the state of a breaker idle
+	// for 24 hours expires.
 	Settings breaker.Settings
 	// Prefix starts the Redis keys; replicas sharing breakers use the
 	// same. Default: DefaultPrefix.
@@ -121,9 +149,17 @@ type Group struct {
 	// not recorded.
 	FailClosed bool
 
-	mu    sync.Mutex
-	keys  map[string]*gobreaker.DistributedCircuitBreaker[struct{}]
-	store *store
+	mu      sync.Mutex
+	keys    map[string]*list.Element // of *kept
+	lru     list.List                // of *kept, most recently used first
+	maxKeys int
+	store   *store
+}
+
+// kept is a breaker the Group keeps in process.
+type kept struct {
+	key string
+	cb  *gobreaker.DistributedCircuitBreaker[struct{}]
 }
 
 // ErrNoClient is returned by a Group without a Client.
@@ -282,12 +318,14 @@ func (g *Group) maxProbes() int64 {
 }
 
 // breaker returns the Group's store, made on first use, and key's breaker,
-// made on first use within a budget bounded by ctx. Redis is not asked
-// while g.mu is held: a breaker being made for one key, or a making
-// abandoned when its budget ran out, never holds up another key. Two
-// callers making the same key's breaker at once both make one (gobreaker
-// stores its initial state only if none is stored); the first one kept is
-// used.
+// made on first use (or after it was dropped) within a budget bounded by
+// ctx. Redis is not asked while g.mu is held: a breaker being made for one
+// key, or a making abandoned when its budget ran out, never holds up
+// another key. Two callers making the same key's breaker at once both make
+// one (gobreaker stores its initial state only if none is stored); the
+// first one kept is used. Keeping a new breaker beyond maxKeys drops the
+// least recently used one, which loses nothing: see "How many keys" in the
+// package doc.
 func (g *Group) breaker(ctx context.Context, key string) (*store, *gobreaker.DistributedCircuitBreaker[struct{}], error) {
 	g.mu.Lock()
 	if g.store == nil {
@@ -298,9 +336,18 @@ func (g *Group) breaker(ctx context.Context, key string) (*store, *gobreaker.Dis
 		if g.store.opTimeout <= 0 {
 			g.store.opTimeout = DefaultOpTimeout
 		}
-		g.keys = make(map[string]*gobreaker.DistributedCircuitBreaker[struct{}])
+		g.keys = make(map[string]*list.Element)
+		g.maxKeys = g.Settings.MaxKeys
+		if g.maxKeys <= 0 {
+			g.maxKeys = breaker.DefaultMaxKeys
+		}
 	}
-	s, cb := g.store, g.keys[key]
+	s := g.store
+	var cb *gobreaker.DistributedCircuitBreaker[struct{}]
+	if el := g.keys[key]; el != nil {
+		g.lru.MoveToFront(el)
+		cb = el.Value.(*kept).cb
+	}
 	g.mu.Unlock()
 	if cb != nil {
 		return s, cb, nil
@@ -318,17 +365,25 @@ func (g *Group) breaker(ctx context.Context, key string) (*store, *gobreaker.Dis
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if kept := g.keys[key]; kept != nil {
-		return s, kept, nil
+	if el := g.keys[key]; el != nil {
+		g.lru.MoveToFront(el)
+		return s, el.Value.(*kept).cb, nil
 	}
-	g.keys[key] = cb
+	for len(g.keys) >= g.maxKeys {
+		old := g.lru.Back()
+		g.lru.Remove(old)
+		delete(g.keys, old.Value.(*kept).key)
+	}
+	g.keys[key] = g.lru.PushFront(&kept{key: key, cb: cb})
 	return s, cb, nil
 }
 
 // store is gobreaker's SharedDataStore on go-redis. Lock takes a
 // process-local mutex per name first, so that goroutines of one replica
 // queue in process and only one of them polls Redis; the Redis lock holds
-// a random token and is released only by its holder.
+// a random token and is released only by its holder. A name's local mutex
+// is kept while a Lock holds or waits for it, and dropped after: the store
+// keeps no entry per key once its locks are released.
 type store struct {
 	client    redis.UniversalClient
 	prefix    string
@@ -341,6 +396,7 @@ type store struct {
 type heldLock struct {
 	local chan struct{} // capacity 1: held when full
 	token string
+	refs  int // Locks holding or waiting for it; guarded by store.mu
 }
 
 var errLockBusy = errors.New("redisbreaker: lock held by another replica")
@@ -351,7 +407,9 @@ func (s *store) ctx() (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.Background(), s.opTimeout)
 }
 
-func (s *store) lockOf(name string) *heldLock {
+// acquire returns name's local mutex, made if no Lock holds or waits for
+// it, and counts the caller among its users until release.
+func (s *store) acquire(name string) *heldLock {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	l := s.locks[name]
@@ -359,17 +417,29 @@ func (s *store) lockOf(name string) *heldLock {
 		l = &heldLock{local: make(chan struct{}, 1)}
 		s.locks[name] = l
 	}
+	l.refs++
 	return l
 }
 
-// Lock implements gobreaker.SharedDataStore.
+// release ends a use that acquire counted; the last one drops the entry.
+func (s *store) release(name string, l *heldLock) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if l.refs--; l.refs == 0 {
+		delete(s.locks, name)
+	}
+}
+
+// Lock implements gobreaker.SharedDataStore. Held, it keeps name's entry
+// until Unlock.
 func (s *store) Lock(name string) error {
-	l := s.lockOf(name)
+	l := s.acquire(name)
 	timer := time.NewTimer(DefaultLockWait)
 	defer timer.Stop()
 	select {
 	case l.local <- struct{}{}:
 	case <-timer.C:
+		s.release(name, l)
 		return errLockBusy
 	}
 	var b [16]byte
@@ -386,11 +456,13 @@ func (s *store) Lock(name string) error {
 		}
 		if err != nil {
 			<-l.local
+			s.release(name, l)
 			return err
 		}
 		select {
 		case <-timer.C:
 			<-l.local
+			s.release(name, l)
 			return errLockBusy
 		case <-time.After(wait):
 		}
@@ -398,15 +470,22 @@ func (s *store) Lock(name string) error {
 	}
 }
 
-// Unlock implements gobreaker.SharedDataStore.
+// Unlock implements gobreaker.SharedDataStore; gobreaker calls it only
+// after a Lock that succeeded.
 func (s *store) Unlock(name string) error {
-	l := s.lockOf(name)
+	s.mu.Lock()
+	l := s.locks[name]
+	s.mu.Unlock()
+	if l == nil {
+		return nil // not held
+	}
 	ctx, cancel := s.ctx()
 	defer cancel()
 	err := unlockScript.Run(ctx, s.client, []string{s.prefix + name}, l.token).Err()
 	l.token = ""
 	select {
 	case <-l.local:
+		s.release(name, l)
 	default:
 	}
 	return err
