@@ -101,13 +101,14 @@ func startHelperProxy(b *testing.B) string {
 // The two run in interleaved blocks in this process, so that the
 // machine's load falls on both alike. "cpu-ratio" is Transport / plain,
 // the median over the rounds of blocks; "cpu-ratio-total" the same over
-// all calls. Target: <= 1.10, not met: median of 8 runs
-// 1.16 with 2 CPUs (1.18 before JSON scanning was made twice as fast),
-// about 1.22 with -cpu 1. The Transport's own work is now about 7 µs a
-// call, the reply and the envelope in equal parts, against 55-70 µs for
-// the plain POST; JSON scanning is under a third of it, and the rest is
-// many small steps, allocation and GC (see the README's Performance
-// section).
+// all calls. Target: <= 1.10, not met: 1.11-1.15 with 2 CPUs depending
+// on the machine's load (1.14 median of 10 runs alternating with the
+// code before the last pass, 1.15), about 1.22 with -cpu 1. The
+// Transport's own stages take 7-8 µs a call in place (4 µs in a tight
+// loop: caches are cold between round trips), against 55-120 µs for the
+// plain POST; JSON validation is about 0.02 of the ratio, garbage
+// collection about 0.02, and the rest many small steps (see the README's
+// Performance section).
 func BenchmarkClientCPU(b *testing.B) {
 	proxyURL := startHelperProxy(b)
 	payload := loopbackPayload()
