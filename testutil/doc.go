@@ -75,8 +75,9 @@
 //     WithUpstreamTimeout a 504 UpstreamTimeout, one whose reply body is
 //     over WithMaxUpstreamReply (DefaultMaxUpstreamReply, 64 MiB) a 502
 //     BadGateway naming the limit (see "Where the service is not known"). A request body over
-//     MaxEnvelope is a 413 PayloadTooLarge; a binary_body.url that cannot be
-//     fetched a 400 BinaryBodyFetchFailed.
+//     MaxEnvelope, or a binary_body.url whose file is, is a 413
+//     PayloadTooLarge; a binary_body.url that cannot be fetched a 400
+//     BinaryBodyFetchFailed.
 //
 // # Where the service is not known
 //
@@ -194,8 +195,11 @@
 //     default DefaultMaxUpstreamReply, 64 MiB), an in-process handler's
 //     as it writes, an HTTP reply one byte past the limit at most (a
 //     Content-Length over it is refused unread); past it the call is a
-//     502 BadGateway. A binary_body.url served in process is read up to
-//     MaxEnvelope (WithMaxEnvelope), the bound of any request.
+//     502 BadGateway. The file a binary_body.url names is a request body:
+//     read whole before the upstream is called, in process or over HTTP,
+//     up to MaxEnvelope (WithMaxEnvelope), the bound of any request, as
+//     an upstream reply is up to its limit; past it the call is a 413
+//     PayloadTooLarge and the upstream is not called.
 //   - The binary bodies kept behind signed URLs (binary_data replies,
 //     Upload) stay within DefaultBinaryStore bytes (WithBinaryStore),
 //     the oldest dropped first (their URLs then answer 404 NoSuchKey),

@@ -377,23 +377,3 @@ func (p *pattern) matches(method string, u *url.URL) bool {
 	t, ok := h.(*patternTarget)
 	return ok && t == p.target
 }
-
-// syncBuffer collects what a body reader streamed; the HTTP client may
-// still be reading the body when the response arrives.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf []byte
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	b.buf = append(b.buf, p...)
-	b.mu.Unlock()
-	return len(p), nil
-}
-
-func (b *syncBuffer) bytes() []byte {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return slices.Clone(b.buf)
-}

@@ -138,8 +138,7 @@ func (s *Server) forward(ctx context.Context, env *envelope) ([]byte, *proxyErro
 
 	var body io.Reader
 	var size int64 = -1
-	var sent []byte         // the body, for Calls
-	var fetched *syncBuffer // what a binary_body.url fetch streamed, for Calls
+	var sent []byte // the body, for Calls
 	contentType := ""
 	switch {
 	case env.body != nil:
@@ -149,15 +148,14 @@ func (s *Server) forward(ctx context.Context, env *envelope) ([]byte, *proxyErro
 		}
 		body, size, contentType = bytes.NewReader(sent), int64(len(sent)), contentTypeJSON
 	case env.binaryURL != "":
-		res, perr := s.fetchBinary(ctx, env.binaryURL)
+		fetched, fetchedType, perr := s.fetchBinary(ctx, env.binaryURL)
 		if perr != nil {
 			return nil, perr
 		}
-		defer res.Body.Close()
-		fetched = new(syncBuffer)
-		body, size, contentType = io.TeeReader(res.Body, fetched), res.ContentLength, env.binaryType
+		sent = fetched
+		body, size, contentType = bytes.NewReader(fetched), int64(len(fetched)), env.binaryType
 		if contentType == "" {
-			contentType = res.Header.Get(headerContentType)
+			contentType = fetchedType
 		}
 	case env.hasBinary:
 		sent = env.binary
@@ -190,9 +188,6 @@ func (s *Server) forward(ctx context.Context, env *envelope) ([]byte, *proxyErro
 		h = rh
 	}
 	res, err := s.send(ctx, req, h)
-	if fetched != nil {
-		sent = fetched.bytes()
-	}
 	status := 0
 	if err == nil {
 		status = res.status
@@ -211,33 +206,36 @@ func (s *Server) forward(ctx context.Context, env *envelope) ([]byte, *proxyErro
 	return s.wrap(env.method, res), nil
 }
 
-// fetchBinary GETs a binary_body.url.
-func (s *Server) fetchBinary(ctx context.Context, rawURL string) (*http.Response, *proxyError) {
+// fetchBinary GETs a binary_body.url and returns its body and content
+// type. The body is a request body: it is read whole before the upstream
+// is called, up to the request limit (WithMaxEnvelope), in process as it
+// is written or over HTTP one byte past the limit at most (a
+// Content-Length over it is refused unread), and one over the limit is
+// answered as an envelope over it, 413 PayloadTooLarge.
+func (s *Server) fetchBinary(ctx context.Context, rawURL string) ([]byte, string, *proxyError) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
 	if err != nil {
-		return nil, validationError("binary_body.url: " + err.Error())
+		return nil, "", validationError("binary_body.url: " + err.Error())
 	}
-	var res *http.Response
+	var res *upstreamResult
 	if h := s.handlerForURL(req.URL); h != nil {
-		var r *upstreamResult
-		// Bounded by the largest request the fake reads: the fetched body
-		// is one.
-		if r, err = s.serveInProcess(ctx, req, h, s.cfg.maxEnvelope); err == nil {
-			res = &http.Response{StatusCode: r.status, Header: r.header,
-				Body: io.NopCloser(bytes.NewReader(r.body)), ContentLength: int64(len(r.body))}
-		}
+		res, err = s.serveInProcess(ctx, req, h, s.cfg.maxEnvelope)
 	} else {
-		res, err = s.fetcher.Do(req)
+		res, err = readCapped(s.fetcher, req, s.cfg.maxEnvelope)
+	}
+	if errors.Is(err, errUpstreamTooLarge) {
+		return nil, "", newError(http.StatusRequestEntityTooLarge, composiohttp.SlugPayloadTooLarge,
+			fmt.Sprintf("Request body is larger than %d bytes", s.cfg.maxEnvelope),
+			fmt.Sprintf("binary_body.url: the file is larger than %d bytes", s.cfg.maxEnvelope))
 	}
 	if err != nil {
-		return nil, newError(http.StatusBadRequest, composiohttp.SlugBinaryBodyFetchFailed, "binary_body.url could not be fetched", withoutURL(err))
+		return nil, "", newError(http.StatusBadRequest, composiohttp.SlugBinaryBodyFetchFailed, "binary_body.url could not be fetched", withoutURL(err))
 	}
-	if res.StatusCode != http.StatusOK {
-		res.Body.Close()
-		return nil, newError(http.StatusBadRequest, composiohttp.SlugBinaryBodyFetchFailed,
-			fmt.Sprintf("binary_body.url answered %d", res.StatusCode))
+	if res.status != http.StatusOK {
+		return nil, "", newError(http.StatusBadRequest, composiohttp.SlugBinaryBodyFetchFailed,
+			fmt.Sprintf("binary_body.url answered %d", res.status))
 	}
-	return res, nil
+	return res.body, res.header.Get(headerContentType), nil
 }
 
 // handlerForURL returns the in-process handler for u, if any: the fake
@@ -261,7 +259,13 @@ func (s *Server) send(ctx context.Context, req *http.Request, h http.Handler) (*
 	if h != nil {
 		return s.serveInProcess(ctx, req, h, limit)
 	}
-	res, err := s.upstream.Do(req)
+	return readCapped(s.upstream, req, limit)
+}
+
+// readCapped performs req with c and reads at most limit bytes of the
+// reply's body (errUpstreamTooLarge beyond).
+func readCapped(c *http.Client, req *http.Request, limit int64) (*upstreamResult, error) {
+	res, err := c.Do(req)
 	if err != nil {
 		return nil, err
 	}

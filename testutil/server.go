@@ -195,8 +195,8 @@ func WithAPIKey(key string) Option { return func(c *config) { c.apiKey = key } }
 func WithUserAPIKey(key string) Option { return func(c *config) { c.userAPIKey = key } }
 
 // WithMaxEnvelope sets the largest request body the fake reads on its
-// proxy and session endpoints; a larger one is answered 413
-// PayloadTooLarge. A fake served to many clients (fakeproxy's -max-body)
+// proxy and session endpoints, and the largest file it fetches for a
+// binary_body.url; a larger one is answered 413 PayloadTooLarge. A fake served to many clients (fakeproxy's -max-body)
 // lowers it to bound what each connection can make it hold. n ≤ 0 leaves
 // the default, MaxEnvelope (the real service's 250 MB).
 func WithMaxEnvelope(n int64) Option {

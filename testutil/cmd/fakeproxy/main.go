@@ -37,18 +37,21 @@
 //	-idle-timeout 2m              an idle keep-alive connection is closed after this
 //	-max-header-bytes 1048576     request line and headers (1 MiB)
 //	-max-conns 64                 connections served at once; more wait to be accepted
-//	-max-body 262144000           the largest request body read (250 MiB, the real service's limit); larger: 413
+//	-max-body 262144000           the largest request body read, a binary_body.url's file too (250 MiB, the real service's limit); larger: 413
 //	-upstream-timeout 30s         an upstream slower than this: 504
 //	-max-upstream-reply 67108864  the largest upstream reply body read (64 MiB, what composiohttp's Transport reads); larger: 502
 //	-binary-ttl 10m               lifetime of the signed binary_data URLs
 //	-binary-store 536870912       binary bodies kept at once (512 MiB), the oldest dropped first
 //
-// Request bodies are read into buffers that grow as bytes arrive, never
-// to the Content-Length a request declares: a request declaring 250 MB
-// that sends one byte costs a small buffer, and a request without a valid
-// key costs none. The bodies clients holding the key can make fakeproxy
-// hold at once are in the order of -max-conns × -max-body (about 16 GiB
-// with the defaults): lower -max-body on a small machine.
+// Request bodies, and the file a binary_body.url names (fetched whole
+// before the upstream is called), are read into buffers that grow as
+// bytes arrive, never to the Content-Length a request or a file server
+// declares: a request declaring 250 MB that sends one byte costs a small
+// buffer, and a request without a valid key costs none. The bodies
+// clients holding the key can make fakeproxy hold at once are in the
+// order of -max-conns × -max-body (about 16 GiB with the defaults; twice
+// that at worst, a binary_body.url's file being read up to -max-body
+// too): lower -max-body on a small machine.
 //
 // fakeproxy keeps no request log: testutil.Server records the requests,
 // upstream calls, downloads and listings it sees for a test's assertions
@@ -209,7 +212,7 @@ func newFlagSet(o *options) *flag.FlagSet {
 	fs.DurationVar(&o.idleTimeout, "idle-timeout", defaultIdleTimeout, "how long an idle keep-alive connection is kept open")
 	fs.IntVar(&o.maxHeaderBytes, "max-header-bytes", defaultMaxHeaderBytes, "the most bytes of request line and headers a request may send")
 	fs.IntVar(&o.maxConns, "max-conns", defaultMaxConns, "the most connections served at once; more wait to be accepted")
-	fs.Int64Var(&o.maxBody, "max-body", testutil.MaxEnvelope, "the largest request body read (413 beyond it); at most -max-conns times this much is held at once")
+	fs.Int64Var(&o.maxBody, "max-body", testutil.MaxEnvelope, "the largest request body read, a binary_body.url's file too (413 beyond it); at most -max-conns times this much (twice, with such files) is held at once")
 	fs.Int64Var(&o.maxUpstreamReply, "max-upstream-reply", testutil.DefaultMaxUpstreamReply, "the largest upstream reply body read (502 BadGateway beyond it)")
 	return fs
 }
