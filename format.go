@@ -12,6 +12,7 @@ import (
 
 	"github.com/composiohttp/composiohttp/credentials"
 	"github.com/composiohttp/composiohttp/internal/redact"
+	"github.com/composiohttp/composiohttp/internal/urlredact"
 )
 
 // String describes t without its secrets: the API key and every value of
@@ -157,20 +158,12 @@ func redactedURL(s string) string {
 // shown is p as it may be printed: the value of a header whose name is
 // secret (credentials.IsSecret: Authorization, X-Api-Key, Cookie, ...) or
 // of a query parameter that is (credentials.IsSecretParam: token, key,
-// sig, ...) is credentials.Redacted when set.
+// sig, ...) is credentials.Redacted when set; a query value that reads as
+// parameters of its own ("1;access_token=…") shows its secret ones hidden
+// (urlredact.ParamValue).
 func (p Parameter) shown() Parameter {
-	secret := credentials.IsSecretParam(p.Name)
-	if p.Type == ParamHeader {
-		secret = credentials.IsSecret(p.Name)
-	}
-	switch {
-	case secret && p.Value != "":
-		p.Value = credentials.Redacted
-	case p.Type == ParamQuery && strings.ContainsAny(p.Value, ";&="):
-		// A value that reads as parameters of its own ("1;access_token=…")
-		// to a server splitting on ";" or "&": its secret ones are hidden.
-		p.Value = credentials.RedactQuery(p.Value)
-	}
+	// One rule with the fake's recorded envelopes (testutil).
+	p.Value = urlredact.ParamValue(p.Name, p.Value, p.Type == ParamHeader)
 	return p
 }
 

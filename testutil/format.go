@@ -11,6 +11,7 @@ import (
 	"github.com/composiohttp/composiohttp"
 	"github.com/composiohttp/composiohttp/credentials"
 	redactfmt "github.com/composiohttp/composiohttp/internal/redact"
+	"github.com/composiohttp/composiohttp/internal/urlredact"
 )
 
 // A Server and a Recorded print redacted: fmt (every verb), slog and
@@ -103,12 +104,14 @@ func redactEnvelope(raw []byte) ([]byte, error) {
 				for _, p := range ps {
 					pm, _ := p.(map[string]any)
 					name, _ := pm["name"].(string)
-					secret := credentials.IsSecretParam(name)
-					if pm["type"] == composiohttp.ParamHeader {
-						secret = credentials.IsSecret(name)
-					}
-					if secret && pm["value"] != nil && pm["value"] != "" {
-						pm["value"] = credentials.Redacted
+					switch v := pm["value"].(type) {
+					case string: // as composiohttp.Parameter prints
+						pm["value"] = urlredact.ParamValue(name, v, pm["type"] == composiohttp.ParamHeader)
+					case nil:
+					default: // not a parameter's string: shown only when not secret
+						if urlredact.ParamValue(name, "x", pm["type"] == composiohttp.ParamHeader) != "x" {
+							pm["value"] = credentials.Redacted
+						}
 					}
 				}
 			}

@@ -25,6 +25,13 @@ func TestRecordedBodyShown(t *testing.T) {
 			`{"parameters":[{"name":"api_key","type":"query","value":""}]}`},
 		{"secret keys at any depth, numbers and HTML kept", `{"body":{"n":1.50,"html":"<a&b>","deep":[{"password":"p"}]}}`,
 			`{"body":{"deep":[{"password":"[REDACTED]"}],"html":"<a&b>","n":1.50}}`},
+		// As composiohttp.Parameter prints: a query value that reads as
+		// parameters of its own shows its secret ones hidden.
+		{"query value with a secret after a semicolon",
+			`{"parameters":[{"name":"a","type":"query","value":"1;access_token=s3cret&b=2"},{"name":"page","type":"query","value":"2;per_page=10"}]}`,
+			`{"parameters":[{"name":"a","type":"query","value":"1;access_token=[REDACTED]&b=2"},{"name":"page","type":"query","value":"2;per_page=10"}]}`},
+		{"secret name, value not a string", `{"parameters":[{"name":"api_key","type":"query","value":12345},{"name":"n","type":"query","value":7}]}`,
+			`{"parameters":[{"name":"api_key","type":"query","value":"[REDACTED]"},{"name":"n","type":"query","value":7}]}`},
 		{"not JSON", `nope`, `"[4 bytes, not JSON, not shown]"`},
 		{"two values", `{"a":1} {"token":"t"}`, `"[21 bytes, not JSON, not shown]"`},
 	} {

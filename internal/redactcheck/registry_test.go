@@ -493,9 +493,11 @@ var registry = map[string]entry{
 	}},
 	"testutil/Recorded": {samples: func(*testing.T) []sample {
 		r := testutil.Recorded{Envelope: composiohttp.ProxyRequest{CustomConnectionData: conn(),
-			Parameters: []composiohttp.Parameter{{Name: "X-Api-Token", Value: hdrSecret, Type: composiohttp.ParamHeader}}},
-			Body: []byte(`{"custom_connection_data":` + connJSON + `,"parameters":[{"name":"X-Api-Token","value":"` + hdrSecret + `","type":"header"}]}`)}
-		secrets := append([]string{hdrSecret}, connSecrets...)
+			Parameters: []composiohttp.Parameter{{Name: "X-Api-Token", Value: hdrSecret, Type: composiohttp.ParamHeader},
+				{Name: "a", Value: "1;access_token=" + accessTok, Type: composiohttp.ParamQuery}}},
+			Body: []byte(`{"custom_connection_data":` + connJSON + `,"parameters":[{"name":"X-Api-Token","value":"` + hdrSecret + `","type":"header"},` +
+				`{"name":"a","value":"1;access_token=` + accessTok + `","type":"query"}]}`)}
+		secrets := append([]string{hdrSecret, accessTok}, connSecrets...)
 		return []sample{{"Recorded", r, secrets}, {"*Recorded", &r, secrets}}
 	}},
 	"testutil/Fault":             noSecret("a scripted proxy error"),

@@ -1,10 +1,13 @@
 // Package urlredact holds the one rule for the URL the logging and
 // otelproxy middleware show: the module's redaction, then the user's
-// (their WithURLRedactor options).
+// (their WithURLRedactor options); and the one rule for a proxy
+// parameter's value as printed (composiohttp.Parameter, the fake's
+// recorded envelopes).
 package urlredact
 
 import (
 	"net/url"
+	"strings"
 
 	"github.com/composiohttp/composiohttp/credentials"
 )
@@ -24,4 +27,25 @@ func Shown(u *url.URL, user func(*url.URL) *url.URL) (shown *url.URL, changed bo
 		}
 	}
 	return shown, changed
+}
+
+// ParamValue returns the value of a proxy parameter (a header when header
+// is true, else a query parameter) as it may be printed: credentials.Redacted
+// when its name is secret (headers by credentials.IsSecret, query
+// parameters by credentials.IsSecretParam) and it is set; a query value
+// that reads as parameters of its own ("1;access_token=…") to a server
+// splitting on ";" or "&" with its secret ones hidden
+// (credentials.RedactQuery); else value.
+func ParamValue(name, value string, header bool) string {
+	secret := credentials.IsSecretParam(name)
+	if header {
+		secret = credentials.IsSecret(name)
+	}
+	switch {
+	case secret && value != "":
+		return credentials.Redacted
+	case !header && strings.ContainsAny(value, ";&="):
+		return credentials.RedactQuery(value)
+	}
+	return value
 }

@@ -51,3 +51,26 @@ func TestShown(t *testing.T) {
 		t.Errorf("Shown(nil) = %v, %v (user called: %v)", got, changed, called)
 	}
 }
+
+func TestParamValue(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name, value string
+		header      bool
+		want        string
+	}{
+		{"Authorization", "Bearer t", true, "[REDACTED]"},
+		{"code", "c", true, "c"}, // a secret query parameter, not a secret header
+		{"code", "c", false, "[REDACTED]"},
+		{"api_key", "", false, ""},
+		{"page", "2", false, "2"},
+		{"a", "1;access_token=t&b=2", false, "1;access_token=[REDACTED]&b=2"},
+		{"a", "1&sig=s", false, "1&sig=[REDACTED]"},
+		{"page", "2;per_page=10", false, "2;per_page=10"},
+		{"X-Note", "1;access_token=t", true, "1;access_token=t"}, // a header value is not a query
+	} {
+		if got := ParamValue(tc.name, tc.value, tc.header); got != tc.want {
+			t.Errorf("ParamValue(%q, %q, %v) = %q, want %q", tc.name, tc.value, tc.header, got, tc.want)
+		}
+	}
+}
