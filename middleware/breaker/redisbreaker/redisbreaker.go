@@ -15,6 +15,12 @@
 // update (about 4 round trips). Half-open probes are bounded across
 // all replicas by a Redis counter (Settings.MaxProbes at once).
 //
+// Every locked update holds the key's lock from before it reads the
+// shared state: gobreaker v2.4.0 reads it before taking its lock, so
+// that outcomes recorded at once, by one replica or several, each wrote
+// back the state they read plus one, and all but one were lost. The
+// Group takes the lock first, so each update sees the one before it.
+//
 // Replicas' clocks must roughly agree: gobreaker stores the open state's
 // expiry as a time. Settings.OnStateChange is called by the replica whose
 // update makes the change. A stored state gobreaker cannot use (one
@@ -30,7 +36,8 @@
 // the local gobreaker object is a cache of its settings. It holds the
 // state too (state, generation, counts, expiry), but gobreaker overwrites
 // all of it from Redis at the start of every locked operation (State,
-// Execute), and Allow reads the state from Redis itself; the lock that
+// Execute; the Group puts that read under the lock), and Allow reads
+// the state from Redis itself; the lock that
 // orders those operations is per key in Redis (and per key in the
 // Group's store in process), not in the object. A key used again after
 // its breaker was dropped gets a new one made from the state in Redis
@@ -156,10 +163,68 @@ type Group struct {
 	store   *store
 }
 
-// kept is a breaker the Group keeps in process.
+// kept is a breaker the Group keeps in process, with the store it was
+// made with. Its State and Execute run only through locked.
 type kept struct {
 	key string
 	cb  *gobreaker.DistributedCircuitBreaker[struct{}]
+	ks  *keyStore
+}
+
+// keyStore is the SharedDataStore of one key's breaker: the Group's
+// store, whose Lock and Unlock do nothing while locked holds the key's
+// lock for the breaker's operation.
+type keyStore struct {
+	*store
+	held bool // set and read only by the holder of the key's lock
+}
+
+// Lock implements gobreaker.SharedDataStore.
+func (k *keyStore) Lock(name string) error {
+	if k.held {
+		return nil
+	}
+	return k.store.Lock(name)
+}
+
+// Unlock implements gobreaker.SharedDataStore.
+func (k *keyStore) Unlock(name string) error {
+	if k.held {
+		return nil
+	}
+	return k.store.Unlock(name)
+}
+
+// mutexPrefix starts the name of the lock gobreaker v2.4.0 takes for a
+// breaker (DistributedCircuitBreaker.mutexKey).
+const mutexPrefix = "gobreaker:mutex:"
+
+// locked runs f, gobreaker's State or Execute on k's breaker, holding the
+// key's lock (in process and in Redis) for all of it. gobreaker v2.4.0
+// reads the shared state before it takes that lock, and writes back what
+// it read updated: two updates reading at once, in one process or two,
+// lost one of them (TestConcurrentOutcomesAllCounted). Held here, the read
+// is ordered with every other update; gobreaker's own Lock and Unlock do
+// nothing meanwhile (keyStore). As gobreaker does, a lock another replica
+// holds is waited for up to lockTTL. A panic of f is an error (noPanic).
+func locked[T any](k *kept, f func() (T, error)) (T, error) {
+	name := mutexPrefix + k.key
+	var err error
+	for start := time.Now(); ; {
+		if err = k.ks.store.Lock(name); !errors.Is(err, errLockBusy) || time.Since(start) >= lockTTL {
+			break
+		}
+	}
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	k.ks.held = true
+	defer func() {
+		k.ks.held = false
+		k.ks.store.Unlock(name)
+	}()
+	return noPanic(f)
 }
 
 // ErrNoClient is returned by a Group without a Client.
@@ -173,7 +238,7 @@ func (g *Group) Allow(ctx context.Context, key string) (func(breaker.Outcome), e
 	if g.Client == nil {
 		return nil, ErrNoClient
 	}
-	s, cb, err := g.breaker(ctx, key)
+	s, k, err := g.breaker(ctx, key)
 	var shared gobreaker.SharedState
 	if err == nil {
 		// One GET: the shared state as gobreaker stored it.
@@ -189,7 +254,7 @@ func (g *Group) Allow(ctx context.Context, key string) (func(breaker.Outcome), e
 		// The open state has expired: let gobreaker make the change
 		// (and report it) under its lock.
 		st, err = bounded.Do(ctx, bounded.Budget(ctx, s.opTimeout), func(context.Context) (breaker.State, error) {
-			return noPanic(cb.State)
+			return locked(k, k.cb.State)
 		})
 		if err != nil {
 			return g.unreachable(key, err)
@@ -224,8 +289,8 @@ func (g *Group) Allow(ctx context.Context, key string) (func(breaker.Outcome), e
 		// outcome itself; gobreaker counts it in the shared state. Errors
 		// of the store lose one count, no more.
 		_, _ = bounded.Do(context.Background(), s.opTimeout, func(context.Context) (struct{}, error) {
-			_, _ = noPanic(func() (struct{}, error) {
-				return cb.Execute(func() (struct{}, error) { return struct{}{}, breaker.OutcomeError(o) })
+			_, _ = locked(k, func() (struct{}, error) {
+				return k.cb.Execute(func() (struct{}, error) { return struct{}{}, breaker.OutcomeError(o) })
 			})
 			if probe {
 				s.releaseProbe(key)
@@ -286,12 +351,12 @@ func (g *Group) State(key string) (breaker.State, error) {
 	if g.Client == nil {
 		return breaker.StateClosed, ErrNoClient
 	}
-	s, cb, err := g.breaker(context.Background(), key)
+	s, k, err := g.breaker(context.Background(), key)
 	if err != nil {
 		return breaker.StateClosed, err
 	}
 	return bounded.Do(context.Background(), s.opTimeout, func(context.Context) (breaker.State, error) {
-		return noPanic(cb.State)
+		return locked(k, k.cb.State)
 	})
 }
 
@@ -326,7 +391,7 @@ func (g *Group) maxProbes() int64 {
 // first one kept is used. Keeping a new breaker beyond maxKeys drops the
 // least recently used one, which loses nothing: see "How many keys" in the
 // package doc.
-func (g *Group) breaker(ctx context.Context, key string) (*store, *gobreaker.DistributedCircuitBreaker[struct{}], error) {
+func (g *Group) breaker(ctx context.Context, key string) (*store, *kept, error) {
 	g.mu.Lock()
 	if g.store == nil {
 		g.store = &store{client: g.Client, prefix: g.Prefix, opTimeout: g.OpTimeout, locks: make(map[string]*heldLock)}
@@ -343,22 +408,29 @@ func (g *Group) breaker(ctx context.Context, key string) (*store, *gobreaker.Dis
 		}
 	}
 	s := g.store
-	var cb *gobreaker.DistributedCircuitBreaker[struct{}]
+	var k *kept
 	if el := g.keys[key]; el != nil {
 		g.lru.MoveToFront(el)
-		cb = el.Value.(*kept).cb
+		k = el.Value.(*kept)
 	}
 	g.mu.Unlock()
-	if cb != nil {
-		return s, cb, nil
+	if k != nil {
+		return s, k, nil
 	}
-	cb, err := bounded.Do(ctx, bounded.Budget(ctx, s.opTimeout), func(ctx context.Context) (*gobreaker.DistributedCircuitBreaker[struct{}], error) {
+	k, err := bounded.Do(ctx, bounded.Budget(ctx, s.opTimeout), func(ctx context.Context) (*kept, error) {
 		// gobreaker retries a failing Lock for 5 s while it builds the
 		// breaker: find out at once whether Redis answers.
 		if _, err := s.getData(ctx, sharedStatePrefix+key); err != nil {
 			return nil, err
 		}
-		return gobreaker.NewDistributedCircuitBreaker[struct{}](s, g.Settings.Gobreaker(key, nil))
+		// Not shared yet: gobreaker takes the lock itself (ks.held is
+		// false), and reads the state under it.
+		ks := &keyStore{store: s}
+		cb, err := gobreaker.NewDistributedCircuitBreaker[struct{}](ks, g.Settings.Gobreaker(key, nil))
+		if err != nil {
+			return nil, err
+		}
+		return &kept{key: key, cb: cb, ks: ks}, nil
 	})
 	if err != nil {
 		return s, nil, err
@@ -367,15 +439,15 @@ func (g *Group) breaker(ctx context.Context, key string) (*store, *gobreaker.Dis
 	defer g.mu.Unlock()
 	if el := g.keys[key]; el != nil {
 		g.lru.MoveToFront(el)
-		return s, el.Value.(*kept).cb, nil
+		return s, el.Value.(*kept), nil
 	}
 	for len(g.keys) >= g.maxKeys {
 		old := g.lru.Back()
 		g.lru.Remove(old)
 		delete(g.keys, old.Value.(*kept).key)
 	}
-	g.keys[key] = g.lru.PushFront(&kept{key: key, cb: cb})
-	return s, cb, nil
+	g.keys[key] = g.lru.PushFront(k)
+	return s, k, nil
 }
 
 // store is gobreaker's SharedDataStore on go-redis. Lock takes a
