@@ -246,8 +246,14 @@ func (s *scrubber) learnRequest(u *url.URL, h http.Header, body []byte) {
 	if u != nil {
 		if env := parseEnvelope(http.MethodPost, u.Path, body); env != nil {
 			for _, p := range env.Parameters {
-				if s.isSecretParam(p.Name) || (p.Type == composiohttp.ParamHeader && secretHeader(p.Name)) {
+				switch {
+				case s.isSecretParam(p.Name) || (p.Type == composiohttp.ParamHeader && secretHeader(p.Name)):
 					found = append(found, headerSecrets(p.Name, p.Value)...)
+				case p.Type == composiohttp.ParamQuery:
+					// A value that reads as parameters of its own
+					// ("1;access_token=..."), as composiohttp.Parameter
+					// prints it.
+					found = append(found, s.paramSecrets(p.Value, false)...)
 				}
 			}
 			if env.BinaryBody != nil && env.BinaryBody.URL != "" {
@@ -287,13 +293,36 @@ func headerSecrets(name, v string) []string {
 	return out
 }
 
-func (s *scrubber) querySecrets(q string) []string {
+// querySecrets returns the values of the secret parameters of a raw
+// (escaped) query.
+func (s *scrubber) querySecrets(q string) []string { return s.paramSecrets(q, true) }
+
+// paramSecrets returns the values of the secret parameters in q, split as
+// credentials.RedactQuery splits it: on "&", and, since some servers split
+// on it too, on ";" (a=1;access_token=...). escaped says q is a raw query
+// (its names and values are unescaped); else it is a decoded query
+// parameter's value, whose text is taken as it is.
+func (s *scrubber) paramSecrets(q string, escaped bool) []string {
+	text := func(v string) string {
+		if !escaped {
+			return v
+		}
+		if u, err := url.QueryUnescape(v); err == nil {
+			return u
+		}
+		return v
+	}
 	var out []string
 	for _, kv := range splitQuery(q) {
-		name, _ := url.QueryUnescape(kv[0])
-		if s.isSecretParam(name) {
-			v, _ := url.QueryUnescape(kv[1])
-			out = append(out, v)
+		if s.isSecretParam(text(kv[0])) {
+			out = append(out, text(kv[1]))
+			continue
+		}
+		pair := kv[0] + "=" + kv[1]
+		for part := range strings.SplitSeq(pair, ";") {
+			if name, v, ok := strings.Cut(part, "="); ok && s.isSecretParam(text(name)) {
+				out = append(out, text(v))
+			}
 		}
 	}
 	return out

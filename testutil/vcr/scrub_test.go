@@ -88,6 +88,8 @@ func TestScrubKeepsEverySecretOutOfTheCassette(t *testing.T) {
 		uploadSig  = "PLANTEDsig1aaaa"
 		uploadCred = "PLANTEDcred2aaaa"
 		uploadTok  = "PLANTEDtok4aaaa"
+		semiTok    = "PLANTED_semicolon_token"
+		semiSig    = "PLANTED_semicolon_sig"
 	)
 	srv := testutil.NewServer(t, testutil.WithAPIKey(apiKey), testutil.WithUserAPIKey(userKey),
 		testutil.WithCredentialApplier(applier))
@@ -137,7 +139,10 @@ func TestScrubKeepsEverySecretOutOfTheCassette(t *testing.T) {
 		// value in the query and the body, and the user key.
 		tr := newTransport(userKey)
 		tr.ConnectedAccountID = "ca_echo"
-		req, _ := http.NewRequest(http.MethodPost, "https://echo.example.com/y?q="+registered+"&api_key="+registered+"x",
+		// A secret after a ";" (which some servers split parameters on)
+		// in the query and in a query parameter's value.
+		req, _ := http.NewRequest(http.MethodPost, "https://echo.example.com/y?q="+registered+"&api_key="+registered+"x"+
+			"&a=1;access_token="+semiTok+"&b=2;sig="+semiSig,
 			strings.NewReader(`{"v":"`+registered+`","theme":"dark"}`))
 		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set("Authorization", "Bearer "+userAuth)
@@ -169,7 +174,7 @@ func TestScrubKeepsEverySecretOutOfTheCassette(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	planted := []string{apiKey, userKey, registered, accountTok, userAuth, cookie, uploadSig, uploadCred, uploadTok,
+	planted := []string{apiKey, userKey, registered, accountTok, userAuth, cookie, uploadSig, uploadCred, uploadTok, semiTok, semiSig,
 		"PLANTEDsig3aaaa", "PLANTED_set_cookie_value"}
 	for _, scheme := range credentials.Schemes() {
 		v := plantedVal(scheme)
