@@ -18,6 +18,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/composiohttp/composiohttp/internal/bounded"
 	"github.com/composiohttp/composiohttp/middleware/retry"
 )
 
@@ -37,7 +38,10 @@ type Store struct {
 	// Key names the budget; replicas sharing it use the same. Default
 	// DefaultKey.
 	Key string
-	// OpTimeout bounds each operation. Default DefaultOpTimeout.
+	// OpTimeout bounds each operation, whatever the Client's options
+	// (an operation still running then is abandoned; a retry.Budget then
+	// loses the call's count, or lets the retry through). Default
+	// DefaultOpTimeout.
 	OpTimeout time.Duration
 }
 
@@ -51,12 +55,11 @@ func (s *Store) key() string {
 	return s.Key
 }
 
-func (s *Store) ctx() (context.Context, context.CancelFunc) {
-	d := s.OpTimeout
-	if d <= 0 {
-		d = DefaultOpTimeout
+func (s *Store) opTimeout() time.Duration {
+	if s.OpTimeout <= 0 {
+		return DefaultOpTimeout
 	}
-	return context.WithTimeout(context.Background(), d)
+	return s.OpTimeout
 }
 
 // One slot per bucket, i = n % nb: s<i> holds the bucket number, c<i>
@@ -91,10 +94,13 @@ func (s *Store) run(n int64, op string, ratio float64, minRetries int) (bool, er
 	if s.Client == nil {
 		return false, ErrNoClient
 	}
-	ctx, cancel := s.ctx()
-	defer cancel()
-	v, err := script.Run(ctx, s.Client, []string{s.key()}, n, retry.BudgetBuckets, op,
-		strconv.FormatFloat(ratio, 'g', -1, 64), minRetries).Int()
+	// bounded.Do: the budget holds even when go-redis does not honour
+	// the context (no ContextTimeoutEnabled: a socket read waits for
+	// ReadTimeout, 3s by default).
+	v, err := bounded.Do(context.Background(), s.opTimeout(), func(ctx context.Context) (int, error) {
+		return script.Run(ctx, s.Client, []string{s.key()}, n, retry.BudgetBuckets, op,
+			strconv.FormatFloat(ratio, 'g', -1, 64), minRetries).Int()
+	})
 	return v == 1, err
 }
 

@@ -1,0 +1,70 @@
+//go:build unix
+
+package redisbudget_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/composiohttp/composiohttp/internal/redistest"
+	"github.com/composiohttp/composiohttp/middleware/retry/redisbudget"
+)
+
+// OpTimeout bounds each operation of a Store whatever go-redis options the
+// user chose, here go-redis's defaults (5 dial retries, 3s ReadTimeout,
+// context deadlines ignored by socket reads), when Redis is killed or
+// frozen (SIGSTOP): Call and Retry return within it, Call with the error,
+// Retry letting the retry through (retry.Budget's rule for a failing
+// store). Promptness is asserted without timing: OpTimeout is 100ms and a
+// guard context checks that each operation returned within 1s. Before the
+// fix a frozen Redis held every call through the retrier for go-redis's
+// 3s ReadTimeout.
+func TestOpTimeoutBoundsWhenRedisFails(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		name    string
+		breakIt func(*redistest.Server)
+	}{
+		{"killed", (*redistest.Server).Kill},
+		{"frozen", (*redistest.Server).Freeze},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			srv := redistest.Start(t)
+			client := redis.NewClient(&redis.Options{Addr: srv.Addr}) // go-redis defaults
+			t.Cleanup(func() { client.Close() })
+			s := &redisbudget.Store{Client: client, Key: "test:" + t.Name(), OpTimeout: 100 * time.Millisecond}
+			if err := s.Call(1); err != nil {
+				t.Fatalf("before breaking Redis: %v", err)
+			}
+			c.breakIt(srv)
+			for _, op := range []struct {
+				name string
+				run  func() error
+			}{
+				{"Call", func() error { return s.Call(1) }},
+				{"Retry", func() error {
+					if _, err := s.Retry(1, 0.1, 10); err != nil {
+						return err
+					}
+					return fmt.Errorf("no error with Redis %s", c.name)
+				}},
+			} {
+				guard, cancel := context.WithTimeout(context.Background(), time.Second)
+				err := op.run()
+				late := guard.Err()
+				cancel()
+				if late != nil {
+					t.Errorf("%s returned after 1s with OpTimeout 100ms (err %v)", op.name, err)
+				}
+				if err == nil {
+					t.Errorf("%s: no error with Redis %s", op.name, c.name)
+				}
+			}
+		})
+	}
+}
