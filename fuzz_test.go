@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"reflect"
 	"testing"
 	"unicode/utf8"
 
@@ -24,6 +25,12 @@ func FuzzDecodeEnvelope(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		env, err := decodeEnvelope(b, nil)
+		// The Transport decodes into a headerStore (small header sets):
+		// the same result either way.
+		env2, err2 := decodeEnvelope(b, new(headerStore))
+		if (err == nil) != (err2 == nil) || !reflect.DeepEqual(env, env2) {
+			t.Fatalf("with a headerStore: %+v, %v; without: %+v, %v", env2, err2, env, err)
+		}
 		if err != nil {
 			if !errors.Is(err, ErrMalformedEnvelope) {
 				t.Fatalf("error %v is not ErrMalformedEnvelope", err)
