@@ -384,6 +384,32 @@ func (e ProxyUnreachableError) MarshalJSON() ([]byte, error) {
 	}{e.Host, e.Connected, e.cause()})
 }
 
+// endedError is Base's error for a call to Composio whose context ended
+// (proxyUnreachable): errors.Is and errors.As see err's chain (the
+// context's error, a *url.Error), but every way of printing it shows
+// err's text with the URLs it quotes redacted and the secrets the call
+// sent scrubbed, as ProxyUnreachableError does.
+type endedError struct {
+	err     error
+	secrets []string
+}
+
+func (e *endedError) Error() string {
+	return credentials.Scrub(redactURLErrors(e.err), e.secrets...)
+}
+
+func (e *endedError) Unwrap() error { return e.err }
+
+// Format prints Error whatever the verb: fmt would otherwise walk the
+// fields, secrets included.
+func (e *endedError) Format(f fmt.State, verb rune) {
+	redact.Format(f, verb, e.Error(), fmt.Sprintf("&composiohttp.endedError{%q}", e.Error()))
+}
+
+// MarshalJSON encodes Error's text: json.Marshal would otherwise encode
+// nothing, or err's exported fields (a *url.Error's URL) for a wrapper.
+func (e *endedError) MarshalJSON() ([]byte, error) { return json.Marshal(e.Error()) }
+
 // Is makes errors.Is(err, ErrProxyUnreachable) true.
 func (e *ProxyUnreachableError) Is(target error) bool { return target == ErrProxyUnreachable }
 
@@ -391,14 +417,20 @@ func (e *ProxyUnreachableError) Is(target error) bool { return target == ErrProx
 func (e *ProxyUnreachableError) Unwrap() error { return e.Err }
 
 // proxyUnreachable wraps a failure of the base RoundTripper to call the
-// proxy of c, unless the caller's own context ended, or the caller's body
+// proxy of c, unless the caller's own context ended (then it is Base's
+// error, shown scrubbed: endedError), or the caller's body
 // was not as long as its ContentLength: the streamed envelope then ended
 // short of its closing bytes, so the proxy cannot have forwarded it, and
 // the error is the caller's (errBodyLength, ErrBadRequest), as on every
 // other path, not a retryable failure to reach the proxy.
 func proxyUnreachable(ctx context.Context, c *config, err error) error {
-	if ctx.Err() != nil {
-		return err
+	if cerr := ctx.Err(); cerr != nil {
+		if err == cerr || err == context.Canceled || err == context.DeadlineExceeded {
+			return err
+		}
+		// Base's error as it is for errors.Is/As, but shown scrubbed:
+		// its text may quote the URL or headers the call sent.
+		return &endedError{err: err, secrets: c.sentSecrets()}
 	}
 	if errors.Is(err, errBodyLength) {
 		return errBodyLength

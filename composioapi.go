@@ -27,7 +27,8 @@ import (
 //     maxErrorBody), without the secrets the call sent that it echoes.
 //   - A failure of Base is a *ProxyUnreachableError (its text scrubbed of
 //     the API key and BaseURL's secrets), unless the caller's context
-//     ended: then it is the context's error.
+//     ended: then it is Base's error (errors.Is finds the context's),
+//     shown with the same secrets scrubbed.
 func (c *config) callAPI(ctx context.Context, method, path string, query url.Values, body []byte, maxReply int64) ([]byte, error) {
 	u := c.apiBase
 	u.Path += path
