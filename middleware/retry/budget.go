@@ -1,6 +1,7 @@
 package retry
 
 import (
+	"context"
 	"errors"
 	"sync"
 	"time"
@@ -72,7 +73,8 @@ type Budget struct {
 	Now func() time.Time
 	// Store, if set, keeps the counts instead of this Budget, so that
 	// replicas share one budget (redisbudget.Store). A store that fails
-	// loses the call's count, or lets the retry through.
+	// loses the call's count, or lets the retry through. A retrier
+	// passes the call's context to a ContextBudgetStore.
 	Store BudgetStore
 
 	mu      sync.Mutex
@@ -100,6 +102,18 @@ type BudgetStore interface {
 	// to n hold retries+1 ≤ max(ratio × calls, minRetries), and reports
 	// whether it did; one atomic step.
 	Retry(n int64, ratio float64, minRetries int) (bool, error)
+}
+
+// ContextBudgetStore is a BudgetStore whose operations take the context
+// of the call they count (redisbudget.Store is one): the retrier passes
+// it, so that the caller's deadline bounds them. A Budget uses these
+// methods instead of Call and Retry when its Store has them.
+type ContextBudgetStore interface {
+	BudgetStore
+	// CallContext is Call under ctx.
+	CallContext(ctx context.Context, n int64) error
+	// RetryContext is Retry under ctx.
+	RetryContext(ctx context.Context, n int64, ratio float64, minRetries int) (bool, error)
 }
 
 // BudgetBuckets is the number of buckets a Budget's window is cut into.
@@ -136,7 +150,15 @@ func (b *Budget) totals(cur int) (calls, retries int) {
 }
 
 // Call records a call sent for the first time.
-func (b *Budget) Call() {
+func (b *Budget) Call() { b.call(context.Background()) }
+
+// call is Call for a call whose context is ctx: a ContextBudgetStore
+// gets it.
+func (b *Budget) call(ctx context.Context) {
+	if cs, ok := b.Store.(ContextBudgetStore); ok {
+		_ = cs.CallContext(ctx, b.bucketNumber())
+		return
+	}
 	if b.Store != nil {
 		_ = b.Store.Call(b.bucketNumber())
 		return
@@ -147,7 +169,11 @@ func (b *Budget) Call() {
 }
 
 // Retry takes one retry from the budget and reports whether it was there.
-func (b *Budget) Retry() bool {
+func (b *Budget) Retry() bool { return b.retry(context.Background()) }
+
+// retry is Retry for a call whose context is ctx: a ContextBudgetStore
+// gets it.
+func (b *Budget) retry(ctx context.Context) bool {
 	ratio := b.Ratio
 	if ratio <= 0 {
 		ratio = DefaultBudgetRatio
@@ -158,6 +184,10 @@ func (b *Budget) Retry() bool {
 		minRetries = DefaultBudgetMinRetries
 	case minRetries < 0:
 		minRetries = 0
+	}
+	if cs, ok := b.Store.(ContextBudgetStore); ok {
+		ok, err := cs.RetryContext(ctx, b.bucketNumber(), ratio, minRetries)
+		return ok || err != nil
 	}
 	if b.Store != nil {
 		ok, err := b.Store.Retry(b.bucketNumber(), ratio, minRetries)

@@ -252,7 +252,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, fmt.Errorf("retry: %w", composiohttp.ErrZeroTransport)
 	}
 	if t.budget != nil {
-		t.budget.Call()
+		t.budget.call(req.Context())
 	}
 	// The first attempt sends the caller's request itself: nothing is
 	// allocated when it succeeds.
@@ -293,7 +293,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		if ctxsleep.Outlasts(ctx, now, wait) {
 			return resp, err
 		}
-		if t.budget != nil && !t.budget.Retry() {
+		if t.budget != nil && !t.budget.retry(ctx) {
 			if t.onBudgetExhausted != nil {
 				t.onBudgetExhausted(Event{Request: req, Attempt: attempt, Wait: wait, StatusCode: status, Err: err})
 			}

@@ -38,10 +38,11 @@ type Store struct {
 	// Key names the budget; replicas sharing it use the same. Default
 	// DefaultKey.
 	Key string
-	// OpTimeout bounds each operation, whatever the Client's options
-	// (an operation still running then is abandoned; a retry.Budget then
-	// loses the call's count, or lets the retry through). Default
-	// DefaultOpTimeout.
+	// OpTimeout bounds each operation, whatever the Client's options;
+	// a retrier's operations are also bounded by the call's context, to
+	// at most half the time left before its deadline. An operation still
+	// running then is abandoned: a retry.Budget loses the call's count,
+	// or lets the retry through. Default DefaultOpTimeout.
 	OpTimeout time.Duration
 }
 
@@ -90,14 +91,16 @@ redis.call('HINCRBY', k, 'r' .. i, 1)
 return 1
 `)
 
-func (s *Store) run(n int64, op string, ratio float64, minRetries int) (bool, error) {
+// run runs the script within OpTimeout and at most half the time left
+// before ctx's deadline (bounded.Budget), returning when that ends or ctx
+// is cancelled even if go-redis does not honour the context (no
+// ContextTimeoutEnabled: a socket read waits for ReadTimeout, 3s by
+// default).
+func (s *Store) run(ctx context.Context, n int64, op string, ratio float64, minRetries int) (bool, error) {
 	if s.Client == nil {
 		return false, ErrNoClient
 	}
-	// bounded.Do: the budget holds even when go-redis does not honour
-	// the context (no ContextTimeoutEnabled: a socket read waits for
-	// ReadTimeout, 3s by default).
-	v, err := bounded.Do(context.Background(), s.opTimeout(), func(ctx context.Context) (int, error) {
+	v, err := bounded.Do(ctx, bounded.Budget(ctx, s.opTimeout()), func(ctx context.Context) (int, error) {
 		return script.Run(ctx, s.Client, []string{s.key()}, n, retry.BudgetBuckets, op,
 			strconv.FormatFloat(ratio, 'g', -1, 64), minRetries).Int()
 	})
@@ -105,12 +108,22 @@ func (s *Store) run(n int64, op string, ratio float64, minRetries int) (bool, er
 }
 
 // Call implements retry.BudgetStore.
-func (s *Store) Call(n int64) error {
-	_, err := s.run(n, "call", 0, 0)
-	return err
-}
+func (s *Store) Call(n int64) error { return s.CallContext(context.Background(), n) }
 
 // Retry implements retry.BudgetStore.
 func (s *Store) Retry(n int64, ratio float64, minRetries int) (bool, error) {
-	return s.run(n, "retry", ratio, minRetries)
+	return s.RetryContext(context.Background(), n, ratio, minRetries)
+}
+
+// CallContext implements retry.ContextBudgetStore: Call bounded by ctx
+// too (at most half the time left before its deadline).
+func (s *Store) CallContext(ctx context.Context, n int64) error {
+	_, err := s.run(ctx, n, "call", 0, 0)
+	return err
+}
+
+// RetryContext implements retry.ContextBudgetStore: Retry bounded by ctx
+// too (at most half the time left before its deadline).
+func (s *Store) RetryContext(ctx context.Context, n int64, ratio float64, minRetries int) (bool, error) {
+	return s.run(ctx, n, "retry", ratio, minRetries)
 }
