@@ -6,6 +6,7 @@
 package urlredact
 
 import (
+	"errors"
 	"net/url"
 	"strings"
 
@@ -48,4 +49,27 @@ func ParamValue(name, value string, header bool) string {
 		return credentials.RedactQuery(value)
 	}
 	return value
+}
+
+// ErrorText returns err's text as a log line or a span shows it: the URL
+// that the first *url.Error in err's chain quotes is shown as Shown shows
+// it (with user), or as "[unparsable URL]" when it does not parse.
+// changed reports whether the text differs from err.Error(). err must not
+// be nil.
+func ErrorText(err error, user func(*url.URL) *url.URL) (text string, changed bool) {
+	text = err.Error()
+	var ue *url.Error
+	if !errors.As(err, &ue) {
+		return text, false
+	}
+	shown := "[unparsable URL]"
+	if u, perr := url.Parse(ue.URL); perr == nil {
+		r, _ := Shown(u, user)
+		shown = r.String()
+	}
+	if shown == ue.URL {
+		return text, false
+	}
+	out := strings.ReplaceAll(text, ue.URL, shown)
+	return out, out != text
 }

@@ -271,20 +271,10 @@ func (c *config) showURL(u *url.URL) string {
 	return r.String()
 }
 
-// errorString is err's text with the URL of a *url.Error redacted.
+// errorString is err's text with the URL of a *url.Error redacted
+// (urlredact.ErrorText, as otelproxy's span status).
 func (c *config) errorString(err error) string {
-	var ue *url.Error
-	if !errors.As(err, &ue) {
-		return err.Error()
-	}
-	s := err.Error()
-	if u, perr := url.Parse(ue.URL); perr == nil {
-		if r := c.showURL(u); r != ue.URL {
-			s = strings.ReplaceAll(s, ue.URL, r)
-		}
-	} else {
-		s = strings.ReplaceAll(s, ue.URL, "[unparsable URL]")
-	}
+	s, _ := urlredact.ErrorText(err, c.redactURL)
 	return s
 }
 

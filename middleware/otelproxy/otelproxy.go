@@ -29,8 +29,10 @@
 // given without user info or fragment (#access_token=...) and with the
 // values of secret query parameters
 // (token, key, secret, password, signature, auth, code, sig, ...) replaced
-// by [REDACTED], while the request sent upstream keeps them. Header values
-// are never recorded. Secrets in URL paths, such as the token of a Discord
+// by [REDACTED], while the request sent upstream keeps them; the span
+// status of a failed call, which otelhttp sets to the error's text, shows
+// the URL a *url.Error quotes the same way. Header values are never
+// recorded. Secrets in URL paths, such as the token of a Discord
 // webhook (/api/webhooks/{id}/{token}) or of a Telegram bot
 // (/bot<token>/...), are not recognised: hide them with WithURLRedactor.
 //
@@ -60,6 +62,7 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/propagation"
+	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/composiohttp/composiohttp"
@@ -129,7 +132,8 @@ func WithRouteFunc(f func(*http.Request) string) Option {
 
 // WithURLRedactor sets a function that hides what the default redaction
 // (user info, secret query parameters) leaves in the URL recorded in
-// url.full and url.path, typically a secret path segment. It receives a
+// url.full and url.path (and the span status's quote of it), typically a
+// secret path segment. It receives a
 // copy of the request URL, already redacted, and returns the URL to
 // record; it may modify and return its argument. The request sent on is
 // not affected. Default: none.
@@ -179,7 +183,7 @@ func New(next http.RoundTripper, opts ...Option) *Transport {
 	}
 	t := &Transport{next: next, route: c.route, redactURL: c.redactURL, metrics: c.metrics}
 	o := append([]otelhttp.Option{otelhttp.WithSpanNameFormatter(t.spanName), peerAttrFn(peer)}, c.otel...)
-	t.otel = otelhttp.NewTransport(annotate{next}, o...)
+	t.otel = otelhttp.NewTransport(annotate{next: next, redactURL: c.redactURL}, o...)
 	return t
 }
 
@@ -316,6 +320,9 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	r := req.WithContext(c)
 	r.URL = red
 	resp, err := t.otel.RoundTrip(r)
+	if se, ok := err.(*shownError); ok { // annotate's: the caller gets the error itself
+		err = se.err
+	}
 	if c.span != nil {
 		// Set after otelhttp's response attributes, on a span slice that
 		// then grows once rather than twice; a failed call's attributes
@@ -420,7 +427,25 @@ func knownMethod(m string) string {
 // returning), adds the CallInfo attributes to otelhttp's span; on success,
 // it leaves the span to New's RoundTrip, which adds them once otelhttp has
 // added its own.
-type annotate struct{ next http.RoundTripper }
+type annotate struct {
+	next      http.RoundTripper
+	redactURL func(*url.URL) *url.URL // WithURLRedactor's
+}
+
+// shownError is an error from below as otelhttp sees it, which puts its
+// text in the span's status: the URL a *url.Error in its chain quotes is
+// shown as url.full is (urlredact.ErrorText, as logging's lines).
+// RoundTrip gives the caller the error itself.
+type shownError struct {
+	err  error
+	text string
+}
+
+func (e *shownError) Error() string { return e.text }
+func (e *shownError) Unwrap() error { return e.err }
+
+// ErrorType makes otelhttp's error.type that of the error itself.
+func (e *shownError) ErrorType() string { return semconv.ErrorType(e.err).Value.AsString() }
 
 func (a annotate) RoundTrip(r *http.Request) (*http.Response, error) {
 	ctx := r.Context()
@@ -439,6 +464,11 @@ func (a annotate) RoundTrip(r *http.Request) (*http.Response, error) {
 			setAttributes(span, c, err)
 		} else {
 			c.span = span
+		}
+	}
+	if err != nil {
+		if text, changed := urlredact.ErrorText(err, a.redactURL); changed {
+			err = &shownError{err: err, text: text}
 		}
 	}
 	return resp, err

@@ -1,6 +1,7 @@
 package otelproxy_test
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -143,6 +144,51 @@ func TestQuerySecretsRedacted(t *testing.T) {
 			}
 			if full := attrs(spans[0])["url.full"].AsString(); full != tt.want {
 				t.Errorf("url.full = %q, want %q", full, tt.want)
+			}
+		})
+	}
+}
+
+// TestErrorStatusRedacted: the span's status description, which otelhttp
+// sets to the error's text, shows the URL a *url.Error from below quotes
+// as url.full shows it (secret query values hidden, and WithURLRedactor
+// applied); the caller still gets the error itself, and error.type names
+// its type.
+func TestErrorStatusRedacted(t *testing.T) {
+	t.Parallel()
+	const target = "https://discord.com/api/webhooks/123/SECRET1?wait=true&token=SECRET2"
+	for _, tt := range []struct {
+		name string
+		err  error
+		opts []otelproxy.Option
+		want string
+	}{
+		{"url.Error", &url.Error{Op: "Get", URL: target, Err: errors.New("refused")}, nil,
+			`Get "https://discord.com/api/webhooks/123/SECRET1?wait=true&token=[REDACTED]": refused`},
+		{"wrapped url.Error, redactor", fmt.Errorf("sending: %w", &url.Error{Op: "Get", URL: target, Err: errors.New("refused")}),
+			[]otelproxy.Option{otelproxy.WithURLRedactor(hideWebhookToken)},
+			`sending: Get "https://discord.com/api/webhooks/123/REDACTED?wait=true&token=[REDACTED]": refused`},
+		{"unparsable URL", &url.Error{Op: "Get", URL: "https://h/%zz?token=SECRET3", Err: errors.New("refused")}, nil,
+			`Get "[unparsable URL]": refused`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			sr, tp := recorder()
+			next := &stub{err: tt.err}
+			req, _ := http.NewRequest(http.MethodGet, target, nil)
+			_, err := otelproxy.New(next, append(tt.opts, otelproxy.WithTracerProvider(tp))...).RoundTrip(req)
+			if err != tt.err {
+				t.Errorf("RoundTrip returned %#v, want the error from below", err)
+			}
+			spans := sr.Ended()
+			if len(spans) != 1 {
+				t.Fatalf("%d spans", len(spans))
+			}
+			if got := spans[0].Status().Description; got != tt.want {
+				t.Errorf("status description %q, want %q", got, tt.want)
+			}
+			if got := attrs(spans[0])["error.type"].AsString(); got != "*url.Error" && got != "net/url.Error" && got != "*net/url.Error" {
+				t.Errorf("error.type %q, want the url.Error's", got)
 			}
 		})
 	}
