@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"math"
 	"mime"
 	"net/http"
 	"net/http/httptest"
@@ -274,8 +275,9 @@ func readCapped(c *http.Client, req *http.Request, limit int64) (*upstreamResult
 		return nil, errUpstreamTooLarge
 	}
 	// An upstream's Content-Length may lie too: read one byte past the
-	// limit to tell a reply at it from a longer one.
-	body, err := readGrowing(io.LimitReader(res.Body, limit+1), res.ContentLength)
+	// limit to tell a reply at it from a longer one (limit+1 would
+	// overflow at math.MaxInt64, which no reply reaches).
+	body, err := readGrowing(io.LimitReader(res.Body, min(limit, math.MaxInt64-1)+1), res.ContentLength)
 	if err != nil {
 		return nil, err
 	}
