@@ -84,7 +84,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, list)
 	case r.Method == http.MethodPost && r.URL.Path == "/repos/octocat/hello-world/issues":
 		var in Issue
-		if err := json.NewDecoder(r.Body).Decode(&in); err != nil || in.Title == "" {
+		body := r.Body
+		if body == nil { // a request built by hand (http.NewRequest without a body)
+			body = http.NoBody
+		}
+		if err := json.NewDecoder(body).Decode(&in); err != nil || in.Title == "" {
 			writeJSON(w, http.StatusUnprocessableEntity, map[string]string{"message": "Validation Failed"})
 			return
 		}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -66,6 +67,29 @@ func TestHandlerPrintsWithoutToken(t *testing.T) {
 	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x"} {
 		if s := fmt.Sprintf(verb, h); strings.Contains(s, "gho_secret_value") || strings.Contains(s, fmt.Sprintf("%x", "gho_secret_value")) {
 			t.Errorf("%s shows the token: %s", verb, s)
+		}
+	}
+}
+
+// TestHandBuiltRequest: the handler called directly with a request built
+// by http.NewRequest without a body (Body nil, which a server never
+// passes) answers as for an empty body, as the fake's other handlers do
+// (fakeslack, testutil's proxy and Echo); creating an issue panicked.
+func TestHandBuiltRequest(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		method, path string
+		want         int
+	}{
+		{http.MethodPost, "/repos/octocat/hello-world/issues", http.StatusUnprocessableEntity},
+		{http.MethodGet, "/user", http.StatusOK},
+	} {
+		req, _ := http.NewRequest(tt.method, "https://api.github.com"+tt.path, nil)
+		req.Header.Set("Authorization", "Bearer gho_test")
+		rec := httptest.NewRecorder()
+		fakegithub.New("gho_test").ServeHTTP(rec, req)
+		if rec.Code != tt.want {
+			t.Errorf("%s %s: status %d, want %d: %s", tt.method, tt.path, rec.Code, tt.want, rec.Body)
 		}
 	}
 }
