@@ -77,8 +77,8 @@
 // commands run under OpTimeout alone (the call is over: the caller's
 // deadline no longer applies), and the caller waits OpTimeout at most in
 // all, whatever the client's options. An update still running then (a
-// slow Redis, or another replica holding the breaker's lock: gobreaker
-// retries it for up to 5s) goes on in the background: its count lands
+// slow Redis, or another replica holding the breaker's lock, which is
+// retried for up to 5s as gobreaker does) goes on in the background: its count lands
 // late, or is lost if the update fails. Group.State, which has no
 // context, likewise waits OpTimeout at most (twice on a key's first use).
 // redis.Options{DialerRetries: 1, MaxRetries: -1, ContextTimeoutEnabled:
@@ -112,8 +112,8 @@ const (
 	// is 0 (see the package doc).
 	DefaultOpTimeout = 500 * time.Millisecond
 	// DefaultLockWait is how long Lock polls for a lock another
-	// replica holds before it reports failure (gobreaker then retries
-	// for up to 5 s).
+	// replica holds before it reports failure (it is then tried again
+	// for up to 5 s in all, as gobreaker does).
 	DefaultLockWait = time.Second
 	// lockTTL bounds how long a replica that died holding a lock keeps
 	// it (gobreaker's own mutex timeout).
@@ -283,8 +283,8 @@ func (g *Group) Allow(ctx context.Context, key string) (func(breaker.Outcome), e
 		if healthy && o != breaker.Failure {
 			return
 		}
-		// gobreaker's Execute has no context and may retry its lock for
-		// 5s: the caller waits OpTimeout at most, and an update still
+		// gobreaker's Execute has no context, and its lock may be retried
+		// for 5s: the caller waits OpTimeout at most, and an update still
 		// running then finishes (or fails) on its own. The result is the
 		// outcome itself; gobreaker counts it in the shared state. Errors
 		// of the store lose one count, no more.
