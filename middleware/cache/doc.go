@@ -97,6 +97,10 @@
 //     (TestStorageRules).
 //   - A 206 Partial Content is never stored as the answer to a request
 //     without Range (RFC 9111 §3.3) (TestStorageRules).
+//   - A response with Set-Cookie is never stored, in any mode: its value
+//     is often a session, a credential, which must not reach a store nor
+//     be replayed to a later call (as nginx's proxy cache does); the
+//     caller gets it as it came (TestStorageRules).
 //   - A body over WithMaxEntryBytes, or a text/event-stream, is neither
 //     buffered nor stored (TestLargeBodyNotBuffered, TestSmallBodyCached).
 //   - A response without a Date gets one on arrival (RFC 9110 §6.6.1), so
@@ -114,9 +118,10 @@
 // Reuse: when a stored response answers.
 //
 //   - A stored entry is checked again before httpcache may serve it: one
-//     with Vary: *, no-store (any case, any line) or status 206, written
-//     by another program sharing the store or an older version, is never
-//     served (TestStoredEntryRechecked, TestReusable).
+//     with Vary: *, no-store (any case, any line), Set-Cookie, or status
+//     206 or 5xx, written by another program sharing the store or an
+//     older version, is never served (TestStoredEntryRechecked,
+//     TestReusable).
 //   - Freshness, revalidation (ETag, Last-Modified) and Vary matching are
 //     httpcache's, on the normalized Cache-Control of the request and the
 //     response (TestE2EHitWithoutProxyCall, TestE2EETagRevalidation,

@@ -180,14 +180,17 @@ func hasStar[S ~string | ~[]byte](v S) bool {
 // (noStore), no Vary: *, not a 206, which is part of a response, never
 // the whole answer (RFC 9111 §3, §3.3), and not a 5xx, whatever freshness
 // it carries: a server's failure is never the URL's entry (nor does it
-// replace one: see view.keep). noStore is false when httpcache, which
+// replace one: see view.keep), and without Set-Cookie, whose value is
+// often a session (a credential) that must never reach a store, nor be
+// handed to a later call (nginx's proxy cache does not store such
+// responses either). noStore is false when httpcache, which
 // reads the normalized Cache-Control of both, will not store the
 // response anyway.
 func storable(req cacheControl, status int, h http.Header) (ok, noStore bool) {
 	if req.noStore || parseCacheControl(h.Values("Cache-Control")).noStore {
 		return false, true
 	}
-	if status == http.StatusPartialContent || status >= 500 {
+	if status == http.StatusPartialContent || status >= 500 || len(h.Values("Set-Cookie")) > 0 {
 		return false, false
 	}
 	for _, v := range h.Values("Vary") {
@@ -217,14 +220,16 @@ func conditional(h http.Header) bool {
 // breaking one (written by another program sharing the store, or by an
 // older version) is never served. mustRevalidate reports whether the
 // entry has must-revalidate or proxy-revalidate. It reads only the status
-// line and the Cache-Control and Vary lines, and allocates nothing.
+// line (a 206 or a 5xx is never served) and the Cache-Control, Vary and
+// Set-Cookie lines, and allocates nothing.
 func reusable(entry []byte) (ok, mustRevalidate bool) {
 	line, rest, found := bytes.Cut(entry, []byte("\n"))
 	if !found {
 		return false, false
 	}
 	// "HTTP/1.1 206 Partial Content"
-	if _, status, found := bytes.Cut(line, []byte(" ")); !found || bytes.HasPrefix(status, []byte("206")) {
+	if _, status, found := bytes.Cut(line, []byte(" ")); !found || bytes.HasPrefix(status, []byte("206")) ||
+		len(status) > 0 && status[0] == '5' {
 		return false, false
 	}
 	cc := cacheControl{staleIfError: -1}
@@ -242,6 +247,8 @@ func reusable(entry []byte) (ok, mustRevalidate bool) {
 			if hasStar(value) {
 				return false, false
 			}
+		case isToken(name, "set-cookie"):
+			return false, false
 		}
 	}
 	return !cc.noStore, cc.mustRevalidate

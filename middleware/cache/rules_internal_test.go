@@ -76,6 +76,10 @@ func TestReusable(t *testing.T) { // not parallel: counts allocations
 		{head + "Vary: Accept, *\r\n\r\nok", false, false},
 		{head + "\r\nVary: *", true, false}, // in the body, not the header
 		{"HTTP/1.1 206 Partial Content\r\n\r\nok", false, false},
+		{"HTTP/1.1 503 Service Unavailable\r\nCache-Control: max-age=60\r\n\r\nok", false, false},
+		{"HTTP/1.1 500 Internal Server Error\r\n\r\nok", false, false},
+		{head + "Cache-Control: max-age=60\r\nset-cookie: sid=SECRET\r\n\r\nok", false, false},
+		{head + "\r\nSet-Cookie: in the body", true, false},
 		{"garbage", false, false},
 		{"", false, false},
 	}

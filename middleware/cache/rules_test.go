@@ -206,6 +206,7 @@ func TestStorageRules(t *testing.T) {
 		name   string
 		cc     []string // the response's Cache-Control field lines
 		vary   []string
+		cookie string   // the response's Set-Cookie, if any
 		status int      // default 200
 		reqCC  []string // the second request's Cache-Control field lines
 		first  []string // the first request's Cache-Control field lines
@@ -228,6 +229,9 @@ func TestStorageRules(t *testing.T) {
 		{name: "Vary star on a second field line", cc: []string{"max-age=600"}, vary: []string{"Accept", "*"}},
 		// A 206 to a request without Range is not the full answer (RFC 9111 §3.3).
 		{name: "206 partial content", cc: []string{"max-age=600"}, status: http.StatusPartialContent},
+		// A Set-Cookie (a session, a credential) never reaches a store.
+		{name: "Set-Cookie", cc: []string{"max-age=600"}, cookie: "sid=SECRET"},
+		{name: "Set-Cookie, private", cc: []string{"private, max-age=600"}, cookie: "sid=SECRET"},
 		// The request's directives, in any case and on any line.
 		{name: "request No-Store", cc: []string{"max-age=600"}, first: []string{"No-Store"}},
 		{name: "request no-store on a second line", cc: []string{"max-age=600"}, first: []string{"max-age=0", "no-store"}},
@@ -246,6 +250,9 @@ func TestStorageRules(t *testing.T) {
 						w.Header().Add("Vary", v)
 					}
 					w.Header().Set("ETag", `"v1"`)
+					if tt.cookie != "" {
+						w.Header().Set("Set-Cookie", tt.cookie)
+					}
 					if tt.status == http.StatusPartialContent {
 						w.Header().Set("Content-Range", "bytes 0-3/10")
 					}
@@ -262,6 +269,9 @@ func TestStorageRules(t *testing.T) {
 				resp1, _ := r.mustCall(t, "/p", first...)
 				if got := r.store.Len() > 0; got != tt.stored {
 					t.Errorf("stored = %v, want %v (status %d, Cache-Control %q)", got, tt.stored, resp1.StatusCode, resp1.Header.Values("Cache-Control"))
+				}
+				if tt.cookie != "" && (resp1.Header.Get("Set-Cookie") != tt.cookie || r.store.contains("SECRET")) {
+					t.Errorf("Set-Cookie to the caller %q (want %q); in the store: %v", resp1.Header.Get("Set-Cookie"), tt.cookie, r.store.contains("SECRET"))
 				}
 				resp2, body := r.mustCall(t, "/p", second...)
 				served := r.upstream.Load() == 1
@@ -309,6 +319,10 @@ func TestStoredEntryRechecked(t *testing.T) {
 		{name: "206", rewrite: func(b []byte) []byte {
 			return bytes.Replace(b, []byte("HTTP/1.1 200 OK"), []byte("HTTP/1.1 206 Partial Content"), 1)
 		}},
+		{name: "503 (an older version stored 5xx)", rewrite: func(b []byte) []byte {
+			return bytes.Replace(b, []byte("HTTP/1.1 200 OK"), []byte("HTTP/1.1 503 Service Unavailable"), 1)
+		}},
+		{name: "Set-Cookie (an older version stored it)", rewrite: func(b []byte) []byte { return insertHeader(b, "Set-Cookie: sid=SECRET") }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
