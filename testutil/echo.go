@@ -5,8 +5,6 @@ import (
 	"net/http"
 	"slices"
 	"sync"
-
-	"github.com/composiohttp/composiohttp/credentials"
 )
 
 // Echo is a generic upstream for tests: it records every request it gets
@@ -29,7 +27,8 @@ type Echo struct {
 // EchoRequest is a request an Echo received.
 type EchoRequest struct {
 	// Method, Host and Path (the request URI: path and query, secret
-	// query values as credentials.RedactURL hides them).
+	// query values as credentials.RedactURL hides them, and those inside
+	// an escaped value as composiohttp.Parameter prints them).
 	Method string
 	Host   string
 	Path   string
@@ -52,10 +51,7 @@ func (e *Echo) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "reading the request body: "+err.Error(), http.StatusBadRequest)
 		return
 	}
-	path := r.URL.RequestURI()
-	if u, changed := credentials.RedactURL(r.URL); changed {
-		path = u.RequestURI()
-	}
+	path := shownURL(r.URL).RequestURI()
 	h := r.Header.Clone()
 	for k, vs := range h {
 		if credentialHeader(k) {

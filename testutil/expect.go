@@ -251,14 +251,10 @@ func (s *Server) recordCall(account string, conn *credentials.Connection, req *h
 		}
 		h[k] = out
 	}
-	u := *req.URL
-	if ru, changed := credentials.RedactURL(&u); changed {
-		u = *ru
-	}
 	c := UpstreamCall{
 		Account: account,
 		Method:  req.Method,
-		URL:     credentials.Scrub(u.String(), secrets...),
+		URL:     credentials.Scrub(shownURL(req.URL).String(), secrets...),
 		Header:  h,
 		Body:    body,
 		Status:  status,

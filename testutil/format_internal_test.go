@@ -1,6 +1,7 @@
 package testutil
 
 import (
+	"net/url"
 	"strings"
 	"testing"
 )
@@ -45,5 +46,32 @@ func TestRecordedBodyShown(t *testing.T) {
 				t.Error("secret shown")
 			}
 		})
+	}
+}
+
+// TestShownURL pins how the fake shows an upstream URL (UpstreamCall.URL,
+// EchoRequest.Path): RedactURL's rules, then an escaped query value that
+// reads as parameters of its own shown as composiohttp.Parameter prints it.
+func TestShownURL(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ in, want string }{
+		{"https://h/x?page=2", "https://h/x?page=2"},
+		{"https://h/x?token=s3cret", "https://h/x?token=[REDACTED]"},
+		{"https://h/x?a=1%3Baccess_token%3Ds3cret&b=2", "https://h/x?a=1%3Baccess_token%3D[REDACTED]&b=2"},
+		{"https://h/x?a=1%26sig%3Ds3cret", "https://h/x?a=1%26sig%3D[REDACTED]"},
+		{"https://h/x?a=x%3By%3Dz&q=caf%C3%A9", "https://h/x?a=x%3By%3Dz&q=caf%C3%A9"},
+		{"https://h/x?a=%zz;token=s3cret", "https://h/x?a=%zz;token=[REDACTED]"},
+	} {
+		u, err := url.Parse(tc.in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		before := *u
+		if got := shownURL(u).String(); got != tc.want || strings.Contains(got, "s3cret") {
+			t.Errorf("shownURL(%s) = %s, want %s", tc.in, got, tc.want)
+		}
+		if *u != before {
+			t.Errorf("shownURL modified %s", tc.in)
+		}
 	}
 }

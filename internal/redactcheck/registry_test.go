@@ -524,7 +524,10 @@ var registry = map[string]entry{
 		srv.AddAccount(testutil.Account{ID: "ca_2", Toolkit: "gmail", AuthScheme: credentials.APIKey,
 			Val: credentials.Val{GenericAPIKey: hdrSecret}, Handler: testutil.NewEcho()})
 		tr := srv.Transport()
-		for _, call := range [][2]string{{"ca_1", "https://api.github.com/user"}, {"ca_2", "https://gmail.googleapis.com/x"}} {
+		// The third: a query value that reads as parameters of its own,
+		// which the fake sends on escaped (a=1%3Baccess_token%3D...).
+		for _, call := range [][2]string{{"ca_1", "https://api.github.com/user"}, {"ca_2", "https://gmail.googleapis.com/x"},
+			{"ca_2", "https://gmail.googleapis.com/x?a=1;access_token=" + accessTok}} {
 			tr.ConnectedAccountID = call[0]
 			req, _ := http.NewRequest("GET", call[1], nil)
 			if resp, err := tr.RoundTrip(req); err == nil {
@@ -532,11 +535,12 @@ var registry = map[string]entry{
 			}
 		}
 		calls := srv.Calls("", "/")
-		if len(calls) != 2 {
+		if len(calls) != 3 {
 			t.Fatalf("%d upstream calls recorded", len(calls))
 		}
-		secrets := append([]string{hdrSecret}, connSecrets...)
-		return []sample{{"UpstreamCall", calls[0], secrets}, {"*UpstreamCall", &calls[1], secrets}, {"Calls()", calls, secrets}}
+		secrets := append([]string{hdrSecret, accessTok}, connSecrets...)
+		return []sample{{"UpstreamCall", calls[0], secrets}, {"*UpstreamCall", &calls[1], secrets}, {"Calls()", calls, secrets},
+			{"UpstreamCall, secret in a query value", calls[2], secrets}}
 	}},
 	"testutil/Echo": {samples: func(*testing.T) []sample {
 		e := testutil.NewEcho()
@@ -545,7 +549,10 @@ var registry = map[string]entry{
 		req.Header.Set("Cookie", "s="+refreshTok)
 		req.Header.Set("X-Api-Key", apiKey)
 		e.ServeHTTP(httptest.NewRecorder(), req)
-		secrets := []string{hdrSecret, accessTok, refreshTok, apiKey}
+		// A query value that reads as parameters of its own, escaped as
+		// the fake forwards it.
+		e.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "https://api.example.com/x?a=1%3Bsig%3D"+ghTok, nil))
+		secrets := []string{hdrSecret, accessTok, refreshTok, apiKey, ghTok}
 		last, _ := e.Last()
 		return []sample{{"*Echo", e, secrets}, {"Requests()", e.Requests(), secrets}, {"EchoRequest", last, secrets}}
 	}},
