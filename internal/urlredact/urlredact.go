@@ -6,7 +6,6 @@
 package urlredact
 
 import (
-	"errors"
 	"net/url"
 	"strings"
 
@@ -52,24 +51,38 @@ func ParamValue(name, value string, header bool) string {
 }
 
 // ErrorText returns err's text as a log line or a span shows it: the URL
-// that the first *url.Error in err's chain quotes is shown as Shown shows
-// it (with user), or as "[unparsable URL]" when it does not parse.
-// changed reports whether the text differs from err.Error(). err must not
-// be nil.
+// that each *url.Error in err's chain (errors.Join's branches included)
+// quotes is shown as Shown shows it (with user), or as "[unparsable URL]"
+// when it does not parse. changed reports whether the text differs from
+// err.Error(). err must not be nil.
 func ErrorText(err error, user func(*url.URL) *url.URL) (text string, changed bool) {
 	text = err.Error()
-	var ue *url.Error
-	if !errors.As(err, &ue) {
-		return text, false
+	out := text
+	for stack := []error{err}; len(stack) > 0; {
+		e := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if ue, ok := e.(*url.Error); ok && ue.URL != "" {
+			shown := "[unparsable URL]"
+			if u, perr := url.Parse(ue.URL); perr == nil {
+				r, _ := Shown(u, user)
+				shown = r.String()
+			}
+			if shown != ue.URL {
+				out = strings.ReplaceAll(out, ue.URL, shown)
+			}
+		}
+		switch u := e.(type) {
+		case interface{ Unwrap() error }:
+			if c := u.Unwrap(); c != nil {
+				stack = append(stack, c)
+			}
+		case interface{ Unwrap() []error }:
+			for _, c := range u.Unwrap() {
+				if c != nil {
+					stack = append(stack, c)
+				}
+			}
+		}
 	}
-	shown := "[unparsable URL]"
-	if u, perr := url.Parse(ue.URL); perr == nil {
-		r, _ := Shown(u, user)
-		shown = r.String()
-	}
-	if shown == ue.URL {
-		return text, false
-	}
-	out := strings.ReplaceAll(text, ue.URL, shown)
 	return out, out != text
 }
