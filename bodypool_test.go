@@ -52,6 +52,7 @@ func TestPooledReplyBodyClosed(t *testing.T) {
 		{"ReadAll", func(b io.ReadCloser) error { _, err := io.ReadAll(b); return err }},
 	} {
 		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
 			resp := seqCall(t, tr)
 			var one [1]byte
 			if _, err := resp.Body.Read(one[:]); err != nil {
@@ -189,6 +190,7 @@ func TestPooledReplyWriteToResults(t *testing.T) {
 		{"count beyond the slice", lyingWriter{}, 0, nil},
 	} {
 		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
 			resp := seqCall(t, tr)
 			defer resp.Body.Close()
 			n, err := resp.Body.(io.WriterTo).WriteTo(c.w)
