@@ -101,9 +101,9 @@ func startHelperProxy(b *testing.B) string {
 // The two run in interleaved blocks in this process, so that the
 // machine's load falls on both alike. "cpu-ratio" is Transport / plain,
 // the median over the rounds of blocks; "cpu-ratio-total" the same over
-// all calls. Target: <= 1.10, not met: 1.11-1.15 with 2 CPUs depending
-// on the machine's load (1.14 median of 10 runs alternating with the
-// code before the last pass, 1.15), about 1.22 with -cpu 1. The
+// all calls. Target: <= 1.10, not met: 1.12 (median of 10 runs) with 2
+// CPUs on a quiet machine, 1.14-1.16 under load, about 1.22 with -cpu 1;
+// the code before the last pass, alternating with it, 1.126. The
 // Transport's own stages take 7-8 µs a call in place (4 µs in a tight
 // loop: caches are cold between round trips), against 55-120 µs for the
 // plain POST; JSON validation is about 0.02 of the ratio, garbage
