@@ -573,10 +573,11 @@ var registry = map[string]entry{
 	"testutil/vcr/Mode":          noSecret("go-vcr's mode number"),
 
 	// internal.
-	"internal/jsonscan/Error":   noSecret("a reason and an offset, never the input"),
-	"internal/benchcpu/Named":   noSecret("a benchmark name and its RoundTripper"),
-	"internal/redistest/Server": noSecret("a private redis-server (no password) for tests"),
-	"testutil/Download":         noSecret("a blob id and redacted headers"),
+	"internal/jsonscan/Error":    noSecret("a reason and an offset, never the input"),
+	"internal/benchcpu/Named":    noSecret("a benchmark name and its RoundTripper"),
+	"internal/redistest/Server":  noSecret("a private redis-server (no password) for tests"),
+	"internal/redistest/Failure": noSecret("a name and a way to break a test's redis-server"),
+	"testutil/Download":          noSecret("a blob id and redacted headers"),
 }
 
 // notImportable are packages whose exported types no other package can

@@ -126,3 +126,12 @@ func (w *readyWriter) String() string {
 	defer w.mu.Unlock()
 	return w.buf.String()
 }
+
+// Client returns a go-redis client of s with go-redis's default options
+// (what a user who sets none gets: dial retries, a 3s ReadTimeout, socket
+// reads that ignore context deadlines), closed when the test ends.
+func (s *Server) Client(t testing.TB) *redis.Client {
+	c := redis.NewClient(&redis.Options{Addr: s.Addr})
+	t.Cleanup(func() { c.Close() })
+	return c
+}

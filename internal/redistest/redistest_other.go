@@ -2,7 +2,11 @@
 
 package redistest
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/redis/go-redis/v9"
+)
 
 // Server is a redis-server process owned by one test. Off Unix there is
 // none: the process control the tests need (SIGSTOP, SIGCONT) is Unix's.
@@ -23,3 +27,6 @@ func Start(t testing.TB) *Server {
 func (s *Server) Kill()     {}
 func (s *Server) Freeze()   {}
 func (s *Server) Continue() {}
+
+// Client is never reached off Unix (Start skips).
+func (s *Server) Client(testing.TB) *redis.Client { return nil }

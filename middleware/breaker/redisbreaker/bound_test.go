@@ -9,8 +9,6 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/composiohttp/composiohttp/internal/redistest"
 	"github.com/composiohttp/composiohttp/middleware/breaker"
 	"github.com/composiohttp/composiohttp/middleware/breaker/redisbreaker"
@@ -23,8 +21,7 @@ import (
 func TestManyKeysKeptWithinBound(t *testing.T) {
 	t.Parallel()
 	srv := redistest.Start(t)
-	client := redis.NewClient(&redis.Options{Addr: srv.Addr})
-	t.Cleanup(func() { client.Close() })
+	client := srv.Client(t)
 	for _, c := range []struct {
 		maxKeys, bound, keys int
 	}{
@@ -85,8 +82,7 @@ func TestManyKeysKeptWithinBound(t *testing.T) {
 func TestEvictedKeyKeepsSharedState(t *testing.T) {
 	t.Parallel()
 	srv := redistest.Start(t)
-	client := redis.NewClient(&redis.Options{Addr: srv.Addr})
-	t.Cleanup(func() { client.Close() })
+	client := srv.Client(t)
 	bg := context.Background()
 	settings := breaker.Settings{MaxKeys: 2, ReadyToTrip: func(c breaker.Counts) bool { return c.ConsecutiveFailures >= 3 }}
 	prefix := "test:" + t.Name() + ":"

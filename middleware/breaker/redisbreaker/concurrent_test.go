@@ -9,8 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/composiohttp/composiohttp/internal/redistest"
 	"github.com/composiohttp/composiohttp/middleware/breaker"
 	"github.com/composiohttp/composiohttp/middleware/breaker/redisbreaker"
@@ -30,8 +28,7 @@ func TestConcurrentOutcomesAllCounted(t *testing.T) {
 	prefix := "test:" + t.Name() + ":"
 	var groups []*redisbreaker.Group
 	for range 2 {
-		client := redis.NewClient(&redis.Options{Addr: srv.Addr})
-		t.Cleanup(func() { client.Close() })
+		client := srv.Client(t)
 		groups = append(groups, &redisbreaker.Group{Client: client, Prefix: prefix, FailClosed: true, OpTimeout: time.Minute})
 	}
 	bg := context.Background()

@@ -63,20 +63,13 @@ func (b *closeBody) Close() error             { b.closed.Store(true); return nil
 // frozen Redis held each call for go-redis's 3s ReadTimeout.
 func TestDeadlineBoundsAllowWhenRedisFails(t *testing.T) {
 	t.Parallel()
-	for _, c := range []struct {
-		name    string
-		breakIt func(*redistest.Server)
-	}{
-		{"killed", (*redistest.Server).Kill},
-		{"frozen", (*redistest.Server).Freeze},
-	} {
+	for _, c := range redistest.Failures {
 		for _, bound := range []string{"deadline", "OpTimeout"} {
 			for _, failClosed := range []bool{false, true} {
-				t.Run(fmt.Sprintf("%s/%s/FailClosed=%v", c.name, bound, failClosed), func(t *testing.T) {
+				t.Run(fmt.Sprintf("%s/%s/FailClosed=%v", c.Name, bound, failClosed), func(t *testing.T) {
 					t.Parallel()
 					srv := redistest.Start(t)
-					client := redis.NewClient(&redis.Options{Addr: srv.Addr}) // go-redis defaults
-					t.Cleanup(func() { client.Close() })
+					client := srv.Client(t) // go-redis defaults
 					g := &redisbreaker.Group{Client: client, Prefix: "test:" + t.Name() + ":", FailClosed: failClosed, OpTimeout: time.Minute}
 					if bound == "OpTimeout" {
 						g.OpTimeout = 100 * time.Millisecond
@@ -84,7 +77,7 @@ func TestDeadlineBoundsAllowWhenRedisFails(t *testing.T) {
 					if _, err := g.Allow(context.Background(), "warm"); err != nil {
 						t.Fatalf("before breaking Redis: %v", err)
 					}
-					c.breakIt(srv)
+					c.Break(srv)
 					var next upstream
 					rt := breaker.New(&next, breaker.WithGroup(g))
 					for _, key := range []string{"warm", "cold"} {
@@ -106,7 +99,7 @@ func TestDeadlineBoundsAllowWhenRedisFails(t *testing.T) {
 							if err == nil || !strings.HasPrefix(err.Error(), "redisbreaker: ") {
 								t.Fatalf("%s: fail closed: err = %v, want a redisbreaker error", key, err)
 							}
-							if c.name == "frozen" && !errors.Is(err, context.DeadlineExceeded) {
+							if c.Name == "frozen" && !errors.Is(err, context.DeadlineExceeded) {
 								t.Errorf("%s: frozen Redis: err = %v, want one matching context.DeadlineExceeded", key, err)
 							}
 							if next.calls.Load() != calls || !body.closed.Load() {
@@ -136,8 +129,7 @@ func TestDeadlineBoundsAllowWhenRedisFails(t *testing.T) {
 func TestEndedContextEndsAllow(t *testing.T) {
 	t.Parallel()
 	srv := redistest.Start(t)
-	client := redis.NewClient(&redis.Options{Addr: srv.Addr})
-	t.Cleanup(func() { client.Close() })
+	client := srv.Client(t)
 	if err := client.Ping(context.Background()).Err(); err != nil {
 		t.Fatal(err)
 	}
@@ -203,24 +195,17 @@ func TestEndedContextEndsAllow(t *testing.T) {
 // go-redis's 3s ReadTimeout. OpTimeout is 100ms, the guard 1s.
 func TestRecordingBoundedByOpTimeout(t *testing.T) {
 	t.Parallel()
-	for _, c := range []struct {
-		name    string
-		breakIt func(*redistest.Server)
-	}{
-		{"killed", (*redistest.Server).Kill},
-		{"frozen", (*redistest.Server).Freeze},
-	} {
-		t.Run(c.name, func(t *testing.T) {
+	for _, c := range redistest.Failures {
+		t.Run(c.Name, func(t *testing.T) {
 			t.Parallel()
 			srv := redistest.Start(t)
-			client := redis.NewClient(&redis.Options{Addr: srv.Addr})
-			t.Cleanup(func() { client.Close() })
+			client := srv.Client(t)
 			g := &redisbreaker.Group{Client: client, Prefix: "test:" + t.Name() + ":", FailClosed: true, OpTimeout: 100 * time.Millisecond}
 			done, err := g.Allow(context.Background(), "k")
 			if err != nil {
 				t.Fatal(err)
 			}
-			c.breakIt(srv)
+			c.Break(srv)
 			guard, cancel := context.WithTimeout(context.Background(), time.Second)
 			defer cancel()
 			done(breaker.Failure)
@@ -331,8 +316,7 @@ func TestAbandonedProbeSlotGivenBack(t *testing.T) {
 func TestUnusableSharedStateDoesNotCrash(t *testing.T) {
 	t.Parallel()
 	srv := redistest.Start(t)
-	client := redis.NewClient(&redis.Options{Addr: srv.Addr})
-	t.Cleanup(func() { client.Close() })
+	client := srv.Client(t)
 	prefix := "test:" + t.Name() + ":"
 	bg := context.Background()
 	bad, _ := json.Marshal(gobreaker.SharedState{State: breaker.StateClosed, Counts: breaker.Counts{ConsecutiveFailures: 1}})
@@ -358,8 +342,7 @@ func TestUnusableSharedStateDoesNotCrash(t *testing.T) {
 func TestStateBoundedByOpTimeout(t *testing.T) {
 	t.Parallel()
 	srv := redistest.Start(t)
-	client := redis.NewClient(&redis.Options{Addr: srv.Addr})
-	t.Cleanup(func() { client.Close() })
+	client := srv.Client(t)
 	g := &redisbreaker.Group{Client: client, Prefix: "test:" + t.Name() + ":", OpTimeout: 100 * time.Millisecond}
 	if _, err := g.State("k"); err != nil {
 		t.Fatal(err)

@@ -11,8 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/composiohttp/composiohttp"
 	"github.com/composiohttp/composiohttp/internal/redistest"
 	"github.com/composiohttp/composiohttp/middleware/cache"
@@ -47,24 +45,17 @@ func (s *deadlineStub) RoundTrip(r *http.Request) (*http.Response, error) {
 // Get for go-redis's 3s ReadTimeout.
 func TestDeadlineBoundsCacheWhenRedisFails(t *testing.T) {
 	t.Parallel()
-	for _, c := range []struct {
-		name    string
-		breakIt func(*redistest.Server)
-	}{
-		{"killed", (*redistest.Server).Kill},
-		{"frozen", (*redistest.Server).Freeze},
-	} {
-		t.Run(c.name, func(t *testing.T) {
+	for _, c := range redistest.Failures {
+		t.Run(c.Name, func(t *testing.T) {
 			t.Parallel()
 			srv := redistest.Start(t)
-			client := redis.NewClient(&redis.Options{Addr: srv.Addr}) // go-redis defaults
-			t.Cleanup(func() { client.Close() })
+			client := srv.Client(t) // go-redis defaults
 			var storeErrs atomic.Int64
 			var next deadlineStub
 			rt := cache.New(&next,
 				cache.WithStore(&rediscache.Store{Client: client, Prefix: "test:" + t.Name() + ":", OpTimeout: 100 * time.Millisecond}),
 				cache.WithErrorHandler(func(error) { storeErrs.Add(1) }))
-			c.breakIt(srv)
+			c.Break(srv)
 			for i := range 3 {
 				ctx, cancel := context.WithTimeout(composiohttp.WithConnectedAccount(context.Background(), "ca_1"), time.Second)
 				req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "https://api.example.com/x", nil)
@@ -98,8 +89,7 @@ func TestDeadlineBoundsCacheWhenRedisFails(t *testing.T) {
 func TestStoreBudgetWithoutDeadline(t *testing.T) {
 	t.Parallel()
 	srv := redistest.Start(t)
-	client := redis.NewClient(&redis.Options{Addr: srv.Addr})
-	t.Cleanup(func() { client.Close() })
+	client := srv.Client(t)
 	s := &rediscache.Store{Client: client, Prefix: "test:" + t.Name() + ":", OpTimeout: 100 * time.Millisecond}
 	if err := s.Set(context.Background(), "k", []byte("v")); err != nil {
 		t.Fatal(err)

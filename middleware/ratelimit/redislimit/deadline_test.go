@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/go-redis/redis_rate/v10"
-	"github.com/redis/go-redis/v9"
 
 	"github.com/composiohttp/composiohttp/internal/redistest"
 )
@@ -28,28 +27,21 @@ import (
 // on dial retries, so that fail-open did not open.
 func TestDeadlineBoundsWaitWhenRedisFails(t *testing.T) {
 	t.Parallel()
-	for _, c := range []struct {
-		name    string
-		breakIt func(*redistest.Server)
-	}{
-		{"killed", (*redistest.Server).Kill},
-		{"frozen", (*redistest.Server).Freeze},
-	} {
+	for _, c := range redistest.Failures {
 		for _, failOpen := range []bool{true, false} {
-			name := c.name + "/fail closed"
+			name := c.Name + "/fail closed"
 			if failOpen {
-				name = c.name + "/fail open"
+				name = c.Name + "/fail open"
 			}
 			t.Run(name, func(t *testing.T) {
 				t.Parallel()
 				srv := redistest.Start(t)
-				client := redis.NewClient(&redis.Options{Addr: srv.Addr}) // go-redis defaults
-				t.Cleanup(func() { client.Close() })
+				client := srv.Client(t) // go-redis defaults
 				l := &Limiter{Client: client, Limit: redis_rate.PerSecond(1000), Prefix: uniquePrefix(t), FailOpen: failOpen, OpTimeout: 100 * time.Millisecond}
 				if err := l.Wait(context.Background(), "k"); err != nil {
 					t.Fatalf("before breaking Redis: %v", err)
 				}
-				c.breakIt(srv)
+				c.Break(srv)
 				for i := range 5 {
 					ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 					err := l.Wait(ctx, "k")
@@ -80,8 +72,7 @@ func TestDeadlineBoundsWaitWhenRedisFails(t *testing.T) {
 func TestDeadlineEndedFailsEvenOpen(t *testing.T) {
 	t.Parallel()
 	srv := redistest.Start(t)
-	client := redis.NewClient(&redis.Options{Addr: srv.Addr})
-	t.Cleanup(func() { client.Close() })
+	client := srv.Client(t)
 	srv.Freeze()
 	l := &Limiter{Client: client, Limit: redis_rate.PerSecond(1000), Prefix: uniquePrefix(t), FailOpen: true}
 	ctx, cancel := context.WithCancel(context.Background())

@@ -95,23 +95,16 @@ func TestOrgStoreMalformedReply(t *testing.T) {
 // caller's 1s deadline has not passed (100ms budget, 900ms slack).
 func TestOrgStoreStateBounded(t *testing.T) {
 	t.Parallel()
-	for _, c := range []struct {
-		name    string
-		breakIt func(*redistest.Server)
-	}{
-		{"frozen", (*redistest.Server).Freeze},
-		{"killed", (*redistest.Server).Kill},
-	} {
-		t.Run(c.name, func(t *testing.T) {
+	for _, c := range redistest.Failures {
+		t.Run(c.Name, func(t *testing.T) {
 			t.Parallel()
 			srv := redistest.Start(t)
-			client := redis.NewClient(&redis.Options{Addr: srv.Addr}) // go-redis defaults
-			t.Cleanup(func() { client.Close() })
+			client := srv.Client(t) // go-redis defaults
 			s := &OrgStore{Client: client, Key: uniquePrefix(t) + "org", OpTimeout: 100 * time.Millisecond}
 			if _, err := s.State(context.Background(), time.Now()); err != nil {
 				t.Fatalf("before breaking Redis: %v", err)
 			}
-			c.breakIt(srv)
+			c.Break(srv)
 			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 			defer cancel()
 			_, err := s.State(ctx, time.Now())

@@ -10,8 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/composiohttp/composiohttp/internal/redistest"
 	"github.com/composiohttp/composiohttp/middleware/retry"
 	"github.com/composiohttp/composiohttp/middleware/retry/redisbudget"
@@ -28,23 +26,16 @@ import (
 // 3s ReadTimeout.
 func TestOpTimeoutBoundsWhenRedisFails(t *testing.T) {
 	t.Parallel()
-	for _, c := range []struct {
-		name    string
-		breakIt func(*redistest.Server)
-	}{
-		{"killed", (*redistest.Server).Kill},
-		{"frozen", (*redistest.Server).Freeze},
-	} {
-		t.Run(c.name, func(t *testing.T) {
+	for _, c := range redistest.Failures {
+		t.Run(c.Name, func(t *testing.T) {
 			t.Parallel()
 			srv := redistest.Start(t)
-			client := redis.NewClient(&redis.Options{Addr: srv.Addr}) // go-redis defaults
-			t.Cleanup(func() { client.Close() })
+			client := srv.Client(t) // go-redis defaults
 			s := &redisbudget.Store{Client: client, Key: "test:" + t.Name(), OpTimeout: 100 * time.Millisecond}
 			if err := s.Call(1); err != nil {
 				t.Fatalf("before breaking Redis: %v", err)
 			}
-			c.breakIt(srv)
+			c.Break(srv)
 			for _, op := range []struct {
 				name string
 				run  func() error
@@ -54,7 +45,7 @@ func TestOpTimeoutBoundsWhenRedisFails(t *testing.T) {
 					if _, err := s.Retry(1, 0.1, 10); err != nil {
 						return err
 					}
-					return fmt.Errorf("no error with Redis %s", c.name)
+					return fmt.Errorf("no error with Redis %s", c.Name)
 				}},
 			} {
 				guard, cancel := context.WithTimeout(context.Background(), time.Second)
@@ -65,7 +56,7 @@ func TestOpTimeoutBoundsWhenRedisFails(t *testing.T) {
 					t.Errorf("%s returned after 1s with OpTimeout 100ms (err %v)", op.name, err)
 				}
 				if err == nil {
-					t.Errorf("%s: no error with Redis %s", op.name, c.name)
+					t.Errorf("%s: no error with Redis %s", op.name, c.Name)
 				}
 			}
 		})
@@ -96,8 +87,7 @@ func (u *upstream) RoundTrip(r *http.Request) (*http.Response, error) {
 func TestCallerDeadlineBoundsRetrier(t *testing.T) {
 	t.Parallel()
 	srv := redistest.Start(t)
-	client := redis.NewClient(&redis.Options{Addr: srv.Addr}) // go-redis defaults
-	t.Cleanup(func() { client.Close() })
+	client := srv.Client(t) // go-redis defaults
 	s := &redisbudget.Store{Client: client, Key: "test:" + t.Name(), OpTimeout: time.Minute}
 	if err := s.Call(1); err != nil {
 		t.Fatalf("before freezing Redis: %v", err)
