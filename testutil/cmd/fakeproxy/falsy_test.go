@@ -22,15 +22,7 @@ func TestStripFalsyFlag(t *testing.T) {
 		{nil, `{"a":false,"b":1}`},
 		{[]string{"-strip-falsy"}, `{"b":1}`},
 	} {
-		o, err := parseFlags(tt.args, io.Discard)
-		if err != nil {
-			t.Fatal(err)
-		}
-		o.apiKey = "ak_cmd"
-		s, _, err := newServer(o)
-		if err != nil {
-			t.Fatal(err)
-		}
+		s := serverFromFlags(t, tt.args...)
 		echo := testutil.NewEcho()
 		s.AddAccount(testutil.Account{ID: "ca", AuthScheme: credentials.NoAuth, Handler: echo})
 		req := httptest.NewRequest(http.MethodPost, "/api/v3.1/tools/execute/proxy",
@@ -39,10 +31,26 @@ func TestStripFalsyFlag(t *testing.T) {
 		req.Header.Set("X-Api-Key", "ak_cmd")
 		w := httptest.NewRecorder()
 		s.ServeHTTP(w, req)
-		s.Close()
 		last, ok := echo.Last()
 		if w.Code != 200 || !ok || string(last.Body) != tt.want {
 			t.Errorf("%v: %d, upstream got %q, want %q", tt.args, w.Code, last.Body, tt.want)
 		}
 	}
+}
+
+// serverFromFlags is the fake fakeproxy makes from args (with the key
+// "ak_cmd"), closed when the test ends.
+func serverFromFlags(t *testing.T, args ...string) *testutil.Server {
+	t.Helper()
+	o, err := parseFlags(args, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.apiKey = "ak_cmd"
+	s, _, err := newServer(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	return s
 }

@@ -337,16 +337,7 @@ func TestDocListsEveryFlag(t *testing.T) {
 // keeps: past it, the oldest URL answers 404.
 func TestBinaryStoreFlag(t *testing.T) {
 	t.Parallel()
-	o, err := parseFlags([]string{"-binary-store", "3000"}, io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
-	o.apiKey = "ak_cmd"
-	s, _, err := newServer(o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := serverFromFlags(t, "-binary-store", "3000")
 	s.AddAccount(testutil.Account{ID: "ca", AuthScheme: credentials.NoAuth,
 		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "application/octet-stream")
@@ -381,16 +372,7 @@ func TestBinaryStoreFlag(t *testing.T) {
 // 502 BadGateway.
 func TestMaxUpstreamReplyFlag(t *testing.T) {
 	t.Parallel()
-	o, err := parseFlags([]string{"-max-upstream-reply", "1024"}, io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
-	o.apiKey = "ak_cmd"
-	s, _, err := newServer(o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := serverFromFlags(t, "-max-upstream-reply", "1024")
 	for _, tt := range []struct {
 		size, want int
 	}{{1024, http.StatusOK}, {1025, http.StatusBadGateway}} {
