@@ -1,6 +1,7 @@
 package breaker
 
 import (
+	"container/list"
 	"context"
 	"errors"
 	"sync"
@@ -48,9 +49,12 @@ type Settings struct {
 	// with its key. It runs while the breaker is locked: it must not
 	// call into the breaker, and should return quickly.
 	OnStateChange func(key string, from, to State)
-	// MaxKeys bounds the breakers kept in process. Beyond it a Local
-	// drops closed breakers; a redisbreaker.Group drops the least
-	// recently used, whose state stays in Redis. Default DefaultMaxKeys.
+	// MaxKeys bounds the breakers kept in process, whatever their
+	// state. Beyond it a Local drops the least recently used closed
+	// breaker, or if none is closed the least recently used open one,
+	// whose key's next call starts closed again (see "How many keys" on
+	// Local); a redisbreaker.Group drops the least recently used, whose
+	// state stays in Redis. Default DefaultMaxKeys.
 	MaxKeys int
 }
 
@@ -113,18 +117,53 @@ func OutcomeError(o Outcome) error {
 // Local is a Group keeping one gobreaker two-step breaker per key in
 // process. Make it with NewLocal; its zero value is NewLocal(Settings{})
 // (the defaults). It is safe for concurrent use.
+//
+// # How many keys
+//
+// A Local keeps at most Settings.MaxKeys breakers (default
+// DefaultMaxKeys), whatever their state: keys are as many as the hosts,
+// toolkits or accounts calls go to, and a hostile or broken upstream can
+// make many of them fail (a redirect to ever new hosts, many accounts
+// whose tokens were revoked), so a bound that spared open breakers would
+// not bound memory. Making a breaker beyond the bound first drops the
+// least recently used closed breaker; only when none is closed, the least
+// recently used open or half-open one. A call, refused or not, uses its
+// key's breaker.
+//
+// Dropping a closed breaker loses its counts of the current generation
+// (a run of failures short of ReadyToTrip). Dropping an open or half-open
+// breaker forgets that its key failed: the next call for the key gets a
+// new, closed breaker and goes through, so a failing upstream gets calls
+// again until the new breaker's ReadyToTrip opens it (by default
+// DefaultConsecutiveFailures of them). That is the
+// price of bounded memory, and it is paid only when more than MaxKeys
+// keys are in use at once, most of them failing: remembering every open
+// key instead would let the failing keys grow the process without limit.
+// A call in flight when its breaker is dropped records its outcome on the
+// dropped breaker, which no later call sees. (redisbreaker.Group drops
+// breakers from the process too, but loses nothing: a dropped key's state
+// is read again from Redis when the key is next used.)
+//
+// An open breaker whose Timeout has passed counts as open until a call
+// or State looks at it and half-opens it.
 type Local struct {
 	settings Settings
 	maxKeys  int
 
-	mu   sync.RWMutex
-	keys map[string]*localBreaker
+	mu     sync.Mutex
+	keys   map[string]*localBreaker
+	closed list.List // of *localBreaker, closed, most recently used first
+	open   list.List // of *localBreaker, open or half-open, most recently used first
 }
 
 type localBreaker struct {
 	key     string
 	cb      *gobreaker.TwoStepCircuitBreaker[struct{}]
 	retryAt atomic.Int64 // UnixNano when an open breaker half-opens
+
+	// Guarded by Local.mu.
+	el   *list.Element // in Local.open if open, else Local.closed; nil once dropped
+	open bool
 }
 
 // NewLocal returns a Local whose breakers use s.
@@ -149,9 +188,9 @@ func (l *Local) Allow(_ context.Context, key string) (func(Outcome), error) {
 // State returns the state of key's breaker (StateClosed for a key never
 // seen).
 func (l *Local) State(key string) State {
-	l.mu.RLock()
+	l.mu.Lock()
 	b := l.keys[key]
-	l.mu.RUnlock()
+	l.mu.Unlock()
 	if b == nil {
 		return StateClosed
 	}
@@ -160,8 +199,8 @@ func (l *Local) State(key string) State {
 
 // Len returns the number of breakers kept.
 func (l *Local) Len() int {
-	l.mu.RLock()
-	defer l.mu.RUnlock()
+	l.mu.Lock()
+	defer l.mu.Unlock()
 	return len(l.keys)
 }
 
@@ -175,16 +214,16 @@ func (b *localBreaker) openError(err error) error {
 	return e
 }
 
+// breaker returns key's breaker, made if not kept, and marks it the most
+// recently used. Making one beyond maxKeys drops the least recently used
+// closed breaker, or if none is closed the least recently used one (see
+// "How many keys" on Local). No breaker is called while l.mu is held: a
+// breaker calls l.moved, which takes l.mu, while it holds its own lock.
 func (l *Local) breaker(key string) *localBreaker {
-	l.mu.RLock()
-	b := l.keys[key]
-	l.mu.RUnlock()
-	if b != nil {
-		return b
-	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if b = l.keys[key]; b != nil {
+	if b := l.keys[key]; b != nil {
+		l.list(b.open).MoveToFront(b.el)
 		return b
 	}
 	if l.keys == nil { // the zero value
@@ -194,18 +233,48 @@ func (l *Local) breaker(key string) *localBreaker {
 	if maxKeys <= 0 {
 		maxKeys = DefaultMaxKeys
 	}
-	if len(l.keys) >= maxKeys {
-		for k, old := range l.keys {
-			if old.cb.State() == StateClosed {
-				delete(l.keys, k)
-				if len(l.keys) < maxKeys {
-					break
-				}
-			}
+	for len(l.keys) >= maxKeys {
+		el := l.closed.Back()
+		if el == nil {
+			el = l.open.Back()
 		}
+		old := el.Value.(*localBreaker)
+		l.list(old.open).Remove(el)
+		old.el = nil
+		delete(l.keys, old.key)
 	}
-	b = &localBreaker{key: key}
-	b.cb = gobreaker.NewTwoStepCircuitBreaker[struct{}](l.settings.Gobreaker(key, func(at time.Time) { b.retryAt.Store(at.UnixNano()) }))
+	b := &localBreaker{key: key}
+	gs := l.settings.Gobreaker(key, func(at time.Time) { b.retryAt.Store(at.UnixNano()) })
+	hook := gs.OnStateChange
+	gs.OnStateChange = func(name string, from, to State) {
+		hook(name, from, to)
+		l.moved(b, to != StateClosed)
+	}
+	b.cb = gobreaker.NewTwoStepCircuitBreaker[struct{}](gs)
+	b.el = l.closed.PushFront(b)
 	l.keys[key] = b
 	return b
+}
+
+// list returns the list of open (or half-open) breakers, or of closed
+// ones.
+func (l *Local) list(open bool) *list.List {
+	if open {
+		return &l.open
+	}
+	return &l.closed
+}
+
+// moved puts b, whose breaker changed state, at the front of the list of
+// open breakers or of closed ones, unless b was dropped. gobreaker calls
+// it (through OnStateChange) while it holds b's lock.
+func (l *Local) moved(b *localBreaker, open bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if b.el == nil {
+		return
+	}
+	l.list(b.open).Remove(b.el)
+	b.open = open
+	b.el = l.list(open).PushFront(b)
 }
