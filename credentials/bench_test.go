@@ -3,6 +3,7 @@ package credentials
 import (
 	"context"
 	"encoding/json"
+	"net/url"
 	"testing"
 )
 
@@ -48,4 +49,27 @@ func BenchmarkCachingSourceHit(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkRedactURL: a URL without secrets, with escaped values but
+// no secret, and with a secret (plain, or inside an escaped value).
+func BenchmarkRedactURL(b *testing.B) {
+	for _, bc := range []struct{ name, raw string }{
+		{"plain", "https://api.github.com/repos/a/b/issues?state=open&page=2&per_page=100"},
+		{"escaped", "https://api.github.com/search/issues?q=is%3Aopen+label%3Abug%20x&page=2"},
+		{"escaped-eq", "https://api.example.com/x?filter=a%3Db%3Bc%3Dd&page=2"},
+		{"secret", "https://api.example.com/x?page=2&access_token=SECRETVALUE"},
+		{"escaped-secret", "https://api.example.com/x?page=2&a=1%3Baccess_token%3DSECRETVALUE"},
+	} {
+		u, err := url.Parse(bc.raw)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				RedactURL(u)
+			}
+		})
+	}
 }

@@ -26,10 +26,13 @@ func IsSecretParam(name string) bool {
 
 // RedactURL returns u without user info, without its fragment (OAuth's
 // implicit flow puts #access_token=... there) and with the values of
-// secret query parameters (IsSecretParam) replaced by RedactedParam, and
-// whether that differs from u, for logs and span attributes. u itself is
-// not modified; when nothing is secret it is returned as is, without
-// allocating.
+// secret query parameters (IsSecretParam) replaced by RedactedParam (a
+// value that reads as parameters once decoded, with a secret among them,
+// replaced whole: see RedactQuery), and whether that differs from u, for
+// logs and span attributes. u itself is not modified; when nothing is
+// secret it is returned as is, without allocating unless a query value
+// holds both an escape and a "=" (plain or escaped: "%3D"), which is
+// decoded to be looked into.
 func RedactURL(u *url.URL) (*url.URL, bool) {
 	if u == nil || (u.User == nil && u.Fragment == "" && u.RawFragment == "" && !hasSecretParam(u.RawQuery)) {
 		return u, false
@@ -41,27 +44,110 @@ func RedactURL(u *url.URL) (*url.URL, bool) {
 	return &r, true
 }
 
-// hasSecretParam reports whether RedactQuery would change q.
+// hasSecretParam reports whether RedactQuery would change q (or q
+// holds a secret parameter already showing RedactedParam).
 func hasSecretParam(q string) bool {
 	for q != "" {
 		var pair string
 		pair, q, _ = strings.Cut(q, "&")
-		name, _, hasValue := strings.Cut(pair, "=")
-		if !hasValue {
-			continue // no value to hide, here or in a ";" part of it
-		}
-		if paramSecret(name) {
+		if _, value, hasValue := strings.Cut(pair, "="); hasValue && (pairSecret(pair, false) || escapedSecret(value)) {
 			return true
-		}
-		for pair != "" {
-			var part string
-			part, pair, _ = strings.Cut(pair, ";")
-			if name, _, hasValue := strings.Cut(part, "="); hasValue && paramSecret(name) {
-				return true
-			}
 		}
 	}
 	return false
+}
+
+// pairSecret reports whether an "&"-separated pair has a secret
+// parameter with a value, as redactPair reads it: its name, or that of
+// one of its ";"-separated parts. When shown, a value that is
+// RedactedParam already does not count: it reports whether redactPair
+// would change pair.
+func pairSecret(pair string, shown bool) bool {
+	if name, value, hasValue := strings.Cut(pair, "="); !hasValue {
+		return false // no value to hide, here or in a ";" part of it
+	} else if paramSecret(name) {
+		return !shown || value != RedactedParam
+	}
+	for pair != "" {
+		var part string
+		part, pair, _ = strings.Cut(pair, ";")
+		if name, value, hasValue := strings.Cut(part, "="); hasValue && paramSecret(name) && (!shown || value != RedactedParam) {
+			return true
+		}
+	}
+	return false
+}
+
+// escapedSecret reports whether a raw value, decoded, reads as
+// parameters of its own ("1;access_token=…", sent as
+// 1%3Baccess_token%3D…) of which redactPair would hide one: a server
+// that splits on ";" or "&" after decoding takes it as a parameter. Only
+// a value with both an escape and a "=" (plain or escaped) is decoded,
+// so that most values cost no allocation. One level of escaping is
+// undone, as servers do.
+func escapedSecret(v string) bool {
+	i := strings.IndexByte(v, '%')
+	if i < 0 || (strings.IndexByte(v, '=') < 0 && !hasEscapedEquals(v[i:])) {
+		return false
+	}
+	for d := unescapeLenient(v); d != ""; {
+		var pair string
+		pair, d, _ = strings.Cut(d, "&")
+		if pairSecret(pair, true) {
+			return true
+		}
+	}
+	return false
+}
+
+// hasEscapedEquals reports whether s holds "%3D" in either case.
+func hasEscapedEquals(s string) bool {
+	for {
+		i := strings.IndexByte(s, '%')
+		if i < 0 || i+2 >= len(s) {
+			return false
+		}
+		if s[i+1] == '3' && (s[i+2] == 'D' || s[i+2] == 'd') {
+			return true
+		}
+		s = s[i+1:]
+	}
+}
+
+// unescapeLenient decodes a raw query value: "+" is a space, "%XY" the
+// byte XY, and a "%" not followed by two hex digits stands for itself.
+// url.QueryUnescape rejects such a value outright, but lenient decoders
+// (PHP's urldecode, Python's unquote_plus) read "%zz%3Btoken%3Dx" as
+// "%zz;token=x", so the redaction must too.
+func unescapeLenient(s string) string {
+	var b strings.Builder
+	b.Grow(len(s))
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '+':
+			b.WriteByte(' ')
+		case c == '%' && i+2 < len(s) && isHex(s[i+1]) && isHex(s[i+2]):
+			b.WriteByte(unhex(s[i+1])<<4 | unhex(s[i+2]))
+			i += 2
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}
+
+func isHex(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+}
+
+func unhex(c byte) byte {
+	switch {
+	case c <= '9':
+		return c - '0'
+	case c <= 'F':
+		return c - 'A' + 10
+	}
+	return c - 'a' + 10
 }
 
 // paramSecret decides on a raw (escaped) parameter name; a name that does
@@ -82,21 +168,49 @@ func paramSecret(raw string) bool {
 // are separated by "&" and, since some servers split on it too, by ";":
 // a secret value is hidden as far as either kind of server reads it (a
 // secret name before any ";" hides its value up to the next "&"; one
-// after a ";" hides it up to the next ";" or "&"). Everything else,
-// separators included, is kept as it was. Only what is shown changes:
-// the request sent is never rewritten.
+// after a ";" hides it up to the next ";" or "&"). A value that, once
+// decoded, reads as parameters by the same rule of which one is secret
+// ("a=1%3Baccess_token%3D…", which a server splitting after decoding
+// takes as access_token) is replaced whole, up to the next "&".
+// Everything else, separators and escapes included, is kept as it was.
+// Only what is shown changes: the request sent is never rewritten.
 func RedactQuery(q string) string {
 	var b strings.Builder
 	b.Grow(len(q))
 	for {
 		pair, rest, more := strings.Cut(q, "&")
-		redactPair(&b, pair)
+		redactEscapedPair(&b, pair)
 		if !more {
 			return b.String()
 		}
 		b.WriteByte('&')
 		q = rest
 	}
+}
+
+// redactEscapedPair writes one "&"-separated pair of a query as
+// redactPair does, and hides its value whole when, as redactPair shows
+// it, its decoded text still reads as a secret parameter. A secret that
+// redactPair hid already is not looked for again: "a=%zz;token=x"
+// shows as "a=%zz;token=[REDACTED]".
+func redactEscapedPair(b *strings.Builder, pair string) {
+	name, value, hasValue := strings.Cut(pair, "=")
+	if !hasValue || !strings.Contains(value, "%") || paramSecret(name) {
+		redactPair(b, pair)
+		return
+	}
+	shown := pair
+	if pairSecret(pair, false) {
+		var pb strings.Builder
+		redactPair(&pb, pair)
+		shown = pb.String()
+	}
+	if _, v, _ := strings.Cut(shown, "="); escapedSecret(v) {
+		b.WriteString(name)
+		b.WriteString("=" + RedactedParam)
+		return
+	}
+	b.WriteString(shown)
 }
 
 // redactPair writes one "&"-separated pair of a query, redacted: all of

@@ -61,6 +61,11 @@ func TestShownURL(t *testing.T) {
 		{"https://h/x?a=1%26sig%3Ds3cret", "https://h/x?a=1%26sig%3D[REDACTED]"},
 		{"https://h/x?a=x%3By%3Dz&q=caf%C3%A9", "https://h/x?a=x%3By%3Dz&q=caf%C3%A9"},
 		{"https://h/x?a=%zz;token=s3cret", "https://h/x?a=%zz;token=[REDACTED]"},
+		{"https://h/x?a=1%3Bx%3D2;token=s3cret", "https://h/x?a=1%3Bx%3D2;token=[REDACTED]"},
+		{"https://h/x?a=1%3Btoken%3Ds3cret;sig=s3cret%3Bc%3Dd", "https://h/x?a=1%3Btoken%3D[REDACTED]"},
+		{"https://h/x?token=1%3Bs3cret&a=x%26code%3ds3cret", "https://h/x?token=[REDACTED]&a=x%26code%3D[REDACTED]"},
+		// A value that does not decode strictly is hidden whole.
+		{"https://h/x?a=%zz%3Btoken%3Ds3cret", "https://h/x?a=[REDACTED]"},
 	} {
 		u, err := url.Parse(tc.in)
 		if err != nil {

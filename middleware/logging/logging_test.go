@@ -239,13 +239,17 @@ func TestHeadersAndBodies(t *testing.T) {
 
 // TestErrorURLRedacted: the URL of the line and the one a *url.Error
 // quotes show no secret query value, whether parameters are separated by
-// "&" or by ";" (which some servers split on).
+// "&" or by ";" (which some servers split on), nor one inside an escaped
+// value.
 func TestErrorURLRedacted(t *testing.T) {
 	t.Parallel()
 	tests := []struct{ target, want string }{
 		{"https://x.example/?token=SECRET1&a=b", "https://x.example/?token=[REDACTED]&a=b"},
 		{"https://x.example/?a=1;access_token=SECRET2", "https://x.example/?a=1;access_token=[REDACTED]"},
 		{"https://x.example/?a=1&b=2;sig=SECRET3;c=3", "https://x.example/?a=1&b=2;sig=[REDACTED];c=3"},
+		// A secret inside an escaped value, read as a parameter by a
+		// server that splits after decoding: the value is hidden whole.
+		{"https://x.example/?b=2&a=1%3Baccess_token%3DSECRET4", "https://x.example/?b=2&a=[REDACTED]"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.target, func(t *testing.T) {

@@ -114,7 +114,7 @@ func TestContextPrintsNoURL(t *testing.T) {
 
 // TestQuerySecretsRedacted: url.full shows no secret query value, whether
 // parameters are separated by "&" or by ";" (which some servers split
-// on); the request sent on keeps its URL.
+// on) or inside an escaped value; the request sent on keeps its URL.
 func TestQuerySecretsRedacted(t *testing.T) {
 	t.Parallel()
 	tests := []struct{ target, want string }{
@@ -122,6 +122,10 @@ func TestQuerySecretsRedacted(t *testing.T) {
 		{"https://api.example.com/x?a=1;access_token=SECRET2", "https://api.example.com/x?a=1;access_token=[REDACTED]"},
 		{"https://api.example.com/x?a=1&b=2;sig=SECRET3;c=3", "https://api.example.com/x?a=1&b=2;sig=[REDACTED];c=3"},
 		{"https://api.example.com/x?page=2;per_page=10", "https://api.example.com/x?page=2;per_page=10"},
+		// A secret inside an escaped value, read as a parameter by a
+		// server that splits after decoding: the value is hidden whole.
+		{"https://api.example.com/x?a=x%26token%3dSECRET4&page=2", "https://api.example.com/x?a=[REDACTED]&page=2"},
+		{"https://api.example.com/x?q=a%3Db%3Bc%3Dd", "https://api.example.com/x?q=a%3Db%3Bc%3Dd"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.target, func(t *testing.T) {
