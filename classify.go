@@ -43,7 +43,11 @@ const (
 	// CodeCanceled: the caller's context was canceled (context.Canceled).
 	CodeCanceled
 	// CodeDeadlineExceeded: the caller's deadline passed
-	// (context.DeadlineExceeded, http.Client.Timeout).
+	// (context.DeadlineExceeded, http.Client.Timeout), or a rate limiter
+	// refused the call, sending nothing, because its wait would end after
+	// the deadline (middleware/ratelimit's *ratelimit.LimitError,
+	// ratelimit.ErrLimited, also from redislimit and the OrgLimiter's
+	// pause): allow more time, or send the call later.
 	CodeDeadlineExceeded
 	// CodeInvalidRequest: the request cannot succeed as it is. Either the
 	// Transport refused it before sending anything (ErrUnsupportedMethod,
@@ -69,7 +73,9 @@ const (
 	// ACTIVE, e.g. expired or revoked (slug ConnectedAccountNotActive).
 	CodeAccountNotActive
 	// CodeOriginMismatch: an absolute URL is not on the account's site
-	// (slug OriginMismatch).
+	// (slug OriginMismatch), or, in strict direct mode, not on the
+	// connection's site, so its credentials were withheld and nothing
+	// sent (*schemes.WithheldError, schemes.ErrCredentialsWithheld).
 	CodeOriginMismatch
 	// CodeNoAuthContext: the request named neither a connected account
 	// nor a connection (ErrNoAuthContext, slug MissingAuthContext).
@@ -95,6 +101,13 @@ const (
 	// CodeBinaryBody: a binary response body could not be fetched whole
 	// from its signed URL (ErrBinaryBody), returned by the body's Read.
 	CodeBinaryBody
+	// CodeCircuitOpen: a circuit breaker refused the call without sending
+	// it (middleware/breaker's *breaker.OpenError, breaker.ErrOpen): calls
+	// for its key (the upstream host by default, or the toolkit or
+	// account) failed too often lately. OpenError.RetryAt says when a
+	// call may go again. Not retryable: sending it again at once is
+	// refused again, so retry ends at an open breaker.
+	CodeCircuitOpen
 )
 
 var codeNames = [...]string{
@@ -115,6 +128,7 @@ var codeNames = [...]string{
 	CodeUnreachable:       "unreachable",
 	CodeMalformedEnvelope: "malformed_envelope",
 	CodeBinaryBody:        "binary_body",
+	CodeCircuitOpen:       "circuit_open",
 }
 
 // String returns the code's name in snake case, e.g. "rate_limited".
@@ -176,6 +190,14 @@ func IsRetryable(err error) bool { return CodeOf(err).Retryable() }
 // caller's cancellation is CodeCanceled even though the attempt before it
 // had failed otherwise. Errors it cannot place are CodeUnknown; nil is
 // CodeOK.
+//
+// An error with a method Code() Code is sorted by it: so are the
+// refusals of the packages that cannot be imported here (an open circuit
+// breaker, *breaker.OpenError: CodeCircuitOpen; a rate limiter's wait
+// that would outlast the deadline, *ratelimit.LimitError:
+// CodeDeadlineExceeded; credentials withheld by strict direct mode,
+// *schemes.WithheldError: CodeOriginMismatch), and a RoundTripper of
+// your own may sort its errors the same way.
 func CodeOf(err error) Code {
 	if err == nil {
 		return CodeOK
@@ -240,6 +262,8 @@ func nodeCode(err error) Code {
 		return CodeUnreachable
 	case *url.Error:
 		return CodeUnknown // look inside
+	case interface{ Code() Code }:
+		return e.Code()
 	}
 	switch {
 	case is(err, context.Canceled):

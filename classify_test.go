@@ -245,7 +245,7 @@ func TestCodeOfProxyErrorAgreesWithTheTable(t *testing.T) {
 func TestCodeString(t *testing.T) {
 	t.Parallel()
 	seen := map[string]bool{}
-	for c := CodeOK; c <= CodeBinaryBody; c++ {
+	for c := CodeOK; c <= CodeCircuitOpen; c++ {
 		s := c.String()
 		if s == "" || strings.HasPrefix(s, "code_") || seen[s] {
 			t.Errorf("Code(%d).String() = %q", int(c), s)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/composiohttp/composiohttp"
 	"github.com/composiohttp/composiohttp/credentials"
+	"github.com/composiohttp/composiohttp/middleware/breaker"
 	"github.com/composiohttp/composiohttp/testutil"
 )
 
@@ -38,6 +39,8 @@ func advice(err error) string {
 		return "report the request id to Composio"
 	case composiohttp.CodeBinaryBody:
 		return "send the call again for a fresh download URL"
+	case composiohttp.CodeCircuitOpen:
+		return "wait for the breaker (OpenError.RetryAt)"
 	case composiohttp.CodeCanceled, composiohttp.CodeDeadlineExceeded:
 		return "the caller gave up"
 	default:
@@ -138,6 +141,18 @@ func ExampleCodeOf() {
 			_, err = io.ReadAll(resp.Body)
 			return err
 		}},
+		{"circuit open", func() error {
+			tr := srv.Transport()
+			tr.ConnectedAccountID = "ca_alice"
+			g := breaker.NewLocal(breaker.Settings{ReadyToTrip: func(c breaker.Counts) bool { return c.ConsecutiveFailures >= 1 }})
+			client := &http.Client{Transport: breaker.New(tr, breaker.WithGroup(g))}
+			srv.Inject(testutil.Fault{Status: http.StatusBadGateway, Times: 1})
+			if _, err := client.Get(user); err == nil {
+				return errors.New("the 502 did not fail")
+			}
+			_, err := client.Get(user) // the breaker opened at the 502
+			return err
+		}},
 		{"canceled", func() error {
 			return get("ca_alice", user, func(_ *composiohttp.Transport, r *http.Request) { *r = *r.WithContext(canceled) })
 		}},
@@ -166,5 +181,6 @@ func ExampleCodeOf() {
 	// malformed envelope  malformed_envelope  retry=false                               report the request id to Composio
 	// bad request         invalid_request     retry=false                               fix the request
 	// expired binary URL  binary_body         retry=false                               send the call again for a fresh download URL
+	// circuit open        circuit_open        retry=false                               wait for the breaker (OpenError.RetryAt)
 	// canceled            canceled            retry=false                               the caller gave up
 }

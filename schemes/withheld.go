@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 
+	"github.com/composiohttp/composiohttp"
 	"github.com/composiohttp/composiohttp/credentials"
 )
 
@@ -39,6 +40,11 @@ func (e *WithheldError) Error() string {
 
 // Is reports whether target is ErrCredentialsWithheld.
 func (e *WithheldError) Is(target error) bool { return target == ErrCredentialsWithheld }
+
+// Code returns composiohttp.CodeOriginMismatch, the code
+// composiohttp.CodeOf gives e: as the proxy's OriginMismatch, the URL is
+// off the site the credentials belong to.
+func (e *WithheldError) Code() composiohttp.Code { return composiohttp.CodeOriginMismatch }
 
 func withheld(u, site *url.URL, toolkit string) *WithheldError {
 	ru, _ := credentials.RedactURL(u)

@@ -182,6 +182,10 @@ func (e *OpenError) RetryAfter(now time.Time) time.Duration {
 // Temporary is false: retrying at once cannot succeed.
 func (e *OpenError) Temporary() bool { return false }
 
+// Code returns composiohttp.CodeCircuitOpen, the code composiohttp.CodeOf
+// gives e (not retryable).
+func (e *OpenError) Code() composiohttp.Code { return composiohttp.CodeCircuitOpen }
+
 // Group hands out the breaker of each key. Local and
 // redisbreaker.Group implement it.
 type Group interface {

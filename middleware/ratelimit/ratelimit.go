@@ -121,6 +121,12 @@ func (e *LimitError) Error() string {
 // Is makes errors.Is(err, ErrLimited) true.
 func (e *LimitError) Is(target error) bool { return target == ErrLimited }
 
+// Code returns composiohttp.CodeDeadlineExceeded, the code
+// composiohttp.CodeOf gives e: the call could not be made within its
+// context's deadline (not retryable: within the same deadline the wait
+// does not fit either).
+func (e *LimitError) Code() composiohttp.Code { return composiohttp.CodeDeadlineExceeded }
+
 // ErrNoLimiter is returned by a middleware built with a nil Limiter.
 var ErrNoLimiter = errors.New("ratelimit: nil Limiter")
 
