@@ -63,10 +63,19 @@ func hasSecretParam(q string) bool {
 // RedactedParam already does not count: it reports whether redactPair
 // would change pair.
 func pairSecret(pair string, shown bool) bool {
-	if name, value, hasValue := strings.Cut(pair, "="); !hasValue {
+	name, value, hasValue := strings.Cut(pair, "=")
+	if !hasValue {
 		return false // no value to hide, here or in a ";" part of it
-	} else if paramSecret(name) {
+	}
+	if paramSecret(name) {
 		return !shown || value != RedactedParam
+	}
+	if !strings.Contains(name, ";") {
+		// The first part is name's: decided. The others follow a ";"
+		// of value.
+		if _, pair, hasValue = strings.Cut(value, ";"); !hasValue {
+			return false
+		}
 	}
 	for pair != "" {
 		var part string
