@@ -101,14 +101,14 @@ func startHelperProxy(b *testing.B) string {
 // The two run in interleaved blocks in this process, so that the
 // machine's load falls on both alike. "cpu-ratio" is Transport / plain,
 // the median over the rounds of blocks; "cpu-ratio-total" the same over
-// all calls. Target: <= 1.10, not met: 1.12 (median of 10 runs) with 2
-// CPUs on a quiet machine, 1.14-1.16 under load, about 1.22 with -cpu 1;
-// the code before the last pass, alternating with it, 1.126. The
-// Transport's own stages take 7-8 µs a call in place (4 µs in a tight
-// loop: caches are cold between round trips), against 55-120 µs for the
-// plain POST; JSON validation is about 0.02 of the ratio, garbage
-// collection about 0.02, and the rest many small steps (see the README's
-// Performance section).
+// all calls. Target: <= 1.10, not met: 1.12 (medians of 10 runs) with 2
+// CPUs on a quiet machine, 1.15-1.17 with one core busy elsewhere, about
+// 1.22 with -cpu 1. The Transport's own stages take 7-8 µs a call in
+// place (4 µs in a tight loop: code, data and branch history are cold
+// between round trips), against 55-120 µs for the plain POST; by
+// ablation, JSON validation of both documents is about 0.05 of the ratio,
+// the rest of decoding about 0.03, building the envelope about 0.05 (see
+// the README's Performance section).
 func BenchmarkClientCPU(b *testing.B) {
 	proxyURL := startHelperProxy(b)
 	payload := loopbackPayload()
