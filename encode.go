@@ -198,10 +198,17 @@ func getSentEnvelope() *sentEnvelope {
 
 // release drops one of the pending uses; the last one hands the
 // sentEnvelope back (its buffer only if not grown past maxPooledReply).
+// The buffer goes back cleared, up to its capacity: the next call reads
+// its caller's body straight into the spare capacity (appendBody hands it
+// to the caller's Reader as p), which must not find this call's envelope
+// there (its credentials, its body, or bytes beyond len that a Read used
+// as scratch).
 func (s *sentEnvelope) release() {
 	if s.pending.Add(-1) == 0 {
 		if cap(s.buf) > maxPooledReply {
 			s.buf = nil
+		} else {
+			clear(s.buf[:cap(s.buf)])
 		}
 		sentPool.Put(s)
 	}

@@ -181,3 +181,96 @@ func TestOwnClientTraceKept(t *testing.T) {
 		t.Fatalf("caller's WroteRequest called %d times, want 1", wrote)
 	}
 }
+
+// syncWriter is registered as an *http.Transport's protocol for "http", so
+// that the Transport pools its envelopes: it reads the body whole, reports
+// WroteRequest and answers, all before RoundTrip returns, so that each
+// call's envelope goes back to the pool at once, on the caller's goroutine.
+type syncWriter struct{}
+
+func (syncWriter) RoundTrip(r *http.Request) (*http.Response, error) {
+	io.Copy(io.Discard, r.Body)
+	r.Body.Close()
+	if trace := httptrace.ContextClientTrace(r.Context()); trace != nil && trace.WroteRequest != nil {
+		trace.WroteRequest(httptrace.WroteRequestInfo{})
+	}
+	reply := `{"status":200,"headers":{"content-type":"application/json"},"data":{"ok":true}}`
+	return &http.Response{StatusCode: 200, Header: http.Header{"Content-Type": {"application/json"}},
+		Body: io.NopCloser(strings.NewReader(reply)), ContentLength: int64(len(reply)), Request: r}, nil
+}
+
+// peekReader is a caller's body of unknown length that, before filling p,
+// looks into it for bytes of another call (io.Reader lets Read use all of
+// p; nothing stops it from reading p first).
+type peekReader struct {
+	r    io.Reader
+	seen []string // the secrets found in p
+}
+
+func (p *peekReader) Read(b []byte) (int, error) {
+	for _, s := range []string{"_END_OF_TENANT_A_TOKEN", "tenant-a-card-4242"} {
+		if bytes.Contains(b, []byte(s)) {
+			p.seen = append(p.seen, s)
+		}
+	}
+	return p.r.Read(b)
+}
+
+// TestPooledEnvelopeSpareBytesCleared: a pooled envelope buffer goes back
+// to the pool without the bytes of the call that used it, so that the
+// next call, which reads its caller's body into the buffer's spare
+// capacity, never hands that Reader another tenant's credentials or body.
+func TestPooledEnvelopeSpareBytesCleared(t *testing.T) {
+	t.Parallel()
+	base := &http.Transport{}
+	base.RegisterProtocol("http", syncWriter{})
+	tr := &composiohttp.Transport{APIKey: "ak_test", BaseURL: "http://proxy.invalid", ConnectedAccountID: "ca_b", Base: base}
+	tenantA := &credentials.Connection{AuthScheme: credentials.BearerToken, ToolkitSlug: "github",
+		Val: credentials.Val{Token: "sk_live_" + strings.Repeat("Q", 600) + "_END_OF_TENANT_A_TOKEN"}}
+	send := func(ctx context.Context, body io.Reader) {
+		t.Helper()
+		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, "https://api.github.com/x", body)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := tr.RoundTrip(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+	}
+	for i := range 50 {
+		send(composiohttp.WithConnection(context.Background(), tenantA),
+			strings.NewReader(`{"pad":"`+strings.Repeat("p", 400)+`","card":"tenant-a-card-4242"}`))
+		pr := &peekReader{r: strings.NewReader(`{"b":1}`)}
+		send(context.Background(), pr)
+		if len(pr.seen) > 0 {
+			t.Fatalf("call %d: tenant B's body Reader was handed a buffer holding tenant A's %q", i, pr.seen)
+		}
+	}
+}
+
+// BenchmarkPooledEnvelope: one call with a JSON body through an
+// *http.Transport whose protocol for "http" answers at once (syncWriter),
+// so that the envelope is pooled: what the pool costs or saves per call,
+// clearing of the buffer included, by body size.
+func BenchmarkPooledEnvelope(b *testing.B) {
+	for _, size := range []int{1 << 10, 32 << 10} {
+		b.Run(fmt.Sprintf("body=%dKiB", size>>10), func(b *testing.B) {
+			base := &http.Transport{}
+			base.RegisterProtocol("http", syncWriter{})
+			tr := &composiohttp.Transport{APIKey: "ak_bench", BaseURL: "http://proxy.invalid", ConnectedAccountID: "ca_b", Base: base}
+			payload := `{"pad":"` + strings.Repeat("x", size) + `"}`
+			b.ReportAllocs()
+			for b.Loop() {
+				req, _ := http.NewRequest(http.MethodPost, "https://api.github.com/x", strings.NewReader(payload))
+				req.Header.Set("Content-Type", "application/json")
+				resp, err := tr.RoundTrip(req)
+				if err != nil {
+					b.Fatal(err)
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+			}
+		})
+	}
+}
