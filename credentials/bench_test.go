@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/url"
+	"strings"
 	"testing"
 )
 
@@ -60,6 +61,12 @@ func BenchmarkRedactURL(b *testing.B) {
 		{"escaped-eq", "https://api.example.com/x?filter=a%3Db%3Bc%3Dd&page=2"},
 		{"secret", "https://api.example.com/x?page=2&access_token=SECRETVALUE"},
 		{"escaped-secret", "https://api.example.com/x?page=2&a=1%3Baccess_token%3DSECRETVALUE"},
+		{"escaped-twice-secret", "https://api.example.com/x?page=2&a=b%3D1%253Baccess_token%253DSECRETVALUE"},
+		// Hostile: 64 KiB of nesting ("%252525…3D", each level of
+		// decoding one "25" shorter) and 64 KiB of escaped pairs; the
+		// cost must stay linear in the query's length.
+		{"hostile-nested-64k", "https://h/x?a=%25" + strings.Repeat("25", 32<<10) + "3Dx"},
+		{"hostile-pairs-64k", "https://h/x?a=" + strings.Repeat("b%3D%2526c%253D", 4<<10)},
 	} {
 		u, err := url.Parse(bc.raw)
 		if err != nil {

@@ -30,9 +30,9 @@ func IsSecretParam(name string) bool {
 // value that reads as parameters once decoded, with a secret among them,
 // replaced whole: see RedactQuery), and whether that differs from u, for
 // logs and span attributes. u itself is not modified; when nothing is
-// secret it is returned as is, without allocating unless a query value
-// holds both an escape and a "=" (plain or escaped: "%3D"), which is
-// decoded to be looked into.
+// secret it is returned as is, without allocating unless a query name
+// or value holds both an escape and a "=" (plain or escaped: "%3D", or
+// an escaped "%": "%25"), which is decoded to be looked into.
 func RedactURL(u *url.URL) (*url.URL, bool) {
 	if u == nil || (u.User == nil && u.Fragment == "" && u.RawFragment == "" && !hasSecretParam(u.RawQuery)) {
 		return u, false
@@ -50,7 +50,8 @@ func hasSecretParam(q string) bool {
 	for q != "" {
 		var pair string
 		pair, q, _ = strings.Cut(q, "&")
-		if _, value, hasValue := strings.Cut(pair, "="); hasValue && (pairSecret(pair, false) || escapedSecret(value)) {
+		name, value, hasValue := strings.Cut(pair, "=")
+		if hasValue && (pairSecret(pair, false) || escapedSecret(value, maxEscapes)) || escapedSecret(name, maxEscapes) {
 			return true
 		}
 	}
@@ -59,15 +60,19 @@ func hasSecretParam(q string) bool {
 
 // pairSecret reports whether an "&"-separated pair has a secret
 // parameter with a value, as redactPair reads it: its name, or that of
-// one of its ";"-separated parts. When shown, a value that is
-// RedactedParam already does not count: it reports whether redactPair
-// would change pair.
+// one of its ";"-separated parts. When shown (pair is decoded text, as
+// escapedSecret reads it), a value that is RedactedParam already does
+// not count, and a name is read as decodedParamSecret reads it.
 func pairSecret(pair string, shown bool) bool {
 	name, value, hasValue := strings.Cut(pair, "=")
 	if !hasValue {
 		return false // no value to hide, here or in a ";" part of it
 	}
-	if paramSecret(name) {
+	secret := paramSecret
+	if shown {
+		secret = decodedParamSecret
+	}
+	if secret(name) {
 		return !shown || value != RedactedParam
 	}
 	if !strings.Contains(name, ";") {
@@ -80,43 +85,63 @@ func pairSecret(pair string, shown bool) bool {
 	for pair != "" {
 		var part string
 		part, pair, _ = strings.Cut(pair, ";")
-		if name, value, hasValue := strings.Cut(part, "="); hasValue && paramSecret(name) && (!shown || value != RedactedParam) {
+		if name, value, hasValue := strings.Cut(part, "="); hasValue && secret(name) && (!shown || value != RedactedParam) {
 			return true
 		}
 	}
 	return false
 }
 
-// escapedSecret reports whether a raw value, decoded, reads as
-// parameters of its own ("1;access_token=…", sent as
-// 1%3Baccess_token%3D…) of which redactPair would hide one: a server
-// that splits on ";" or "&" after decoding takes it as a parameter. Only
-// a value with both an escape and a "=" (plain or escaped) is decoded,
-// so that most values cost no allocation. One level of escaping is
-// undone, as servers do.
-func escapedSecret(v string) bool {
+// maxEscapes is how many levels of escaping escapedSecret undoes at
+// most: text escaped more deeply that still holds an escape and a "=" is
+// taken as secret (hidden, not shown unread). Each level costs one pass
+// over the text, so hostile nesting ("%252525…") stays linear.
+const maxEscapes = 4
+
+// escapedSecret reports whether a raw value (or a name: the text before
+// a pair's "=", or a pair without one), decoded, reads as parameters of
+// its own ("1;access_token=…", sent as 1%3Baccess_token%3D…) of which
+// redactPair would hide one: a server that splits on ";" or "&" after
+// decoding takes it as a parameter. The decoded text's own names and
+// values are looked into again the same way, up to depth levels of
+// escaping (composiohttp.Parameter prints a parameter's value, decoded
+// once, with RedactQuery, which looks into it again). Only text with
+// both an escape and a "=" (plain, escaped, or possibly escaped twice:
+// "%25") is decoded, so that most
+// values cost no allocation; text that decoding leaves as it was holds
+// nothing the reading of the level above did not see.
+func escapedSecret(v string, depth int) bool {
 	i := strings.IndexByte(v, '%')
 	if i < 0 || (strings.IndexByte(v, '=') < 0 && !hasEscapedEquals(v[i:])) {
 		return false
 	}
-	for d := unescapeLenient(v); d != ""; {
+	d := unescapeLenient(v)
+	if d == v {
+		return false
+	}
+	if depth == 0 {
+		return true
+	}
+	for d != "" {
 		var pair string
 		pair, d, _ = strings.Cut(d, "&")
-		if pairSecret(pair, true) {
+		name, value, hasValue := strings.Cut(pair, "=")
+		if pairSecret(pair, true) || escapedSecret(name, depth-1) || hasValue && escapedSecret(value, depth-1) {
 			return true
 		}
 	}
 	return false
 }
 
-// hasEscapedEquals reports whether s holds "%3D" in either case.
+// hasEscapedEquals reports whether s holds "%3D" in either case, or an
+// escaped "%" ("%25"), which once decoded may start one.
 func hasEscapedEquals(s string) bool {
 	for {
 		i := strings.IndexByte(s, '%')
 		if i < 0 || i+2 >= len(s) {
 			return false
 		}
-		if s[i+1] == '3' && (s[i+2] == 'D' || s[i+2] == 'd') {
+		if s[i+1] == '3' && (s[i+2] == 'D' || s[i+2] == 'd') || s[i+1] == '2' && s[i+2] == '5' {
 			return true
 		}
 		s = s[i+1:]
@@ -159,6 +184,14 @@ func unhex(c byte) byte {
 	return c - 'a' + 10
 }
 
+// decodedParamSecret decides on a name in decoded text (escapedSecret):
+// a "%" there is a character, so a name is secret as it reads or as it
+// reads decoded once more leniently ("my%5Ftoken"), but not merely for
+// not unescaping ("50% off").
+func decodedParamSecret(name string) bool {
+	return IsSecretParam(name) || strings.ContainsAny(name, "%+") && IsSecretParam(unescapeLenient(name))
+}
+
 // paramSecret decides on a raw (escaped) parameter name; a name that does
 // not unescape is treated as secret.
 func paramSecret(raw string) bool {
@@ -180,7 +213,11 @@ func paramSecret(raw string) bool {
 // after a ";" hides it up to the next ";" or "&"). A value that, once
 // decoded, reads as parameters by the same rule of which one is secret
 // ("a=1%3Baccess_token%3D…", which a server splitting after decoding
-// takes as access_token) is replaced whole, up to the next "&".
+// takes as access_token), or whose decoded names or values do so once
+// decoded again (a few levels deep; deeper still, it is hidden unread),
+// is replaced whole, up to the next "&". A name, or a pair without "=",
+// that decodes so ("access_token%3D…") is the secret's text itself: the
+// pair is replaced whole by RedactedParam.
 // Everything else, separators and escapes included, is kept as it was.
 // Only what is shown changes: the request sent is never rewritten.
 func RedactQuery(q string) string {
@@ -204,6 +241,10 @@ func RedactQuery(q string) string {
 // shows as "a=%zz;token=[REDACTED]".
 func redactEscapedPair(b *strings.Builder, pair string) {
 	name, value, hasValue := strings.Cut(pair, "=")
+	if escapedSecret(name, maxEscapes) {
+		b.WriteString(RedactedParam)
+		return
+	}
 	if !hasValue || !strings.Contains(value, "%") || paramSecret(name) {
 		redactPair(b, pair)
 		return
@@ -214,7 +255,7 @@ func redactEscapedPair(b *strings.Builder, pair string) {
 		redactPair(&pb, pair)
 		shown = pb.String()
 	}
-	if _, v, _ := strings.Cut(shown, "="); escapedSecret(v) {
+	if _, v, _ := strings.Cut(shown, "="); escapedSecret(v, maxEscapes) {
 		b.WriteString(name)
 		b.WriteString("=" + RedactedParam)
 		return

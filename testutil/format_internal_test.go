@@ -66,6 +66,12 @@ func TestShownURL(t *testing.T) {
 		{"https://h/x?token=1%3Bs3cret&a=x%26code%3ds3cret", "https://h/x?token=[REDACTED]&a=x%26code%3D[REDACTED]"},
 		// A value that does not decode strictly is hidden whole.
 		{"https://h/x?a=%zz%3Btoken%3Ds3cret", "https://h/x?a=[REDACTED]"},
+		// Escaped twice, as the fake forwards a="b=1%3Bsig%3D…": shown
+		// as Parameter prints it. A name that decodes to a secret
+		// parameter is hidden whole, as RedactURL hides it.
+		{"https://h/x?a=b%3D1%253Bsig%253Ds3cret&c=2", "https://h/x?a=b%3D[REDACTED]&c=2"},
+		{"https://h/x?access_token%3Ds3cret&c=2", "https://h/x?[REDACTED]&c=2"},
+		{"https://h/x?q=50%25+off%3Dyes", "https://h/x?q=50%25+off%3Dyes"},
 	} {
 		u, err := url.Parse(tc.in)
 		if err != nil {

@@ -527,7 +527,11 @@ var registry = map[string]entry{
 		// The third: a query value that reads as parameters of its own,
 		// which the fake sends on escaped (a=1%3Baccess_token%3D...).
 		for _, call := range [][2]string{{"ca_1", "https://api.github.com/user"}, {"ca_2", "https://gmail.googleapis.com/x"},
-			{"ca_2", "https://gmail.googleapis.com/x?a=1;access_token=" + accessTok}} {
+			{"ca_2", "https://gmail.googleapis.com/x?a=1;access_token=" + accessTok},
+			// The fourth: such a value escaped once more in the parameter
+			// (a="b=1%3Bsig%3D..."), which Parameter prints hidden and the
+			// fake sends on escaped twice (a=b%3D1%253Bsig%253D...).
+			{"ca_2", "https://gmail.googleapis.com/x?a=b%3D1%253Bsig%253D" + ghTok}} {
 			tr.ConnectedAccountID = call[0]
 			req, _ := http.NewRequest("GET", call[1], nil)
 			if resp, err := tr.RoundTrip(req); err == nil {
@@ -535,12 +539,12 @@ var registry = map[string]entry{
 			}
 		}
 		calls := srv.Calls("", "/")
-		if len(calls) != 3 {
+		if len(calls) != 4 {
 			t.Fatalf("%d upstream calls recorded", len(calls))
 		}
-		secrets := append([]string{hdrSecret, accessTok}, connSecrets...)
+		secrets := append([]string{hdrSecret, accessTok, ghTok}, connSecrets...)
 		return []sample{{"UpstreamCall", calls[0], secrets}, {"*UpstreamCall", &calls[1], secrets}, {"Calls()", calls, secrets},
-			{"UpstreamCall, secret in a query value", calls[2], secrets}}
+			{"UpstreamCall, secret in a query value", calls[2], secrets}, {"UpstreamCall, secret in a value escaped twice", calls[3], secrets}}
 	}},
 	"testutil/Echo": {samples: func(*testing.T) []sample {
 		e := testutil.NewEcho()
