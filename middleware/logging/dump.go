@@ -11,9 +11,10 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/composiohttp/composiohttp/internal/readahead"
-
+	"github.com/composiohttp/composiohttp"
 	"github.com/composiohttp/composiohttp/credentials"
+	"github.com/composiohttp/composiohttp/internal/readahead"
+	"github.com/composiohttp/composiohttp/internal/urlredact"
 )
 
 // DefaultDumpMax is how much of an envelope or reply Dump shows.
@@ -33,7 +34,9 @@ const DefaultDumpMax = 64 << 10
 // unprinted.
 //
 // Redaction: in the envelope, the values of header and query parameters
-// with secret names (Authorization, X-Api-Key, token, ...), secret keys of
+// with secret names (Authorization, X-Api-Key, token, ...), the secret
+// parts of a query value that reads as parameters of its own
+// ("1;sig=…", as composiohttp.Parameter prints it), secret keys of
 // a JSON body, and the secret fields of custom_connection_data.val are
 // [REDACTED]; in the reply, the values of secret keys at any depth (data,
 // an error, a connected-accounts listing's state.val), secret headers, the
@@ -206,8 +209,15 @@ func redactEnvelope(raw []byte) []byte {
 	if ps, ok := m["parameters"].([]any); ok {
 		for _, p := range ps {
 			if pm, ok := p.(map[string]any); ok {
-				if name, _ := pm["name"].(string); credentials.IsSecretParam(name) {
+				name, _ := pm["name"].(string)
+				switch v, isString := pm["value"].(string); {
+				case credentials.IsSecretParam(name):
 					pm["value"] = credentials.Redacted
+				case isString && pm["type"] == composiohttp.ParamQuery:
+					// A value that reads as parameters of its own
+					// ("1;access_token=…"), as composiohttp.Parameter
+					// prints it.
+					pm["value"] = urlredact.ParamValue(name, v, false)
 				}
 			}
 		}
@@ -252,6 +262,7 @@ func envelopeSecrets(raw []byte) []string {
 		Parameters []struct {
 			Name  string `json:"name"`
 			Value string `json:"value"`
+			Type  string `json:"type"`
 		} `json:"parameters"`
 		CCD *struct {
 			Val credentials.Val `json:"val"`
@@ -264,10 +275,32 @@ func envelopeSecrets(raw []byte) []string {
 	for _, p := range env.Parameters {
 		if credentials.IsSecretParam(p.Name) {
 			out = append(out, p.Value)
+		} else if p.Type == composiohttp.ParamQuery {
+			out = append(out, valueSecrets(p.Value)...)
 		}
 	}
 	if env.CCD != nil {
 		out = append(out, env.CCD.Val.SecretValues()...)
+	}
+	return out
+}
+
+// valueSecrets returns the secrets of a query parameter's value that reads
+// as parameters of its own, split on "&" and ";" as credentials.RedactQuery
+// splits a query ("1;sig=…": the value after a secret name, up to the next
+// ";" or "&"; after a secret name before any ";", up to the next "&").
+func valueSecrets(v string) []string {
+	var out []string
+	for pair := range strings.SplitSeq(v, "&") {
+		if name, val, ok := strings.Cut(pair, "="); ok && credentials.IsSecretParam(name) {
+			out = append(out, val)
+			continue
+		}
+		for part := range strings.SplitSeq(pair, ";") {
+			if name, val, ok := strings.Cut(part, "="); ok && credentials.IsSecretParam(name) {
+				out = append(out, val)
+			}
+		}
 	}
 	return out
 }

@@ -49,7 +49,9 @@ func TestDumpRedacts(t *testing.T) {
 	s.AddUpstream("https://api.stripe.com", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("Set-Cookie", "session=cookie_secret")
-		io.WriteString(w, `{"id":"bal_1","client_secret":"cs_reply_secret","nested":{"api_key":"k_reply_secret"}}`)
+		// The upstream echoes a query value in a field of no secret name.
+		echo, _ := json.Marshal(r.URL.Query().Get("a"))
+		io.WriteString(w, `{"id":"bal_1","client_secret":"cs_reply_secret","nested":{"api_key":"k_reply_secret"},"echo":`+string(echo)+`}`)
 	}))
 	var out lockedBuffer
 	tr := s.Transport()
@@ -58,7 +60,7 @@ func TestDumpRedacts(t *testing.T) {
 		AuthScheme: credentials.BearerToken, ToolkitSlug: "stripe",
 		Val: credentials.Val{Token: "sk_conn_secret", BaseURL: "https://api.stripe.com"},
 	})
-	req, _ := http.NewRequestWithContext(ctx, "POST", "https://api.stripe.com/v1/x?api_key=q_secret&page=2", strings.NewReader(`{"password":"body_secret","amount":5}`))
+	req, _ := http.NewRequestWithContext(ctx, "POST", "https://api.stripe.com/v1/x?api_key=q_secret&page=2&a=1;sig=semi_secret&b=x%26token%3Damp_secret", strings.NewReader(`{"password":"body_secret","amount":5}`))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Authorization", "Bearer hdr_secret")
 	resp, err := (&http.Client{Transport: tr}).Do(req)
@@ -67,11 +69,14 @@ func TestDumpRedacts(t *testing.T) {
 	}
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if !strings.Contains(string(body), "cs_reply_secret") {
+	if !strings.Contains(string(body), "cs_reply_secret") || !strings.Contains(string(body), "semi_secret") {
 		t.Errorf("the caller's reply was changed: %s", body)
 	}
 	dump := out.String()
-	for _, secret := range []string{"ak_dump_secret", "sk_conn_secret", "q_secret", "body_secret", "hdr_secret", "cs_reply_secret", "k_reply_secret", "cookie_secret"} {
+	for _, secret := range []string{"ak_dump_secret", "sk_conn_secret", "q_secret", "body_secret", "hdr_secret", "cs_reply_secret", "k_reply_secret", "cookie_secret",
+		// A query value that reads as parameters of its own (a="1;sig=…",
+		// b="x&token=…"): hidden as composiohttp.Parameter prints it.
+		"semi_secret", "amp_secret"} {
 		if strings.Contains(dump, secret) {
 			t.Errorf("dump shows %q:\n%s", secret, dump)
 		}
