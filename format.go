@@ -160,10 +160,12 @@ func redactedURL(s string) string {
 // of a query parameter that is (credentials.IsSecretParam: token, key,
 // sig, ...) is credentials.Redacted when set; a query value that reads as
 // parameters of its own ("1;access_token=…") shows its secret ones hidden
-// (urlredact.ParamValue).
+// (urlredact.ParamValue), and so does a query name that does
+// (urlredact.ParamName).
 func (p Parameter) shown() Parameter {
 	// One rule with the fake's recorded envelopes (testutil).
 	p.Value = urlredact.ParamValue(p.Name, p.Value, p.Type == ParamHeader)
+	p.Name = urlredact.ParamName(p.Name, p.Type == ParamHeader)
 	return p
 }
 

@@ -103,7 +103,10 @@ func redactEnvelope(raw []byte) ([]byte, error) {
 			if ps, ok := m["parameters"].([]any); ok {
 				for _, p := range ps {
 					pm, _ := p.(map[string]any)
-					name, _ := pm["name"].(string)
+					name, isString := pm["name"].(string)
+					if isString {
+						pm["name"] = urlredact.ParamName(name, pm["type"] == composiohttp.ParamHeader)
+					}
 					switch v := pm["value"].(type) {
 					case string: // as composiohttp.Parameter prints
 						pm["value"] = urlredact.ParamValue(name, v, pm["type"] == composiohttp.ParamHeader)

@@ -274,11 +274,14 @@ var registry = map[string]entry{
 		// A value that carries a secret parameter after ";", which a
 		// server splitting on ";" would read as one of its own.
 		semi := composiohttp.Parameter{Name: "a", Value: "1;access_token=" + accessTok, Type: composiohttp.ParamQuery}
+		// A name that reads as parameters of its own (the query
+		// ?x%3Bsig%3D…=1, decoded), which the fake sends on escaped.
+		named := composiohttp.Parameter{Name: "x;sig=" + ghTok, Value: "1", Type: composiohttp.ParamQuery}
 		env := composiohttp.ProxyRequest{Endpoint: "https://api.github.com/user", Method: "GET",
-			Parameters: []composiohttp.Parameter{hdr, q, semi}}
-		secrets := []string{accessTok, apiKey}
+			Parameters: []composiohttp.Parameter{hdr, q, semi, named}}
+		secrets := []string{accessTok, apiKey, ghTok}
 		return []sample{{"header", wire{hdr}, secrets}, {"query", wire{q}, secrets},
-			{"query, secret after a semicolon", wire{semi}, secrets},
+			{"query, secret after a semicolon", wire{semi}, secrets}, {"query, secret in the name", wire{named}, secrets},
 			{"*Parameter", wire{&hdr}, secrets}, {"ProxyRequest", wire{env}, secrets}}
 	}},
 	"./ProxyResponse": noSecret("the upstream's reply"),
@@ -494,10 +497,11 @@ var registry = map[string]entry{
 	"testutil/Recorded": {samples: func(*testing.T) []sample {
 		r := testutil.Recorded{Envelope: composiohttp.ProxyRequest{CustomConnectionData: conn(),
 			Parameters: []composiohttp.Parameter{{Name: "X-Api-Token", Value: hdrSecret, Type: composiohttp.ParamHeader},
-				{Name: "a", Value: "1;access_token=" + accessTok, Type: composiohttp.ParamQuery}}},
+				{Name: "a", Value: "1;access_token=" + accessTok, Type: composiohttp.ParamQuery},
+				{Name: "x;sig=" + ghTok, Value: "1", Type: composiohttp.ParamQuery}}},
 			Body: []byte(`{"custom_connection_data":` + connJSON + `,"parameters":[{"name":"X-Api-Token","value":"` + hdrSecret + `","type":"header"},` +
-				`{"name":"a","value":"1;access_token=` + accessTok + `","type":"query"}]}`)}
-		secrets := append([]string{hdrSecret, accessTok}, connSecrets...)
+				`{"name":"a","value":"1;access_token=` + accessTok + `","type":"query"},{"name":"x;sig=` + ghTok + `","value":"1","type":"query"}]}`)}
+		secrets := append([]string{hdrSecret, accessTok, ghTok}, connSecrets...)
 		return []sample{{"Recorded", r, secrets}, {"*Recorded", &r, secrets}}
 	}},
 	"testutil/Fault":             noSecret("a scripted proxy error"),

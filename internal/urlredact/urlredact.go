@@ -1,8 +1,8 @@
 // Package urlredact holds the one rule for the URL the logging and
 // otelproxy middleware show: the module's redaction, then the user's
 // (their WithURLRedactor options); and the one rule for a proxy
-// parameter's value as printed (composiohttp.Parameter, the fake's
-// recorded envelopes).
+// parameter's value and query name as printed (composiohttp.Parameter,
+// the fake's recorded envelopes, logging's Dump).
 package urlredact
 
 import (
@@ -48,6 +48,19 @@ func ParamValue(name, value string, header bool) string {
 		return credentials.RedactQuery(value)
 	}
 	return value
+}
+
+// ParamName returns the name of a proxy parameter (a header when header
+// is true, else a query parameter) as it may be printed: a query name that
+// reads as parameters of its own ("x;sig=…", from the query
+// ?x%3Bsig%3D…=1) with their secret values hidden
+// (credentials.RedactQuery, as credentials.RedactURL hides the name it is
+// sent as); else name. Call ParamValue with the name itself.
+func ParamName(name string, header bool) string {
+	if header || !strings.ContainsAny(name, ";&=%") {
+		return name
+	}
+	return credentials.RedactQuery(name)
 }
 
 // ErrorText returns err's text as a log line or a span shows it: the URL

@@ -74,3 +74,27 @@ func TestParamValue(t *testing.T) {
 		}
 	}
 }
+
+// TestParamName: a query parameter's name that reads as parameters of
+// its own shows their secret values hidden; other names, and header
+// names, as they are.
+func TestParamName(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name   string
+		header bool
+		want   string
+	}{
+		{"page", false, "page"},
+		{"access_token", false, "access_token"}, // a secret name: its value is hidden (ParamValue)
+		{"x;sig=s", false, "x;sig=[REDACTED]"},
+		{"access_token=t", false, "access_token=[REDACTED]"},
+		{"a&token=t;b", false, "a&token=[REDACTED]"},
+		{"filter=open", false, "filter=open"},
+		{"x;sig=s", true, "x;sig=s"}, // a header name is not a query
+	} {
+		if got := ParamName(tc.name, tc.header); got != tc.want {
+			t.Errorf("ParamName(%q, %v) = %q, want %q", tc.name, tc.header, got, tc.want)
+		}
+	}
+}

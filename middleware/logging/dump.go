@@ -35,7 +35,7 @@ const DefaultDumpMax = 64 << 10
 //
 // Redaction: in the envelope, the values of header and query parameters
 // with secret names (Authorization, X-Api-Key, token, ...), the secret
-// parts of a query value that reads as parameters of its own
+// parts of a query value or name that reads as parameters of its own
 // ("1;sig=…", as composiohttp.Parameter prints it), secret keys of
 // a JSON body, and the secret fields of custom_connection_data.val are
 // [REDACTED]; in the reply, the values of secret keys at any depth (data,
@@ -210,6 +210,9 @@ func redactEnvelope(raw []byte) []byte {
 		for _, p := range ps {
 			if pm, ok := p.(map[string]any); ok {
 				name, _ := pm["name"].(string)
+				if pm["type"] == composiohttp.ParamQuery {
+					pm["name"] = urlredact.ParamName(name, false)
+				}
 				switch v, isString := pm["value"].(string); {
 				case credentials.IsSecretParam(name):
 					pm["value"] = credentials.Redacted
@@ -273,6 +276,9 @@ func envelopeSecrets(raw []byte) []string {
 	}
 	var out []string
 	for _, p := range env.Parameters {
+		if p.Type == composiohttp.ParamQuery {
+			out = append(out, valueSecrets(p.Name)...) // a name that reads as parameters
+		}
 		if credentials.IsSecretParam(p.Name) {
 			out = append(out, p.Value)
 		} else if p.Type == composiohttp.ParamQuery {

@@ -60,7 +60,7 @@ func TestDumpRedacts(t *testing.T) {
 		AuthScheme: credentials.BearerToken, ToolkitSlug: "stripe",
 		Val: credentials.Val{Token: "sk_conn_secret", BaseURL: "https://api.stripe.com"},
 	})
-	req, _ := http.NewRequestWithContext(ctx, "POST", "https://api.stripe.com/v1/x?api_key=q_secret&page=2&a=1;sig=semi_secret&b=x%26token%3Damp_secret", strings.NewReader(`{"password":"body_secret","amount":5}`))
+	req, _ := http.NewRequestWithContext(ctx, "POST", "https://api.stripe.com/v1/x?api_key=q_secret&page=2&a=1;sig=semi_secret&b=x%26token%3Damp_secret&x%3Bauth%3Dname_secret=1", strings.NewReader(`{"password":"body_secret","amount":5}`))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Authorization", "Bearer hdr_secret")
 	resp, err := (&http.Client{Transport: tr}).Do(req)
@@ -76,7 +76,9 @@ func TestDumpRedacts(t *testing.T) {
 	for _, secret := range []string{"ak_dump_secret", "sk_conn_secret", "q_secret", "body_secret", "hdr_secret", "cs_reply_secret", "k_reply_secret", "cookie_secret",
 		// A query value that reads as parameters of its own (a="1;sig=…",
 		// b="x&token=…"): hidden as composiohttp.Parameter prints it.
-		"semi_secret", "amp_secret"} {
+		"semi_secret", "amp_secret",
+		// A name that reads so (x%3Bauth%3D…=1: the name "x;auth=…").
+		"name_secret"} {
 		if strings.Contains(dump, secret) {
 			t.Errorf("dump shows %q:\n%s", secret, dump)
 		}

@@ -128,7 +128,11 @@ func (s *scrubber) callOf(method string, u *url.URL, h http.Header, body []byte,
 		c.method = *env.Method
 		c.endpoint = s.text(*env.Endpoint)
 		for _, p := range env.Parameters {
-			c.params = append(c.params, param{p.Type, p.Name, s.paramValue(p.Type, p.Name, p.Value)})
+			name := p.Name
+			if p.Type == composiohttp.ParamQuery {
+				name = s.text(name) // a name may hold a secret ("x;sig=...")
+			}
+			c.params = append(c.params, param{p.Type, name, s.paramValue(p.Type, p.Name, p.Value)})
 		}
 		switch {
 		case len(env.Body) > 0 && string(env.Body) != "null":

@@ -255,6 +255,11 @@ func (s *scrubber) learnRequest(u *url.URL, h http.Header, body []byte) {
 					// prints it.
 					found = append(found, s.paramSecrets(p.Value, false)...)
 				}
+				if p.Type == composiohttp.ParamQuery {
+					// A name that does ("x;sig=...", sent as
+					// x%3Bsig%3D...=1), as composiohttp.Parameter prints it.
+					found = append(found, s.paramSecrets(p.Name, false)...)
+				}
 			}
 			if env.BinaryBody != nil && env.BinaryBody.URL != "" {
 				if bu, err := url.Parse(env.BinaryBody.URL); err == nil {

@@ -90,6 +90,7 @@ func TestScrubKeepsEverySecretOutOfTheCassette(t *testing.T) {
 		uploadTok  = "PLANTEDtok4aaaa"
 		semiTok    = "PLANTED_semicolon_token"
 		semiSig    = "PLANTED_semicolon_sig"
+		nameSig    = "PLANTED_name_sig"
 	)
 	srv := testutil.NewServer(t, testutil.WithAPIKey(apiKey), testutil.WithUserAPIKey(userKey),
 		testutil.WithCredentialApplier(applier))
@@ -140,9 +141,10 @@ func TestScrubKeepsEverySecretOutOfTheCassette(t *testing.T) {
 		tr := newTransport(userKey)
 		tr.ConnectedAccountID = "ca_echo"
 		// A secret after a ";" (which some servers split parameters on)
-		// in the query and in a query parameter's value.
+		// in the query and in a query parameter's value, and in a name
+		// (x%3Bsig%3D…=1: the parameter named "x;sig=…").
 		req, _ := http.NewRequest(http.MethodPost, "https://echo.example.com/y?q="+registered+"&api_key="+registered+"x"+
-			"&a=1;access_token="+semiTok+"&b=2;sig="+semiSig,
+			"&a=1;access_token="+semiTok+"&b=2;sig="+semiSig+"&x%3Bsig%3D"+nameSig+"=1",
 			strings.NewReader(`{"v":"`+registered+`","theme":"dark"}`))
 		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set("Authorization", "Bearer "+userAuth)
@@ -174,7 +176,7 @@ func TestScrubKeepsEverySecretOutOfTheCassette(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	planted := []string{apiKey, userKey, registered, accountTok, userAuth, cookie, uploadSig, uploadCred, uploadTok, semiTok, semiSig,
+	planted := []string{apiKey, userKey, registered, accountTok, userAuth, cookie, uploadSig, uploadCred, uploadTok, semiTok, semiSig, nameSig,
 		"PLANTEDsig3aaaa", "PLANTED_set_cookie_value"}
 	for _, scheme := range credentials.Schemes() {
 		v := plantedVal(scheme)
