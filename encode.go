@@ -9,12 +9,10 @@ import (
 	"io"
 	"maps"
 	"net/http"
-	"net/http/httptrace"
 	"net/url"
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 
 	"github.com/composiohttp/composiohttp/credentials"
 	"github.com/composiohttp/composiohttp/internal/httpheader"
@@ -52,18 +50,7 @@ func (t *Transport) proxyRequest(req *http.Request, c *config, cl *call) (*http.
 	if jsonBody && req.ContentLength > 0 && req.ContentLength <= MaxRequestSize {
 		size += int(req.ContentLength)
 	}
-	stream := body != nil && !jsonBody && req.ContentLength > 0 && req.ContentLength <= MaxInlineBody
-	var buf []byte
-	ctx := req.Context()
-	if c.poolEnv && !stream && httptrace.ContextClientTrace(ctx) == nil {
-		// An envelope sent from memory through a net/http Transport goes
-		// in a pooled buffer, handed back once net/http is done with it.
-		cl.sent = getSentEnvelope()
-		buf = slices.Grow(cl.sent.buf, size)
-		ctx = httptrace.WithClientTrace(ctx, &cl.sent.trace)
-	} else {
-		buf = make([]byte, 0, size)
-	}
+	buf := make([]byte, 0, size)
 	buf = append(buf, '{')
 	switch {
 	case cl.session != "":
@@ -95,7 +82,7 @@ func (t *Transport) proxyRequest(req *http.Request, c *config, cl *call) (*http.
 	// context. The template's URL and Header are shared when Base is the
 	// default (net/http never modifies a request); any other Base gets its
 	// own copies, in case it breaks the RoundTripper contract.
-	preq := c.tmpl.WithContext(ctx)
+	preq := c.tmpl.WithContext(req.Context())
 	if !c.shareTmpl || cl.session != "" {
 		u := *preq.URL
 		preq.URL = &u
@@ -124,7 +111,7 @@ func (t *Transport) proxyRequest(req *http.Request, c *config, cl *call) (*http.
 				return nil, err
 			}
 		}
-	case stream:
+	case req.ContentLength > 0 && req.ContentLength <= MaxInlineBody:
 		cl.bodyAsBinary = t.JSONAsBinary && httpheader.IsJSON(ct)
 		// Known size: base64-encoded while the proxy request is written.
 		const tail = `"}}`
@@ -140,89 +127,8 @@ func (t *Transport) proxyRequest(req *http.Request, c *config, cl *call) (*http.
 		}
 	}
 	buf = append(buf, '}')
-	if cl.sent != nil {
-		cl.sent.setBody(preq, buf, caller)
-	} else {
-		setMemBody(preq, buf, caller)
-	}
+	setMemBody(preq, buf, caller)
 	return preq, nil
-}
-
-// sentEnvelope lends a pooled envelope buffer to one call through a
-// net/http Transport (the default Base, or a Base of that type), and goes
-// back to its pool, buffer included, when nothing can read the buffer any
-// more. net/http reads a request body only while writing it, which ends
-// with the ClientTrace's WroteRequest (after the last byte was copied or
-// written, in HTTP/1 and HTTP/2 alike), and while its RoundTrip runs (a
-// retry, through GetBody, and the retry's own write). pending counts
-// those: one per body handed out (the first, and one per GetBody) until
-// its WroteRequest, plus one until the Transport's RoundTrip returns
-// (release). Only at zero does the sentEnvelope go back. A body handed out
-// but never written (a dial that failed, or the Transport's own retry
-// reading it) keeps it out of the pool for good: that costs an
-// allocation, never a buffer in use. The trace holds WroteRequest alone
-// (a call whose context has a ClientTrace of its own is not pooled), so
-// that a recycled one can call nothing of another call's. Any other Base
-// may read a body after its RoundTrip returns (the RoundTripper contract
-// allows it) and gets no pooled buffer.
-type sentEnvelope struct {
-	trace   httptrace.ClientTrace // WroteRequest: release
-	getBody func() (io.ReadCloser, error)
-	buf     []byte
-	pending atomic.Int32
-}
-
-// sentPool's New is set in init: release refers to sentPool.
-var sentPool sync.Pool
-
-func init() { sentPool.New = newSentEnvelope }
-
-func newSentEnvelope() any {
-	s := new(sentEnvelope)
-	s.trace.WroteRequest = func(httptrace.WroteRequestInfo) { s.release() }
-	s.getBody = func() (io.ReadCloser, error) {
-		s.pending.Add(1)
-		return io.NopCloser(bytes.NewReader(s.buf)), nil
-	}
-	return s
-}
-
-// getSentEnvelope returns a sentEnvelope with an empty buffer and two
-// pending uses: the first body's write, and RoundTrip.
-func getSentEnvelope() *sentEnvelope {
-	s := sentPool.Get().(*sentEnvelope)
-	s.buf = s.buf[:0]
-	s.pending.Store(2)
-	return s
-}
-
-// release drops one of the pending uses; the last one hands the
-// sentEnvelope back (its buffer only if not grown past maxPooledReply).
-// The buffer goes back cleared, up to its capacity: the next call reads
-// its caller's body straight into the spare capacity (appendBody hands it
-// to the caller's Reader as p), which must not find this call's envelope
-// there (its credentials, its body, or bytes beyond len that a Read used
-// as scratch).
-func (s *sentEnvelope) release() {
-	if s.pending.Add(-1) == 0 {
-		if cap(s.buf) > maxPooledReply {
-			s.buf = nil
-		} else {
-			clear(s.buf[:cap(s.buf)])
-		}
-		sentPool.Put(s)
-	}
-}
-
-// setBody is setMemBody for the pooled buffer.
-func (s *sentEnvelope) setBody(preq *http.Request, buf []byte, caller io.Closer) {
-	s.buf = buf // it may have grown
-	if caller != nil {
-		caller.Close()
-	}
-	preq.Body = io.NopCloser(bytes.NewReader(buf))
-	preq.ContentLength = int64(len(buf))
-	preq.GetBody = s.getBody
 }
 
 // setMemBody makes buf, an envelope in memory, the body of preq, which can

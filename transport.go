@@ -181,9 +181,6 @@ type config struct {
 	// Header may be shared by the calls (Base is the default).
 	tmpl      *http.Request
 	shareTmpl bool
-	// poolEnv: Base is a net/http Transport, which is done with a body
-	// once WroteRequest says so (see sentEnvelope).
-	poolEnv bool
 }
 
 func (t *Transport) config() *config {
@@ -262,8 +259,8 @@ func (t *Transport) buildConfig() config {
 		Header:     c.header,
 		Host:       c.proxyURL.Host,
 	}
-	_, c.poolEnv = c.base.(*http.Transport)
-	c.shareTmpl = c.poolEnv && t.Base == nil
+	_, c.shareTmpl = c.base.(*http.Transport)
+	c.shareTmpl = c.shareTmpl && t.Base == nil
 	return c
 }
 
@@ -350,9 +347,6 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err != nil {
 		return nil, err
 	}
-	if call.sent != nil {
-		defer call.sent.release()
-	}
 	if info != nil {
 		info.ConnectedAccountID = call.account
 		info.BodySentAsBinary = call.bodyAsBinary
@@ -395,9 +389,6 @@ type call struct {
 	bodyAsBinary bool
 	// resolved: account was looked up for user and toolkit (choose).
 	resolved bool
-	// sent: the envelope's pooled buffer, set by proxyRequest; RoundTrip
-	// releases its use when it returns.
-	sent *sentEnvelope
 }
 
 // check validates what can be checked without reading the body, and plans

@@ -1,24 +1,30 @@
 package composiohttp_test
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
+	"log"
+	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/http/httptrace"
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 
 	"github.com/composiohttp/composiohttp"
 	"github.com/composiohttp/composiohttp/credentials"
 	"github.com/composiohttp/composiohttp/testutil"
 )
 
-// lateWriter is registered as an *http.Transport's protocol for "http", so
-// that the Transport pools its envelopes, and behaves as HTTP/2 may: it
+// lateWriter is registered as an *http.Transport's protocol for "http"
+// (the kind of Base an envelope buffer pool would trust, see the README's
+// Performance section), and behaves as HTTP/2 may: it
 // answers at once and reads the request body afterwards, in its own
 // goroutine, when the test lets it (open, oldest call first), then
 // reports WroteRequest.
@@ -76,11 +82,11 @@ func (l *lateWriter) RoundTrip(r *http.Request) (*http.Response, error) {
 		Body: io.NopCloser(strings.NewReader(reply)), ContentLength: int64(len(reply)), Request: r}, nil
 }
 
-// TestPooledEnvelopeNotReusedWhileWritten: a pooled envelope buffer goes
-// back only once net/http has said it wrote every body it took from it.
-// Each call's envelope is read after the call has returned and the next
-// call has built its own; it must still be the call's own.
-func TestPooledEnvelopeNotReusedWhileWritten(t *testing.T) {
+// TestEnvelopeNotReusedWhileWritten: each call's envelope is read after
+// the call has returned and the next call has built its own; it must
+// still be the call's own (an envelope buffer reused too early would not
+// be).
+func TestEnvelopeNotReusedWhileWritten(t *testing.T) {
 	t.Parallel()
 	for _, retry := range []bool{false, true} {
 		t.Run(fmt.Sprintf("retry=%v", retry), func(t *testing.T) {
@@ -119,10 +125,10 @@ func TestPooledEnvelopeNotReusedWhileWritten(t *testing.T) {
 	}
 }
 
-// TestPooledEnvelopesConcurrent sends distinct bodies from several
-// goroutines through the default Base (pooled envelopes) to the fake, whose
+// TestEnvelopesConcurrent sends distinct bodies from several
+// goroutines through the default Base to the fake, whose
 // upstream echoes them: each caller gets its own body back.
-func TestPooledEnvelopesConcurrent(t *testing.T) {
+func TestEnvelopesConcurrent(t *testing.T) {
 	t.Parallel()
 	srv := testutil.NewServer(t)
 	srv.AddAccount(testutil.Account{ID: "ca_echo", Toolkit: "github", AuthScheme: credentials.NoAuth,
@@ -157,7 +163,7 @@ func TestPooledEnvelopesConcurrent(t *testing.T) {
 }
 
 // TestOwnClientTraceKept: a call whose context carries the caller's own
-// ClientTrace is not pooled, and that trace sees the request written.
+// ClientTrace: that trace sees the request written, once.
 func TestOwnClientTraceKept(t *testing.T) {
 	t.Parallel()
 	srv := testutil.NewServer(t)
@@ -182,10 +188,10 @@ func TestOwnClientTraceKept(t *testing.T) {
 	}
 }
 
-// syncWriter is registered as an *http.Transport's protocol for "http", so
-// that the Transport pools its envelopes: it reads the body whole, reports
-// WroteRequest and answers, all before RoundTrip returns, so that each
-// call's envelope goes back to the pool at once, on the caller's goroutine.
+// syncWriter is registered as an *http.Transport's protocol for "http": it
+// reads the body whole, reports WroteRequest and answers, all before
+// RoundTrip returns (an envelope buffer pool would take each call's buffer
+// back at once, on the caller's goroutine).
 type syncWriter struct{}
 
 func (syncWriter) RoundTrip(r *http.Request) (*http.Response, error) {
@@ -216,11 +222,12 @@ func (p *peekReader) Read(b []byte) (int, error) {
 	return p.r.Read(b)
 }
 
-// TestPooledEnvelopeSpareBytesCleared: a pooled envelope buffer goes back
-// to the pool without the bytes of the call that used it, so that the
-// next call, which reads its caller's body into the buffer's spare
-// capacity, never hands that Reader another tenant's credentials or body.
-func TestPooledEnvelopeSpareBytesCleared(t *testing.T) {
+// TestEnvelopeSpareBytesNotAnotherCalls: a call reads its caller's JSON
+// body straight into the envelope buffer's spare capacity; that Reader
+// must never find there another call's envelope (another tenant's
+// credentials or body), as it did with the envelope pool before its
+// buffers were cleared.
+func TestEnvelopeSpareBytesNotAnotherCalls(t *testing.T) {
 	t.Parallel()
 	base := &http.Transport{}
 	base.RegisterProtocol("http", syncWriter{})
@@ -249,11 +256,10 @@ func TestPooledEnvelopeSpareBytesCleared(t *testing.T) {
 	}
 }
 
-// BenchmarkPooledEnvelope: one call with a JSON body through an
-// *http.Transport whose protocol for "http" answers at once (syncWriter),
-// so that the envelope is pooled: what the pool costs or saves per call,
-// clearing of the buffer included, by body size.
-func BenchmarkPooledEnvelope(b *testing.B) {
+// BenchmarkEnvelopeInMemory: one call with a JSON body through an
+// *http.Transport whose protocol for "http" answers at once (syncWriter):
+// the Transport's own cost per call, without the network, by body size.
+func BenchmarkEnvelopeInMemory(b *testing.B) {
 	for _, size := range []int{1 << 10, 32 << 10} {
 		b.Run(fmt.Sprintf("body=%dKiB", size>>10), func(b *testing.B) {
 			base := &http.Transport{}
@@ -272,5 +278,136 @@ func BenchmarkPooledEnvelope(b *testing.B) {
 				resp.Body.Close()
 			}
 		})
+	}
+}
+
+// TestEnvelopeDialerWritesWithContext: net/http dials with the
+// call's context values (Transport.getConn keeps them, and a dial may
+// outlive the call), so that a DialContext that sends HTTP requests of its
+// own with the context it is given (DNS over HTTPS: one query for A, one
+// for AAAA; a CONNECT to a forward proxy) reports them written to whatever
+// ClientTrace the call's context holds. Such reports must not count as the
+// envelope written: the proxy must read the call's envelope, not a buffer
+// handed back (cleared, or taken by the next call) before net/http wrote
+// it. The proxy answers from the headers, before reading the body, as a
+// proxy may.
+func TestEnvelopeDialerWritesWithContext(t *testing.T) {
+	t.Parallel()
+	for _, dialWrites := range []int{0, 1, 2} {
+		t.Run(fmt.Sprintf("dialWrites=%d", dialWrites), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				got := make(chan []byte, 1)
+				base := &http.Transport{DialContext: func(ctx context.Context, _, addr string) (net.Conn, error) {
+					for range dialWrites {
+						lookup, _ := http.NewRequestWithContext(ctx, http.MethodPost, "http://doh.invalid/dns-query", strings.NewReader("query"))
+						lookup.Write(io.Discard)
+					}
+					client, server := net.Pipe()
+					go serveEarly(server, got)
+					return client, nil
+				}}
+				defer base.CloseIdleConnections()
+				tr := &composiohttp.Transport{APIKey: "ak_test", BaseURL: "http://proxy.invalid", ConnectedAccountID: "ca_a", Base: base}
+				payload := `{"tenant":"a","pad":"` + strings.Repeat("a", 16<<10) + `"}`
+				req, _ := http.NewRequest(http.MethodPost, "https://api.github.com/x", strings.NewReader(payload))
+				req.Header.Set("Content-Type", "application/json")
+				resp, err := tr.RoundTrip(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				env := <-got
+				var e struct {
+					ConnectedAccountID string          `json:"connected_account_id"`
+					Body               json.RawMessage `json:"body"`
+				}
+				if err := json.Unmarshal(env, &e); err != nil || e.ConnectedAccountID != "ca_a" || string(e.Body) != payload {
+					t.Fatalf("the proxy read an envelope that is not the call's (%v): %.60q...%.60q", err, env, env[max(0, len(env)-60):])
+				}
+			})
+		})
+	}
+}
+
+// serveEarly serves one request on c as a proxy that answers from the
+// headers, then reads the body; it sends the body it read on got.
+func serveEarly(c net.Conn, got chan<- []byte) {
+	defer c.Close()
+	req, err := http.ReadRequest(bufio.NewReader(c))
+	if err != nil {
+		got <- nil
+		return
+	}
+	reply := `{"status":200,"headers":{"content-type":"application/json"},"data":{"ok":true}}`
+	fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", len(reply), reply)
+	b, _ := io.ReadAll(req.Body)
+	got <- b
+}
+
+// TestEnvelopesHTTP2: calls from several goroutines through an
+// *http.Transport speaking HTTP/2, to a proxy that
+// answers before reading the envelope (HTTP/2 keeps writing a body after
+// a 2xx reply, after RoundTrip has returned): every envelope the proxy
+// reads is whole and the call's own, and every caller gets its own reply.
+func TestEnvelopesHTTP2(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	var bad []string
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusOK)
+		w.(http.Flusher).Flush()
+		env, err := io.ReadAll(r.Body)
+		var e struct {
+			Body struct {
+				Call string `json:"call"`
+				Pad  string `json:"pad"`
+			} `json:"body"`
+		}
+		if err == nil {
+			err = json.Unmarshal(env, &e)
+		}
+		if err != nil || e.Body.Pad != strings.Repeat(e.Body.Call, 300) || r.ProtoMajor != 2 {
+			mu.Lock()
+			bad = append(bad, fmt.Sprintf("%s %v: %.80q", r.Proto, err, env))
+			mu.Unlock()
+		}
+		fmt.Fprintf(w, `{"status":200,"headers":{"content-type":"text/plain"},"binary_data":null,"data":%q}`, e.Body.Call)
+	}))
+	srv.EnableHTTP2 = true
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	base := srv.Client().Transport.(*http.Transport)
+	t.Cleanup(base.CloseIdleConnections)
+	tr := &composiohttp.Transport{APIKey: "ak_test", BaseURL: srv.URL, ConnectedAccountID: "ca_1", Base: base}
+	var wg sync.WaitGroup
+	for g := range 6 {
+		wg.Go(func() {
+			for i := range 30 {
+				call := fmt.Sprintf("g%di%02d.", g, i)
+				payload := fmt.Sprintf(`{"call":%q,"pad":%q}`, call, strings.Repeat(call, 300))
+				req, _ := http.NewRequest(http.MethodPost, "https://api.github.com/x", strings.NewReader(payload))
+				req.Header.Set("Content-Type", "application/json")
+				resp, err := tr.RoundTrip(req)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				got, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if string(got) != call {
+					t.Errorf("call %s got reply %.60q", call, got)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	mu.Lock()
+	defer mu.Unlock()
+	if len(bad) > 0 {
+		t.Fatalf("%d envelopes read not whole or not the call's own, first: %s", len(bad), bad[0])
 	}
 }
