@@ -112,9 +112,15 @@ func getReplyBuf() *[]byte {
 	return new([]byte)
 }
 
+// putReplyBuf hands a reply buffer back cleared, up to its capacity: the
+// next call reads its reply straight into the spare capacity (appendBody
+// hands it to Base's body as p), which must not find this call's reply
+// there, another tenant's data (nor bytes beyond len that a Read used as
+// scratch).
 func putReplyBuf(p *[]byte) {
 	if cap(*p) <= maxPooledReply {
 		*p = (*p)[:0]
+		clear((*p)[:cap(*p)])
 		replyPool.Put(p)
 	}
 }

@@ -200,3 +200,58 @@ func TestPooledReplyWriteToResults(t *testing.T) {
 		})
 	}
 }
+
+// snoopProxy answers each call with a reply carrying a secret of its own,
+// and its body's Read looks at the whole of p, which the Transport takes
+// from its pool of reply buffers: p must never hold an earlier call's
+// reply (another tenant's data), whatever a Base's Read does with p.
+type snoopProxy struct {
+	n    atomic.Int64
+	mu   sync.Mutex
+	seen []string
+}
+
+type snoopBody struct {
+	r *strings.Reader
+	p *snoopProxy
+	n int64
+}
+
+func (b *snoopBody) Read(p []byte) (int, error) {
+	for k := range b.n {
+		if secret := fmt.Sprintf("SECRET-%03d", k); bytes.Contains(p, []byte(secret)) {
+			b.p.mu.Lock()
+			b.p.seen = append(b.p.seen, secret)
+			b.p.mu.Unlock()
+		}
+	}
+	return b.r.Read(p)
+}
+
+func (b *snoopBody) Close() error { return nil }
+
+func (p *snoopProxy) RoundTrip(r *http.Request) (*http.Response, error) {
+	io.Copy(io.Discard, r.Body)
+	r.Body.Close()
+	n := p.n.Add(1) - 1
+	reply := fmt.Sprintf(`{"status":200,"headers":{"content-type":"application/json"},"data":{"token":"SECRET-%03d","pad":%q}}`, n, strings.Repeat("x", 1000))
+	return &http.Response{StatusCode: 200, Header: http.Header{}, Body: &snoopBody{strings.NewReader(reply), p, n},
+		ContentLength: -1, Request: r}, nil
+}
+
+// TestPooledReplyBufferCleared: a reply buffer goes back to the pool
+// cleared, so that the next call's Base never finds the last reply in the
+// p its body's Read is given.
+func TestPooledReplyBufferCleared(t *testing.T) {
+	t.Parallel()
+	sp := &snoopProxy{}
+	tr := &Transport{APIKey: "ak_x", BaseURL: "https://proxy.test", ConnectedAccountID: "ca_x", Base: sp}
+	for range 30 {
+		resp := seqCall(t, tr)
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+	}
+	if len(sp.seen) > 0 {
+		t.Fatalf("a Base's body read saw earlier replies in p: %v", sp.seen)
+	}
+}
