@@ -231,3 +231,43 @@ func TestLocalBoundConcurrent(t *testing.T) {
 		t.Errorf("%d breakers kept, want at most %d", n, maxKeys)
 	}
 }
+
+// TestLocalExpiredOpenDroppedFirst: open breakers of keys no longer used
+// (their Timeout passed) are dropped before closed ones. Keeping them and
+// dropping closed breakers instead let two live keys take turns in the one
+// slot left, each dropping the other's counts: with MaxKeys 4 and three
+// dead keys stuck open, a key failing every call was refused 0 times in
+// 100 calls.
+func TestLocalExpiredOpenDroppedFirst(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		l := breaker.NewLocal(breaker.Settings{MaxKeys: 4, Timeout: time.Minute})
+		for _, k := range []string{"dead-1", "dead-2", "dead-3"} {
+			for range breaker.DefaultConsecutiveFailures {
+				done, err := l.Allow(context.Background(), k)
+				if err != nil {
+					t.Fatalf("%s: refused while closed: %v", k, err)
+				}
+				done(breaker.Failure)
+			}
+		}
+		time.Sleep(2 * time.Minute) // the dead keys' breakers would half-open now
+		refused := 0
+		for range 100 {
+			if done, err := l.Allow(context.Background(), "failing"); err != nil {
+				refused++
+			} else {
+				done(breaker.Failure)
+			}
+			succeed(t, l, "healthy")
+		}
+		if refused == 0 {
+			t.Fatal("the failing key was never refused: its breaker kept being dropped")
+		}
+		for _, k := range []string{"failing", "healthy"} {
+			if !l.Kept(k) {
+				t.Errorf("%s: not kept", k)
+			}
+		}
+	})
+}

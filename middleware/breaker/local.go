@@ -50,8 +50,9 @@ type Settings struct {
 	// call into the breaker, and should return quickly.
 	OnStateChange func(key string, from, to State)
 	// MaxKeys bounds the breakers kept in process, whatever their
-	// state. Beyond it a Local drops the least recently used closed
-	// breaker, or if none is closed the least recently used open one,
+	// state. Beyond it a Local drops the least recently used open
+	// breaker whose Timeout has passed, else the least recently used
+	// closed breaker, or if none is closed the least recently used open one,
 	// whose key's next call starts closed again (see "How many keys" on
 	// Local); a redisbreaker.Group drops the least recently used, whose
 	// state stays in Redis. Default DefaultMaxKeys.
@@ -126,9 +127,13 @@ func OutcomeError(o Outcome) error {
 // make many of them fail (a redirect to ever new hosts, many accounts
 // whose tokens were revoked), so a bound that spared open breakers would
 // not bound memory. Making a breaker beyond the bound first drops the
-// least recently used closed breaker; only when none is closed, the least
-// recently used open or half-open one. A call, refused or not, uses its
-// key's breaker.
+// least recently used open breaker if its Timeout has passed (its key is
+// likely gone: it would half-open on its next call anyway), else the
+// least recently used closed breaker, and only when none is closed the
+// least recently used open or half-open one. A call, refused or not, uses
+// its key's breaker. (Dropping closed breakers before expired open ones
+// let two live keys take turns in the last free slot, each dropping the
+// other's counts, so that a failing key never tripped.)
 //
 // Dropping a closed breaker loses its counts of the current generation
 // (a run of failures short of ReadyToTrip). Dropping an open or half-open
@@ -145,7 +150,8 @@ func OutcomeError(o Outcome) error {
 // is read again from Redis when the key is next used.)
 //
 // An open breaker whose Timeout has passed counts as open until a call
-// or State looks at it and half-opens it.
+// or State looks at it and half-opens it; for dropping, its Timeout
+// having passed is enough.
 type Local struct {
 	settings Settings
 	maxKeys  int
@@ -204,6 +210,12 @@ func (l *Local) Len() int {
 	return len(l.keys)
 }
 
+// expired reports whether b, open, would half-open at now.
+func (b *localBreaker) expired(now time.Time) bool {
+	at := b.retryAt.Load()
+	return at != 0 && now.UnixNano() >= at
+}
+
 func (b *localBreaker) openError(err error) error {
 	e := &OpenError{Key: b.key, State: StateOpen}
 	if errors.Is(err, gobreaker.ErrTooManyRequests) {
@@ -215,9 +227,8 @@ func (b *localBreaker) openError(err error) error {
 }
 
 // breaker returns key's breaker, made if not kept, and marks it the most
-// recently used. Making one beyond maxKeys drops the least recently used
-// closed breaker, or if none is closed the least recently used one (see
-// "How many keys" on Local). No breaker is called while l.mu is held: a
+// recently used. Making one beyond maxKeys drops a breaker as "How many
+// keys" on Local says. No breaker is called while l.mu is held: a
 // breaker calls l.moved, which takes l.mu, while it holds its own lock.
 func (l *Local) breaker(key string) *localBreaker {
 	l.mu.Lock()
@@ -234,9 +245,16 @@ func (l *Local) breaker(key string) *localBreaker {
 		maxKeys = DefaultMaxKeys
 	}
 	for len(l.keys) >= maxKeys {
-		el := l.closed.Back()
-		if el == nil {
-			el = l.open.Back()
+		// The least recently used open breaker goes first if its Timeout
+		// has passed (its key is likely gone: it would half-open on its
+		// next call anyway), then the least recently used closed one,
+		// then the least recently used open one. retryAt, not the
+		// breaker's State, says so: no breaker is called under l.mu.
+		el := l.open.Back()
+		if el == nil || !el.Value.(*localBreaker).expired(time.Now()) {
+			if c := l.closed.Back(); c != nil {
+				el = c
+			}
 		}
 		old := el.Value.(*localBreaker)
 		l.list(old.open).Remove(el)
