@@ -61,6 +61,8 @@ func BenchmarkRedactURL(b *testing.B) {
 		{"escaped-eq", "https://api.example.com/x?filter=a%3Db%3Bc%3Dd&page=2"},
 		{"secret", "https://api.example.com/x?page=2&access_token=SECRETVALUE"},
 		{"escaped-secret", "https://api.example.com/x?page=2&a=1%3Baccess_token%3DSECRETVALUE"},
+		{"path-params", "https://api.example.com/app;lang=en/x;v=2?page=2"},
+		{"path-secret", "https://api.example.com/app;jsessionid=SECRETVALUE/x?page=2"},
 		{"escaped-twice-secret", "https://api.example.com/x?page=2&a=b%3D1%253Baccess_token%253DSECRETVALUE"},
 		// Hostile: 64 KiB of nesting ("%252525…3D", each level of
 		// decoding one "25" shorter) and 64 KiB of escaped pairs; the

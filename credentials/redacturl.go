@@ -10,38 +10,150 @@ import (
 // redaction one way everywhere.
 const RedactedParam = Redacted
 
-// IsSecretParam reports whether a query parameter's value must not be
-// shown: IsSecret (token, secret, key, pass, auth, signature, ...) plus
-// "sig" and "code" (signed URLs, OAuth authorization codes).
+// IsSecretParam reports whether a query (or path) parameter's value
+// must not be shown: IsSecret (token, secret, key, pass, auth, signature,
+// session — so jsessionid, sessionid, PHPSESSID —, ...) plus "sig",
+// "code" and "sid" (signed URLs, OAuth authorization codes, the short
+// session id of PHP's session.use_trans_sid and of many web apps),
+// matched in any case.
 func IsSecretParam(name string) bool {
 	if IsSecret(name) {
 		return true
 	}
 	switch strings.ToLower(name) {
-	case "sig", "code":
+	case "sig", "code", "sid":
 		return true
 	}
 	return false
 }
 
 // RedactURL returns u without user info, without its fragment (OAuth's
-// implicit flow puts #access_token=... there) and with the values of
+// implicit flow puts #access_token=... there), with the values of
 // secret query parameters (IsSecretParam) replaced by RedactedParam (a
 // value that reads as parameters once decoded, with a secret among them,
-// replaced whole: see RedactQuery), and whether that differs from u, for
-// logs and span attributes. u itself is not modified; when nothing is
-// secret it is returned as is, without allocating unless a query name
-// or value holds both an escape and a "=" (plain or escaped: "%3D", or
-// an escaped "%": "%25"), which is decoded to be looked into.
+// replaced whole: see RedactQuery) and so the values of secret path
+// parameters (RedactPath: "/app;jsessionid=…/x"), and whether that
+// differs from u, for logs and span attributes. u itself is not
+// modified; when nothing is secret it is returned as is, without
+// allocating unless a query name or value holds both an escape and a
+// "=" (plain or escaped: "%3D", or an escaped "%": "%25"), which is
+// decoded to be looked into, or the path holds a ";".
 func RedactURL(u *url.URL) (*url.URL, bool) {
-	if u == nil || (u.User == nil && u.Fragment == "" && u.RawFragment == "" && !hasSecretParam(u.RawQuery)) {
+	if u == nil {
+		return u, false
+	}
+	path, pathSecret := "", false
+	if mayHavePathParams(u) {
+		path = u.EscapedPath()
+		pathSecret = hasSecretPathParam(path)
+	}
+	if !pathSecret && u.User == nil && u.Fragment == "" && u.RawFragment == "" && !hasSecretParam(u.RawQuery) {
 		return u, false
 	}
 	r := *u
 	r.User = nil
 	r.Fragment, r.RawFragment = "", ""
 	r.RawQuery = RedactQuery(u.RawQuery)
+	if pathSecret {
+		r.RawPath = RedactPath(path)
+		// RawPath is what r.String() shows when it decodes to Path.
+		var err error
+		if r.Path, err = url.PathUnescape(r.RawPath); err != nil {
+			r.Path = r.RawPath
+		}
+	}
 	return &r, true
+}
+
+// mayHavePathParams reports whether u.EscapedPath(), which u.String()
+// shows, may hold a ";", without allocating: a path whose only ";" are
+// escaped ("%3B" in RawPath, which url.Parse keeps) has none.
+func mayHavePathParams(u *url.URL) bool {
+	if u.Opaque != "" || strings.IndexByte(u.Path, ';') < 0 && strings.IndexByte(u.RawPath, ';') < 0 {
+		return false
+	}
+	return u.RawPath == "" || strings.IndexByte(u.RawPath, ';') >= 0 || !rawPathShown(u.RawPath, u.Path)
+}
+
+// rawPathShown reports whether u.EscapedPath() returns raw, the
+// u.RawPath of a URL whose Path is path: raw holds only characters a
+// path may show unescaped and decodes to path (url.URL's own rule,
+// checked without allocating).
+func rawPathShown(raw, path string) bool {
+	j := 0
+	for i := 0; i < len(raw); i++ {
+		c := raw[i]
+		switch {
+		case c == '%':
+			if i+2 >= len(raw) || !isHex(raw[i+1]) || !isHex(raw[i+2]) {
+				return false
+			}
+			c = unhex(raw[i+1])<<4 | unhex(raw[i+2])
+			i += 2
+		case 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("-_.~!$&'()*+,;=:@[]/", c) >= 0:
+		default:
+			return false
+		}
+		if j >= len(path) || path[j] != c {
+			return false
+		}
+		j++
+	}
+	return j == len(path)
+}
+
+// RedactPath returns an escaped URL path (url.URL.EscapedPath) with the
+// values of its secret path parameters hidden: in each "/"-separated
+// segment, the ";"-separated parts after the first ";" (RFC 3986 §3.3;
+// Java servlets send the session as "/app;jsessionid=…") are read as
+// RedactQuery reads a query ("a=1&token=…" and an escaped value that
+// decodes to a secret parameter included). An escaped ";" ("%3B") is
+// data, not a separator (servlet containers split path parameters off
+// before decoding), and is kept as is. A path without a secret
+// parameter is returned as is, without allocating.
+func RedactPath(p string) string {
+	if !hasSecretPathParam(p) {
+		return p
+	}
+	var b strings.Builder
+	b.Grow(len(p) + len(RedactedParam))
+	for {
+		seg, rest, more := strings.Cut(p, "/")
+		base, params, hasParams := strings.Cut(seg, ";")
+		b.WriteString(base)
+		for hasParams {
+			var part string
+			part, params, hasParams = strings.Cut(params, ";")
+			b.WriteByte(';')
+			if hasSecretParam(part) {
+				b.WriteString(RedactQuery(part))
+			} else {
+				b.WriteString(part)
+			}
+		}
+		if !more {
+			return b.String()
+		}
+		b.WriteByte('/')
+		p = rest
+	}
+}
+
+// hasSecretPathParam reports whether RedactPath would change the
+// escaped path p (or p holds a secret path parameter already showing
+// RedactedParam).
+func hasSecretPathParam(p string) bool {
+	for i := strings.IndexByte(p, ';'); i >= 0; i = strings.IndexByte(p, ';') {
+		p = p[i+1:]
+		part := p
+		if j := strings.IndexAny(p, ";/"); j >= 0 {
+			part = p[:j]
+		}
+		if hasSecretParam(part) {
+			return true
+		}
+	}
+	return false
 }
 
 // hasSecretParam reports whether RedactQuery would change q (or q

@@ -69,6 +69,29 @@ func TestRedactURL(t *testing.T) {
 		// hidden rather than shown unread.
 		{"https://h/p?a=1%2525252525253Btoken%2525252525253DSECRET", "https://h/p?a=[REDACTED]"},
 		{"https://h/p?a=x%253Dy%2526z%253D1", "https://h/p?a=x%253Dy%2526z%253D1"},
+		// Path parameters (RFC 3986 ";name=value" in a segment; Java
+		// servlets put the session there): a secret one's value is
+		// hidden, as a query value would be.
+		{"https://h/app;jsessionid=ABC123/x", "https://h/app;jsessionid=[REDACTED]/x"},
+		{"https://h/app;JSESSIONID=ABC123", "https://h/app;JSESSIONID=[REDACTED]"},
+		{"https://h/a;sessionid=S1/b;sid=S2?page=2", "https://h/a;sessionid=[REDACTED]/b;sid=[REDACTED]?page=2"},
+		{"https://h/a;v=1;token=SECRET;w=2/b", "https://h/a;v=1;token=[REDACTED];w=2/b"},
+		{"https://h/f;sig=SECRET?token=T#x", "https://h/f;sig=[REDACTED]?token=[REDACTED]"},
+		{"/relative;access_token=SECRET", "/relative;access_token=[REDACTED]"},
+		{"https://h/a;my%5Ftoken=SECRET", "https://h/a;my%5Ftoken=[REDACTED]"},
+		{"https://h/a;x=1%3Bsig%3DSECRET/b", "https://h/a;x=[REDACTED]/b"},
+		{"https://h/a;x%3Bsig%3DSECRET=1/b", "https://h/a;[REDACTED]/b"},
+		{"https://h/a%20b;token=SECRET/c%2Fd", "https://h/a%20b;token=[REDACTED]/c%2Fd"},
+		// Ordinary paths are kept byte for byte: ";" that is not a
+		// secret parameter, escaped ";" (data, not a separator), the
+		// proxy's own endpoint paths.
+		{"https://h/a;b/c;d=1;e", "https://h/a;b/c;d=1;e"},
+		{"https://h/matrix;lat=50;long=20/x;token", "https://h/matrix;lat=50;long=20/x;token"},
+		{"https://h/files/a%3Bb%3Dc", "https://h/files/a%3Bb%3Dc"},
+		{"https://h/files/a%3Btoken%3Dx/%E2%9C%93;v=%3B", "https://h/files/a%3Btoken%3Dx/%E2%9C%93;v=%3B"},
+		{"https://backend.composio.dev/api/v3/tools/execute/proxy", "https://backend.composio.dev/api/v3/tools/execute/proxy"},
+		{"https://backend.composio.dev/api/v3/connected_accounts/ca_1a2B-3c", "https://backend.composio.dev/api/v3/connected_accounts/ca_1a2B-3c"},
+		{"https://api.github.com/repos/o/r/contents/a%20b;c.txt?ref=main", "https://api.github.com/repos/o/r/contents/a%20b;c.txt?ref=main"},
 	}
 	for _, tt := range tests {
 		u, err := url.Parse(tt.in)
@@ -92,6 +115,7 @@ func TestRedactURLNoSecretNoAlloc(t *testing.T) { // not parallel: AllocsPerRun
 	for _, raw := range []string{
 		"https://api.github.com/repos/a/b?page=2&per_page=100",
 		"https://api.github.com/search/issues?q=is%3Aopen+label%3Abug%20x&page=2",
+		"https://api.github.com/repos/a/b/contents/x%3By%20z?ref=main",
 	} {
 		u, _ := url.Parse(raw)
 		if n := testing.AllocsPerRun(100, func() { RedactURL(u) }); n != 0 {
@@ -161,6 +185,68 @@ func FuzzRedactQuery(f *testing.F) {
 		}
 		if strings.Count(r, "&") != strings.Count(q, "&") {
 			t.Errorf("RedactQuery(%q) = %q: separators changed", q, r)
+		}
+	})
+}
+
+// TestRedactURLPathAsShown: the path parameters looked into are those
+// u.String() shows, also for a URL built by hand whose RawPath does not
+// match its Path (String then shows Path escaped, ";" as is).
+func TestRedactURLPathAsShown(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		u    url.URL
+		want string
+	}{
+		{url.URL{Scheme: "https", Host: "h", Path: "/a;token=SECRET"}, "https://h/a;token=[REDACTED]"},
+		{url.URL{Scheme: "https", Host: "h", Path: "/a;token=SECRET", RawPath: "/other"}, "https://h/a;token=[REDACTED]"},
+		{url.URL{Scheme: "https", Host: "h", Path: "/a;token=SECRET", RawPath: "/a%3Btoken=SECRET"}, "https://h/a%3Btoken=SECRET"},
+		{url.URL{Scheme: "https", Host: "h", Path: "/a b;sid=SECRET"}, "https://h/a%20b;sid=[REDACTED]"},
+		{url.URL{Scheme: "https", Host: "h", Path: "/a;b c"}, "https://h/a;b%20c"},
+	} {
+		in := tt.u.String()
+		got, _ := RedactURL(&tt.u)
+		if got.String() != tt.want {
+			t.Errorf("RedactURL(%s) = %s, want %s", in, got, tt.want)
+		}
+	}
+}
+
+// TestRedactPath pins the path rule on escaped paths.
+func TestRedactPath(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct{ in, want string }{
+		{"", ""},
+		{"/", "/"},
+		{"/a;b;c=1/;", "/a;b;c=1/;"},
+		{";jsessionid=X", ";jsessionid=[REDACTED]"},
+		{"/a;token=X;;sig=Y/", "/a;token=[REDACTED];;sig=[REDACTED]/"},
+		{"/a;x=1&token=X/b", "/a;x=1&token=[REDACTED]/b"},
+		{"/a;token=[REDACTED]", "/a;token=[REDACTED]"},
+	} {
+		if got := RedactPath(tt.in); got != tt.want {
+			t.Errorf("RedactPath(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+// FuzzRedactPath: RedactURL's shortcut (hasSecretPathParam false) never
+// skips a redaction RedactPath would make; redacting twice changes
+// nothing more; every "/" and ";" is kept.
+func FuzzRedactPath(f *testing.F) {
+	for _, s := range []string{"/app;jsessionid=X/y", "/a;x=1%3Bsig%3DS", "/a%3Btoken=x", "/a;b;c=1", "/a;x%3Btoken%3Dx=1/b;sid=1"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, p string) {
+		r := RedactPath(p)
+		if !hasSecretPathParam(p) && r != p {
+			t.Errorf("hasSecretPathParam(%q) = false, but RedactPath = %q", p, r)
+		}
+		if rr := RedactPath(r); rr != r {
+			t.Errorf("RedactPath(%q) = %q, again %q", p, r, rr)
+		}
+		if strings.Count(r, "/") != strings.Count(p, "/") || strings.Count(r, ";") < strings.Count(p, ";") {
+			t.Errorf("RedactPath(%q) = %q: separators changed", p, r)
 		}
 	})
 }
