@@ -2,6 +2,7 @@ package credentials
 
 import (
 	"net/url"
+	"slices"
 	"strings"
 )
 
@@ -398,4 +399,76 @@ func redactPair(b *strings.Builder, pair string) {
 		b.WriteByte(';')
 		pair = rest
 	}
+}
+
+// QuerySecrets returns, for Scrub, the texts RedactQuery hides in q (a
+// raw query, or a query parameter's value or name read as one): each
+// hidden value, or pair hidden whole, as it is in q, then, when it holds
+// escapes, as it reads decoded (leniently, as RedactQuery decodes it)
+// and the secrets RedactQuery would hide in that decoded text, a few
+// levels deep. A server may echo a secret it was sent escaped
+// ("a=1%3Bsig%3D…") in its decoded form ("1;sig=…", or the signature
+// alone). It uses RedactQuery's own rule: a value RedactQuery shows is
+// never returned.
+func QuerySecrets(q string) []string { return appendQuerySecrets(nil, q, maxEscapes) }
+
+// PathSecrets returns, for Scrub, the texts RedactPath hides in an
+// escaped URL path, as QuerySecrets returns them for each of its path
+// parameters.
+func PathSecrets(p string) []string {
+	var out []string
+	for i := strings.IndexByte(p, ';'); i >= 0; i = strings.IndexByte(p, ';') {
+		p = p[i+1:]
+		part := p
+		if j := strings.IndexAny(p, ";/"); j >= 0 {
+			part = p[:j]
+		}
+		out = appendQuerySecrets(out, part, maxEscapes)
+	}
+	return out
+}
+
+func appendQuerySecrets(out []string, q string, depth int) []string {
+	for q != "" {
+		var pair string
+		pair, q, _ = strings.Cut(q, "&")
+		if !hasSecretParam(pair) {
+			continue
+		}
+		var b strings.Builder
+		redactEscapedPair(&b, pair)
+		shown := b.String()
+		name, value, _ := strings.Cut(pair, "=")
+		switch {
+		case shown == pair:
+		case shown == RedactedParam:
+			out = appendHidden(out, pair, depth)
+		case shown == name+"="+RedactedParam:
+			out = appendHidden(out, value, depth)
+		default: // ";" parts hidden for their names; redactPair keeps every ";"
+			ss := strings.Split(shown, ";")
+			for i, part := range strings.Split(pair, ";") {
+				if i < len(ss) && part != ss[i] {
+					_, v, _ := strings.Cut(part, "=")
+					out = appendHidden(out, v, depth)
+				}
+			}
+		}
+	}
+	return out
+}
+
+// appendHidden appends a hidden text h, and, when decoding changes it,
+// its decoded text and the secrets in that.
+func appendHidden(out []string, h string, depth int) []string {
+	if !slices.Contains(out, h) {
+		out = append(out, h)
+	}
+	if d := unescapeLenient(h); d != h && depth > 0 {
+		if !slices.Contains(out, d) {
+			out = append(out, d)
+		}
+		out = appendQuerySecrets(out, d, depth-1)
+	}
+	return out
 }

@@ -250,3 +250,28 @@ func FuzzRedactPath(f *testing.F) {
 		}
 	})
 }
+
+// TestQuerySecrets: what RedactQuery hides, raw and decoded, for Scrub.
+func TestQuerySecrets(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		in   string
+		want []string
+	}{
+		{"a=1&b=2;c=3", nil},
+		{"token=[REDACTED]", nil},
+		{"a=1&access_token=SECRET1", []string{"SECRET1"}},
+		{"a=1;sig=SECRET1;b=2&token=SECRET2", []string{"SECRET1", "SECRET2"}},
+		{"a=1%3Bsig%3DSECRET1", []string{"1%3Bsig%3DSECRET1", "1;sig=SECRET1", "SECRET1"}},
+		{"b=1%253Btoken%253DSECRET1", []string{"1%253Btoken%253DSECRET1", "1%3Btoken%3DSECRET1", "1;token=SECRET1", "SECRET1"}},
+		{"x%3Bsig%3DSECRET1=1", []string{"x%3Bsig%3DSECRET1=1", "x;sig=SECRET1=1", "SECRET1=1"}},
+		{"my%5Ftoken=SEC%2FRET", []string{"SEC%2FRET", "SEC/RET"}},
+	} {
+		if got := QuerySecrets(tt.in); strings.Join(got, "|") != strings.Join(tt.want, "|") {
+			t.Errorf("QuerySecrets(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+	if got := PathSecrets("/app;jsessionid=SESSION1/x;v=1;sig=a%2Fb"); strings.Join(got, "|") != "SESSION1|a%2Fb|a/b" {
+		t.Errorf("PathSecrets = %q", got)
+	}
+}

@@ -95,11 +95,15 @@ func (r Recorded) shownBody() json.RawMessage {
 
 // redactEnvelope returns a proxy envelope's JSON redacted as
 // credentials.RedactJSON does (secret keys at any depth; the same JSON
-// out), and the values of parameters named as secrets: headers by
-// credentials.IsSecret, query parameters by credentials.IsSecretParam.
+// out), the values of parameters named as secrets: headers by
+// credentials.IsSecret, query parameters by credentials.IsSecretParam,
+// and the endpoint as credentials.RedactURL shows it (urlredact.URLString).
 func redactEnvelope(raw []byte) ([]byte, error) {
 	return redactfmt.JSON(raw, func(v any) any {
 		if m, ok := v.(map[string]any); ok {
+			if ep, ok := m["endpoint"].(string); ok {
+				m["endpoint"] = urlredact.URLString(ep) // secret path parameters ("/app;jsessionid=…"), a query
+			}
 			if ps, ok := m["parameters"].([]any); ok {
 				for _, p := range ps {
 					pm, _ := p.(map[string]any)

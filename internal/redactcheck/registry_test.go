@@ -213,8 +213,11 @@ var registry = map[string]entry{
 			{"*BinaryError, secret after a semicolon", semi, []string{sig}}}
 	}},
 	"./ProxyRequest": {samples: func(*testing.T) []sample {
+		// A path parameter with a secret (Java servlets' session).
+		path := composiohttp.ProxyRequest{Endpoint: "https://api.github.com/app;jsessionid=" + ghTok + "/user;sid=" + accessTok, Method: "GET"}
 		return []sample{{"ProxyRequest", composiohttp.ProxyRequest{Endpoint: "https://api.github.com/user", Method: "GET",
-			CustomConnectionData: conn()}, connSecrets}}
+			CustomConnectionData: conn()}, connSecrets},
+			{"ProxyRequest, secret path parameters", wire{path}, []string{ghTok, accessTok}}}
 	}},
 	"./ProxyUnreachableError": {samples: func(t *testing.T) []sample {
 		// A Base that quotes what it was sent in its error: the BaseURL's
@@ -277,11 +280,15 @@ var registry = map[string]entry{
 		// A name that reads as parameters of its own (the query
 		// ?x%3Bsig%3D…=1, decoded), which the fake sends on escaped.
 		named := composiohttp.Parameter{Name: "x;sig=" + ghTok, Value: "1", Type: composiohttp.ParamQuery}
+		// A value escaped inside (sent on escaped twice, which RedactURL
+		// hides): y%3Bsig%3D….
+		escaped := composiohttp.Parameter{Name: "c", Value: "y%3Bsig%3D" + refreshTok, Type: composiohttp.ParamQuery}
 		env := composiohttp.ProxyRequest{Endpoint: "https://api.github.com/user", Method: "GET",
 			Parameters: []composiohttp.Parameter{hdr, q, semi, named}}
 		secrets := []string{accessTok, apiKey, ghTok}
 		return []sample{{"header", wire{hdr}, secrets}, {"query", wire{q}, secrets},
 			{"query, secret after a semicolon", wire{semi}, secrets}, {"query, secret in the name", wire{named}, secrets},
+			{"query, secret escaped inside the value", wire{escaped}, []string{refreshTok}},
 			{"*Parameter", wire{&hdr}, secrets}, {"ProxyRequest", wire{env}, secrets}}
 	}},
 	"./ProxyResponse": noSecret("the upstream's reply"),
@@ -502,7 +509,12 @@ var registry = map[string]entry{
 			Body: []byte(`{"custom_connection_data":` + connJSON + `,"parameters":[{"name":"X-Api-Token","value":"` + hdrSecret + `","type":"header"},` +
 				`{"name":"a","value":"1;access_token=` + accessTok + `","type":"query"},{"name":"x;sig=` + ghTok + `","value":"1","type":"query"}]}`)}
 		secrets := append([]string{hdrSecret, accessTok, ghTok}, connSecrets...)
-		return []sample{{"Recorded", r, secrets}, {"*Recorded", &r, secrets}}
+		// An endpoint with a secret path parameter, in the envelope and
+		// in the body it came from.
+		p := testutil.Recorded{Envelope: composiohttp.ProxyRequest{Endpoint: "https://api.github.com/app;jsessionid=" + refreshTok + "/user"},
+			Body: []byte(`{"endpoint":"https://api.github.com/app;jsessionid=` + refreshTok + `/user","method":"GET"}`)}
+		return []sample{{"Recorded", r, secrets}, {"*Recorded", &r, secrets},
+			{"Recorded, secret path parameter", p, []string{refreshTok}}}
 	}},
 	"testutil/Fault":             noSecret("a scripted proxy error"),
 	"testutil/LogDrops":          noSecret("four counts of dropped log entries"),
@@ -535,7 +547,9 @@ var registry = map[string]entry{
 			// The fourth: such a value escaped once more in the parameter
 			// (a="b=1%3Bsig%3D..."), which Parameter prints hidden and the
 			// fake sends on escaped twice (a=b%3D1%253Bsig%253D...).
-			{"ca_2", "https://gmail.googleapis.com/x?a=b%3D1%253Bsig%253D" + ghTok}} {
+			{"ca_2", "https://gmail.googleapis.com/x?a=b%3D1%253Bsig%253D" + ghTok},
+			// The fifth: a secret path parameter.
+			{"ca_2", "https://gmail.googleapis.com/app;jsessionid=" + refreshTok + "/x"}} {
 			tr.ConnectedAccountID = call[0]
 			req, _ := http.NewRequest("GET", call[1], nil)
 			if resp, err := tr.RoundTrip(req); err == nil {
@@ -543,12 +557,13 @@ var registry = map[string]entry{
 			}
 		}
 		calls := srv.Calls("", "/")
-		if len(calls) != 4 {
+		if len(calls) != 5 {
 			t.Fatalf("%d upstream calls recorded", len(calls))
 		}
 		secrets := append([]string{hdrSecret, accessTok, ghTok}, connSecrets...)
 		return []sample{{"UpstreamCall", calls[0], secrets}, {"*UpstreamCall", &calls[1], secrets}, {"Calls()", calls, secrets},
-			{"UpstreamCall, secret in a query value", calls[2], secrets}, {"UpstreamCall, secret in a value escaped twice", calls[3], secrets}}
+			{"UpstreamCall, secret in a query value", calls[2], secrets}, {"UpstreamCall, secret in a value escaped twice", calls[3], secrets},
+			{"UpstreamCall, secret path parameter", calls[4], []string{refreshTok}}}
 	}},
 	"testutil/Echo": {samples: func(*testing.T) []sample {
 		e := testutil.NewEcho()

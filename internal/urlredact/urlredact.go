@@ -33,9 +33,9 @@ func Shown(u *url.URL, user func(*url.URL) *url.URL) (shown *url.URL, changed bo
 // is true, else a query parameter) as it may be printed: credentials.Redacted
 // when its name is secret (headers by credentials.IsSecret, query
 // parameters by credentials.IsSecretParam) and it is set; a query value
-// that reads as parameters of its own ("1;access_token=…") to a server
-// splitting on ";" or "&" with its secret ones hidden
-// (credentials.RedactQuery); else value.
+// that reads as parameters of its own ("1;access_token=…", also once
+// decoded: "1%3Baccess_token%3D…") to a server splitting on ";" or "&"
+// with its secret ones hidden (credentials.RedactQuery); else value.
 func ParamValue(name, value string, header bool) string {
 	secret := credentials.IsSecretParam(name)
 	if header {
@@ -44,7 +44,9 @@ func ParamValue(name, value string, header bool) string {
 	switch {
 	case secret && value != "":
 		return credentials.Redacted
-	case !header && strings.ContainsAny(value, ";&="):
+	case !header && strings.ContainsAny(value, ";&=%"):
+		// "%": escaped text that reads as parameters once decoded
+		// ("y%3Bsig%3D…"), which the proxy sends on escaped twice.
 		return credentials.RedactQuery(value)
 	}
 	return value
@@ -61,6 +63,41 @@ func ParamName(name string, header bool) string {
 		return name
 	}
 	return credentials.RedactQuery(name)
+}
+
+// URLString returns a URL written as text (a proxy envelope's endpoint,
+// a signed URL) as it may be printed: credentials.RedactURL's result
+// when that hides something (user info, fragment, secret query or path
+// parameters), credentials.Redacted when s does not parse, else s
+// itself, byte for byte.
+func URLString(s string) string {
+	u, err := url.Parse(strings.TrimSpace(s))
+	if err != nil {
+		return credentials.Redacted
+	}
+	if r, changed := credentials.RedactURL(u); changed {
+		return r.String()
+	}
+	return s
+}
+
+// URLSecrets returns, for credentials.Scrub, what URLString hides of a
+// URL's query and path parameters (credentials.QuerySecrets,
+// credentials.PathSecrets: raw, and decoded as a server may echo them)
+// and the password of its user info.
+func URLSecrets(s string) []string {
+	u, err := url.Parse(strings.TrimSpace(s))
+	if err != nil {
+		return nil
+	}
+	var out []string
+	if p, ok := u.User.Password(); ok {
+		out = append(out, p)
+	}
+	if u.Opaque == "" {
+		out = append(out, credentials.PathSecrets(u.EscapedPath())...)
+	}
+	return append(out, credentials.QuerySecrets(u.RawQuery)...)
 }
 
 // ErrorText returns err's text as a log line or a span shows it: the URL

@@ -68,6 +68,10 @@ func TestParamValue(t *testing.T) {
 		{"a", "1&sig=s", false, "1&sig=[REDACTED]"},
 		{"page", "2;per_page=10", false, "2;per_page=10"},
 		{"X-Note", "1;access_token=t", true, "1;access_token=t"}, // a header value is not a query
+		// Escaped inside the value, sent on escaped twice: hidden as
+		// RedactURL hides what is sent.
+		{"c", "y%3Bsig%3Ds", false, "[REDACTED]"},
+		{"q", "50%25 off", false, "50%25 off"},
 	} {
 		if got := ParamValue(tc.name, tc.value, tc.header); got != tc.want {
 			t.Errorf("ParamValue(%q, %q, %v) = %q, want %q", tc.name, tc.value, tc.header, got, tc.want)
@@ -95,6 +99,27 @@ func TestParamName(t *testing.T) {
 	} {
 		if got := ParamName(tc.name, tc.header); got != tc.want {
 			t.Errorf("ParamName(%q, %v) = %q, want %q", tc.name, tc.header, got, tc.want)
+		}
+	}
+}
+
+// TestURLString: a URL written as text is shown redacted when
+// credentials.RedactURL hides something (a path parameter too), else
+// byte for byte; URLSecrets lists what was hidden, raw and decoded.
+func TestURLString(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ in, want, secrets string }{
+		{"https://api.example.com/x?page=2", "https://api.example.com/x?page=2", ""},
+		{"HTTPS://api.example.com/a;b/x", "HTTPS://api.example.com/a;b/x", ""},
+		{"/v1/app;jsessionid=S1/x", "/v1/app;jsessionid=[REDACTED]/x", "S1"},
+		{"https://u:pw@h/x;sid=S2?a=1%3Bsig%3DS3", "https://h/x;sid=[REDACTED]?a=[REDACTED]", "pw|S2|1%3Bsig%3DS3|1;sig=S3|S3"},
+		{"http://h/%zz", "[REDACTED]", ""},
+	} {
+		if got := URLString(tc.in); got != tc.want {
+			t.Errorf("URLString(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+		if got := strings.Join(URLSecrets(tc.in), "|"); got != tc.secrets {
+			t.Errorf("URLSecrets(%q) = %q, want %q", tc.in, got, tc.secrets)
 		}
 	}
 }

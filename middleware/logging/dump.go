@@ -36,7 +36,10 @@ const DefaultDumpMax = 64 << 10
 // Redaction: in the envelope, the values of header and query parameters
 // with secret names (Authorization, X-Api-Key, token, ...), the secret
 // parts of a query value or name that reads as parameters of its own
-// ("1;sig=…", as composiohttp.Parameter prints it), secret keys of
+// ("1;sig=…", also escaped inside it, "1%3Bsig%3D…", as
+// composiohttp.Parameter prints it), the endpoint's secret path and
+// query parameters ("/app;jsessionid=…", as credentials.RedactURL shows
+// them), secret keys of
 // a JSON body, and the secret fields of custom_connection_data.val are
 // [REDACTED]; in the reply, the values of secret keys at any depth (data,
 // an error, a connected-accounts listing's state.val), secret headers, the
@@ -45,7 +48,9 @@ const DefaultDumpMax = 64 << 10
 // line's headers, also for the upstream headers inside the reply and the
 // headers of the curl line), and the query of a signed binary_data URL. Any exact occurrence of a secret
 // the call sent (the API key, a secret header, a secret parameter, a
-// connection's secret) in what comes back is [REDACTED] too, and the
+// secret path parameter, a connection's secret; a secret sent escaped
+// also as it reads decoded, by credentials.QuerySecrets) in what comes
+// back is [REDACTED] too, and the
 // proxy URL shows no user info or secret query value. The curl line sends
 // the redacted envelope: a call that acts as a connected account
 // reproduces exactly; one with custom_connection_data needs its secrets
@@ -225,6 +230,9 @@ func redactEnvelope(raw []byte) []byte {
 			}
 		}
 	}
+	if ep, ok := m["endpoint"].(string); ok {
+		m["endpoint"] = urlredact.URLString(ep) // path parameters ("/app;jsessionid=…"), a query
+	}
 	if body, ok := m["body"]; ok {
 		m["body"] = credentials.RedactValue(body)
 	}
@@ -262,6 +270,7 @@ func sentSecrets(h http.Header) []string {
 // (credentials.Val.SecretValues), for Scrub.
 func envelopeSecrets(raw []byte) []string {
 	var env struct {
+		Endpoint   string `json:"endpoint"`
 		Parameters []struct {
 			Name  string `json:"name"`
 			Value string `json:"value"`
@@ -274,7 +283,7 @@ func envelopeSecrets(raw []byte) []string {
 	if json.Unmarshal(raw, &env) != nil {
 		return nil
 	}
-	var out []string
+	out := urlredact.URLSecrets(env.Endpoint)
 	for _, p := range env.Parameters {
 		if p.Type == composiohttp.ParamQuery {
 			out = append(out, valueSecrets(p.Name)...) // a name that reads as parameters
@@ -291,25 +300,12 @@ func envelopeSecrets(raw []byte) []string {
 	return out
 }
 
-// valueSecrets returns the secrets of a query parameter's value that reads
-// as parameters of its own, split on "&" and ";" as credentials.RedactQuery
-// splits a query ("1;sig=…": the value after a secret name, up to the next
-// ";" or "&"; after a secret name before any ";", up to the next "&").
-func valueSecrets(v string) []string {
-	var out []string
-	for pair := range strings.SplitSeq(v, "&") {
-		if name, val, ok := strings.Cut(pair, "="); ok && credentials.IsSecretParam(name) {
-			out = append(out, val)
-			continue
-		}
-		for part := range strings.SplitSeq(pair, ";") {
-			if name, val, ok := strings.Cut(part, "="); ok && credentials.IsSecretParam(name) {
-				out = append(out, val)
-			}
-		}
-	}
-	return out
-}
+// valueSecrets returns the secrets of a query parameter's value (or name)
+// that reads as parameters of its own, as urlredact.ParamValue hides
+// them (credentials.RedactQuery: "1;sig=…", also escaped inside the
+// value, "y%3Bsig%3D…"), raw and decoded as an upstream may echo them
+// (credentials.QuerySecrets).
+func valueSecrets(v string) []string { return credentials.QuerySecrets(v) }
 
 // redactHeaderJSON redacts the JSON value v of upstream header name in a
 // reply envelope by headerValue: a string, and each element of a list

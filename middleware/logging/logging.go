@@ -311,16 +311,7 @@ func headerValue(name, v string) string {
 
 // redactURLString is a (possibly relative) URL redacted with
 // credentials.RedactURL, or credentials.Redacted when it does not parse.
-func redactURLString(s string) string {
-	u, err := url.Parse(strings.TrimSpace(s))
-	if err != nil {
-		return credentials.Redacted
-	}
-	if r, changed := credentials.RedactURL(u); changed {
-		return r.String()
-	}
-	return s
-}
+func redactURLString(s string) string { return urlredact.URLString(s) }
 
 // redactLinks redacts the <URL> references of a Link header (RFC 8288).
 func redactLinks(v string) string {
