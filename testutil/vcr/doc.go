@@ -46,7 +46,13 @@
 //     wherever they appear;
 //   - parameters: Authorization, Cookie, and any header or query
 //     parameter whose name credentials.IsSecretParam calls secret (token,
-//     key, secret, signature, sig, ...) or WithSecretParams names;
+//     key, secret, signature, sig, ...) or WithSecretParams names, and
+//     what credentials.RedactQuery hides inside a query value or name
+//     ("1;sig=…", also escaped: "1%3Bsig%3D…", raw and decoded,
+//     credentials.QuerySecrets);
+//   - the endpoint's (and the request path's) secret path parameters
+//     ("/app;jsessionid=…", credentials.PathSecrets), wherever they
+//     appear; replay compares endpoints scrubbed;
 //   - signed URLs anywhere (a binary_body.url, links in a reply): the
 //     values of secret query parameters (X-Amz-Signature,
 //     X-Amz-Credential, X-Amz-Security-Token, sig, token, ...) become

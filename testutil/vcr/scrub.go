@@ -18,6 +18,7 @@ import (
 
 	"github.com/composiohttp/composiohttp"
 	"github.com/composiohttp/composiohttp/credentials"
+	"github.com/composiohttp/composiohttp/internal/urlredact"
 )
 
 // Placeholders written in place of what is scrubbed or normalised.
@@ -242,9 +243,14 @@ func (s *scrubber) learnRequest(u *url.URL, h http.Header, body []byte) {
 	}
 	if u != nil {
 		found = append(found, s.querySecrets(u.RawQuery)...)
+		found = append(found, credentials.PathSecrets(u.EscapedPath())...) // "/app;jsessionid=…"
 	}
 	if u != nil {
 		if env := parseEnvelope(http.MethodPost, u.Path, body); env != nil {
+			if env.Endpoint != nil {
+				// Secret path and query parameters of the endpoint.
+				found = append(found, urlredact.URLSecrets(*env.Endpoint)...)
+			}
 			for _, p := range env.Parameters {
 				switch {
 				case s.isSecretParam(p.Name) || (p.Type == composiohttp.ParamHeader && secretHeader(p.Name)):
@@ -306,7 +312,10 @@ func (s *scrubber) querySecrets(q string) []string { return s.paramSecrets(q, tr
 // credentials.RedactQuery splits it: on "&", and, since some servers split
 // on it too, on ";" (a=1;access_token=...). escaped says q is a raw query
 // (its names and values are unescaped); else it is a decoded query
-// parameter's value, whose text is taken as it is.
+// parameter's value, whose text is taken as it is. What RedactQuery
+// hides in q (escaped inside a value too: "z%3Bsig%3D…") is added raw
+// and decoded (credentials.QuerySecrets); the loop below adds the
+// parameters WithSecretParams names.
 func (s *scrubber) paramSecrets(q string, escaped bool) []string {
 	text := func(v string) string {
 		if !escaped {
@@ -317,7 +326,7 @@ func (s *scrubber) paramSecrets(q string, escaped bool) []string {
 		}
 		return v
 	}
-	var out []string
+	out := credentials.QuerySecrets(q)
 	for _, kv := range splitQuery(q) {
 		if s.isSecretParam(text(kv[0])) {
 			out = append(out, text(kv[1]))

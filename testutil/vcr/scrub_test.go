@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -33,11 +34,23 @@ func echo() http.Handler {
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("Set-Cookie", "session=PLANTED_set_cookie_value; Path=/")
 		json.NewEncoder(w).Encode(map[string]any{
-			"method": r.Method, "path": r.URL.Path, "query": r.URL.RawQuery,
+			"method": r.Method, "path": r.URL.Path, "query": r.URL.RawQuery, "values": decodedTwice(r.URL.Query()),
 			"headers": r.Header, "body": string(body),
 			"download": "https://bucket.s3.amazonaws.com/k?X-Amz-Signature=PLANTEDsig3aaaa&X-Amz-Expires=60",
 		})
 	})
+}
+
+// decodedTwice is each query value decoded once more, as a server
+// that decodes twice reads it.
+func decodedTwice(q url.Values) map[string]string {
+	out := make(map[string]string, len(q))
+	for k, vs := range q {
+		if d, err := url.QueryUnescape(vs[0]); err == nil {
+			out[k] = d
+		}
+	}
+	return out
 }
 
 // plantedVal fills the fields scheme requires, and a refresh token and a
@@ -91,6 +104,9 @@ func TestScrubKeepsEverySecretOutOfTheCassette(t *testing.T) {
 		semiTok    = "PLANTED_semicolon_token"
 		semiSig    = "PLANTED_semicolon_sig"
 		nameSig    = "PLANTED_name_sig"
+		pathSess   = "PLANTED_path_session"
+		pathSid    = "PLANTED_path_sid"
+		escSig     = "PLANTED_escaped_sig"
 	)
 	srv := testutil.NewServer(t, testutil.WithAPIKey(apiKey), testutil.WithUserAPIKey(userKey),
 		testutil.WithCredentialApplier(applier))
@@ -143,8 +159,10 @@ func TestScrubKeepsEverySecretOutOfTheCassette(t *testing.T) {
 		// A secret after a ";" (which some servers split parameters on)
 		// in the query and in a query parameter's value, and in a name
 		// (x%3Bsig%3D…=1: the parameter named "x;sig=…").
-		req, _ := http.NewRequest(http.MethodPost, "https://echo.example.com/y?q="+registered+"&api_key="+registered+"x"+
-			"&a=1;access_token="+semiTok+"&b=2;sig="+semiSig+"&x%3Bsig%3D"+nameSig+"=1",
+		// Secret path parameters (/y;jsessionid=…), and a secret escaped
+		// inside a query value (c="z%3Bsig%3D…", echoed decoded).
+		req, _ := http.NewRequest(http.MethodPost, "https://echo.example.com/y;jsessionid="+pathSess+"/w;v=1;sid="+pathSid+"?q="+registered+"&api_key="+registered+"x"+
+			"&a=1;access_token="+semiTok+"&b=2;sig="+semiSig+"&x%3Bsig%3D"+nameSig+"=1&c=z%253Bsig%253D"+escSig,
 			strings.NewReader(`{"v":"`+registered+`","theme":"dark"}`))
 		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set("Authorization", "Bearer "+userAuth)
@@ -177,6 +195,7 @@ func TestScrubKeepsEverySecretOutOfTheCassette(t *testing.T) {
 	}
 
 	planted := []string{apiKey, userKey, registered, accountTok, userAuth, cookie, uploadSig, uploadCred, uploadTok, semiTok, semiSig, nameSig,
+		pathSess, pathSid, escSig,
 		"PLANTEDsig3aaaa", "PLANTED_set_cookie_value"}
 	for _, scheme := range credentials.Schemes() {
 		v := plantedVal(scheme)
