@@ -4,6 +4,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -39,6 +40,8 @@ func TestURLHeadersRedacted(t *testing.T) {
 		{name: "link, secret after a semicolon", header: "Link",
 			value: `<https://api.github.com/r?page=2;access_token=SECRET9>; rel="next"`,
 			want:  `"Link":"<https://api.github.com/r?page=2;access_token=[REDACTED]>; rel=\"next\""`},
+		{name: "secret path parameter", header: "Location", value: "https://h.example/app;jsessionid=SECRET10;v=2/x",
+			want: `"Location":"https://h.example/app;jsessionid=[REDACTED];v=2/x"`},
 		{name: "no secret kept as is", header: "Location", value: "https://h.example/a%2Fb?page=2",
 			want: `"Location":"https://h.example/a%2Fb?page=2"`},
 	}
@@ -84,6 +87,32 @@ func TestURLFragmentDropped(t *testing.T) {
 	resp.Body.Close()
 	line := buf.buf.String()
 	if strings.Contains(line, "SECRET") || !strings.Contains(line, `"url":"https://api.example.com/cb?page=2"`) {
+		t.Errorf("line: %s", line)
+	}
+}
+
+// TestURLPathParamsHidden: a secret path parameter (a Java servlet's
+// session, "/app;jsessionid=…") is hidden in the url attribute and in
+// an error's text that quotes the URL; the request sent on keeps it.
+func TestURLPathParamsHidden(t *testing.T) {
+	t.Parallel()
+	const target = "https://api.example.com/app;jsessionid=SECRET11;lang=en/x;sid=SECRET12?page=2"
+	const shown = "https://api.example.com/app;jsessionid=[REDACTED];lang=en/x;sid=[REDACTED]?page=2"
+	l, buf := newLogger(slog.LevelInfo)
+	var sent string
+	next := roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		sent = r.URL.String()
+		return nil, &url.Error{Op: "Get", URL: r.URL.String(), Err: io.ErrUnexpectedEOF}
+	})
+	req, _ := http.NewRequest(http.MethodGet, target, nil)
+	if _, err := logging.New(next, logging.WithLogger(l)).RoundTrip(req); err == nil {
+		t.Fatal("no error")
+	}
+	if sent != target {
+		t.Errorf("URL sent on %q, want %q", sent, target)
+	}
+	line := buf.buf.String()
+	if strings.Contains(line, "SECRET") || !strings.Contains(line, `"url":"`+shown+`"`) || !strings.Contains(line, `Get \"`+shown+`\"`) {
 		t.Errorf("line: %s", line)
 	}
 }

@@ -202,3 +202,30 @@ func TestErrorStatusRedacted(t *testing.T) {
 		})
 	}
 }
+
+// TestPathParamsHidden: a secret path parameter (a Java servlet's
+// session: "/app;jsessionid=…") is hidden in url.full and url.path by
+// default; the request sent on keeps it; other path parameters show.
+func TestPathParamsHidden(t *testing.T) {
+	t.Parallel()
+	const target = "https://api.example.com/app;jsessionid=SECRET7;lang=en/x;sid=SECRET8?page=2"
+	sr, tp := recorder()
+	next := &stub{status: 200}
+	req, _ := http.NewRequest(http.MethodGet, target, nil)
+	if _, err := do(t, otelproxy.New(next, otelproxy.WithTracerProvider(tp)), req); err != nil {
+		t.Fatal(err)
+	}
+	if next.seen.URL.String() != target || req.URL.String() != target {
+		t.Errorf("URL sent on %q, caller's %q; want %q", next.seen.URL, req.URL, target)
+	}
+	spans := sr.Ended()
+	if len(spans) != 1 {
+		t.Fatalf("%d spans", len(spans))
+	}
+	a := attrs(spans[0])
+	full, path := a["url.full"].AsString(), a[otelproxy.AttrURLPath].AsString()
+	if full != "https://api.example.com/app;jsessionid=[REDACTED];lang=en/x;sid=[REDACTED]?page=2" ||
+		path != "/app;jsessionid=[REDACTED];lang=en/x;sid=[REDACTED]" {
+		t.Errorf("url.full %q, url.path %q", full, path)
+	}
+}
