@@ -82,3 +82,21 @@ func BenchmarkRedactURL(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkQuerySecrets: what Dump and vcr learn from a query; the
+// hostile row (64 KiB of secret pairs, each escaped inside) must stay
+// linear.
+func BenchmarkQuerySecrets(b *testing.B) {
+	for _, bc := range []struct{ name, q string }{
+		{"plain", "state=open&page=2&per_page=100"},
+		{"escaped-secret", "page=2&a=1%3Baccess_token%3DSECRETVALUE"},
+		{"hostile-secrets-64k", strings.Repeat("a=1%3Btoken%3Dx&", 4<<10)},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				QuerySecrets(bc.q)
+			}
+		})
+	}
+}

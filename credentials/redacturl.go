@@ -2,7 +2,6 @@ package credentials
 
 import (
 	"net/url"
-	"slices"
 	"strings"
 )
 
@@ -410,7 +409,7 @@ func redactPair(b *strings.Builder, pair string) {
 // ("a=1%3Bsig%3D…") in its decoded form ("1;sig=…", or the signature
 // alone). It uses RedactQuery's own rule: a value RedactQuery shows is
 // never returned.
-func QuerySecrets(q string) []string { return appendQuerySecrets(nil, q, maxEscapes) }
+func QuerySecrets(q string) []string { return dedup(appendQuerySecrets(nil, q, maxEscapes)) }
 
 // PathSecrets returns, for Scrub, the texts RedactPath hides in an
 // escaped URL path, as QuerySecrets returns them for each of its path
@@ -425,7 +424,24 @@ func PathSecrets(p string) []string {
 		}
 		out = appendQuerySecrets(out, part, maxEscapes)
 	}
-	return out
+	return dedup(out)
+}
+
+// dedup drops repeated texts, keeping the first of each, in linear time
+// (a hostile query may repeat a secret parameter thousands of times).
+func dedup(out []string) []string {
+	if len(out) < 2 {
+		return out
+	}
+	seen := make(map[string]bool, len(out))
+	kept := out[:0]
+	for _, s := range out {
+		if !seen[s] {
+			seen[s] = true
+			kept = append(kept, s)
+		}
+	}
+	return kept
 }
 
 func appendQuerySecrets(out []string, q string, depth int) []string {
@@ -461,13 +477,9 @@ func appendQuerySecrets(out []string, q string, depth int) []string {
 // appendHidden appends a hidden text h, and, when decoding changes it,
 // its decoded text and the secrets in that.
 func appendHidden(out []string, h string, depth int) []string {
-	if !slices.Contains(out, h) {
-		out = append(out, h)
-	}
+	out = append(out, h)
 	if d := unescapeLenient(h); d != h && depth > 0 {
-		if !slices.Contains(out, d) {
-			out = append(out, d)
-		}
+		out = append(out, d)
 		out = appendQuerySecrets(out, d, depth-1)
 	}
 	return out
