@@ -32,7 +32,8 @@ func IsSecretParam(name string) bool {
 // secret query parameters (IsSecretParam) replaced by RedactedParam (a
 // value that reads as parameters once decoded, with a secret among them,
 // replaced whole: see RedactQuery) and so the values of secret path
-// parameters (RedactPath: "/app;jsessionid=…/x"), and whether that
+// parameters (RedactPath: "/app;jsessionid=…/x", in Opaque too for an
+// opaque URL), and whether that
 // differs from u, for logs and span attributes. u itself is not
 // modified; when nothing is secret it is returned as is, without
 // allocating unless a query name or value holds both an escape and a
@@ -47,13 +48,19 @@ func RedactURL(u *url.URL) (*url.URL, bool) {
 		path = u.EscapedPath()
 		pathSecret = hasSecretPathParam(path)
 	}
-	if !pathSecret && u.User == nil && u.Fragment == "" && u.RawFragment == "" && !hasSecretParam(u.RawQuery) {
+	// An opaque URL shows Opaque in place of its path ("//host/path",
+	// how net/url sends a path exactly as written, or "scheme:a;b").
+	opaqueSecret := u.Opaque != "" && hasSecretPathParam(u.Opaque)
+	if !pathSecret && !opaqueSecret && u.User == nil && u.Fragment == "" && u.RawFragment == "" && !hasSecretParam(u.RawQuery) {
 		return u, false
 	}
 	r := *u
 	r.User = nil
 	r.Fragment, r.RawFragment = "", ""
 	r.RawQuery = RedactQuery(u.RawQuery)
+	if opaqueSecret {
+		r.Opaque = RedactPath(u.Opaque)
+	}
 	if pathSecret {
 		r.RawPath = RedactPath(path)
 		// RawPath is what r.String() shows when it decodes to Path.

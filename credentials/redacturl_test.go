@@ -203,6 +203,12 @@ func TestRedactURLPathAsShown(t *testing.T) {
 		{url.URL{Scheme: "https", Host: "h", Path: "/a;token=SECRET", RawPath: "/a%3Btoken=SECRET"}, "https://h/a%3Btoken=SECRET"},
 		{url.URL{Scheme: "https", Host: "h", Path: "/a b;sid=SECRET"}, "https://h/a%20b;sid=[REDACTED]"},
 		{url.URL{Scheme: "https", Host: "h", Path: "/a;b c"}, "https://h/a;b%20c"},
+		// An opaque URL shows Opaque as its path ("//host/path" is how
+		// net/url sends a path exactly as written).
+		{url.URL{Scheme: "https", Opaque: "//h/app;jsessionid=SECRET/x", RawQuery: "a=1"}, "https://h/app;jsessionid=[REDACTED]/x?a=1"},
+		{url.URL{Scheme: "https", Opaque: "//h/app;v=2/x"}, "https://h/app;v=2/x"},
+		{url.URL{Scheme: "http", Opaque: "app;sid=SECRET"}, "http:app;sid=[REDACTED]"},
+		{url.URL{Scheme: "sip", Opaque: "alice@atlanta.com;transport=tcp"}, "sip:alice@atlanta.com;transport=tcp"},
 	} {
 		in := tt.u.String()
 		got, _ := RedactURL(&tt.u)

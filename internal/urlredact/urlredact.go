@@ -96,6 +96,8 @@ func URLSecrets(s string) []string {
 	}
 	if u.Opaque == "" {
 		out = append(out, credentials.PathSecrets(u.EscapedPath())...)
+	} else {
+		out = append(out, credentials.PathSecrets(u.Opaque)...) // shown in place of the path
 	}
 	return append(out, credentials.QuerySecrets(u.RawQuery)...)
 }

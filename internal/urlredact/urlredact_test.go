@@ -114,6 +114,8 @@ func TestURLString(t *testing.T) {
 		{"/v1/app;jsessionid=S1/x", "/v1/app;jsessionid=[REDACTED]/x", "S1"},
 		{"https://u:pw@h/x;sid=S2?a=1%3Bsig%3DS3", "https://h/x;sid=[REDACTED]?a=[REDACTED]", "pw|S2|1%3Bsig%3DS3|1;sig=S3|S3"},
 		{"http://h/%zz", "[REDACTED]", ""},
+		{"http:app;jsessionid=S4?q=1", "http:app;jsessionid=[REDACTED]?q=1", "S4"},
+		{"sip:alice@atlanta.com;transport=tcp", "sip:alice@atlanta.com;transport=tcp", ""},
 	} {
 		if got := URLString(tc.in); got != tc.want {
 			t.Errorf("URLString(%q) = %q, want %q", tc.in, got, tc.want)
