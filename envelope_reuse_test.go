@@ -138,12 +138,23 @@ func TestEnvelopesConcurrent(t *testing.T) {
 		})})
 	tr := &composiohttp.Transport{APIKey: srv.APIKey, BaseURL: srv.URL, ConnectedAccountID: "ca_echo"}
 	t.Cleanup(tr.CloseIdleConnections)
+	callsConcurrently(t, tr, 8, 40, func(g, i int) (string, string) {
+		payload := fmt.Sprintf(`{"g":%d,"i":%d,"pad":%q}`, g, i, strings.Repeat("x", 100*(i%7)))
+		return payload, payload
+	})
+}
+
+// callsConcurrently makes calls POSTs of a JSON body from each of
+// goroutines goroutines through tr; mk gives call i of goroutine g its body
+// and the reply body it must get.
+func callsConcurrently(t *testing.T, tr *composiohttp.Transport, goroutines, calls int, mk func(g, i int) (payload, want string)) {
+	t.Helper()
 	var wg sync.WaitGroup
-	for g := range 8 {
+	for g := range goroutines {
 		wg.Go(func() {
-			for i := range 40 {
-				payload := fmt.Sprintf(`{"g":%d,"i":%d,"pad":%q}`, g, i, strings.Repeat("x", 100*(i%7)))
-				req, _ := http.NewRequest(http.MethodPost, "https://api.github.com/echo", strings.NewReader(payload))
+			for i := range calls {
+				payload, want := mk(g, i)
+				req, _ := http.NewRequest(http.MethodPost, "https://api.github.com/x", strings.NewReader(payload))
 				req.Header.Set("Content-Type", "application/json")
 				resp, err := tr.RoundTrip(req)
 				if err != nil {
@@ -152,8 +163,8 @@ func TestEnvelopesConcurrent(t *testing.T) {
 				}
 				got, _ := io.ReadAll(resp.Body)
 				resp.Body.Close()
-				if string(got) != payload {
-					t.Errorf("goroutine %d call %d: got %.40s, want %.40s", g, i, got, payload)
+				if string(got) != want {
+					t.Errorf("goroutine %d call %d: got %.60q, want %.60q", g, i, got, want)
 					return
 				}
 			}
@@ -382,29 +393,10 @@ func TestEnvelopesHTTP2(t *testing.T) {
 	base := srv.Client().Transport.(*http.Transport)
 	t.Cleanup(base.CloseIdleConnections)
 	tr := &composiohttp.Transport{APIKey: "ak_test", BaseURL: srv.URL, ConnectedAccountID: "ca_1", Base: base}
-	var wg sync.WaitGroup
-	for g := range 6 {
-		wg.Go(func() {
-			for i := range 30 {
-				call := fmt.Sprintf("g%di%02d.", g, i)
-				payload := fmt.Sprintf(`{"call":%q,"pad":%q}`, call, strings.Repeat(call, 300))
-				req, _ := http.NewRequest(http.MethodPost, "https://api.github.com/x", strings.NewReader(payload))
-				req.Header.Set("Content-Type", "application/json")
-				resp, err := tr.RoundTrip(req)
-				if err != nil {
-					t.Error(err)
-					return
-				}
-				got, _ := io.ReadAll(resp.Body)
-				resp.Body.Close()
-				if string(got) != call {
-					t.Errorf("call %s got reply %.60q", call, got)
-					return
-				}
-			}
-		})
-	}
-	wg.Wait()
+	callsConcurrently(t, tr, 6, 30, func(g, i int) (string, string) {
+		call := fmt.Sprintf("g%di%02d.", g, i)
+		return fmt.Sprintf(`{"call":%q,"pad":%q}`, call, strings.Repeat(call, 300)), call
+	})
 	mu.Lock()
 	defer mu.Unlock()
 	if len(bad) > 0 {
