@@ -356,8 +356,8 @@ type ProxyUnreachableError struct {
 	Connected bool
 	// Err is the cause, as the base RoundTripper returned it. Error()
 	// shows its text without the API key, secret headers, or the user
-	// info and secret query values of BaseURL (a cause such as a
-	// *url.Error quotes the URL it was sent to).
+	// info and secret query and path parameter values of BaseURL (a
+	// cause such as a *url.Error quotes the URL it was sent to).
 	Err error
 
 	secrets []string
@@ -464,8 +464,8 @@ func proxyUnreachable(ctx context.Context, c *config, err error) error {
 
 // sentSecrets returns what a call to Composio sends that must not be
 // shown: the values of secret headers (the API key, a custom
-// X-Auth-Token), and BaseURL's password and secret query values, in
-// every form a URL may quote them.
+// X-Auth-Token), and BaseURL's password and secret query and path
+// parameter values, in every form a URL may quote them.
 func (c *config) sentSecrets() []string {
 	return append(c.headerSecrets(), urlSecrets(&c.proxyURL)...)
 }

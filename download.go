@@ -9,6 +9,7 @@ import (
 
 	"github.com/composiohttp/composiohttp/credentials"
 	"github.com/composiohttp/composiohttp/internal/redact"
+	"github.com/composiohttp/composiohttp/internal/urlredact"
 )
 
 // The download policy: where a binary_data.url may point. The proxy
@@ -77,7 +78,9 @@ func (e *scrubbedError) Format(f fmt.State, verb rune) {
 // urlSecrets returns what u carries that must not be shown: its password
 // and the values of its secret query parameters (credentials.IsSecretParam:
 // a signature, a token, a credential), each as written and as a URL
-// quotes it.
+// quotes it, and the rest of what credentials.RedactURL hides
+// (urlredact.ParamSecrets: secret path parameters, a secret after a ";"
+// or escaped inside a query value).
 func urlSecrets(u *url.URL) []string {
 	var out []string
 	if u.User != nil {
@@ -92,7 +95,10 @@ func urlSecrets(u *url.URL) []string {
 			}
 		}
 	}
-	return out
+	// What else RedactURL hides: secret path parameters
+	// ("/obj;jsessionid=…"), a secret after a ";" in the query (which
+	// u.Query drops), one escaped inside a value, raw and decoded.
+	return append(out, urlredact.ParamSecrets(u)...)
 }
 
 // metadataAddrs are cloud metadata services outside the link-local ranges

@@ -94,10 +94,19 @@ func URLSecrets(s string) []string {
 	if p, ok := u.User.Password(); ok {
 		out = append(out, p)
 	}
+	return append(out, ParamSecrets(u)...)
+}
+
+// ParamSecrets returns, for credentials.Scrub, what credentials.RedactURL
+// hides of u's path parameters (in Opaque for an opaque URL, which shows
+// it in place of the path) and query parameters: credentials.PathSecrets
+// and credentials.QuerySecrets, raw and decoded.
+func ParamSecrets(u *url.URL) []string {
+	var out []string
 	if u.Opaque == "" {
-		out = append(out, credentials.PathSecrets(u.EscapedPath())...)
+		out = credentials.PathSecrets(u.EscapedPath())
 	} else {
-		out = append(out, credentials.PathSecrets(u.Opaque)...) // shown in place of the path
+		out = credentials.PathSecrets(u.Opaque) // shown in place of the path
 	}
 	return append(out, credentials.QuerySecrets(u.RawQuery)...)
 }
