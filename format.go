@@ -144,8 +144,9 @@ func (t *Transport) fields() []shownField {
 	return fs
 }
 
-// redactedURL is s without user info and secret query values, or
-// credentials.Redacted when it does not parse.
+// redactedURL is s without user info and secret query and path parameter
+// values (credentials.RedactURL), or credentials.Redacted when it does
+// not parse.
 func redactedURL(s string) string {
 	u, err := url.Parse(s)
 	if err != nil {

@@ -19,7 +19,7 @@ var ErrCredentialsWithheld = errors.New("schemes: credentials withheld")
 // site (see Transport). With Transport.Strict it is RoundTrip's error;
 // otherwise Transport.OnWithheld receives it and the request goes out
 // without credentials. It holds no secret: URLs lose user info, fragments
-// and secret query values (credentials.RedactURL).
+// and secret query and path parameter values (credentials.RedactURL).
 type WithheldError struct {
 	// URL is the request's URL, redacted.
 	URL string

@@ -13,9 +13,9 @@ import (
 )
 
 // Shown returns u as a log line or a span shows it: credentials.RedactURL
-// (user info, fragment and secret query values hidden), then, when user is
-// not nil, user applied to a copy of that, whose result is shown unless it
-// is nil (then the default redaction is). u is never modified. changed
+// (user info, fragment, secret query and path parameter values hidden),
+// then, when user is not nil, user applied to a copy of that, whose
+// result is shown unless it is nil (then the default redaction is). u is never modified. changed
 // reports whether the result may differ from u: RedactURL changed it, or
 // user returned a URL. A nil u is shown as nil, without calling user.
 func Shown(u *url.URL, user func(*url.URL) *url.URL) (shown *url.URL, changed bool) {

@@ -413,7 +413,8 @@ func (c *capTransport) tooLarge(req *http.Request, n int64) error {
 		req.Method, redactedURL(req.URL), size, c.max)
 }
 
-// redactedURL is u without user info and secret query values.
+// redactedURL is u without user info and secret query and path parameter
+// values (credentials.RedactURL).
 func redactedURL(u *url.URL) string {
 	ru, _ := credentials.RedactURL(u)
 	return ru.String()
