@@ -55,7 +55,9 @@
 //     appear; replay compares endpoints scrubbed;
 //   - signed URLs anywhere (a binary_body.url, links in a reply): the
 //     values of secret query parameters (X-Amz-Signature,
-//     X-Amz-Credential, X-Amz-Security-Token, sig, token, ...) become
+//     X-Amz-Credential, X-Amz-Security-Token, sig, token, ...) and of
+//     secret path parameters (a session a server mints into its links,
+//     "/app;jsessionid=…", credentials.RedactPath) become
 //     "[REDACTED]" (credentials.Redacted);
 //   - any value registered with WithSecrets (at least 4 characters).
 //

@@ -173,7 +173,8 @@ func secretHeader(name string) bool {
 // escaped as \u0026.
 var urlRE = regexp.MustCompile(`https?://(?:[^\s"'<>\\` + "`" + `]|\\u0026)+`)
 
-// urlsIn scrubs the secret query values of every URL in t.
+// urlsIn scrubs the secret query and path parameter values of every URL
+// in t.
 func (s *scrubber) urlsIn(t string) string {
 	if !strings.Contains(t, "://") {
 		return t
@@ -182,12 +183,21 @@ func (s *scrubber) urlsIn(t string) string {
 }
 
 // url scrubs the secret query values of one URL (also with & written as
-// \u0026) and normalises its time values (volatileParam), keeping
-// everything else as it is.
+// \u0026) and its secret path parameter values ("/app;jsessionid=…",
+// credentials.RedactPath: a session a server mints into its links is
+// never sent, so never learnt), normalises its time values
+// (volatileParam), keeping everything else as it is.
 func (s *scrubber) url(u string) string {
 	base, query, ok := strings.Cut(u, "?")
+	if scheme, rest, found := strings.Cut(base, "://"); found && strings.IndexByte(rest, ';') >= 0 {
+		if i := strings.IndexByte(rest, '/'); i >= 0 {
+			if p := credentials.RedactPath(rest[i:]); p != rest[i:] {
+				base = scheme + "://" + rest[:i] + p
+			}
+		}
+	}
 	if !ok {
-		return u
+		return base
 	}
 	var b strings.Builder
 	b.WriteString(base)

@@ -37,6 +37,9 @@ func echo() http.Handler {
 			"method": r.Method, "path": r.URL.Path, "query": r.URL.RawQuery, "values": decodedTwice(r.URL.Query()),
 			"headers": r.Header, "body": string(body),
 			"download": "https://bucket.s3.amazonaws.com/k?X-Amz-Signature=PLANTEDsig3aaaa&X-Amz-Expires=60",
+			// A session the server mints into a link (servlet URL
+			// rewriting), never sent: a secret path parameter.
+			"next": "https://echo.example.com/app;jsessionid=PLANTED_minted_session;v=2/next",
 		})
 	})
 }
@@ -196,7 +199,7 @@ func TestScrubKeepsEverySecretOutOfTheCassette(t *testing.T) {
 
 	planted := []string{apiKey, userKey, registered, accountTok, userAuth, cookie, uploadSig, uploadCred, uploadTok, semiTok, semiSig, nameSig,
 		pathSess, pathSid, escSig,
-		"PLANTEDsig3aaaa", "PLANTED_set_cookie_value"}
+		"PLANTEDsig3aaaa", "PLANTED_set_cookie_value", "PLANTED_minted_session"}
 	for _, scheme := range credentials.Schemes() {
 		v := plantedVal(scheme)
 		for _, k := range []string{"refresh_token", "client_secret", "access_token", "api_key", "username", "password",
