@@ -122,6 +122,12 @@ func RedactPath(p string) string {
 	if !hasSecretPathParam(p) {
 		return p
 	}
+	return redactPathParams(p)
+}
+
+// redactPathParams is RedactPath without its shortcut: every path
+// parameter read, whether or not hasSecretPathParam found a secret.
+func redactPathParams(p string) string {
 	var b strings.Builder
 	b.Grow(len(p) + len(RedactedParam))
 	for {
