@@ -43,18 +43,19 @@ const DefaultDumpMax = 64 << 10
 // a JSON body, and the secret fields of custom_connection_data.val are
 // [REDACTED]; in the reply, the values of secret keys at any depth (data,
 // an error, a connected-accounts listing's state.val), secret headers, the
-// secret query values of the URLs in Location, Content-Location, Link and
-// Refresh headers (a signed S3 URL's signature; the same rule as the log
+// secret query and path parameter values of the URLs in Location,
+// Content-Location, Link and Refresh headers (a signed S3 URL's signature; the same rule as the log
 // line's headers, also for the upstream headers inside the reply and the
 // headers of the curl line), and the query of a signed binary_data URL. Any exact occurrence of a secret
 // the call sent (the API key, a secret header, a secret parameter, a
 // secret path parameter, a connection's secret; a secret sent escaped
 // also as it reads decoded, by credentials.QuerySecrets) in what comes
 // back is [REDACTED] too, and the
-// proxy URL shows no user info or secret query value. The curl line sends
-// the redacted envelope: a call that acts as a connected account
-// reproduces exactly; one with custom_connection_data needs its secrets
-// put back first. Envelopes and replies over DefaultDumpMax bytes are
+// proxy URL shows no user info or secret query or path parameter value.
+// The curl line sends the redacted envelope: a call that acts as a
+// connected account reproduces exactly unless it sends a secret
+// parameter (header, query or path: [REDACTED] as above); one with
+// custom_connection_data needs its secrets put back first. Envelopes and replies over DefaultDumpMax bytes are
 // described, not shown, and give no curl line.
 func Dump(w io.Writer, next http.RoundTripper) http.RoundTripper {
 	if w == nil {
