@@ -271,3 +271,38 @@ func TestLocalExpiredOpenDroppedFirst(t *testing.T) {
 		}
 	})
 }
+
+// TestLocalHalfOpenNotDroppedAsExpired: a half-open breaker's Timeout has
+// passed too, but its key is live (a call half-opened it, and its probe
+// may be in flight), so it is not dropped before closed ones as an
+// expired open breaker is: dropping it lost the probe's failure, and the
+// failing key's next call went through on a fresh closed breaker.
+func TestLocalHalfOpenNotDroppedAsExpired(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		l := breaker.NewLocal(breaker.Settings{MaxKeys: 3, Timeout: time.Minute})
+		for range breaker.DefaultConsecutiveFailures {
+			done, err := l.Allow(context.Background(), "failing")
+			if err != nil {
+				t.Fatalf("refused while closed: %v", err)
+			}
+			done(breaker.Failure)
+		}
+		succeed(t, l, "a")
+		succeed(t, l, "b")
+		time.Sleep(2 * time.Minute)
+		probe, err := l.Allow(context.Background(), "failing") // half-opens it
+		if err != nil {
+			t.Fatalf("probe refused: %v", err)
+		}
+		succeed(t, l, "c") // a new key: one breaker is dropped
+		probe(breaker.Failure)
+		if !l.Kept("failing") {
+			t.Error("the half-open breaker was dropped, not the least recently used closed one")
+		}
+		if done, err := l.Allow(context.Background(), "failing"); err == nil {
+			done(breaker.Failure)
+			t.Error("the failing key was let through after its probe failed")
+		}
+	})
+}

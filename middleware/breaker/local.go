@@ -51,8 +51,8 @@ type Settings struct {
 	OnStateChange func(key string, from, to State)
 	// MaxKeys bounds the breakers kept in process, whatever their
 	// state. Beyond it a Local drops the least recently used open
-	// breaker whose Timeout has passed, else the least recently used
-	// closed breaker, or if none is closed the least recently used open one,
+	// breaker whose Timeout has passed (not a half-open one), else the
+	// least recently used closed breaker, or if none is closed the least recently used open one,
 	// whose key's next call starts closed again (see "How many keys" on
 	// Local); a redisbreaker.Group drops the least recently used, whose
 	// state stays in Redis. Default DefaultMaxKeys.
@@ -128,7 +128,9 @@ func OutcomeError(o Outcome) error {
 // whose tokens were revoked), so a bound that spared open breakers would
 // not bound memory. Making a breaker beyond the bound first drops the
 // least recently used open breaker if its Timeout has passed (its key is
-// likely gone: it would half-open on its next call anyway), else the
+// likely gone: it would half-open on its next call anyway) and it has not
+// half-opened (a half-open breaker's key is live, its probe maybe in
+// flight), else the
 // least recently used closed breaker, and only when none is closed the
 // least recently used open or half-open one. A call, refused or not, uses
 // its key's breaker. (Dropping closed breakers before expired open ones
@@ -168,8 +170,9 @@ type localBreaker struct {
 	retryAt atomic.Int64 // UnixNano when an open breaker half-opens
 
 	// Guarded by Local.mu.
-	el   *list.Element // in Local.open if open, else Local.closed; nil once dropped
-	open bool
+	el       *list.Element // in Local.open if open, else Local.closed; nil once dropped
+	open     bool
+	halfOpen bool // a call or State half-opened it since it last opened
 }
 
 // NewLocal returns a Local whose breakers use s.
@@ -210,10 +213,12 @@ func (l *Local) Len() int {
 	return len(l.keys)
 }
 
-// expired reports whether b, open, would half-open at now.
+// expired reports whether b, open, would half-open at now: not if it has
+// half-opened already (its key is live, its probe maybe in flight).
+// Local.mu is held.
 func (b *localBreaker) expired(now time.Time) bool {
 	at := b.retryAt.Load()
-	return at != 0 && now.UnixNano() >= at
+	return !b.halfOpen && at != 0 && now.UnixNano() >= at
 }
 
 func (b *localBreaker) openError(err error) error {
@@ -247,7 +252,7 @@ func (l *Local) breaker(key string) *localBreaker {
 	for len(l.keys) >= maxKeys {
 		// The least recently used open breaker goes first if its Timeout
 		// has passed (its key is likely gone: it would half-open on its
-		// next call anyway), then the least recently used closed one,
+		// next call anyway) and it has not half-opened, then the least recently used closed one,
 		// then the least recently used open one. retryAt, not the
 		// breaker's State, says so: no breaker is called under l.mu.
 		el := l.open.Back()
@@ -266,7 +271,7 @@ func (l *Local) breaker(key string) *localBreaker {
 	hook := gs.OnStateChange
 	gs.OnStateChange = func(name string, from, to State) {
 		hook(name, from, to)
-		l.moved(b, to != StateClosed)
+		l.moved(b, to)
 	}
 	b.cb = gobreaker.NewTwoStepCircuitBreaker[struct{}](gs)
 	b.el = l.closed.PushFront(b)
@@ -283,15 +288,17 @@ func (l *Local) list(open bool) *list.List {
 	return &l.closed
 }
 
-// moved puts b, whose breaker changed state, at the front of the list of
-// open breakers or of closed ones, unless b was dropped. gobreaker calls
-// it (through OnStateChange) while it holds b's lock.
-func (l *Local) moved(b *localBreaker, open bool) {
+// moved puts b, whose breaker changed state to to, at the front of the
+// list of open breakers or of closed ones, unless b was dropped. gobreaker
+// calls it (through OnStateChange) while it holds b's lock.
+func (l *Local) moved(b *localBreaker, to State) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if b.el == nil {
 		return
 	}
+	open := to != StateClosed
+	b.halfOpen = to == StateHalfOpen
 	l.list(b.open).Remove(b.el)
 	b.open = open
 	b.el = l.list(open).PushFront(b)
