@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/composiohttp/composiohttp/internal/httpurl"
+	"github.com/composiohttp/composiohttp/internal/urlredact"
 )
 
 // The Upload path: a body over MaxInlineBody goes to Transport.Upload,
@@ -60,31 +61,7 @@ func (e *UploadError) Error() string {
 
 // redactURLErrors is err's text with the URL quoted by each *url.Error in
 // its chain (Unwrap, and Unwrap []error) shown as redactedURL shows it.
-func redactURLErrors(err error) string {
-	s := err.Error()
-	for stack := []error{err}; len(stack) > 0; {
-		e := stack[len(stack)-1]
-		stack = stack[:len(stack)-1]
-		if ue, ok := e.(*url.Error); ok && ue.URL != "" {
-			if r := redactedURL(ue.URL); r != ue.URL {
-				s = strings.ReplaceAll(s, ue.URL, r)
-			}
-		}
-		switch u := e.(type) {
-		case interface{ Unwrap() error }:
-			if c := u.Unwrap(); c != nil {
-				stack = append(stack, c)
-			}
-		case interface{ Unwrap() []error }:
-			for _, c := range u.Unwrap() {
-				if c != nil {
-					stack = append(stack, c)
-				}
-			}
-		}
-	}
-	return s
-}
+func redactURLErrors(err error) string { return urlredact.ReplaceErrorURLs(err, redactedURL) }
 
 // redactedCause is err's text as redactURLErrors shows it, for the Err
 // field of a MarshalJSON, or nil when err is nil.

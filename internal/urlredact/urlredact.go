@@ -118,17 +118,26 @@ func ParamSecrets(u *url.URL) []string {
 // err.Error(). err must not be nil.
 func ErrorText(err error, user func(*url.URL) *url.URL) (text string, changed bool) {
 	text = err.Error()
-	out := text
+	out := ReplaceErrorURLs(err, func(raw string) string {
+		if u, perr := url.Parse(raw); perr == nil {
+			r, _ := Shown(u, user)
+			return r.String()
+		}
+		return "[unparsable URL]"
+	})
+	return out, out != text
+}
+
+// ReplaceErrorURLs returns err's text with the URL that each *url.Error in
+// err's chain (Unwrap, and errors.Join's Unwrap []error) quotes replaced by
+// show(URL). err must not be nil.
+func ReplaceErrorURLs(err error, show func(raw string) string) string {
+	out := err.Error()
 	for stack := []error{err}; len(stack) > 0; {
 		e := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
 		if ue, ok := e.(*url.Error); ok && ue.URL != "" {
-			shown := "[unparsable URL]"
-			if u, perr := url.Parse(ue.URL); perr == nil {
-				r, _ := Shown(u, user)
-				shown = r.String()
-			}
-			if shown != ue.URL {
+			if shown := show(ue.URL); shown != ue.URL {
 				out = strings.ReplaceAll(out, ue.URL, shown)
 			}
 		}
@@ -145,5 +154,5 @@ func ErrorText(err error, user func(*url.URL) *url.URL) (text string, changed bo
 			}
 		}
 	}
-	return out, out != text
+	return out
 }
