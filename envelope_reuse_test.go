@@ -97,8 +97,7 @@ func TestEnvelopeNotReusedWhileWritten(t *testing.T) {
 			tr := &composiohttp.Transport{APIKey: "ak_test", BaseURL: "http://proxy.invalid", ConnectedAccountID: "ca_1", Base: base}
 			call := func(i int) {
 				payload := fmt.Sprintf(`{"call":%d,"pad":%q}`, i, strings.Repeat(string(rune('a'+i%26)), 2000))
-				req, _ := http.NewRequest(http.MethodPost, "https://api.github.com/x", strings.NewReader(payload))
-				req.Header.Set("Content-Type", "application/json")
+				req := jsonPost(context.Background(), payload)
 				resp, err := tr.RoundTrip(req)
 				if err != nil {
 					t.Fatal(err)
@@ -144,6 +143,13 @@ func TestEnvelopesConcurrent(t *testing.T) {
 	})
 }
 
+// jsonPost is a POST of payload, labelled JSON, to an upstream URL.
+func jsonPost(ctx context.Context, payload string) *http.Request {
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, "https://api.github.com/x", strings.NewReader(payload))
+	req.Header.Set("Content-Type", "application/json")
+	return req
+}
+
 // callsConcurrently makes calls POSTs of a JSON body from each of
 // goroutines goroutines through tr; mk gives call i of goroutine g its body
 // and the reply body it must get.
@@ -154,8 +160,7 @@ func callsConcurrently(t *testing.T, tr *composiohttp.Transport, goroutines, cal
 		wg.Go(func() {
 			for i := range calls {
 				payload, want := mk(g, i)
-				req, _ := http.NewRequest(http.MethodPost, "https://api.github.com/x", strings.NewReader(payload))
-				req.Header.Set("Content-Type", "application/json")
+				req := jsonPost(context.Background(), payload)
 				resp, err := tr.RoundTrip(req)
 				if err != nil {
 					t.Error(err)
@@ -186,8 +191,7 @@ func TestOwnClientTraceKept(t *testing.T) {
 	ctx := httptrace.WithClientTrace(context.Background(), &httptrace.ClientTrace{
 		WroteRequest: func(httptrace.WroteRequestInfo) { wrote++ },
 	})
-	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, "https://api.github.com/echo", strings.NewReader(`{"a":1}`))
-	req.Header.Set("Content-Type", "application/json")
+	req := jsonPost(ctx, `{"a":1}`)
 	resp, err := tr.RoundTrip(req)
 	if err != nil {
 		t.Fatal(err)
@@ -279,8 +283,7 @@ func BenchmarkEnvelopeInMemory(b *testing.B) {
 			payload := `{"pad":"` + strings.Repeat("x", size) + `"}`
 			b.ReportAllocs()
 			for b.Loop() {
-				req, _ := http.NewRequest(http.MethodPost, "https://api.github.com/x", strings.NewReader(payload))
-				req.Header.Set("Content-Type", "application/json")
+				req := jsonPost(context.Background(), payload)
 				resp, err := tr.RoundTrip(req)
 				if err != nil {
 					b.Fatal(err)
@@ -320,8 +323,7 @@ func TestEnvelopeDialerWritesWithContext(t *testing.T) {
 				defer base.CloseIdleConnections()
 				tr := &composiohttp.Transport{APIKey: "ak_test", BaseURL: "http://proxy.invalid", ConnectedAccountID: "ca_a", Base: base}
 				payload := `{"tenant":"a","pad":"` + strings.Repeat("a", 16<<10) + `"}`
-				req, _ := http.NewRequest(http.MethodPost, "https://api.github.com/x", strings.NewReader(payload))
-				req.Header.Set("Content-Type", "application/json")
+				req := jsonPost(context.Background(), payload)
 				resp, err := tr.RoundTrip(req)
 				if err != nil {
 					t.Fatal(err)
