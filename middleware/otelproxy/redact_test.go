@@ -64,31 +64,48 @@ func TestURLRedactor(t *testing.T) {
 	}
 }
 
-// TestURLFragmentDropped: a fragment such as #access_token=... does not
-// reach url.full; the request sent on keeps its URL.
-func TestURLFragmentDropped(t *testing.T) {
+// TestURLShownHidesSecrets: by default, what url.full and url.path show
+// drops a fragment such as #access_token=... and hides a secret path
+// parameter (a Java servlet's session: "/app;jsessionid=…"), other path
+// parameters shown; the request sent on keeps its URL, and no attribute
+// holds the secret.
+func TestURLShownHidesSecrets(t *testing.T) {
 	t.Parallel()
-	const target = "https://api.example.com/cb?page=2#access_token=SECRET9"
-	sr, tp := recorder()
-	next := &stub{status: 200}
-	req, _ := http.NewRequest(http.MethodGet, target, nil)
-	if _, err := do(t, otelproxy.New(next, otelproxy.WithTracerProvider(tp)), req); err != nil {
-		t.Fatal(err)
-	}
-	if next.seen.URL.String() != target {
-		t.Errorf("URL sent on %q, want %q", next.seen.URL, target)
-	}
-	spans := sr.Ended()
-	if len(spans) != 1 {
-		t.Fatalf("%d spans", len(spans))
-	}
-	for k, v := range attrs(spans[0]) {
-		if strings.Contains(v.String(), "SECRET") {
-			t.Errorf("%s = %q", k, v.String())
-		}
-	}
-	if full := attrs(spans[0])["url.full"].AsString(); full != "https://api.example.com/cb?page=2" {
-		t.Errorf("url.full = %q", full)
+	for _, tt := range []struct {
+		name, target, wantFull, wantPath string
+	}{
+		{"fragment", "https://api.example.com/cb?page=2#access_token=SECRET9",
+			"https://api.example.com/cb?page=2", "/cb"},
+		{"path parameters", "https://api.example.com/app;jsessionid=SECRET7;lang=en/x;sid=SECRET8?page=2",
+			"https://api.example.com/app;jsessionid=[REDACTED];lang=en/x;sid=[REDACTED]?page=2",
+			"/app;jsessionid=[REDACTED];lang=en/x;sid=[REDACTED]"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			sr, tp := recorder()
+			next := &stub{status: 200}
+			req, _ := http.NewRequest(http.MethodGet, tt.target, nil)
+			if _, err := do(t, otelproxy.New(next, otelproxy.WithTracerProvider(tp)), req); err != nil {
+				t.Fatal(err)
+			}
+			if next.seen.URL.String() != tt.target || req.URL.String() != tt.target {
+				t.Errorf("URL sent on %q, caller's %q; want %q", next.seen.URL, req.URL, tt.target)
+			}
+			spans := sr.Ended()
+			if len(spans) != 1 {
+				t.Fatalf("%d spans", len(spans))
+			}
+			a := attrs(spans[0])
+			for k, v := range a {
+				if strings.Contains(v.String(), "SECRET") {
+					t.Errorf("%s = %q", k, v.String())
+				}
+			}
+			full, path := a["url.full"].AsString(), a[otelproxy.AttrURLPath].AsString()
+			if full != tt.wantFull || path != tt.wantPath {
+				t.Errorf("url.full %q, url.path %q", full, path)
+			}
+		})
 	}
 }
 
@@ -200,32 +217,5 @@ func TestErrorStatusRedacted(t *testing.T) {
 				t.Errorf("error.type %q, want %q (the error's own)", got, want)
 			}
 		})
-	}
-}
-
-// TestPathParamsHidden: a secret path parameter (a Java servlet's
-// session: "/app;jsessionid=…") is hidden in url.full and url.path by
-// default; the request sent on keeps it; other path parameters show.
-func TestPathParamsHidden(t *testing.T) {
-	t.Parallel()
-	const target = "https://api.example.com/app;jsessionid=SECRET7;lang=en/x;sid=SECRET8?page=2"
-	sr, tp := recorder()
-	next := &stub{status: 200}
-	req, _ := http.NewRequest(http.MethodGet, target, nil)
-	if _, err := do(t, otelproxy.New(next, otelproxy.WithTracerProvider(tp)), req); err != nil {
-		t.Fatal(err)
-	}
-	if next.seen.URL.String() != target || req.URL.String() != target {
-		t.Errorf("URL sent on %q, caller's %q; want %q", next.seen.URL, req.URL, target)
-	}
-	spans := sr.Ended()
-	if len(spans) != 1 {
-		t.Fatalf("%d spans", len(spans))
-	}
-	a := attrs(spans[0])
-	full, path := a["url.full"].AsString(), a[otelproxy.AttrURLPath].AsString()
-	if full != "https://api.example.com/app;jsessionid=[REDACTED];lang=en/x;sid=[REDACTED]?page=2" ||
-		path != "/app;jsessionid=[REDACTED];lang=en/x;sid=[REDACTED]" {
-		t.Errorf("url.full %q, url.path %q", full, path)
 	}
 }
