@@ -1,7 +1,6 @@
 package logging_test
 
 import (
-	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -9,9 +8,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/composiohttp/composiohttp"
-	"github.com/composiohttp/composiohttp/credentials"
-	"github.com/composiohttp/composiohttp/middleware/logging"
 	"github.com/composiohttp/composiohttp/testutil"
 )
 
@@ -31,13 +27,7 @@ func TestDumpRedactsPathAndEscapedEcho(t *testing.T) {
 		echo, _ := json.Marshal(map[string]string{"path": r.URL.Path, "c": c, "decoded": dc, "sig": sig})
 		w.Write(echo)
 	}))
-	var out lockedBuffer
-	tr := s.Transport()
-	tr.Base = logging.Dump(&out, tr.Base)
-	ctx := composiohttp.WithConnection(context.Background(), &credentials.Connection{
-		AuthScheme: credentials.BearerToken, ToolkitSlug: "stripe",
-		Val: credentials.Val{Token: "sk_conn_secret", BaseURL: "https://api.stripe.com"},
-	})
+	tr, out, ctx := dumpedStripe(s)
 	req, _ := http.NewRequestWithContext(ctx, "GET", "https://api.stripe.com/v1/app;jsessionid=path_secret_1;v=2/x;sid=path_secret_2?page=2&c=y%253Bsig%253Descaped_secret", nil)
 	resp, err := (&http.Client{Transport: tr}).Do(req)
 	if err != nil {

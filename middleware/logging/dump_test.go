@@ -41,6 +41,20 @@ func (l *lockedBuffer) String() string {
 	return l.b.String()
 }
 
+// dumpedStripe returns s's Transport with Dump (writing to out) over its
+// Base, and a context acting as a Stripe connection whose token is
+// "sk_conn_secret".
+func dumpedStripe(s *testutil.Server) (*composiohttp.Transport, *lockedBuffer, context.Context) {
+	out := new(lockedBuffer)
+	tr := s.Transport()
+	tr.Base = logging.Dump(out, tr.Base)
+	ctx := composiohttp.WithConnection(context.Background(), &credentials.Connection{
+		AuthScheme: credentials.BearerToken, ToolkitSlug: "stripe",
+		Val: credentials.Val{Token: "sk_conn_secret", BaseURL: "https://api.stripe.com"},
+	})
+	return tr, out, ctx
+}
+
 // TestDumpRedacts: the dump of a call shows the envelope and the reply
 // with every secret replaced, and the key only as $COMPOSIO_API_KEY.
 func TestDumpRedacts(t *testing.T) {
@@ -53,13 +67,7 @@ func TestDumpRedacts(t *testing.T) {
 		echo, _ := json.Marshal(r.URL.Query().Get("a"))
 		io.WriteString(w, `{"id":"bal_1","client_secret":"cs_reply_secret","nested":{"api_key":"k_reply_secret"},"echo":`+string(echo)+`}`)
 	}))
-	var out lockedBuffer
-	tr := s.Transport()
-	tr.Base = logging.Dump(&out, tr.Base)
-	ctx := composiohttp.WithConnection(context.Background(), &credentials.Connection{
-		AuthScheme: credentials.BearerToken, ToolkitSlug: "stripe",
-		Val: credentials.Val{Token: "sk_conn_secret", BaseURL: "https://api.stripe.com"},
-	})
+	tr, out, ctx := dumpedStripe(s)
 	req, _ := http.NewRequestWithContext(ctx, "POST", "https://api.stripe.com/v1/x?api_key=q_secret&page=2&a=1;sig=semi_secret&b=x%26token%3Damp_secret&x%3Bauth%3Dname_secret=1", strings.NewReader(`{"password":"body_secret","amount":5}`))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Authorization", "Bearer hdr_secret")
